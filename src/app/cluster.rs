@@ -1,0 +1,146 @@
+//! One cluster's state as patrol knows it: what etcd says plus what each member's REST
+//! API says. Applying DCS events is pure.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use crate::dcs::keys::{self, DynConfig, Failover, HistoryEntry, KeyValue, MemberData, Status, Sync};
+use crate::patroni::PatroniStatus;
+
+#[derive(Debug, Clone, Default)]
+pub struct ClusterState {
+    pub leader: Option<String>,
+    pub leader_lease: i64,
+    pub members: BTreeMap<String, MemberData>,
+    /// When each member key was last written (the age of DCS-derived figures).
+    pub member_written: BTreeMap<String, Instant>,
+    pub config: Option<DynConfig>,
+    pub initialize: Option<String>,
+    pub history: Vec<HistoryEntry>,
+    pub failover: Option<Failover>,
+    pub sync: Option<Sync>,
+    pub status: Option<Status>,
+    pub failsafe: Option<BTreeMap<String, String>>,
+    /// Keys whose value could not be parsed: key -> message.
+    pub warnings: BTreeMap<String, String>,
+    pub rest: BTreeMap<String, RestState>,
+    /// Members seen in this session whose key has gone (stopped, crashed, removed).
+    pub gone: BTreeMap<String, Instant>,
+}
+
+/// The last REST answers from one member.
+#[derive(Debug, Clone, Default)]
+pub struct RestState {
+    pub ok: Option<(Instant, PatroniStatus)>,
+    pub error: Option<(Instant, String)>,
+}
+
+impl RestState {
+    /// The last good answer, if it is newer than the last failure and not too old.
+    pub fn fresh(&self, now: Instant, max_age: std::time::Duration) -> Option<&PatroniStatus> {
+        let (at, s) = self.ok.as_ref()?;
+        if let Some((err_at, _)) = &self.error {
+            if err_at > at {
+                return None;
+            }
+        }
+        (now.saturating_duration_since(*at) <= max_age).then_some(s)
+    }
+
+    pub fn failing(&self) -> Option<&(Instant, String)> {
+        match (&self.ok, &self.error) {
+            (Some((ok, _)), Some(e)) if e.0 > *ok => Some(e),
+            (None, Some(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl ClusterState {
+    pub fn is_paused(&self) -> bool {
+        self.config.as_ref().is_some_and(|c| c.pause)
+    }
+
+    /// Apply one put. Returns true when the set of members (or their api_url) changed.
+    pub fn put(&mut self, relative: &str, value: &[u8], lease: i64, at: Instant) -> bool {
+        match keys::parse(relative, value) {
+            Err(e) => {
+                // keep the last good value; the warning tells the operator why it is old
+                self.warnings.insert(relative.to_string(), e.message);
+                false
+            }
+            Ok(v) => {
+                self.warnings.remove(relative);
+                self.apply(v, lease, at)
+            }
+        }
+    }
+
+    fn apply(&mut self, v: KeyValue, lease: i64, at: Instant) -> bool {
+        match v {
+            KeyValue::Leader(name) => {
+                self.leader = (!name.is_empty()).then_some(name);
+                self.leader_lease = lease;
+            }
+            KeyValue::Member(name, data) => {
+                let changed = self.members.get(&name).map(|m| &m.api_url) != Some(&data.api_url);
+                self.gone.remove(&name);
+                self.members.insert(name.clone(), *data);
+                self.member_written.insert(name, at);
+                return changed;
+            }
+            KeyValue::Config(c) => self.config = Some(*c),
+            KeyValue::Initialize(s) => self.initialize = Some(s),
+            KeyValue::History(h) => self.history = h,
+            KeyValue::Failover(f) => self.failover = (!f.is_empty()).then_some(f),
+            KeyValue::Sync(s) => self.sync = Some(s),
+            KeyValue::Status(s) => self.status = Some(s),
+            KeyValue::Failsafe(f) => self.failsafe = Some(f),
+            KeyValue::Other(_) => {}
+        }
+        false
+    }
+
+    /// Apply one delete. Returns true when the member set changed.
+    pub fn delete(&mut self, relative: &str, at: Instant) -> bool {
+        self.warnings.remove(relative);
+        match keys::KeyKind::classify(relative) {
+            keys::KeyKind::Leader => {
+                self.leader = None;
+                self.leader_lease = 0;
+            }
+            keys::KeyKind::Member(name) => {
+                let existed = self.members.remove(&name).is_some();
+                self.member_written.remove(&name);
+                self.rest.remove(&name);
+                if existed {
+                    self.gone.insert(name, at);
+                }
+                return existed;
+            }
+            keys::KeyKind::Config => self.config = None,
+            keys::KeyKind::Initialize => self.initialize = None,
+            keys::KeyKind::History => self.history.clear(),
+            keys::KeyKind::Failover => self.failover = None,
+            keys::KeyKind::Sync => self.sync = None,
+            keys::KeyKind::Status | keys::KeyKind::LegacyOptime => self.status = None,
+            keys::KeyKind::Failsafe => self.failsafe = None,
+            keys::KeyKind::Other(_) => {}
+        }
+        false
+    }
+
+    /// Forget everything that came from the DCS (before a fresh snapshot), but keep REST
+    /// answers and remember which members existed, so a snapshot can report who left.
+    pub fn reset_dcs(&mut self) -> Vec<String> {
+        let before: Vec<String> = self.members.keys().cloned().collect();
+        let rest = std::mem::take(&mut self.rest);
+        let gone = std::mem::take(&mut self.gone);
+        *self = ClusterState {
+            rest,
+            gone,
+            ..Default::default()
+        };
+        before
+    }
+}

@@ -1,0 +1,298 @@
+//! The member table, derived from a [`ClusterState`]: the same rows feed the TUI and
+//! `patrol list`. Pure functions of the state and the current time.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::cluster::ClusterState;
+use crate::dcs::keys::SyncMode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Leader,
+    StandbyLeader,
+    SyncStandby,
+    QuorumStandby,
+    Replica,
+}
+
+impl Role {
+    /// The label patronictl 4.1 prints.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Leader => "Leader",
+            Role::StandbyLeader => "Standby Leader",
+            Role::SyncStandby => "Sync Standby",
+            Role::QuorumStandby => "Quorum Standby",
+            Role::Replica => "Replica",
+        }
+    }
+    pub fn is_leader(self) -> bool {
+        matches!(self, Role::Leader | Role::StandbyLeader)
+    }
+}
+
+/// Where a lag figure came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LagSource {
+    /// Both ends from `GET /patroni` just now.
+    Live,
+    /// From the member keys in etcd, written this long ago.
+    Dcs(Duration),
+}
+
+/// How the member's REST API is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestHealth {
+    Live,
+    /// Not asked yet.
+    Unknown,
+    /// Failing; `last_ok` is how long ago it last answered (None: never).
+    Unreachable { error: String, last_ok: Option<Duration> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberRow {
+    pub name: String,
+    /// `host:port` of PostgreSQL, from `conn_url`.
+    pub host: String,
+    pub port: Option<u16>,
+    pub role: Role,
+    pub state: String,
+    pub timeline: Option<u64>,
+    pub receive_lsn: Option<u64>,
+    pub receive_lag: Option<u64>,
+    pub replay_lsn: Option<u64>,
+    pub replay_lag: Option<u64>,
+    pub lag_source: LagSource,
+    pub pending_restart: bool,
+    pub scheduled_restart: Option<String>,
+    pub tags: BTreeMap<String, Value>,
+    pub rest: RestHealth,
+    /// The member key is gone from etcd: stopped, crashed or removed.
+    pub gone: Option<Duration>,
+    /// Replay lag above `maximum_lag_on_failover`.
+    pub lagging: bool,
+}
+
+/// How old a REST answer may be and still count as live.
+pub fn rest_max_age(interval: Duration) -> Duration {
+    (interval * 3).max(Duration::from_secs(3))
+}
+
+/// The leader's current WAL position: live from its REST API when possible, else the
+/// `status` key, else the leader's own member key.
+pub fn leader_lsn(c: &ClusterState, now: Instant, max_age: Duration) -> (Option<u64>, bool) {
+    if let Some(l) = &c.leader {
+        if let Some(s) = c.rest.get(l).and_then(|r| r.fresh(now, max_age)) {
+            if let Some(loc) = s.xlog.location {
+                return (Some(loc), true);
+            }
+        }
+    }
+    let dcs = c
+        .status
+        .as_ref()
+        .and_then(|s| s.optime)
+        .or_else(|| c.leader.as_ref().and_then(|l| c.members.get(l)).and_then(|m| m.xlog_location));
+    (dcs, false)
+}
+
+pub fn role_of(c: &ClusterState, name: &str) -> Role {
+    let cfg = c.config.as_ref();
+    if c.leader.as_deref() == Some(name) {
+        if cfg.is_some_and(|c| c.standby_cluster) {
+            Role::StandbyLeader
+        } else {
+            Role::Leader
+        }
+    } else {
+        let mode = cfg.map(|c| c.synchronous_mode).unwrap_or_default();
+        let in_sync = c
+            .sync
+            .as_ref()
+            .is_some_and(|s| s.sync_standby.iter().any(|m| m == name));
+        match mode {
+            SyncMode::On if in_sync => Role::SyncStandby,
+            SyncMode::Quorum if in_sync => Role::QuorumStandby,
+            _ => Role::Replica,
+        }
+    }
+}
+
+fn schedule_text(v: &Value) -> Option<String> {
+    let obj = v.as_object()?;
+    let mut s = obj.get("schedule")?.as_str()?.to_string();
+    if let Some(ver) = obj.get("postgres_version").and_then(Value::as_str) {
+        s.push_str(&format!(" if version < {ver}"));
+    }
+    Some(s)
+}
+
+pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<MemberRow> {
+    let max_age = rest_max_age(interval);
+    let (top, top_live) = leader_lsn(c, now, max_age);
+    let max_lag = c.config.as_ref().and_then(|c| c.maximum_lag_on_failover);
+    let mut rows: Vec<MemberRow> = c
+        .members
+        .iter()
+        .map(|(name, m)| {
+            let role = role_of(c, name);
+            let rest_state = c.rest.get(name);
+            let live = rest_state.and_then(|r| r.fresh(now, max_age));
+            let rest = match rest_state {
+                None => RestHealth::Unknown,
+                Some(r) => match r.failing() {
+                    Some((_, e)) if live.is_none() => RestHealth::Unreachable {
+                        error: e.clone(),
+                        last_ok: r.ok.as_ref().map(|(at, _)| now.saturating_duration_since(*at)),
+                    },
+                    _ if live.is_some() => RestHealth::Live,
+                    _ => RestHealth::Unknown,
+                },
+            };
+            // State as patronictl derives it: replicas show their replication state.
+            let (state, repl_state, timeline) = match live {
+                Some(s) => (s.state.clone(), s.replication_state.clone(), s.timeline.or(m.timeline)),
+                None => (m.state.clone(), m.replication_state.clone(), m.timeline),
+            };
+            let state = if role.is_leader() {
+                state
+            } else {
+                repl_state.filter(|s| !s.is_empty()).or(state)
+            }
+            .unwrap_or_default();
+
+            let (mut receive_lsn, mut replay_lsn, mut lag_source) = (None, None, LagSource::Live);
+            if !role.is_leader() {
+                match live {
+                    Some(s) if top_live && (s.xlog.received_location.is_some() || s.xlog.replayed_location.is_some()) => {
+                        receive_lsn = s.xlog.received_location;
+                        replay_lsn = s.xlog.replayed_location;
+                    }
+                    _ => {
+                        receive_lsn = m.receive_lsn.or(m.xlog_location);
+                        replay_lsn = m.replay_lsn;
+                        let age = c
+                            .member_written
+                            .get(name)
+                            .map(|t| now.saturating_duration_since(*t))
+                            .unwrap_or_default();
+                        lag_source = LagSource::Dcs(age);
+                    }
+                }
+            }
+            let lag = |lsn: Option<u64>| match (top, lsn) {
+                (Some(t), Some(l)) => Some(t.saturating_sub(l)),
+                _ => None,
+            };
+            let receive_lag = lag(receive_lsn);
+            let replay_lag = lag(replay_lsn);
+            let lagging = match (max_lag, replay_lag.or(receive_lag)) {
+                (Some(max), Some(l)) => l > max,
+                _ => false,
+            };
+            let (host, port) = m.host_port().unwrap_or_default();
+            let pending_restart = live.map(|s| s.pending_restart).unwrap_or(m.pending_restart);
+            let scheduled = live
+                .and_then(|s| s.scheduled_restart.as_ref())
+                .or(m.scheduled_restart.as_ref())
+                .and_then(schedule_text);
+            MemberRow {
+                name: name.clone(),
+                host,
+                port,
+                role,
+                state,
+                timeline,
+                receive_lsn,
+                receive_lag,
+                replay_lsn,
+                replay_lag,
+                lag_source,
+                pending_restart,
+                scheduled_restart: scheduled,
+                tags: m.tags.clone(),
+                rest,
+                gone: None,
+                lagging,
+            }
+        })
+        .collect();
+    for (name, at) in &c.gone {
+        rows.push(MemberRow {
+            name: name.clone(),
+            host: String::new(),
+            port: None,
+            role: Role::Replica,
+            state: "gone".into(),
+            timeline: None,
+            receive_lsn: None,
+            receive_lag: None,
+            replay_lsn: None,
+            replay_lag: None,
+            lag_source: LagSource::Live,
+            pending_restart: false,
+            scheduled_restart: None,
+            tags: BTreeMap::new(),
+            rest: RestHealth::Unknown,
+            gone: Some(now.saturating_duration_since(*at)),
+            lagging: false,
+        });
+    }
+    // leader first, then by name: what an operator scans for first
+    rows.sort_by(|a, b| {
+        (a.gone.is_some(), !a.role.is_leader(), &a.name).cmp(&(b.gone.is_some(), !b.role.is_leader(), &b.name))
+    });
+    rows
+}
+
+/// `16.0 MiB`, `512 B`: lag in human units.
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if b < 1024 {
+        return format!("{b} B");
+    }
+    let mut v = b as f64 / 1024.0;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if v >= 100.0 {
+        format!("{v:.0} {}", UNITS[i])
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
+/// `3s`, `2m05s`, `1h02m`, `3d04h`: short ages for narrow cells.
+pub fn human_age(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        3600..=86399 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d{:02}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_and_ages_are_short() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(16 * 1024 * 1024), "16.0 MiB");
+        assert_eq!(human_bytes(300 * 1024 * 1024 * 1024), "300 GiB");
+        assert_eq!(human_age(Duration::from_secs(5)), "5s");
+        assert_eq!(human_age(Duration::from_secs(125)), "2m05s");
+        assert_eq!(human_age(Duration::from_secs(3720)), "1h02m");
+        assert_eq!(human_age(Duration::from_secs(90000)), "1d01h");
+    }
+}

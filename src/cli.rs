@@ -1,0 +1,116 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// A live terminal console for PostgreSQL clusters run by Patroni with etcd.
+///
+/// Reads the same configuration file as `patronictl -c` (a node's patroni.yml works).
+#[derive(Debug, Parser)]
+#[command(name = "patrol", version, about, long_about = None)]
+pub struct Cli {
+    /// Patroni / patronictl configuration file
+    #[arg(short = 'c', long = "config-file", env = "PATRONICTL_CONFIG_FILE", global = true)]
+    pub config_file: Option<PathBuf>,
+
+    /// DCS URL, e.g. etcd3://127.0.0.1:2379/service (overrides the file's etcd section)
+    #[arg(short = 'd', long = "dcs-url", alias = "dcs", env = "DCS_URL", global = true)]
+    pub dcs_url: Option<String>,
+
+    /// Do not verify the members' TLS certificates
+    #[arg(short = 'k', long, global = true)]
+    pub insecure: bool,
+
+    /// How often to ask each member's REST API for its live state
+    #[arg(long, default_value = "1s", value_parser = parse_duration, global = true)]
+    pub interval: Duration,
+
+    /// Timeout of one REST request
+    #[arg(long, default_value = "2s", value_parser = parse_duration, global = true)]
+    pub timeout: Duration,
+
+    /// Theme name (~/.config/patrol/themes/NAME.toml) or path to a theme file
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+
+    /// Hide and refuse every action that changes the cluster
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    /// Append patrol's own diagnostic log to this file
+    #[arg(long, global = true)]
+    pub log_file: Option<PathBuf>,
+
+    /// Cluster name (default: `scope` from the configuration)
+    #[arg(long, global = true)]
+    pub cluster: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the members once, like `patronictl list`
+    List {
+        /// Cluster name (default: `scope` from the configuration)
+        cluster_name: Option<String>,
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t = Format::Pretty)]
+        format: Format,
+        /// Also print Pending restart, Scheduled restart and Tags columns
+        #[arg(short = 'e', long)]
+        extended: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Pretty,
+    Json,
+    Yaml,
+    Tsv,
+}
+
+/// `500ms`, `2s`, `1m`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("invalid duration unit in {s:?} (use ms, s or m)")),
+    };
+    if !(0.05..=3600.0).contains(&secs) {
+        return Err(format!("duration {s:?} out of range (50ms .. 1h)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("3h").is_err());
+    }
+
+    #[test]
+    fn config_is_global_before_or_after_subcommand() {
+        let a = Cli::try_parse_from(["patrol", "-c", "x.yml", "list", "-f", "json"]).unwrap();
+        let b = Cli::try_parse_from(["patrol", "list", "-c", "x.yml", "-f", "json"]).unwrap();
+        assert_eq!(a.config_file, b.config_file);
+        assert!(matches!(a.command, Some(Command::List { format: Format::Json, .. })));
+    }
+}

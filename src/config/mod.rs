@@ -1,0 +1,204 @@
+//! Reading the patroni.yml / patronictl.yaml that `patronictl -c` takes, unchanged.
+//!
+//! Only the sections patrol needs are typed; everything else in a node's patroni.yml is
+//! ignored. Secrets are wrapped in [`Secret`] so they cannot end up in a `Debug` print.
+
+mod raw;
+mod secret;
+
+use std::path::{Path, PathBuf};
+
+pub use secret::Secret;
+
+/// Where the cluster's state lives and how to reach the members' REST APIs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The file the settings came from (None when everything came from `--dcs-url`).
+    pub source: Option<PathBuf>,
+    pub scope: String,
+    /// Always with a leading and trailing slash, e.g. `/service/`.
+    pub namespace: String,
+    pub dcs: DcsSettings,
+    pub rest: RestSettings,
+}
+
+impl Settings {
+    /// The etcd key prefix of this cluster, e.g. `/service/demo/`.
+    pub fn cluster_prefix(&self) -> String {
+        format!("{}{}/", self.namespace, self.scope)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DcsApi {
+    /// `etcd3:`: the v3 gRPC key space.
+    V3,
+    /// `etcd:`: the v2 HTTP key space (etcd 3.4/3.5 with `--enable-v2`).
+    V2,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DcsSettings {
+    pub api: DcsApi,
+    /// `http://host:port` or `https://host:port`, in the order given.
+    pub endpoints: Vec<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub cacert: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RestSettings {
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub cacert: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// `ctl.insecure` / `-k`: do not verify the members' certificates.
+    pub insecure: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// What the command line and environment say about where the config is.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSource {
+    /// `-c FILE` or `PATRONICTL_CONFIG_FILE` (clap fills both into one field).
+    pub file: Option<PathBuf>,
+    /// `-d etcd3://host:port/namespace` or `DCS_URL`.
+    pub dcs_url: Option<String>,
+    /// `-k/--insecure`.
+    pub insecure: bool,
+    /// A cluster name given on the command line wins over `scope`.
+    pub scope: Option<String>,
+}
+
+/// The patronictl default: `~/.config/patroni/patronictl.yaml`.
+pub fn default_config_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("patroni").join("patronictl.yaml"))
+}
+
+/// Load settings as patronictl does: the explicit file must exist; the default file is
+/// optional when `--dcs-url` and a cluster name are given.
+pub fn load(src: &ConfigSource) -> Result<Settings, ConfigError> {
+    let (path, explicit) = match &src.file {
+        Some(p) => (Some(p.clone()), true),
+        None => (default_config_path(), false),
+    };
+    let loaded = match path {
+        Some(p) if explicit || p.exists() => {
+            let text = std::fs::read_to_string(&p).map_err(|source| ConfigError::Read {
+                path: p.clone(),
+                source,
+            })?;
+            Some((p, text))
+        }
+        _ => None,
+    };
+    match loaded {
+        Some((p, text)) => from_str(&text, Some(&p), src),
+        None => {
+            if src.dcs_url.is_none() {
+                let default = default_config_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "~/.config/patroni/patronictl.yaml".into());
+                return Err(ConfigError::Usage(format!(
+                    "no configuration: pass -c /etc/patroni/patroni.yml (or set PATRONICTL_CONFIG_FILE), \
+                     or --dcs-url etcd3://host:2379 with a cluster name; {default} does not exist"
+                )));
+            }
+            from_str("{}", None, src)
+        }
+    }
+}
+
+/// Parse the text of a config file and apply the command-line overrides.
+pub fn from_str(text: &str, path: Option<&Path>, src: &ConfigSource) -> Result<Settings, ConfigError> {
+    let shown = path
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("<command line>"));
+    let raw: raw::RawConfig = if text.trim().is_empty() {
+        raw::RawConfig::default()
+    } else {
+        serde_saphyr::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((0, 0));
+            ConfigError::Syntax {
+                path: shown.clone(),
+                line,
+                column,
+                message: first_line(&e.to_string()),
+            }
+        })?
+    };
+    raw.resolve(path, src).map_err(|message| ConfigError::Invalid {
+        path: shown,
+        message,
+    })
+}
+
+/// serde-saphyr's messages can carry a code snippet; one line is enough for the UI.
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).trim().to_string()
+}
+
+/// Parse `etcd3://host:port/namespace` (patronictl's `--dcs-url`). The namespace part is
+/// optional.
+pub fn parse_dcs_url(url: &str) -> Result<(DcsApi, String, Option<String>), String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("invalid DCS URL {url:?}: expected etcd3://host:port[/namespace]"))?;
+    let api = match scheme {
+        "etcd3" => DcsApi::V3,
+        "etcd" => DcsApi::V2,
+        other => {
+            return Err(format!(
+                "unsupported DCS {other:?} in {url:?}: patrol speaks etcd3:// and etcd://"
+            ));
+        }
+    };
+    let (hostport, ns) = match rest.split_once('/') {
+        Some((h, n)) if !n.trim_matches('/').is_empty() => (h, Some(n.to_string())),
+        Some((h, _)) => (h, None),
+        None => (rest, None),
+    };
+    if hostport.is_empty() {
+        return Err(format!("invalid DCS URL {url:?}: no host"));
+    }
+    Ok((api, raw::endpoint("http", hostport), ns))
+}
+
+/// `/service/` from `service`, `/service`, `service/` ...
+pub fn normalize_namespace(ns: &str) -> String {
+    let t = ns.trim().trim_matches('/');
+    if t.is_empty() {
+        "/".into()
+    } else {
+        format!("/{t}/")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,62 @@
+//! The DCS side: etcd key layout, typed values, and the sources that stream changes.
+
+pub mod keys;
+mod v3;
+
+pub use v3::{describe as describe_v3_error, run_v3, snapshot as v3_snapshot};
+
+/// One key as read from etcd, before parsing (parsing is pure and happens in `app`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawKv {
+    /// The full key, e.g. `/service/demo/members/pg1`.
+    pub key: String,
+    pub value: Vec<u8>,
+    /// The etcd v3 lease the key is bound to (0: none).
+    pub lease: i64,
+}
+
+/// What a DCS source reports. Sources never interpret values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DcsEvent {
+    /// Trying this endpoint now.
+    Connecting { endpoint: String },
+    /// The complete state under the watched prefix: replaces everything known before.
+    Snapshot {
+        endpoint: String,
+        revision: i64,
+        kvs: Vec<RawKv>,
+    },
+    Put(RawKv),
+    Delete { key: String },
+    /// The watch is alive at this revision (etcd progress notification).
+    Progress { revision: i64 },
+    /// The endpoint failed; the source backs off and tries again (the next endpoint first).
+    Down { endpoint: String, error: String },
+}
+
+/// Split `/service/demo/members/pg1` into (`demo`, `members/pg1`) for namespace `/service/`.
+pub fn split_key<'a>(namespace: &str, key: &'a str) -> Option<(&'a str, &'a str)> {
+    let rest = key.strip_prefix(namespace)?;
+    let (scope, relative) = rest.split_once('/')?;
+    if scope.is_empty() || relative.is_empty() {
+        return None;
+    }
+    Some((scope, relative))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_split_into_scope_and_path() {
+        assert_eq!(split_key("/service/", "/service/demo/leader"), Some(("demo", "leader")));
+        assert_eq!(
+            split_key("/service/", "/service/demo/members/pg1"),
+            Some(("demo", "members/pg1"))
+        );
+        assert_eq!(split_key("/service/", "/other/demo/leader"), None);
+        assert_eq!(split_key("/service/", "/service/demo"), None);
+        assert_eq!(split_key("/service/", "/service//leader"), None);
+    }
+}

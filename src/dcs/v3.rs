@@ -1,0 +1,238 @@
+//! etcd v3: one prefix `get` for a snapshot, then a `watch` from the snapshot's revision + 1.
+//! Push, not polling: the only periodic traffic is gRPC keep-alive and etcd's progress
+//! notifications.
+
+use std::time::Duration;
+
+use etcd_client::{
+    Certificate, Client, ConnectOptions, EventType, GetOptions, Identity, TlsOptions, WatchOptions,
+};
+use tokio::sync::mpsc;
+
+use super::{DcsEvent, RawKv};
+use crate::config::DcsSettings;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Turn an etcd-client error into something an operator can act on. Its gRPC statuses carry
+/// no `source()`, so the code is matched here.
+pub fn describe(e: &etcd_client::Error) -> String {
+    use etcd_client::Error as E;
+    match e {
+        E::GRpcStatus(s) => {
+            let what = match s.code() {
+                tonic::Code::Unavailable => "etcd unavailable (down, or not listening there)",
+                tonic::Code::DeadlineExceeded => "etcd did not answer in time",
+                tonic::Code::Unauthenticated => "etcd refused the credentials",
+                tonic::Code::PermissionDenied => "etcd user lacks permission to read the cluster keys",
+                tonic::Code::OutOfRange => "revision compacted",
+                _ => "etcd error",
+            };
+            let msg = s.message().trim();
+            if msg.is_empty() {
+                what.to_string()
+            } else {
+                format!("{what}: {msg}")
+            }
+        }
+        E::TransportError(t) => format!("cannot connect to etcd: {t:#}"),
+        other => format!("etcd: {other}"),
+    }
+}
+
+async fn options(s: &DcsSettings) -> Result<ConnectOptions, String> {
+    let mut o = ConnectOptions::new()
+        .with_connect_timeout(CONNECT_TIMEOUT)
+        // keep-alive finds a dead server under a silent watch stream
+        .with_keep_alive(Duration::from_secs(2), Duration::from_secs(3))
+        .with_keep_alive_while_idle(true);
+    if let (Some(u), Some(p)) = (&s.username, &s.password) {
+        o = o.with_user(u.clone(), p.expose().to_string());
+    }
+    if s.endpoints.iter().any(|e| e.starts_with("https://")) {
+        let mut tls = TlsOptions::new();
+        if let Some(ca) = &s.cacert {
+            let pem = tokio::fs::read(ca)
+                .await
+                .map_err(|e| format!("etcd CA certificate {}: {e}", ca.display()))?;
+            tls = tls.ca_certificate(Certificate::from_pem(pem));
+        }
+        if let (Some(c), Some(k)) = (&s.cert, &s.key) {
+            let cert = tokio::fs::read(c)
+                .await
+                .map_err(|e| format!("etcd client certificate {}: {e}", c.display()))?;
+            let key = tokio::fs::read(k)
+                .await
+                .map_err(|e| format!("etcd client key {}: {e}", k.display()))?;
+            tls = tls.identity(Identity::from_pem(cert, key));
+        }
+        o = o.with_tls(tls);
+    }
+    Ok(o)
+}
+
+fn raw(kv: &etcd_client::KeyValue) -> RawKv {
+    RawKv {
+        key: String::from_utf8_lossy(kv.key()).into_owned(),
+        value: kv.value().to_vec(),
+        lease: kv.lease(),
+    }
+}
+
+/// Connect to the first endpoint that answers and take a snapshot of `prefix`.
+pub async fn snapshot(
+    s: &DcsSettings,
+    endpoint: &str,
+    prefix: &str,
+) -> Result<(Client, i64, Vec<RawKv>), String> {
+    let opts = options(s).await?;
+    let mut client = Client::connect([endpoint], Some(opts))
+        .await
+        .map_err(|e| describe(&e))?;
+    let resp = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        client.get(prefix, Some(GetOptions::new().with_prefix())),
+    )
+    .await
+    .map_err(|_| format!("etcd did not answer within {CONNECT_TIMEOUT:?}"))?
+    .map_err(|e| describe(&e))?;
+    let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+    let kvs = resp.kvs().iter().map(raw).collect();
+    Ok((client, revision, kvs))
+}
+
+/// Stream the state under `prefix` into `tx` until the receiver goes away.
+pub async fn run_v3<M: Send + 'static>(
+    settings: DcsSettings,
+    prefix: String,
+    tx: mpsc::Sender<M>,
+    wrap: impl Fn(DcsEvent) -> M + Send + 'static,
+) {
+    let n = settings.endpoints.len().max(1);
+    let mut current = 0usize; // stick to the endpoint that worked last
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        let mut any_ok = false;
+        for i in 0..n {
+            let idx = (current + i) % n;
+            let Some(endpoint) = settings.endpoints.get(idx).cloned() else {
+                return;
+            };
+            if tx.send(wrap(DcsEvent::Connecting { endpoint: endpoint.clone() })).await.is_err() {
+                return;
+            }
+            match follow(&settings, &endpoint, &prefix, &tx, &wrap).await {
+                Follow::ReceiverGone => return,
+                Follow::Broken { error, was_live } => {
+                    any_ok |= was_live;
+                    if was_live {
+                        current = idx;
+                    }
+                    tracing::warn!(%endpoint, %error, "etcd watch ended");
+                    if tx.send(wrap(DcsEvent::Down { endpoint, error })).await.is_err() {
+                        return;
+                    }
+                    if was_live {
+                        // a stream that was working broke: retry the same endpoint at once
+                        break;
+                    }
+                }
+            }
+        }
+        backoff = if any_ok {
+            Duration::from_millis(250)
+        } else {
+            (backoff * 2).min(MAX_BACKOFF)
+        };
+        tokio::time::sleep(backoff).await;
+    }
+}
+
+enum Follow {
+    ReceiverGone,
+    Broken { error: String, was_live: bool },
+}
+
+async fn follow<M>(
+    s: &DcsSettings,
+    endpoint: &str,
+    prefix: &str,
+    tx: &mpsc::Sender<M>,
+    wrap: &impl Fn(DcsEvent) -> M,
+) -> Follow {
+    let (mut client, revision, kvs) = match snapshot(s, endpoint, prefix).await {
+        Ok(x) => x,
+        Err(error) => return Follow::Broken { error, was_live: false },
+    };
+    let snap = DcsEvent::Snapshot {
+        endpoint: endpoint.to_string(),
+        revision,
+        kvs,
+    };
+    if tx.send(wrap(snap)).await.is_err() {
+        return Follow::ReceiverGone;
+    }
+    let opts = WatchOptions::new()
+        .with_prefix()
+        .with_start_revision(revision + 1)
+        .with_progress_notify();
+    let mut stream = match client.watch(prefix, Some(opts)).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Follow::Broken {
+                error: describe(&e),
+                was_live: true,
+            };
+        }
+    };
+    loop {
+        match stream.message().await {
+            Ok(Some(resp)) => {
+                if resp.canceled() {
+                    let error = if resp.compact_revision() > 0 {
+                        format!(
+                            "watch cancelled: revision {} compacted; taking a new snapshot",
+                            resp.compact_revision()
+                        )
+                    } else {
+                        format!("watch cancelled by etcd: {}", resp.cancel_reason())
+                    };
+                    return Follow::Broken { error, was_live: true };
+                }
+                if resp.events().is_empty() {
+                    if let Some(h) = resp.header() {
+                        if tx.send(wrap(DcsEvent::Progress { revision: h.revision() })).await.is_err() {
+                            return Follow::ReceiverGone;
+                        }
+                    }
+                    continue;
+                }
+                for ev in resp.events() {
+                    let Some(kv) = ev.kv() else { continue };
+                    let msg = match ev.event_type() {
+                        EventType::Put => DcsEvent::Put(raw(kv)),
+                        EventType::Delete => DcsEvent::Delete {
+                            key: String::from_utf8_lossy(kv.key()).into_owned(),
+                        },
+                    };
+                    if tx.send(wrap(msg)).await.is_err() {
+                        return Follow::ReceiverGone;
+                    }
+                }
+            }
+            Ok(None) => {
+                return Follow::Broken {
+                    error: "etcd closed the watch stream".into(),
+                    was_live: true,
+                };
+            }
+            Err(e) => {
+                return Follow::Broken {
+                    error: describe(&e),
+                    was_live: true,
+                };
+            }
+        }
+    }
+}

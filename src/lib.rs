@@ -1,0 +1,18 @@
+//! patrol: a live terminal console for PostgreSQL clusters run by Patroni with etcd.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod dcs;
+pub mod output;
+pub mod patroni;
+pub mod runtime;
+pub mod text;
+pub mod theme;
+pub mod ui;
+
+/// rustls needs one process-wide crypto provider; reqwest is built without a default one.
+pub fn install_crypto_provider() {
+    // Err means another thread installed it first: fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,95 @@
+use std::time::Duration;
+
+use crate::config::RestSettings;
+
+use super::PatroniStatus;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestError {
+    #[error("cannot set up the HTTP client: {0}")]
+    Setup(String),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("{0}")]
+    Connect(String),
+    #[error("HTTP {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("{0}")]
+    Body(String),
+}
+
+/// One HTTP client shared by every member poller (connection reuse, one TLS setup).
+#[derive(Clone)]
+pub struct RestClient {
+    http: reqwest::Client,
+    timeout: Duration,
+}
+
+fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>, RestError> {
+    std::fs::read(path).map_err(|e| RestError::Setup(format!("{what} {}: {e}", path.display())))
+}
+
+impl RestClient {
+    pub fn new(settings: &RestSettings, timeout: Duration) -> Result<RestClient, RestError> {
+        crate::install_crypto_provider();
+        let mut b = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .user_agent(concat!("patrol/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(2)
+            .no_proxy();
+        if let Some(ca) = &settings.cacert {
+            let pem = read_pem(ca, "CA certificate")?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| RestError::Setup(format!("{e:#}")))?;
+            b = b.add_root_certificate(cert);
+        }
+        if let Some(cert) = &settings.cert {
+            let mut pem = read_pem(cert, "client certificate")?;
+            if let Some(key) = &settings.key {
+                pem.extend_from_slice(b"\n");
+                pem.extend(read_pem(key, "client key")?);
+            }
+            let id = reqwest::Identity::from_pem(&pem).map_err(|e| RestError::Setup(format!("{e:#}")))?;
+            b = b.identity(id);
+        }
+        if settings.insecure {
+            b = b.danger_accept_invalid_certs(true);
+        }
+        let http = b.build().map_err(|e| RestError::Setup(format!("{e:#}")))?;
+        Ok(RestClient { http, timeout })
+    }
+
+    /// `GET {api_url}` (the member's `api_url` already ends in `/patroni`).
+    pub async fn status(&self, api_url: &str) -> Result<PatroniStatus, RestError> {
+        let resp = self.http.get(api_url).send().await.map_err(|e| self.classify(e))?;
+        let status = resp.status();
+        let body = resp.bytes().await.map_err(|e| self.classify(e))?;
+        // A replica that is not running answers 503 with the same JSON body: still useful.
+        if !status.is_success() && !status.is_server_error() {
+            return Err(RestError::Status {
+                status: status.as_u16(),
+                body: crate::text::sanitize(&String::from_utf8_lossy(&body[..body.len().min(200)])),
+            });
+        }
+        PatroniStatus::parse(&body).map_err(RestError::Body)
+    }
+
+    fn classify(&self, e: reqwest::Error) -> RestError {
+        if e.is_timeout() {
+            RestError::Timeout(self.timeout)
+        } else {
+            // keep the whole cause chain ("connection refused" and so on)
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                let t = s.to_string();
+                if !msg.contains(&t) {
+                    msg.push_str(": ");
+                    msg.push_str(&t);
+                }
+                src = s.source();
+            }
+            RestError::Connect(msg)
+        }
+    }
+}

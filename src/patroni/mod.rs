@@ -1,0 +1,7 @@
+//! The members' Patroni REST API: typed reads (and, later, the write calls).
+
+mod client;
+mod status;
+
+pub use client::{RestClient, RestError};
+pub use status::{PatroniStatus, ReplicationConn, Xlog};

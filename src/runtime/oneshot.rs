@@ -1,0 +1,64 @@
+//! `patrol list`: one snapshot of etcd plus one round of REST calls, fed through the same
+//! `App::update` the TUI uses, so both show the same figures.
+
+use std::time::{Duration, Instant};
+
+use crate::app::{App, Effect, Msg};
+use crate::config::{DcsApi, Settings};
+use crate::dcs::DcsEvent;
+use crate::patroni::RestClient;
+
+pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, String> {
+    if settings.dcs.api == DcsApi::V2 {
+        return Err(
+            "this configuration uses `etcd:` (the etcd v2 API); patrol reads `etcd3:` clusters so far".into(),
+        );
+    }
+    let prefix = settings.cluster_prefix();
+    let mut app = App::new(&settings.scope, &settings.namespace, settings.dcs.endpoints.clone(), Instant::now());
+    let mut errors = Vec::new();
+    let mut effects = None;
+    for ep in &settings.dcs.endpoints {
+        match crate::dcs::v3_snapshot(&settings.dcs, ep, &prefix).await {
+            Ok((_client, revision, kvs)) => {
+                effects = Some(app.update(Msg::Dcs(
+                    Instant::now(),
+                    DcsEvent::Snapshot {
+                        endpoint: ep.clone(),
+                        revision,
+                        kvs,
+                    },
+                )));
+                break;
+            }
+            Err(e) => errors.push(format!("{ep}: {e}")),
+        }
+    }
+    let Some(effects) = effects else {
+        return Err(format!("cannot reach etcd: {}", errors.join("; ")));
+    };
+    let client = RestClient::new(&settings.rest, timeout).map_err(|e| e.to_string())?;
+    let targets: Vec<(String, String)> = effects
+        .into_iter()
+        .flat_map(|e| match e {
+            Effect::PollMembers(set) => set,
+        })
+        .collect();
+    let replies = futures::future::join_all(targets.into_iter().map(|(member, url)| {
+        let client = client.clone();
+        async move {
+            let result = client.status(&url).await.map(Box::new).map_err(|e| e.to_string());
+            (member, result)
+        }
+    }))
+    .await;
+    for (member, result) in replies {
+        app.update(Msg::Rest {
+            member,
+            at: Instant::now(),
+            result,
+        });
+    }
+    app.update(Msg::Tick(Instant::now()));
+    Ok(app)
+}

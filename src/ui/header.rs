@@ -1,0 +1,113 @@
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::members::human_age;
+use crate::app::{App, DcsHealth};
+use crate::text::sanitize;
+use crate::theme::Theme;
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let cluster = app.cluster();
+    let rows = app.rows();
+
+    // line 1: which cluster, where from, how fresh
+    let mut l1 = vec![
+        Span::styled(" patrol ", theme.title),
+        Span::styled(sanitize(&app.scope), theme.title),
+    ];
+    if let Some(id) = cluster.and_then(|c| c.initialize.as_deref()) {
+        l1.push(Span::styled(format!("  sysid {}", sanitize(id)), theme.muted));
+    }
+    l1.push(Span::styled("  etcd ", theme.header_key));
+    match &app.dcs {
+        DcsHealth::Connecting { endpoint, since } => {
+            l1.push(Span::styled(
+                format!("connecting {} ({})", endpoint, human_age(app.now.saturating_duration_since(*since))),
+                theme.warning,
+            ));
+        }
+        DcsHealth::Live { endpoint, .. } => {
+            l1.push(Span::styled("● live ", theme.healthy));
+            l1.push(Span::styled(endpoint.clone(), theme.muted));
+        }
+        DcsHealth::Down { endpoint, error, since, .. } => {
+            l1.push(Span::styled(
+                format!("✗ DOWN {} ", human_age(app.now.saturating_duration_since(*since))),
+                theme.down,
+            ));
+            l1.push(Span::styled(format!("{endpoint}: {error}"), theme.warning));
+        }
+    }
+
+    // line 2: leader, timeline, modes
+    let mut l2 = vec![Span::raw(" ")];
+    match rows.iter().find(|r| r.role.is_leader()) {
+        Some(l) => {
+            l2.push(Span::styled("leader ", theme.header_key));
+            l2.push(Span::styled(sanitize(&l.name), theme.leader));
+            if let Some(tl) = l.timeline {
+                l2.push(Span::styled("  TL ", theme.header_key));
+                l2.push(Span::styled(tl.to_string(), theme.text));
+            }
+        }
+        None if app.loaded => l2.push(Span::styled(" NO LEADER ", theme.danger)),
+        None => l2.push(Span::styled("waiting for etcd…", theme.muted)),
+    }
+    let present = rows.iter().filter(|r| r.gone.is_none()).count();
+    l2.push(Span::styled("  members ", theme.header_key));
+    l2.push(Span::styled(present.to_string(), theme.text));
+    if let Some(c) = cluster {
+        if c.is_paused() {
+            l2.push(Span::raw("  "));
+            l2.push(Span::styled(" MAINTENANCE MODE (paused) ", theme.paused));
+        }
+        if let Some(fo) = &c.failover {
+            let mut s = String::from("  switchover");
+            if let Some(at) = &fo.scheduled_at {
+                s.push_str(&format!(" at {}", sanitize(at)));
+            }
+            if let Some(from) = &fo.leader {
+                s.push_str(&format!(" from {}", sanitize(from)));
+            }
+            if let Some(to) = &fo.member {
+                s.push_str(&format!(" to {}", sanitize(to)));
+            }
+            l2.push(Span::styled(s, theme.warning));
+        }
+    }
+    if let Some(age) = app.stale_for() {
+        l2.push(Span::raw("  "));
+        l2.push(Span::styled(format!(" STALE: etcd data {} old ", human_age(age)), theme.stale));
+    }
+    f.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), area);
+}
+
+pub fn warning_lines(app: &App) -> u16 {
+    app.cluster().map(|c| c.warnings.len() as u16).unwrap_or(0)
+}
+
+/// Keys whose values could not be parsed: shown, never fatal.
+pub fn render_warnings(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(c) = app.cluster() else { return };
+    let n = c.warnings.len();
+    let lines: Vec<Line> = c
+        .warnings
+        .iter()
+        .take(area.height as usize)
+        .enumerate()
+        .map(|(i, (k, m))| {
+            let more = if i + 1 == area.height as usize && n > i + 1 {
+                format!(" (+{} more)", n - i - 1)
+            } else {
+                String::new()
+            };
+            Line::from(vec![
+                Span::styled(" ⚠ ", theme.warning),
+                Span::styled(format!("{}: {}{more}", sanitize(k), sanitize(m)), theme.warning),
+            ])
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), area);
+}

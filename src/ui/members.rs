@@ -1,0 +1,244 @@
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use serde_json::Value;
+
+use crate::app::members::{LagSource, MemberRow, RestHealth, Role, human_age, human_bytes};
+use crate::app::{App, DcsHealth};
+use crate::dcs::keys::format_lsn;
+use crate::text::sanitize;
+use crate::theme::Theme;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Member,
+    Host,
+    Role,
+    State,
+    Api,
+    Tl,
+    ReceiveLsn,
+    ReceiveLag,
+    ReplayLsn,
+    ReplayLag,
+    Pending,
+    Tags,
+}
+
+impl Col {
+    fn title(self, wide: bool) -> &'static str {
+        match (self, wide) {
+            (Col::Member, _) => "Member",
+            (Col::Host, _) => "Host",
+            (Col::Role, _) => "Role",
+            (Col::State, _) => "State",
+            (Col::Api, _) => "API",
+            (Col::Tl, _) => "TL",
+            (Col::ReceiveLsn, true) => "Receive LSN",
+            (Col::ReceiveLsn, false) => "Recv LSN",
+            (Col::ReceiveLag, true) => "Receive Lag",
+            (Col::ReceiveLag, false) => "Recv Lag",
+            (Col::ReplayLsn, _) => "Replay LSN",
+            (Col::ReplayLag, _) => "Replay Lag",
+            (Col::Pending, true) => "Pending restart",
+            (Col::Pending, false) => "Pend",
+            (Col::Tags, _) => "Tags",
+        }
+    }
+}
+
+/// Columns in display order, and the order they are dropped in when space runs out.
+const ORDER: [Col; 12] = [
+    Col::Member,
+    Col::Host,
+    Col::Role,
+    Col::State,
+    Col::Api,
+    Col::Tl,
+    Col::ReceiveLsn,
+    Col::ReceiveLag,
+    Col::ReplayLsn,
+    Col::ReplayLag,
+    Col::Pending,
+    Col::Tags,
+];
+const DROP_FIRST: [Col; 5] = [Col::ReceiveLsn, Col::ReplayLsn, Col::Tags, Col::Host, Col::Pending];
+
+fn tags_text(r: &MemberRow) -> String {
+    r.tags
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Value::Bool(true) => Some(k.clone()),
+            Value::Bool(false) | Value::Null => None,
+            Value::String(s) => Some(format!("{k}={s}")),
+            other => Some(format!("{k}={other}")),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn lag_text(lag: Option<u64>, src: LagSource) -> String {
+    match (lag, src) {
+        (None, _) => String::new(),
+        (Some(l), LagSource::Live) => human_bytes(l),
+        (Some(l), LagSource::Dcs(_)) => format!("~{}", human_bytes(l)),
+    }
+}
+
+fn cell(r: &MemberRow, c: Col, theme: &Theme) -> (String, Style) {
+    let role_style = match r.role {
+        Role::Leader | Role::StandbyLeader => theme.leader,
+        Role::SyncStandby | Role::QuorumStandby => theme.sync,
+        Role::Replica => theme.replica,
+    };
+    let lag_style = if r.lagging {
+        theme.lagging
+    } else if matches!(r.lag_source, LagSource::Dcs(_)) {
+        theme.muted
+    } else {
+        theme.text
+    };
+    match c {
+        Col::Member => (sanitize(&r.name), if r.gone.is_some() { theme.muted } else { theme.text }),
+        Col::Host => {
+            let h = match r.port {
+                Some(p) => format!("{}:{p}", r.host),
+                None => r.host.clone(),
+            };
+            (sanitize(&h), theme.muted)
+        }
+        Col::Role if r.gone.is_some() => (String::new(), theme.muted),
+        Col::Role => (r.role.label().to_string(), role_style),
+        Col::State => match r.gone {
+            Some(age) => (format!("gone {}", human_age(age)), theme.down),
+            None => {
+                let ok = matches!(r.state.as_str(), "running" | "streaming");
+                (sanitize(&r.state), if ok { theme.healthy } else { theme.warning })
+            }
+        },
+        Col::Api => match &r.rest {
+            _ if r.gone.is_some() => (String::new(), theme.muted),
+            RestHealth::Live => ("ok".into(), theme.healthy),
+            RestHealth::Unknown => ("…".into(), theme.muted),
+            RestHealth::Unreachable { last_ok: Some(a), .. } => (format!("✗ {}", human_age(*a)), theme.down),
+            RestHealth::Unreachable { last_ok: None, .. } => ("✗ never".into(), theme.down),
+        },
+        Col::Tl => (r.timeline.map(|t| t.to_string()).unwrap_or_default(), theme.text),
+        Col::ReceiveLsn => (r.receive_lsn.map(format_lsn).unwrap_or_default(), theme.muted),
+        Col::ReplayLsn => (r.replay_lsn.map(format_lsn).unwrap_or_default(), theme.muted),
+        Col::ReceiveLag => (lag_text(r.receive_lag, r.lag_source), lag_style),
+        Col::ReplayLag => (lag_text(r.replay_lag, r.lag_source), lag_style),
+        Col::Pending => (if r.pending_restart { "*".into() } else { String::new() }, theme.warning),
+        Col::Tags => (sanitize(&tags_text(r)), theme.muted),
+    }
+}
+
+fn width(s: &str) -> u16 {
+    unicode_width::UnicodeWidthStr::width(s).min(u16::MAX as usize) as u16
+}
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let rows = app.rows();
+    let dcs_lag = rows
+        .iter()
+        .filter_map(|r| match r.lag_source {
+            LagSource::Dcs(age) if r.receive_lag.is_some() || r.replay_lag.is_some() => Some(age),
+            _ => None,
+        })
+        .max();
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(" Members ", theme.title));
+    if let Some(age) = dcs_lag {
+        block = block.title_bottom(Span::styled(
+            format!(" ~ lag from etcd member keys, up to {} old ", human_age(age)),
+            theme.muted,
+        ));
+    }
+    if rows.is_empty() {
+        let msg = if app.loaded {
+            format!(
+                "No members under {}{}/ — is the scope right, and is Patroni running?",
+                app.namespace, app.scope
+            )
+        } else {
+            match &app.dcs {
+                DcsHealth::Down { endpoint, error, .. } => format!("Cannot reach etcd at {endpoint}: {error}"),
+                _ => format!("Connecting to etcd ({})…", app.endpoints.join(", ")),
+            }
+        };
+        f.render_widget(
+            Paragraph::new(Line::styled(sanitize(&msg), theme.muted))
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
+            area,
+        );
+        return;
+    }
+
+    let inner_w = area.width.saturating_sub(2);
+    let wide = inner_w >= 110;
+    let texts: Vec<Vec<(String, Style)>> =
+        rows.iter().map(|r| ORDER.iter().map(|c| cell(r, *c, theme)).collect()).collect();
+    let col_w: Vec<u16> = ORDER
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            texts
+                .iter()
+                .map(|t| width(&t[i].0))
+                .max()
+                .unwrap_or(0)
+                .max(width(c.title(wide)))
+        })
+        .collect();
+    // hide columns nobody has a value in, as patronictl does for Pending restart and Tags
+    let mut shown: Vec<bool> = ORDER
+        .iter()
+        .enumerate()
+        .map(|(i, c)| !matches!(c, Col::Pending | Col::Tags) || texts.iter().any(|t| !t[i].0.is_empty()))
+        .collect();
+    let total = |shown: &[bool]| -> u16 {
+        let n = shown.iter().filter(|s| **s).count() as u16;
+        shown
+            .iter()
+            .zip(&col_w)
+            .filter(|(s, _)| **s)
+            .map(|(_, w)| *w)
+            .sum::<u16>()
+            + n.saturating_sub(1)
+            + 2 // highlight symbol
+    };
+    for d in DROP_FIRST {
+        if total(&shown) <= inner_w {
+            break;
+        }
+        if let Some(i) = ORDER.iter().position(|c| *c == d) {
+            shown[i] = false;
+        }
+    }
+
+    let idx: Vec<usize> = (0..ORDER.len()).filter(|i| shown[*i]).collect();
+    let header = Row::new(idx.iter().map(|i| Cell::from(ORDER[*i].title(wide)))).style(theme.table_header);
+    let body: Vec<Row> = texts
+        .into_iter()
+        .map(|t| {
+            Row::new(
+                idx.iter()
+                    .map(|i| Cell::from(Line::from(Span::styled(t[*i].0.clone(), t[*i].1)))),
+            )
+        })
+        .collect();
+    let widths: Vec<Constraint> = idx.iter().map(|i| Constraint::Length(col_w[*i])).collect();
+    let table = Table::new(body, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(theme.selected)
+        .highlight_symbol("▸ ");
+    let mut state = TableState::default().with_selected(Some(app.selected.min(rows.len().saturating_sub(1))));
+    f.render_stateful_widget(table, area, &mut state);
+}

@@ -1,0 +1,62 @@
+//! Views: pure functions of `&App` and `&Theme` that draw into a frame.
+
+mod header;
+mod help;
+mod members;
+mod statusbar;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::App;
+use crate::theme::Theme;
+
+/// Below this the full layout cannot fit; a one-line summary is drawn instead.
+const MIN_WIDTH: u16 = 40;
+const MIN_HEIGHT: u16 = 8;
+
+pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        tiny(f, area, app, theme);
+        return;
+    }
+    let warn_lines = header::warning_lines(app).min(3);
+    let [head, warn, body, status] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(warn_lines),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    header::render(f, head, app, theme);
+    header::render_warnings(f, warn, app, theme);
+    members::render(f, body, app, theme);
+    statusbar::render(f, status, app, theme);
+    if app.show_help {
+        help::render(f, area, app, theme);
+    }
+}
+
+/// A terminal too small for the layout still says what matters: leader and health.
+fn tiny(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let rows = app.rows();
+    let leader = rows.iter().find(|r| r.role.is_leader()).map(|r| r.name.as_str());
+    let mut spans = vec![Span::styled(crate::text::sanitize(&app.scope), theme.title), Span::raw(" ")];
+    match leader {
+        Some(l) => spans.push(Span::styled(format!("L:{}", crate::text::sanitize(l)), theme.leader)),
+        None if app.loaded => spans.push(Span::styled("NO LEADER", theme.danger)),
+        None => spans.push(Span::styled("…", theme.muted)),
+    }
+    if app.stale_for().is_some() {
+        spans.push(Span::styled(" etcd DOWN", theme.down));
+    }
+    spans.push(Span::styled(format!(" {}m", rows.len()), theme.muted));
+    let mut lines = vec![Line::from(spans)];
+    if area.height > 1 {
+        lines.push(Line::styled("enlarge terminal · q quits", theme.muted));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}

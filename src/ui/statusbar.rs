@@ -1,0 +1,20 @@
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::App;
+use crate::theme::Theme;
+
+/// Key hints, generated from the keymap.
+pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = vec![Span::raw(" ")];
+    for (key, word) in app.keymap.hints(app.read_only) {
+        spans.push(Span::styled(key, theme.key));
+        spans.push(Span::styled(format!(" {word}  "), theme.muted));
+    }
+    if app.read_only {
+        spans.push(Span::styled("read-only", theme.warning));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
