@@ -193,7 +193,7 @@ impl App {
                         // redraw only when what is shown can change
                         let changed = match result {
                             Ok(s) => {
-                                let same = r.ok.as_ref().is_some_and(|(_, old)| **old == *s);
+                                let same = r.ok.as_ref().is_some_and(|(_, old)| *old == *s);
                                 r.ok = Some((at, *s));
                                 !same || was_failing
                             }
