@@ -31,18 +31,19 @@ pub fn redact_url(url: &str) -> String {
         None => authority.to_string(),
     };
     // a password can also sit in the query string
-    let tail = tail
-        .split('&')
-        .map(|kv| {
-            let (k, _) = kv.split_once('=').unwrap_or((kv, ""));
-            if k.trim_start_matches('?').eq_ignore_ascii_case("password") {
-                format!("{k}=***")
-            } else {
-                kv.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&");
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let q: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", q.join("&"))
+        }
+        None => tail.to_string(),
+    };
     sanitize(&format!("{scheme}://{authority}{tail}"))
 }
 
