@@ -65,7 +65,8 @@ pub struct App {
     pub dcs: DcsHealth,
     /// Has a snapshot ever arrived?
     pub loaded: bool,
-    pub selected: usize,
+    /// The selected member, by name: rows reorder when the leader changes.
+    pub selected: Option<String>,
     pub show_help: bool,
     pub keymap: Keymap,
     pub read_only: bool,
@@ -94,7 +95,7 @@ impl App {
             endpoints,
             clusters,
             loaded: false,
-            selected: 0,
+            selected: None,
             show_help: false,
             keymap: Keymap::default(),
             read_only: false,
@@ -126,6 +127,14 @@ impl App {
             }
             _ => None,
         }
+    }
+
+    /// The row of the selected member (the first row when none or it vanished).
+    pub fn selected_index(&self, rows: &[MemberRow]) -> usize {
+        self.selected
+            .as_ref()
+            .and_then(|n| rows.iter().position(|r| &r.name == n))
+            .unwrap_or(0)
     }
 
     /// Is any age (which changes by itself as time passes) on screen?
@@ -216,13 +225,16 @@ impl App {
     }
 
     fn act(&mut self, a: Action) {
-        let n = self.rows().len();
+        let rows = self.rows();
+        let n = rows.len();
+        let i = self.selected_index(&rows);
+        let pick = |i: usize| rows.get(i).map(|r| r.name.clone());
         self.dirty = true;
         match a {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = n.saturating_sub(1),
+            Action::Up => self.selected = pick(i.saturating_sub(1)),
+            Action::Down => self.selected = pick((i + 1).min(n.saturating_sub(1))),
+            Action::Top => self.selected = pick(0),
+            Action::Bottom => self.selected = pick(n.saturating_sub(1)),
             Action::Help => self.show_help = !self.show_help,
             Action::Back => self.show_help = false,
             Action::Quit => self.quit = Some("quit".into()),
@@ -288,10 +300,6 @@ impl App {
                     last_live,
                 };
             }
-        }
-        let n = self.rows().len();
-        if self.selected >= n {
-            self.selected = n.saturating_sub(1);
         }
         if members_changed { self.poll_effect() } else { Vec::new() }
     }

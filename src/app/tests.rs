@@ -96,6 +96,18 @@ fn leader_change_by_watch_events() {
 }
 
 #[test]
+fn selection_follows_the_member_when_rows_reorder() {
+    let now = Instant::now();
+    let mut a = app(healthy_kvs(), now);
+    a.update(key('j'));
+    assert_eq!(a.selected.as_deref(), Some("pg2"));
+    a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
+    let rows = a.rows();
+    assert_eq!(rows[a.selected_index(&rows)].name, "pg2");
+    assert_eq!(a.selected_index(&rows), 0);
+}
+
+#[test]
 fn member_leaving_and_coming_back() {
     let now = Instant::now();
     let mut a = app(healthy_kvs(), now);
@@ -192,11 +204,11 @@ fn keys_move_selection_and_quit() {
     a.update(key('j'));
     a.update(key('j'));
     a.update(key('j'));
-    assert_eq!(a.selected, 2, "clamped to the last row");
+    assert_eq!(a.selected.as_deref(), Some("pg3"), "clamped to the last row");
     a.update(key('k'));
-    assert_eq!(a.selected, 1);
+    assert_eq!(a.selected.as_deref(), Some("pg2"));
     a.update(key('g'));
-    assert_eq!(a.selected, 0);
+    assert_eq!(a.selected.as_deref(), Some("pg1"));
     a.update(key('?'));
     assert!(a.show_help);
     a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));

@@ -28,6 +28,13 @@ enum Col {
 }
 
 impl Col {
+    fn numeric(self) -> bool {
+        matches!(
+            self,
+            Col::Tl | Col::ReceiveLsn | Col::ReceiveLag | Col::ReplayLsn | Col::ReplayLag
+        )
+    }
+
     fn title(self, wide: bool) -> &'static str {
         match (self, wide) {
             (Col::Member, _) => "Member",
@@ -212,23 +219,41 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             + n.saturating_sub(1)
             + 2 // highlight symbol
     };
+    let wanted = shown.clone();
+    let mut dropped = Vec::new();
     for d in DROP_FIRST {
         if total(&shown) <= inner_w {
             break;
         }
         if let Some(i) = ORDER.iter().position(|c| *c == d) {
+            if shown[i] {
+                shown[i] = false;
+                dropped.push(i);
+            }
+        }
+    }
+    // give back what fits again, most important first
+    for i in dropped.into_iter().rev() {
+        shown[i] = wanted[i];
+        if total(&shown) > inner_w {
             shown[i] = false;
         }
     }
 
     let idx: Vec<usize> = (0..ORDER.len()).filter(|i| shown[*i]).collect();
-    let header = Row::new(idx.iter().map(|i| Cell::from(ORDER[*i].title(wide)))).style(theme.table_header);
+    let header = Row::new(idx.iter().map(|i| {
+        let t = Line::from(ORDER[*i].title(wide));
+        Cell::from(if ORDER[*i].numeric() { t.right_aligned() } else { t })
+    }))
+    .style(theme.table_header);
     let body: Vec<Row> = texts
         .into_iter()
         .map(|t| {
             Row::new(
-                idx.iter()
-                    .map(|i| Cell::from(Line::from(Span::styled(t[*i].0.clone(), t[*i].1)))),
+                idx.iter().map(|i| {
+                    let line = Line::from(Span::styled(t[*i].0.clone(), t[*i].1));
+                    Cell::from(if ORDER[*i].numeric() { line.right_aligned() } else { line })
+                }),
             )
         })
         .collect();
@@ -239,6 +264,6 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .column_spacing(1)
         .row_highlight_style(theme.selected)
         .highlight_symbol("▸ ");
-    let mut state = TableState::default().with_selected(Some(app.selected.min(rows.len().saturating_sub(1))));
+    let mut state = TableState::default().with_selected(Some(app.selected_index(&rows)));
     f.render_stateful_widget(table, area, &mut state);
 }
