@@ -55,33 +55,52 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         None if app.loaded => l2.push(Span::styled(" NO LEADER ", theme.danger)),
         None => l2.push(Span::styled("waiting for etcd…", theme.muted)),
     }
-    let present = rows.iter().filter(|r| r.gone.is_none()).count();
-    l2.push(Span::styled("  members ", theme.header_key));
-    l2.push(Span::styled(present.to_string(), theme.text));
-    if let Some(c) = cluster {
+    if app.loaded {
+        let present = rows.iter().filter(|r| r.gone.is_none()).count();
+        l2.push(Span::styled("  members ", theme.header_key));
+        l2.push(Span::styled(present.to_string(), theme.text));
+    }
+    let l3 = badges(app, theme);
+    let mut lines = vec![Line::from(l1), Line::from(l2)];
+    if !l3.is_empty() {
+        lines.push(Line::from(l3));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+/// How many lines the header needs: a third one carries the mode badges.
+pub fn height(app: &App, theme: &Theme) -> u16 {
+    if badges(app, theme).is_empty() { 2 } else { 3 }
+}
+
+/// Maintenance mode, a scheduled switchover, stale data: things that change what an
+/// operator may do, each on the badge line.
+fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
+    let mut l2 = Vec::new();
+    if let Some(c) = app.cluster() {
         if c.is_paused() {
-            l2.push(Span::raw("  "));
+            l2.push(Span::raw(" "));
             l2.push(Span::styled(" MAINTENANCE MODE (paused) ", theme.paused));
         }
         if let Some(fo) = &c.failover {
-            let mut s = String::from("  switchover");
+            let mut s = String::from(" switchover");
+            match (&fo.leader, &fo.member) {
+                (Some(from), Some(to)) => s.push_str(&format!(" {}→{}", sanitize(from), sanitize(to))),
+                (None, Some(to)) => s.push_str(&format!(" to {}", sanitize(to))),
+                (Some(from), None) => s.push_str(&format!(" from {}", sanitize(from))),
+                (None, None) => {}
+            }
             if let Some(at) = &fo.scheduled_at {
                 s.push_str(&format!(" at {}", sanitize(at)));
-            }
-            if let Some(from) = &fo.leader {
-                s.push_str(&format!(" from {}", sanitize(from)));
-            }
-            if let Some(to) = &fo.member {
-                s.push_str(&format!(" to {}", sanitize(to)));
             }
             l2.push(Span::styled(s, theme.warning));
         }
     }
     if let Some(age) = app.stale_for() {
-        l2.push(Span::raw("  "));
+        l2.push(Span::raw(" "));
         l2.push(Span::styled(format!(" STALE: etcd data {} old ", human_age(age)), theme.stale));
     }
-    f.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), area);
+    l2
 }
 
 pub fn warning_lines(app: &App) -> u16 {

@@ -2,6 +2,7 @@
 
 mod header;
 mod help;
+mod info;
 mod members;
 mod statusbar;
 
@@ -25,7 +26,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     }
     let warn_lines = header::warning_lines(app).min(3);
     let [head, warn, body, status] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(header::height(app, theme)),
         Constraint::Length(warn_lines),
         Constraint::Min(3),
         Constraint::Length(1),
@@ -33,7 +34,17 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     .areas(area);
     header::render(f, head, app, theme);
     header::render_warnings(f, warn, app, theme);
-    members::render(f, body, app, theme);
+    // the table takes what its rows need; the cluster pane gets the rest when it fits
+    let want = app.rows().len() as u16 + 3;
+    if body.height >= want + 5 {
+        let info_h = (body.height - want).min(8);
+        let [table, info] =
+            Layout::vertical([Constraint::Length(want), Constraint::Length(info_h)]).areas(body);
+        members::render(f, table, app, theme);
+        info::render(f, info, app, theme);
+    } else {
+        members::render(f, body, app, theme);
+    }
     statusbar::render(f, status, app, theme);
     if app.show_help {
         help::render(f, area, app, theme);

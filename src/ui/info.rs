@@ -1,0 +1,81 @@
+//! The cluster pane under the member table: dynamic config that matters during an
+//! incident, the last timeline change, and where the data comes from.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use crate::app::members::human_bytes;
+use crate::app::{App, DcsHealth};
+use crate::dcs::keys::SyncMode;
+use crate::text::sanitize;
+use crate::theme::Theme;
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(" Cluster ", theme.title));
+    let label = |s: &'static str| Span::styled(format!("{s:<14}"), theme.header_key);
+    let mut lines = Vec::new();
+    if let Some(c) = app.cluster() {
+        let mut cfg = vec![label("config")];
+        match &c.config {
+            Some(k) => {
+                let secs = |v: Option<u64>| v.map(|v| format!("{v}s")).unwrap_or_else(|| "?".into());
+                cfg.push(Span::styled(
+                    format!(
+                        "ttl {} · loop_wait {} · retry_timeout {} · max lag on failover {} · sync {}",
+                        secs(k.ttl),
+                        secs(k.loop_wait),
+                        secs(k.retry_timeout),
+                        k.maximum_lag_on_failover.map(human_bytes).unwrap_or_else(|| "?".into()),
+                        match k.synchronous_mode {
+                            SyncMode::Off => "off",
+                            SyncMode::On => "on",
+                            SyncMode::Quorum => "quorum",
+                        }
+                    ),
+                    theme.text,
+                ));
+            }
+            None => cfg.push(Span::styled("no config key", theme.muted)),
+        }
+        lines.push(Line::from(cfg));
+        let mut hist = vec![label("last failover")];
+        match c.history.iter().max_by_key(|h| h.timeline) {
+            Some(h) => {
+                let mut s = format!("TL {} → {}", h.timeline, h.timeline + 1);
+                if let Some(ts) = &h.timestamp {
+                    s.push_str(&format!(" at {}", sanitize(ts)));
+                }
+                if let Some(l) = &h.new_leader {
+                    s.push_str(&format!(" · new leader {}", sanitize(l)));
+                }
+                if !h.reason.is_empty() {
+                    s.push_str(&format!(" · {}", sanitize(&h.reason)));
+                }
+                hist.push(Span::styled(s, theme.text));
+            }
+            None => hist.push(Span::styled("none: no timeline change yet", theme.muted)),
+        }
+        lines.push(Line::from(hist));
+    }
+    let mut src = vec![label("etcd")];
+    let rev = match &app.dcs {
+        DcsHealth::Live { revision, .. } => format!("watching at revision {revision} · "),
+        _ => String::new(),
+    };
+    src.push(Span::styled(
+        format!("{rev}{}{}/ · endpoints {}", app.namespace, sanitize(&app.scope), app.endpoints.join(", ")),
+        theme.muted,
+    ));
+    lines.push(Line::from(src));
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}

@@ -1,0 +1,120 @@
+//! Render snapshots of the main view at 80x24 and 120x40 (ratatui TestBackend + insta).
+//! States come from fixtures captured on a real cluster (tests/fixtures).
+
+use std::time::Instant;
+
+use patrol as patrol_crate;
+use patrol::app::{App, Msg};
+use patrol::dcs::DcsEvent;
+use patrol::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+mod sample;
+use sample::*;
+
+fn draw(app: &App, w: u16, h: u16) -> String {
+    let theme = Theme::load(None, false).expect("built-in theme");
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    t.draw(|f| patrol::ui::render(f, app, &theme)).expect("draw");
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn both(name: &str, app: &App) {
+    insta::assert_snapshot!(format!("{name}_80x24"), draw(app, 80, 24));
+    insta::assert_snapshot!(format!("{name}_120x40"), draw(app, 120, 40));
+}
+
+#[test]
+fn healthy_cluster() {
+    let now = Instant::now();
+    let app = healthy_live(now);
+    both("healthy", &app);
+}
+
+#[test]
+fn leaderless_cluster() {
+    let now = Instant::now();
+    let kvs = healthy_kvs().into_iter().filter(|k| !k.key.ends_with("/leader")).collect();
+    let app = app(kvs, now);
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("NO LEADER"), "{screen}");
+    both("leaderless", &app);
+}
+
+#[test]
+fn unreachable_member() {
+    let now = Instant::now();
+    let mut app = healthy_live(now);
+    rest_err(&mut app, "pg3", "error sending request: connection refused", later(now, 3));
+    rest_ok(&mut app, "pg1", status("rest/patroni_leader.json"), later(now, 12));
+    rest_ok(&mut app, "pg2", replica_behind(0), later(now, 12));
+    app.update(Msg::Tick(later(now, 12)));
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("✗ 12s"), "{screen}");
+    both("unreachable_member", &app);
+}
+
+#[test]
+fn paused_with_scheduled_switchover() {
+    let now = Instant::now();
+    let mut kvs = healthy_kvs();
+    kvs.push(kv("config", &fixture("etcd/config_paused.json")));
+    kvs.push(kv("failover", &fixture("etcd/failover_scheduled.json")));
+    let app = app(kvs, now);
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("MAINTENANCE MODE"), "{screen}");
+    both("paused", &app);
+}
+
+#[test]
+fn etcd_down_is_stale_and_garbage_key_warns() {
+    let now = Instant::now();
+    let mut app = healthy_live(now);
+    app.update(Msg::Dcs(now, DcsEvent::Put(kv("members/pg2", b"{\"state\": \x1b[31m"))));
+    app.update(Msg::Dcs(
+        later(now, 2),
+        DcsEvent::Down {
+            endpoint: "http://127.0.0.1:24000".into(),
+            error: "etcd unavailable (down, or not listening there)".into(),
+        },
+    ));
+    app.update(Msg::Tick(later(now, 40)));
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("STALE"), "{screen}");
+    assert!(!screen.contains('\x1b'), "control characters must not reach the terminal");
+    both("etcd_down", &app);
+}
+
+#[test]
+fn connecting_and_help() {
+    let now = Instant::now();
+    let mut app = App::new("demo", "/service/", vec!["http://127.0.0.1:24000".into()], now);
+    insta::assert_snapshot!("connecting_80x24", draw(&app, 80, 24));
+    app.show_help = true;
+    both("help", &app);
+}
+
+#[test]
+fn any_size_down_to_1x1_never_panics() {
+    let now = Instant::now();
+    let mut app = healthy_live(now);
+    for (w, h) in [(1, 1), (2, 1), (1, 5), (20, 5), (39, 7), (40, 8), (41, 9), (60, 10), (250, 3)] {
+        draw(&app, w, h);
+    }
+    app.show_help = true;
+    for (w, h) in [(1, 1), (20, 5), (40, 8), (45, 12)] {
+        draw(&app, w, h);
+    }
+    insta::assert_snapshot!("tiny_20x5", draw(&healthy_live(now), 20, 5));
+}
