@@ -2,7 +2,7 @@
 //! owns the `App`, applies messages, runs effects and draws.
 
 pub mod oneshot;
-mod tasks;
+pub mod tasks;
 mod terminal;
 
 use std::time::{Duration, Instant};
@@ -112,5 +112,56 @@ fn apply(app: &mut App, pollers: &mut tasks::Pollers, msg: Msg) {
         match eff {
             Effect::PollMembers(set) => pollers.set(&set),
         }
+    }
+}
+
+/// The TUI's loop without a terminal: the same tasks, messages and `update`, for tests,
+/// benchmarks and anything that wants the live model.
+pub struct Headless {
+    pub app: App,
+    rx: mpsc::Receiver<Msg>,
+    pollers: tasks::Pollers,
+    _dcs: tokio::task::JoinHandle<()>,
+    _clock: tokio::task::JoinHandle<()>,
+}
+
+impl Headless {
+    /// Must be called inside a tokio runtime.
+    pub fn start(settings: &Settings, interval: Duration, timeout: Duration) -> Result<Headless> {
+        let client = RestClient::new(&settings.rest, timeout).wrap_err("REST client")?;
+        let (tx, rx) = mpsc::channel::<Msg>(4096);
+        let mut app = App::new(&settings.scope, &settings.namespace, settings.dcs.endpoints.clone(), Instant::now());
+        app.rest_interval = interval;
+        let dcs = spawn_dcs(settings, tx.clone())?;
+        let clock = tasks::spawn_clock(tx.clone());
+        let pollers = tasks::Pollers::new(client, interval, tx);
+        Ok(Headless {
+            app,
+            rx,
+            pollers,
+            _dcs: dcs,
+            _clock: clock,
+        })
+    }
+
+    /// Apply messages until `done(&app)` holds (true) or `timeout` passes (false).
+    pub async fn until(&mut self, timeout: Duration, mut done: impl FnMut(&App) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if done(&self.app) {
+                return true;
+            }
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(m)) => apply(&mut self.app, &mut self.pollers, m),
+                Ok(None) | Err(_) => return done(&self.app),
+            }
+        }
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        self._dcs.abort();
+        self._clock.abort();
     }
 }
