@@ -10,11 +10,22 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(name = "patrol", version, about, long_about = None)]
 pub struct Cli {
     /// Patroni / patronictl configuration file
-    #[arg(short = 'c', long = "config-file", env = "PATRONICTL_CONFIG_FILE", global = true)]
+    #[arg(
+        short = 'c',
+        long = "config-file",
+        env = "PATRONICTL_CONFIG_FILE",
+        global = true
+    )]
     pub config_file: Option<PathBuf>,
 
     /// DCS URL, e.g. etcd3://127.0.0.1:2379/service (overrides the file's etcd section)
-    #[arg(short = 'd', long = "dcs-url", alias = "dcs", env = "DCS_URL", global = true)]
+    #[arg(
+        short = 'd',
+        long = "dcs-url",
+        alias = "dcs",
+        env = "DCS_URL",
+        global = true
+    )]
     pub dcs_url: Option<String>,
 
     /// Do not verify the members' TLS certificates
@@ -111,6 +122,12 @@ mod tests {
         let a = Cli::try_parse_from(["patrol", "-c", "x.yml", "list", "-f", "json"]).unwrap();
         let b = Cli::try_parse_from(["patrol", "list", "-c", "x.yml", "-f", "json"]).unwrap();
         assert_eq!(a.config_file, b.config_file);
-        assert!(matches!(a.command, Some(Command::List { format: Format::Json, .. })));
+        assert!(matches!(
+            a.command,
+            Some(Command::List {
+                format: Format::Json,
+                ..
+            })
+        ));
     }
 }

@@ -62,8 +62,12 @@ fn run() -> Result<ExitCode> {
     };
 
     match cli.command {
-        Some(Command::List { format, extended, .. }) => {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Some(Command::List {
+            format, extended, ..
+        }) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             match rt.block_on(patrol::runtime::oneshot::collect(&settings, cli.timeout)) {
                 Ok(app) => {
                     println!("{}", patrol::output::render(&app, format, extended));
@@ -77,7 +81,8 @@ fn run() -> Result<ExitCode> {
         }
         None => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            let theme = Theme::resolve(cli.theme.as_deref(), no_color).map_err(color_eyre::eyre::Report::msg)?;
+            let theme = Theme::resolve(cli.theme.as_deref(), no_color)
+                .map_err(color_eyre::eyre::Report::msg)?;
             patrol::runtime::run_tui(
                 settings,
                 patrol::runtime::Options {

@@ -52,13 +52,18 @@ fn columns(rows: &[MemberRow], extended: bool) -> Vec<&'static str> {
 
 /// Rows as (column, value) maps, values typed as patronictl types them.
 pub fn records(app: &App, extended: bool) -> (Vec<&'static str>, Vec<Map<String, Value>>) {
-    let rows: Vec<MemberRow> = app.rows().into_iter().filter(|r| r.gone.is_none()).collect();
+    let rows: Vec<MemberRow> = app
+        .rows()
+        .into_iter()
+        .filter(|r| r.gone.is_none())
+        .collect();
     let cols = columns(&rows, extended);
     // host:port when anyone runs on a non-standard port or two members share a host
     let mut hosts: Vec<&str> = rows.iter().map(|r| r.host.as_str()).collect();
     hosts.sort_unstable();
     hosts.dedup();
-    let append_port = rows.iter().any(|r| r.port.is_some_and(|p| p != 5432)) || hosts.len() < rows.len();
+    let append_port =
+        rows.iter().any(|r| r.port.is_some_and(|p| p != 5432)) || hosts.len() < rows.len();
     // patronictl sorts by name
     let mut sorted: Vec<&MemberRow> = rows.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
@@ -71,7 +76,9 @@ pub fn records(app: &App, extended: bool) -> (Vec<&'static str>, Vec<Map<String,
                     "Cluster" => json!(app.scope),
                     "Member" => json!(r.name),
                     "Host" => match r.port {
-                        Some(p) if append_port && !r.host.is_empty() => json!(format!("{}:{p}", r.host)),
+                        Some(p) if append_port && !r.host.is_empty() => {
+                            json!(format!("{}:{p}", r.host))
+                        }
                         _ => json!(r.host),
                     },
                     "Role" => json!(r.role.label()),
@@ -119,13 +126,21 @@ pub fn render(app: &App, format: Format, extended: bool) -> String {
             if format == Format::Json {
                 serde_json::to_string(&arr).unwrap_or_else(|_| "[]".into())
             } else {
-                serde_saphyr::to_string(&arr).unwrap_or_default().trim_end().to_string()
+                serde_saphyr::to_string(&arr)
+                    .unwrap_or_default()
+                    .trim_end()
+                    .to_string()
             }
         }
         Format::Tsv => {
             let mut out = vec![cols.join("\t")];
             for r in &recs {
-                out.push(cols.iter().map(|c| text(&r[*c])).collect::<Vec<_>>().join("\t"));
+                out.push(
+                    cols.iter()
+                        .map(|c| text(&r[*c]))
+                        .collect::<Vec<_>>()
+                        .join("\t"),
+                );
             }
             out.join("\n")
         }
@@ -142,7 +157,11 @@ fn pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
         .collect();
     let cells: Vec<Vec<String>> = recs
         .iter()
-        .map(|r| cols.iter().map(|c| crate::text::sanitize(&text(&r[*c]))).collect())
+        .map(|r| {
+            cols.iter()
+                .map(|c| crate::text::sanitize(&text(&r[*c])))
+                .collect()
+        })
         .collect();
     let w: Vec<usize> = (0..cols.len())
         .map(|i| {
@@ -154,8 +173,19 @@ fn pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    let right = |c: &str| matches!(c, "TL" | "Receive LSN" | "Replay LSN" | "Receive Lag" | "Replay Lag");
-    let rule = format!("+{}+", w.iter().map(|n| "-".repeat(n + 2)).collect::<Vec<_>>().join("+"));
+    let right = |c: &str| {
+        matches!(
+            c,
+            "TL" | "Receive LSN" | "Replay LSN" | "Receive Lag" | "Replay Lag"
+        )
+    };
+    let rule = format!(
+        "+{}+",
+        w.iter()
+            .map(|n| "-".repeat(n + 2))
+            .collect::<Vec<_>>()
+            .join("+")
+    );
     let line = |vals: &[String]| {
         let parts: Vec<String> = vals
             .iter()
@@ -174,12 +204,20 @@ fn pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
         .cluster()
         .and_then(|c| c.initialize.clone())
         .unwrap_or_else(|| "uninitialized".into());
-    let title = format!(" Cluster: {} ({}) ", app.scope, crate::text::sanitize(&sysid));
+    let title = format!(
+        " Cluster: {} ({}) ",
+        app.scope,
+        crate::text::sanitize(&sysid)
+    );
     let mut top = rule.clone();
     if top.len() > title.len() + 2 {
         top.replace_range(1..1 + title.len(), &title);
     }
-    let mut out = vec![top, line(&head.iter().map(|s| s.to_string()).collect::<Vec<_>>()), rule.clone()];
+    let mut out = vec![
+        top,
+        line(&head.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+        rule.clone(),
+    ];
     for r in &cells {
         out.push(line(r));
     }
@@ -189,7 +227,10 @@ fn pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
             out.push(" Maintenance mode: on".into());
         }
         if let Some(at) = c.failover.as_ref().and_then(|f| f.scheduled_at.as_ref()) {
-            out.push(format!(" Switchover scheduled at: {}", crate::text::sanitize(at)));
+            out.push(format!(
+                " Switchover scheduled at: {}",
+                crate::text::sanitize(at)
+            ));
         }
     }
     out.join("\n")

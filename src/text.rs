@@ -69,6 +69,9 @@ mod tests {
             redact_url("postgres://10.0.0.1:5432/postgres?password=x&sslmode=require"),
             "postgres://10.0.0.1:5432/postgres?password=***&sslmode=require"
         );
-        assert_eq!(redact_url("http://127.0.0.1:8008/patroni"), "http://127.0.0.1:8008/patroni");
+        assert_eq!(
+            redact_url("http://127.0.0.1:8008/patroni"),
+            "http://127.0.0.1:8008/patroni"
+        );
     }
 }

@@ -50,7 +50,8 @@ fn color(s: &str) -> Result<Color, String> {
     if let Ok(n) = s.parse::<u8>() {
         return Ok(Color::Indexed(n));
     }
-    s.parse::<Color>().map_err(|_| format!("unknown colour {s:?}"))
+    s.parse::<Color>()
+        .map_err(|_| format!("unknown colour {s:?}"))
 }
 
 fn modifier(s: &str) -> Result<Modifier, String> {
@@ -98,7 +99,9 @@ impl Theme {
         }
         let mut t = Theme::default();
         for (name, spec) in &file.styles {
-            let st = spec.style(no_color).map_err(|e| format!("style {name}: {e}"))?;
+            let st = spec
+                .style(no_color)
+                .map_err(|e| format!("style {name}: {e}"))?;
             let slot = match name.as_str() {
                 "title" => &mut t.title,
                 "text" => &mut t.text,

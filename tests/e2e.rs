@@ -29,7 +29,12 @@ fn rt() -> tokio::runtime::Runtime {
 fn describe(app: &App) -> String {
     app.rows()
         .iter()
-        .map(|r| format!("{} {:?} {} TL{:?} {:?} gone={:?}", r.name, r.role, r.state, r.timeline, r.rest, r.gone))
+        .map(|r| {
+            format!(
+                "{} {:?} {} TL{:?} {:?} gone={:?}",
+                r.name, r.role, r.state, r.timeline, r.rest, r.gone
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -37,8 +42,16 @@ fn describe(app: &App) -> String {
 fn healthy(app: &App) -> bool {
     let rows = app.rows();
     rows.len() == 3
-        && rows.iter().filter(|r| r.role.is_leader() && r.state == "running").count() == 1
-        && rows.iter().filter(|r| !r.role.is_leader() && r.state == "streaming").count() == 2
+        && rows
+            .iter()
+            .filter(|r| r.role.is_leader() && r.state == "running")
+            .count()
+            == 1
+        && rows
+            .iter()
+            .filter(|r| !r.role.is_leader() && r.state == "streaming")
+            .count()
+            == 2
         && rows.iter().all(|r| r.rest == RestHealth::Live)
 }
 
@@ -48,36 +61,66 @@ fn live_model_follows_switchover_and_a_stopped_member() {
     let rt = rt();
     rt.block_on(async {
         let s = settings(&c);
-        let mut h = Headless::start(&s, Duration::from_millis(500), Duration::from_secs(2)).expect("start");
+        let mut h =
+            Headless::start(&s, Duration::from_millis(500), Duration::from_secs(2)).expect("start");
 
         let t = Instant::now();
         let ok = h.until(Duration::from_secs(30), healthy).await;
-        assert!(ok, "1 leader + 2 streaming replicas with live REST:\n{}", describe(&h.app));
+        assert!(
+            ok,
+            "1 leader + 2 streaming replicas with live REST:\n{}",
+            describe(&h.app)
+        );
         eprintln!("first complete model after {:?}", t.elapsed());
         let leader = h.app.rows()[0].name.clone();
-        assert_eq!(Some(leader.clone()), c.leader(), "same leader as patronictl");
+        assert_eq!(
+            Some(leader.clone()),
+            c.leader(),
+            "same leader as patronictl"
+        );
         let tl = h.app.rows()[0].timeline.expect("leader timeline");
         // live lag: both ends from REST
-        assert!(h.app.rows().iter().filter(|r| !r.role.is_leader()).all(|r| r.replay_lag.is_some()
-            && r.lag_source == patrol::app::members::LagSource::Live));
+        assert!(h.app.rows().iter().filter(|r| !r.role.is_leader()).all(
+            |r| r.replay_lag.is_some() && r.lag_source == patrol::app::members::LagSource::Live
+        ));
 
         // a switchover made with patronictl shows up in patrol's model
         let candidate = h.app.rows()[1].name.clone();
-        let out = c.patronictl(&["switchover", "--leader", &leader, "--candidate", &candidate, "--force"]);
+        let out = c.patronictl(&[
+            "switchover",
+            "--leader",
+            &leader,
+            "--candidate",
+            &candidate,
+            "--force",
+        ]);
         assert!(out.status.success(), "patronictl switchover: {out:?}");
         let t = Instant::now();
         let ok = h
             .until(Duration::from_secs(60), |a| {
                 let rows = a.rows();
-                rows.first().is_some_and(|r| r.name == candidate && r.role.is_leader() && r.timeline == Some(tl + 1))
+                rows.first().is_some_and(|r| {
+                    r.name == candidate && r.role.is_leader() && r.timeline == Some(tl + 1)
+                })
             })
             .await;
-        assert!(ok, "{candidate} leads on TL {}:\n{}", tl + 1, describe(&h.app));
-        eprintln!("new leader in the model {:?} after patronictl returned", t.elapsed());
+        assert!(
+            ok,
+            "{candidate} leads on TL {}:\n{}",
+            tl + 1,
+            describe(&h.app)
+        );
+        eprintln!(
+            "new leader in the model {:?} after patronictl returned",
+            t.elapsed()
+        );
         let ok = h.until(Duration::from_secs(60), healthy).await;
         assert!(ok, "old leader streams again:\n{}", describe(&h.app));
         let hist = &h.app.cluster().expect("cluster").history;
-        assert!(hist.iter().any(|e| e.timeline == tl), "history row for TL {tl}: {hist:?}");
+        assert!(
+            hist.iter().any(|e| e.timeline == tl),
+            "history row for TL {tl}: {hist:?}"
+        );
 
         // a stopped member is shown as down, then gone
         let victim = h.app.rows()[2].name.clone();
@@ -88,16 +131,25 @@ fn live_model_follows_switchover_and_a_stopped_member() {
                 a.rows().iter().any(|r| {
                     r.name == victim
                         && (r.gone.is_some()
-                            || (r.state != "streaming" && matches!(r.rest, RestHealth::Unreachable { .. })))
+                            || (r.state != "streaming"
+                                && matches!(r.rest, RestHealth::Unreachable { .. })))
                 })
             })
             .await;
         assert!(ok, "{victim} shown as down or gone:\n{}", describe(&h.app));
         eprintln!("stopped member shown down after {:?}", t.elapsed());
         let ok = h
-            .until(Duration::from_secs(60), |a| a.rows().iter().any(|r| r.name == victim && r.gone.is_some()))
+            .until(Duration::from_secs(60), |a| {
+                a.rows()
+                    .iter()
+                    .any(|r| r.name == victim && r.gone.is_some())
+            })
             .await;
-        assert!(ok, "{victim}'s key expires and it is shown as gone:\n{}", describe(&h.app));
+        assert!(
+            ok,
+            "{victim}'s key expires and it is shown as gone:\n{}",
+            describe(&h.app)
+        );
 
         // it comes back
         c.start_member(&victim);
@@ -129,7 +181,11 @@ fn list_json_equals_patronictl_and_garbage_keys_do_not_hurt() {
             })
             .collect()
     };
-    assert_eq!(pick(&ours), pick(&theirs), "patrol: {ours}\npatronictl: {theirs}");
+    assert_eq!(
+        pick(&ours),
+        pick(&theirs),
+        "patrol: {ours}\npatronictl: {theirs}"
+    );
     // same keys per row, in the same order (lag values are live in patrol, so not compared)
     let keys = |v: &Value| -> Vec<Vec<String>> {
         v.as_array()
@@ -146,13 +202,24 @@ fn list_json_equals_patronictl_and_garbage_keys_do_not_hurt() {
     assert!(out.status.success(), "etcdctl put: {out:?}");
     let rt = rt();
     rt.block_on(async {
-        let mut h = Headless::start(&settings(&c), Duration::from_millis(500), Duration::from_secs(2)).expect("start");
+        let mut h = Headless::start(
+            &settings(&c),
+            Duration::from_millis(500),
+            Duration::from_secs(2),
+        )
+        .expect("start");
         let ok = h
             .until(Duration::from_secs(30), |a| {
-                healthy(a) && a.cluster().is_some_and(|c| c.warnings.contains_key("members/pg9"))
+                healthy(a)
+                    && a.cluster()
+                        .is_some_and(|c| c.warnings.contains_key("members/pg9"))
             })
             .await;
-        assert!(ok, "healthy model plus a warning for members/pg9:\n{}", describe(&h.app));
+        assert!(
+            ok,
+            "healthy model plus a warning for members/pg9:\n{}",
+            describe(&h.app)
+        );
     });
     let out = std::process::Command::new(bin)
         .arg("-c")
@@ -164,7 +231,13 @@ fn list_json_equals_patronictl_and_garbage_keys_do_not_hurt() {
 
     // etcd unreachable: a clear message and a non-zero exit
     let out = std::process::Command::new(bin)
-        .args(["--dcs-url", "etcd3://127.0.0.1:9/service", "--cluster", "demo", "list"])
+        .args([
+            "--dcs-url",
+            "etcd3://127.0.0.1:9/service",
+            "--cluster",
+            "demo",
+            "list",
+        ])
         .output()
         .expect("run patrol list");
     assert!(!out.status.success());

@@ -16,7 +16,8 @@ use sample::*;
 fn draw(app: &App, w: u16, h: u16) -> String {
     let theme = Theme::load(None, false).expect("built-in theme");
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
-    t.draw(|f| patrol::ui::render(f, app, &theme)).expect("draw");
+    t.draw(|f| patrol::ui::render(f, app, &theme))
+        .expect("draw");
     let buf = t.backend().buffer();
     let mut out = String::new();
     for y in 0..h {
@@ -45,7 +46,10 @@ fn healthy_cluster() {
 #[test]
 fn leaderless_cluster() {
     let now = Instant::now();
-    let kvs = healthy_kvs().into_iter().filter(|k| !k.key.ends_with("/leader")).collect();
+    let kvs = healthy_kvs()
+        .into_iter()
+        .filter(|k| !k.key.ends_with("/leader"))
+        .collect();
     let app = app(kvs, now);
     let screen = draw(&app, 80, 24);
     assert!(screen.contains("NO LEADER"), "{screen}");
@@ -56,8 +60,18 @@ fn leaderless_cluster() {
 fn unreachable_member() {
     let now = Instant::now();
     let mut app = healthy_live(now);
-    rest_err(&mut app, "pg3", "error sending request: connection refused", later(now, 3));
-    rest_ok(&mut app, "pg1", status("rest/patroni_leader.json"), later(now, 12));
+    rest_err(
+        &mut app,
+        "pg3",
+        "error sending request: connection refused",
+        later(now, 3),
+    );
+    rest_ok(
+        &mut app,
+        "pg1",
+        status("rest/patroni_leader.json"),
+        later(now, 12),
+    );
     rest_ok(&mut app, "pg2", replica_behind(0), later(now, 12));
     app.update(Msg::Tick(later(now, 12)));
     let screen = draw(&app, 80, 24);
@@ -81,7 +95,10 @@ fn paused_with_scheduled_switchover() {
 fn etcd_down_is_stale_and_garbage_key_warns() {
     let now = Instant::now();
     let mut app = healthy_live(now);
-    app.update(Msg::Dcs(now, DcsEvent::Put(kv("members/pg2", b"{\"state\": \x1b[31m"))));
+    app.update(Msg::Dcs(
+        now,
+        DcsEvent::Put(kv("members/pg2", b"{\"state\": \x1b[31m")),
+    ));
     app.update(Msg::Dcs(
         later(now, 2),
         DcsEvent::Down {
@@ -92,14 +109,22 @@ fn etcd_down_is_stale_and_garbage_key_warns() {
     app.update(Msg::Tick(later(now, 40)));
     let screen = draw(&app, 120, 40);
     assert!(screen.contains("STALE"), "{screen}");
-    assert!(!screen.contains('\x1b'), "control characters must not reach the terminal");
+    assert!(
+        !screen.contains('\x1b'),
+        "control characters must not reach the terminal"
+    );
     both("etcd_down", &app);
 }
 
 #[test]
 fn connecting_and_help() {
     let now = Instant::now();
-    let mut app = App::new("demo", "/service/", vec!["http://127.0.0.1:24000".into()], now);
+    let mut app = App::new(
+        "demo",
+        "/service/",
+        vec!["http://127.0.0.1:24000".into()],
+        now,
+    );
     insta::assert_snapshot!("connecting_80x24", draw(&app, 80, 24));
     app.show_help = true;
     both("help", &app);
@@ -109,7 +134,17 @@ fn connecting_and_help() {
 fn any_size_down_to_1x1_never_panics() {
     let now = Instant::now();
     let mut app = healthy_live(now);
-    for (w, h) in [(1, 1), (2, 1), (1, 5), (20, 5), (39, 7), (40, 8), (41, 9), (60, 10), (250, 3)] {
+    for (w, h) in [
+        (1, 1),
+        (2, 1),
+        (1, 5),
+        (20, 5),
+        (39, 7),
+        (40, 8),
+        (41, 9),
+        (60, 10),
+        (250, 3),
+    ] {
         draw(&app, w, h);
     }
     app.show_help = true;

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::dcs::keys::{self, DynConfig, Failover, HistoryEntry, KeyValue, MemberData, Status, Sync};
+use crate::dcs::keys::{
+    self, DynConfig, Failover, HistoryEntry, KeyValue, MemberData, Status, Sync,
+};
 use crate::patroni::PatroniStatus;
 
 #[derive(Debug, Clone, Default)]
@@ -39,10 +41,10 @@ impl RestState {
     /// The last good answer, if it is newer than the last failure and not too old.
     pub fn fresh(&self, now: Instant, max_age: std::time::Duration) -> Option<&PatroniStatus> {
         let (at, s) = self.ok.as_ref()?;
-        if let Some((err_at, _)) = &self.error {
-            if err_at > at {
-                return None;
-            }
+        if let Some((err_at, _)) = &self.error
+            && err_at > at
+        {
+            return None;
         }
         (now.saturating_duration_since(*at) <= max_age).then_some(s)
     }

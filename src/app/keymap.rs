@@ -165,7 +165,10 @@ impl Keymap {
     /// Replace the keys of the named actions (from patrol's config file).
     pub fn rebind(&mut self, overrides: &BTreeMap<Action, Vec<String>>) -> Result<(), String> {
         for (action, keys) in overrides {
-            let parsed = keys.iter().map(|k| Key::parse(k)).collect::<Result<Vec<_>, _>>()?;
+            let parsed = keys
+                .iter()
+                .map(|k| Key::parse(k))
+                .collect::<Result<Vec<_>, _>>()?;
             self.bindings.retain(|_, a| a != action);
             for key in parsed {
                 self.bindings.insert(key, *action);
@@ -232,11 +235,23 @@ mod tests {
     #[test]
     fn default_bindings() {
         let k = Keymap::default();
-        assert_eq!(k.action(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), Some(Action::Quit));
-        assert_eq!(k.action(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(
+            k.action(&ev(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            k.action(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
         assert_eq!(k.action(&ev(KeyCode::Char('c'), KeyModifiers::NONE)), None);
-        assert_eq!(k.action(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
-        assert_eq!(k.action(&ev(KeyCode::Down, KeyModifiers::NONE)), Some(Action::Down));
+        assert_eq!(
+            k.action(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            k.action(&ev(KeyCode::Down, KeyModifiers::NONE)),
+            Some(Action::Down)
+        );
     }
 
     #[test]
@@ -246,8 +261,15 @@ mod tests {
         o.insert(Action::Quit, vec!["x".to_string()]);
         k.rebind(&o).unwrap();
         assert_eq!(k.action(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
-        assert_eq!(k.action(&ev(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::Quit));
-        assert!(k.help(false).iter().any(|(keys, d)| keys == "x" && *d == "quit patrol"));
+        assert_eq!(
+            k.action(&ev(KeyCode::Char('x'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
+        assert!(
+            k.help(false)
+                .iter()
+                .any(|(keys, d)| keys == "x" && *d == "quit patrol")
+        );
         assert!(k.hints(false).contains(&("x".to_string(), "quit")));
         o.insert(Action::Help, vec!["nope-key".to_string()]);
         assert!(k.rebind(&o).is_err());

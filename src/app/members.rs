@@ -50,7 +50,10 @@ pub enum RestHealth {
     /// Not asked yet.
     Unknown,
     /// Failing; `last_ok` is how long ago it last answered (None: never).
-    Unreachable { error: String, last_ok: Option<Duration> },
+    Unreachable {
+        error: String,
+        last_ok: Option<Duration>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,18 +88,18 @@ pub fn rest_max_age(interval: Duration) -> Duration {
 /// The leader's current WAL position: live from its REST API when possible, else the
 /// `status` key, else the leader's own member key.
 pub fn leader_lsn(c: &ClusterState, now: Instant, max_age: Duration) -> (Option<u64>, bool) {
-    if let Some(l) = &c.leader {
-        if let Some(s) = c.rest.get(l).and_then(|r| r.fresh(now, max_age)) {
-            if let Some(loc) = s.xlog.location {
-                return (Some(loc), true);
-            }
-        }
+    if let Some(l) = &c.leader
+        && let Some(s) = c.rest.get(l).and_then(|r| r.fresh(now, max_age))
+        && let Some(loc) = s.xlog.location
+    {
+        return (Some(loc), true);
     }
-    let dcs = c
-        .status
-        .as_ref()
-        .and_then(|s| s.optime)
-        .or_else(|| c.leader.as_ref().and_then(|l| c.members.get(l)).and_then(|m| m.xlog_location));
+    let dcs = c.status.as_ref().and_then(|s| s.optime).or_else(|| {
+        c.leader
+            .as_ref()
+            .and_then(|l| c.members.get(l))
+            .and_then(|m| m.xlog_location)
+    });
     (dcs, false)
 }
 
@@ -147,7 +150,10 @@ pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<Me
                 Some(r) => match r.failing() {
                     Some((_, e)) if live.is_none() => RestHealth::Unreachable {
                         error: e.clone(),
-                        last_ok: r.ok.as_ref().map(|(at, _)| now.saturating_duration_since(*at)),
+                        last_ok: r
+                            .ok
+                            .as_ref()
+                            .map(|(at, _)| now.saturating_duration_since(*at)),
                     },
                     _ if live.is_some() => RestHealth::Live,
                     _ => RestHealth::Unknown,
@@ -155,7 +161,11 @@ pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<Me
             };
             // State as patronictl derives it: replicas show their replication state.
             let (state, repl_state, timeline) = match live {
-                Some(s) => (s.state.clone(), s.replication_state.clone(), s.timeline.or(m.timeline)),
+                Some(s) => (
+                    s.state.clone(),
+                    s.replication_state.clone(),
+                    s.timeline.or(m.timeline),
+                ),
                 None => (m.state.clone(), m.replication_state.clone(), m.timeline),
             };
             let state = if role.is_leader() {
@@ -168,7 +178,11 @@ pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<Me
             let (mut receive_lsn, mut replay_lsn, mut lag_source) = (None, None, LagSource::Live);
             if !role.is_leader() {
                 match live {
-                    Some(s) if top_live && (s.xlog.received_location.is_some() || s.xlog.replayed_location.is_some()) => {
+                    Some(s)
+                        if top_live
+                            && (s.xlog.received_location.is_some()
+                                || s.xlog.replayed_location.is_some()) =>
+                    {
                         receive_lsn = s.xlog.received_location;
                         replay_lsn = s.xlog.replayed_location;
                     }
@@ -244,7 +258,11 @@ pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<Me
     }
     // leader first, then by name: what an operator scans for first
     rows.sort_by(|a, b| {
-        (a.gone.is_some(), !a.role.is_leader(), &a.name).cmp(&(b.gone.is_some(), !b.role.is_leader(), &b.name))
+        (a.gone.is_some(), !a.role.is_leader(), &a.name).cmp(&(
+            b.gone.is_some(),
+            !b.role.is_leader(),
+            &b.name,
+        ))
     });
     rows
 }

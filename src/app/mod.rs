@@ -43,8 +43,15 @@ pub enum Effect {
 /// How the DCS connection is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DcsHealth {
-    Connecting { endpoint: String, since: Instant },
-    Live { endpoint: String, since: Instant, revision: i64 },
+    Connecting {
+        endpoint: String,
+        since: Instant,
+    },
+    Live {
+        endpoint: String,
+        since: Instant,
+        revision: i64,
+    },
     Down {
         endpoint: String,
         error: String,
@@ -122,9 +129,12 @@ impl App {
     /// Is the data on screen older than the DCS connection allows us to know?
     pub fn stale_for(&self) -> Option<Duration> {
         match &self.dcs {
-            DcsHealth::Down { last_live, since, .. } => {
-                Some(self.now.saturating_duration_since(last_live.unwrap_or(*since)))
-            }
+            DcsHealth::Down {
+                last_live, since, ..
+            } => Some(
+                self.now
+                    .saturating_duration_since(last_live.unwrap_or(*since)),
+            ),
             _ => None,
         }
     }
@@ -157,17 +167,21 @@ impl App {
                 c.members
                     .iter()
                     .filter(|(_, m)| m.api_url.is_some())
-                    .all(|(n, _)| c.rest.get(n).is_some_and(|r| r.ok.is_some() || r.error.is_some()))
+                    .all(|(n, _)| {
+                        c.rest
+                            .get(n)
+                            .is_some_and(|r| r.ok.is_some() || r.error.is_some())
+                    })
             })
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(ev) => {
-                if ev.kind != KeyEventKind::Release {
-                    if let Some(a) = self.keymap.action(&ev) {
-                        self.act(a);
-                    }
+                if ev.kind != KeyEventKind::Release
+                    && let Some(a) = self.keymap.action(&ev)
+                {
+                    self.act(a);
                 }
                 Vec::new()
             }
@@ -195,25 +209,25 @@ impl App {
             }
             Msg::Rest { member, at, result } => {
                 self.now = self.now.max(at);
-                if let Some(c) = self.clusters.get_mut(&self.scope) {
-                    if c.members.contains_key(&member) {
-                        let r = c.rest.entry(member).or_default();
-                        let was_failing = r.failing().is_some();
-                        // redraw only when what is shown can change
-                        let changed = match result {
-                            Ok(s) => {
-                                let same = r.ok.as_ref().is_some_and(|(_, old)| *old == *s);
-                                r.ok = Some((at, *s));
-                                !same || was_failing
-                            }
-                            Err(e) => {
-                                let same = r.error.as_ref().is_some_and(|(_, old)| *old == e);
-                                r.error = Some((at, e));
-                                !same || !was_failing
-                            }
-                        };
-                        self.dirty |= changed;
-                    }
+                if let Some(c) = self.clusters.get_mut(&self.scope)
+                    && c.members.contains_key(&member)
+                {
+                    let r = c.rest.entry(member).or_default();
+                    let was_failing = r.failing().is_some();
+                    // redraw only when what is shown can change
+                    let changed = match result {
+                        Ok(s) => {
+                            let same = r.ok.as_ref().is_some_and(|(_, old)| *old == *s);
+                            r.ok = Some((at, *s));
+                            !same || was_failing
+                        }
+                        Err(e) => {
+                            let same = r.error.as_ref().is_some_and(|(_, old)| *old == e);
+                            r.error = Some((at, e));
+                            !same || !was_failing
+                        }
+                    };
+                    self.dirty |= changed;
                 }
                 Vec::new()
             }
@@ -246,10 +260,17 @@ impl App {
         match ev {
             DcsEvent::Connecting { endpoint } => {
                 if let DcsHealth::Connecting { .. } = self.dcs {
-                    self.dcs = DcsHealth::Connecting { endpoint, since: at };
+                    self.dcs = DcsHealth::Connecting {
+                        endpoint,
+                        since: at,
+                    };
                 }
             }
-            DcsEvent::Snapshot { endpoint, revision, kvs } => {
+            DcsEvent::Snapshot {
+                endpoint,
+                revision,
+                kvs,
+            } => {
                 for c in self.clusters.values_mut() {
                     let before = c.reset_dcs();
                     for name in before {
@@ -268,14 +289,18 @@ impl App {
                 }
                 self.loaded = true;
                 members_changed = true;
-                self.dcs = DcsHealth::Live { endpoint, since: at, revision };
+                self.dcs = DcsHealth::Live {
+                    endpoint,
+                    since: at,
+                    revision,
+                };
             }
             DcsEvent::Put(kv) => members_changed = self.put(&kv.key, &kv.value, kv.lease, at),
             DcsEvent::Delete { key } => {
-                if let Some((scope, rel)) = dcs::split_key(&self.namespace, &key) {
-                    if let Some(c) = self.clusters.get_mut(scope) {
-                        members_changed = c.delete(rel, at);
-                    }
+                if let Some((scope, rel)) = dcs::split_key(&self.namespace, &key)
+                    && let Some(c) = self.clusters.get_mut(scope)
+                {
+                    members_changed = c.delete(rel, at);
                 }
             }
             DcsEvent::Progress { revision } => {
@@ -301,7 +326,11 @@ impl App {
                 };
             }
         }
-        if members_changed { self.poll_effect() } else { Vec::new() }
+        if members_changed {
+            self.poll_effect()
+        } else {
+            Vec::new()
+        }
     }
 
     fn put(&mut self, key: &str, value: &[u8], lease: i64, at: Instant) -> bool {

@@ -133,7 +133,11 @@ pub fn load(src: &ConfigSource) -> Result<Settings, ConfigError> {
 }
 
 /// Parse the text of a config file and apply the command-line overrides.
-pub fn from_str(text: &str, path: Option<&Path>, src: &ConfigSource) -> Result<Settings, ConfigError> {
+pub fn from_str(
+    text: &str,
+    path: Option<&Path>,
+    src: &ConfigSource,
+) -> Result<Settings, ConfigError> {
     let shown = path
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("<command line>"));
@@ -153,10 +157,11 @@ pub fn from_str(text: &str, path: Option<&Path>, src: &ConfigSource) -> Result<S
             }
         })?
     };
-    raw.resolve(path, src).map_err(|message| ConfigError::Invalid {
-        path: shown,
-        message,
-    })
+    raw.resolve(path, src)
+        .map_err(|message| ConfigError::Invalid {
+            path: shown,
+            message,
+        })
 }
 
 /// serde-saphyr's messages can carry a code snippet; one line is enough for the UI.
@@ -167,9 +172,9 @@ fn first_line(s: &str) -> String {
 /// Parse `etcd3://host:port/namespace` (patronictl's `--dcs-url`). The namespace part is
 /// optional.
 pub fn parse_dcs_url(url: &str) -> Result<(DcsApi, String, Option<String>), String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| format!("invalid DCS URL {url:?}: expected etcd3://host:port[/namespace]"))?;
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        format!("invalid DCS URL {url:?}: expected etcd3://host:port[/namespace]")
+    })?;
     let api = match scheme {
         "etcd3" => DcsApi::V3,
         "etcd" => DcsApi::V2,

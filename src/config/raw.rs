@@ -133,7 +133,9 @@ pub(super) fn endpoint(scheme: &str, hostport: &str) -> String {
     }
     let has_port = match hp.rsplit_once(':') {
         // `[::1]:2379` or `host:2379`; a bare IPv6 address has more colons and no brackets
-        Some((h, p)) => p.chars().all(|c| c.is_ascii_digit()) && (!h.contains(':') || h.ends_with(']')),
+        Some((h, p)) => {
+            p.chars().all(|c| c.is_ascii_digit()) && (!h.contains(':') || h.ends_with(']'))
+        }
         None => false,
     };
     if has_port {
@@ -153,7 +155,11 @@ fn rel(base: Option<&Path>, p: Option<PathBuf>) -> Option<PathBuf> {
 }
 
 impl RawConfig {
-    pub(super) fn resolve(self, path: Option<&Path>, src: &ConfigSource) -> Result<Settings, String> {
+    pub(super) fn resolve(
+        self,
+        path: Option<&Path>,
+        src: &ConfigSource,
+    ) -> Result<Settings, String> {
         let (url_dcs, url_ns) = match &src.dcs_url {
             Some(u) => {
                 let (api, ep, ns) = parse_dcs_url(u)?;
@@ -227,7 +233,10 @@ impl RawConfig {
         // `ctl:` wins over `restapi:`, field by field, as in patronictl.
         let restapi = self.restapi.unwrap_or_default();
         let ctl = self.ctl.unwrap_or_default();
-        let auth = ctl.authentication.or(restapi.authentication).unwrap_or_default();
+        let auth = ctl
+            .authentication
+            .or(restapi.authentication)
+            .unwrap_or_default();
         let rest = RestSettings {
             username: auth.username.map(|s| s.0),
             password: auth.password,

@@ -29,7 +29,10 @@ fn full_node_config_with_yaml11_booleans() {
         ]
     );
     assert_eq!(s.dcs.username.as_deref(), Some("root"));
-    assert_eq!(s.dcs.password.as_ref().map(Secret::expose), Some("etcd-secret-456"));
+    assert_eq!(
+        s.dcs.password.as_ref().map(Secret::expose),
+        Some("etcd-secret-456")
+    );
     // restapi.authentication is used when there is no ctl section
     assert_eq!(s.rest.username.as_deref(), Some("patroni"));
     assert!(!s.rest.insecure);
@@ -39,7 +42,12 @@ fn full_node_config_with_yaml11_booleans() {
 fn secrets_never_in_debug_output() {
     let s = load_fixture("node_patroni.yml").unwrap();
     let dbg = format!("{s:?}");
-    for secret in ["rest-secret-123", "etcd-secret-456", "pg-super-789", "pg-repl-000"] {
+    for secret in [
+        "rest-secret-123",
+        "etcd-secret-456",
+        "pg-super-789",
+        "pg-repl-000",
+    ] {
         assert!(!dbg.contains(secret), "{secret} leaked into {dbg}");
     }
 }
@@ -81,7 +89,10 @@ fn https_and_certs_ctl_wins_over_restapi() {
     assert_eq!(s.dcs.cacert, Some(fixture("certs/ca.pem")));
     assert_eq!(s.dcs.key, Some(PathBuf::from("/etc/etcd/client-key.pem")));
     assert_eq!(s.rest.username.as_deref(), Some("admin"));
-    assert_eq!(s.rest.password.as_ref().map(Secret::expose), Some("admin-pass"));
+    assert_eq!(
+        s.rest.password.as_ref().map(Secret::expose),
+        Some("admin-pass")
+    );
     assert_eq!(s.rest.cert, Some(PathBuf::from("/etc/patroni/ctl.pem")));
     // ctl has no cacert: restapi.cafile is used
     assert_eq!(s.rest.cacert, Some(PathBuf::from("/etc/patroni/ca.pem")));
@@ -92,7 +103,9 @@ fn https_and_certs_ctl_wins_over_restapi() {
 fn broken_yaml_names_file_line_and_column() {
     let err = load_fixture("broken.yml").unwrap_err();
     match &err {
-        ConfigError::Syntax { path, line, column, .. } => {
+        ConfigError::Syntax {
+            path, line, column, ..
+        } => {
             assert!(path.ends_with("broken.yml"));
             assert!(*line >= 3, "line {line}");
             assert!(*column >= 1, "column {column}");
@@ -116,14 +129,23 @@ fn missing_explicit_file_is_an_error() {
 
 #[test]
 fn missing_scope_is_a_clear_error() {
-    let err = from_str("etcd3: {host: a}\n", Some(Path::new("x.yml")), &ConfigSource::default())
-        .unwrap_err();
+    let err = from_str(
+        "etcd3: {host: a}\n",
+        Some(Path::new("x.yml")),
+        &ConfigSource::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("scope"), "{err}");
 }
 
 #[test]
 fn missing_etcd_is_a_clear_error() {
-    let err = from_str("scope: a\n", Some(Path::new("x.yml")), &ConfigSource::default()).unwrap_err();
+    let err = from_str(
+        "scope: a\n",
+        Some(Path::new("x.yml")),
+        &ConfigSource::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("etcd"), "{err}");
 }
 

@@ -39,7 +39,9 @@ impl KeyKind {
             "failsafe" => KeyKind::Failsafe,
             "optime/leader" => KeyKind::LegacyOptime,
             other => match other.strip_prefix("members/") {
-                Some(name) if !name.is_empty() && !name.contains('/') => KeyKind::Member(name.to_string()),
+                Some(name) if !name.is_empty() && !name.contains('/') => {
+                    KeyKind::Member(name.to_string())
+                }
                 _ => KeyKind::Other(other.to_string()),
             },
         }
@@ -106,7 +108,9 @@ impl MemberData {
     pub fn tag_bool(&self, tag: &str) -> bool {
         match self.tags.get(tag) {
             Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => matches!(s.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"),
+            Some(Value::String(s)) => {
+                matches!(s.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
+            }
             Some(Value::Number(n)) => n.as_i64().is_some_and(|n| n != 0),
             _ => false,
         }
@@ -206,8 +210,8 @@ pub fn parse(relative: &str, value: &[u8]) -> Result<KeyValue, KeyError> {
             if !v.is_object() {
                 return Err(err("member data is not a JSON object".into()));
             }
-            let m: MemberData =
-                serde_json::from_value(v).map_err(|e| err(format!("unexpected member data ({e})")))?;
+            let m: MemberData = serde_json::from_value(v)
+                .map_err(|e| err(format!("unexpected member data ({e})")))?;
             KeyValue::Member(name, Box::new(m))
         }
         KeyKind::Config => KeyValue::Config(Box::new(parse_config(json()?).map_err(err)?)),
@@ -228,7 +232,9 @@ pub fn parse(relative: &str, value: &[u8]) -> Result<KeyValue, KeyError> {
         }),
         KeyKind::Failsafe => {
             let v = json()?;
-            let obj = v.as_object().ok_or_else(|| err("failsafe is not a JSON object".into()))?;
+            let obj = v
+                .as_object()
+                .ok_or_else(|| err("failsafe is not a JSON object".into()))?;
             KeyValue::Failsafe(
                 obj.iter()
                     .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
@@ -241,7 +247,9 @@ pub fn parse(relative: &str, value: &[u8]) -> Result<KeyValue, KeyError> {
 
 fn as_u64(v: &Value) -> Option<u64> {
     match v {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -292,7 +300,10 @@ fn parse_history(v: &Value) -> Result<Vec<HistoryEntry>, String> {
             let r = row.as_array().ok_or("history row is not an array")?;
             let s = |i: usize| r.get(i).and_then(Value::as_str).map(str::to_string);
             Ok(HistoryEntry {
-                timeline: r.first().and_then(as_u64).ok_or("history row without a timeline")?,
+                timeline: r
+                    .first()
+                    .and_then(as_u64)
+                    .ok_or("history row without a timeline")?,
                 lsn: r.get(1).and_then(as_u64).unwrap_or(0),
                 reason: s(2).unwrap_or_default(),
                 timestamp: s(3),
@@ -305,8 +316,17 @@ fn parse_history(v: &Value) -> Result<Vec<HistoryEntry>, String> {
 fn parse_sync(v: &Value) -> Result<Sync, String> {
     let obj = v.as_object().ok_or("sync is not a JSON object")?;
     let sync_standby = match obj.get("sync_standby") {
-        Some(Value::String(s)) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(String::from).collect(),
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
         _ => Vec::new(),
     };
     Ok(Sync {

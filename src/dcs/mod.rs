@@ -19,7 +19,9 @@ pub struct RawKv {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DcsEvent {
     /// Trying this endpoint now.
-    Connecting { endpoint: String },
+    Connecting {
+        endpoint: String,
+    },
     /// The complete state under the watched prefix: replaces everything known before.
     Snapshot {
         endpoint: String,
@@ -27,11 +29,18 @@ pub enum DcsEvent {
         kvs: Vec<RawKv>,
     },
     Put(RawKv),
-    Delete { key: String },
+    Delete {
+        key: String,
+    },
     /// The watch is alive at this revision (etcd progress notification).
-    Progress { revision: i64 },
+    Progress {
+        revision: i64,
+    },
     /// The endpoint failed; the source backs off and tries again (the next endpoint first).
-    Down { endpoint: String, error: String },
+    Down {
+        endpoint: String,
+        error: String,
+    },
 }
 
 /// Split `/service/demo/members/pg1` into (`demo`, `members/pg1`) for namespace `/service/`.
@@ -50,7 +59,10 @@ mod tests {
 
     #[test]
     fn keys_split_into_scope_and_path() {
-        assert_eq!(split_key("/service/", "/service/demo/leader"), Some(("demo", "leader")));
+        assert_eq!(
+            split_key("/service/", "/service/demo/leader"),
+            Some(("demo", "leader"))
+        );
         assert_eq!(
             split_key("/service/", "/service/demo/members/pg1"),
             Some(("demo", "members/pg1"))

@@ -25,7 +25,9 @@ pub fn describe(e: &etcd_client::Error) -> String {
                 tonic::Code::Unavailable => "etcd unavailable (down, or not listening there)",
                 tonic::Code::DeadlineExceeded => "etcd did not answer in time",
                 tonic::Code::Unauthenticated => "etcd refused the credentials",
-                tonic::Code::PermissionDenied => "etcd user lacks permission to read the cluster keys",
+                tonic::Code::PermissionDenied => {
+                    "etcd user lacks permission to read the cluster keys"
+                }
                 tonic::Code::OutOfRange => "revision compacted",
                 _ => "etcd error",
             };
@@ -119,7 +121,13 @@ pub async fn run_v3<M: Send + 'static>(
             let Some(endpoint) = settings.endpoints.get(idx).cloned() else {
                 return;
             };
-            if tx.send(wrap(DcsEvent::Connecting { endpoint: endpoint.clone() })).await.is_err() {
+            if tx
+                .send(wrap(DcsEvent::Connecting {
+                    endpoint: endpoint.clone(),
+                }))
+                .await
+                .is_err()
+            {
                 return;
             }
             match follow(&settings, &endpoint, &prefix, &tx, &wrap).await {
@@ -130,7 +138,11 @@ pub async fn run_v3<M: Send + 'static>(
                         current = idx;
                     }
                     tracing::warn!(%endpoint, %error, "etcd watch ended");
-                    if tx.send(wrap(DcsEvent::Down { endpoint, error })).await.is_err() {
+                    if tx
+                        .send(wrap(DcsEvent::Down { endpoint, error }))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                     if was_live {
@@ -163,7 +175,12 @@ async fn follow<M>(
 ) -> Follow {
     let (mut client, revision, kvs) = match snapshot(s, endpoint, prefix).await {
         Ok(x) => x,
-        Err(error) => return Follow::Broken { error, was_live: false },
+        Err(error) => {
+            return Follow::Broken {
+                error,
+                was_live: false,
+            };
+        }
     };
     let snap = DcsEvent::Snapshot {
         endpoint: endpoint.to_string(),
@@ -198,13 +215,21 @@ async fn follow<M>(
                     } else {
                         format!("watch cancelled by etcd: {}", resp.cancel_reason())
                     };
-                    return Follow::Broken { error, was_live: true };
+                    return Follow::Broken {
+                        error,
+                        was_live: true,
+                    };
                 }
                 if resp.events().is_empty() {
-                    if let Some(h) = resp.header() {
-                        if tx.send(wrap(DcsEvent::Progress { revision: h.revision() })).await.is_err() {
-                            return Follow::ReceiverGone;
-                        }
+                    if let Some(h) = resp.header()
+                        && tx
+                            .send(wrap(DcsEvent::Progress {
+                                revision: h.revision(),
+                            }))
+                            .await
+                            .is_err()
+                    {
+                        return Follow::ReceiverGone;
                     }
                     continue;
                 }

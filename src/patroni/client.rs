@@ -40,7 +40,8 @@ impl RestClient {
             .no_proxy();
         if let Some(ca) = &settings.cacert {
             let pem = read_pem(ca, "CA certificate")?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| RestError::Setup(format!("{e:#}")))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| RestError::Setup(format!("{e:#}")))?;
             b = b.add_root_certificate(cert);
         }
         if let Some(cert) = &settings.cert {
@@ -49,7 +50,8 @@ impl RestClient {
                 pem.extend_from_slice(b"\n");
                 pem.extend(read_pem(key, "client key")?);
             }
-            let id = reqwest::Identity::from_pem(&pem).map_err(|e| RestError::Setup(format!("{e:#}")))?;
+            let id = reqwest::Identity::from_pem(&pem)
+                .map_err(|e| RestError::Setup(format!("{e:#}")))?;
             b = b.identity(id);
         }
         if settings.insecure {
@@ -61,7 +63,12 @@ impl RestClient {
 
     /// `GET {api_url}` (the member's `api_url` already ends in `/patroni`).
     pub async fn status(&self, api_url: &str) -> Result<PatroniStatus, RestError> {
-        let resp = self.http.get(api_url).send().await.map_err(|e| self.classify(e))?;
+        let resp = self
+            .http
+            .get(api_url)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
         let status = resp.status();
         let body = resp.bytes().await.map_err(|e| self.classify(e))?;
         // A replica that is not running answers 503 with the same JSON body: still useful.

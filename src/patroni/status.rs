@@ -59,7 +59,8 @@ pub struct ReplicationConn {
 
 impl PatroniStatus {
     pub fn parse(body: &[u8]) -> Result<PatroniStatus, String> {
-        let v: Value = serde_json::from_slice(body).map_err(|e| format!("response is not JSON ({e})"))?;
+        let v: Value =
+            serde_json::from_slice(body).map_err(|e| format!("response is not JSON ({e})"))?;
         if !v.is_object() {
             return Err("response is not a JSON object".into());
         }

@@ -27,7 +27,10 @@ pub struct Options {
 }
 
 /// Start the DCS source for `settings` feeding `tx`.
-pub fn spawn_dcs(settings: &Settings, tx: mpsc::Sender<Msg>) -> Result<tokio::task::JoinHandle<()>> {
+pub fn spawn_dcs(
+    settings: &Settings,
+    tx: mpsc::Sender<Msg>,
+) -> Result<tokio::task::JoinHandle<()>> {
     match settings.dcs.api {
         DcsApi::V3 => Ok(tokio::spawn(crate::dcs::run_v3(
             settings.dcs.clone(),
@@ -53,7 +56,12 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     let client = RestClient::new(&settings.rest, opts.timeout).wrap_err("REST client")?;
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let now = Instant::now();
-    let mut app = App::new(&settings.scope, &settings.namespace, settings.dcs.endpoints.clone(), now);
+    let mut app = App::new(
+        &settings.scope,
+        &settings.namespace,
+        settings.dcs.endpoints.clone(),
+        now,
+    );
     app.rest_interval = opts.interval;
     app.read_only = opts.read_only;
 
@@ -130,7 +138,12 @@ impl Headless {
     pub fn start(settings: &Settings, interval: Duration, timeout: Duration) -> Result<Headless> {
         let client = RestClient::new(&settings.rest, timeout).wrap_err("REST client")?;
         let (tx, rx) = mpsc::channel::<Msg>(4096);
-        let mut app = App::new(&settings.scope, &settings.namespace, settings.dcs.endpoints.clone(), Instant::now());
+        let mut app = App::new(
+            &settings.scope,
+            &settings.namespace,
+            settings.dcs.endpoints.clone(),
+            Instant::now(),
+        );
         app.rest_interval = interval;
         let dcs = spawn_dcs(settings, tx.clone())?;
         let clock = tasks::spawn_clock(tx.clone());

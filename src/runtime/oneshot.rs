@@ -15,7 +15,12 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
         );
     }
     let prefix = settings.cluster_prefix();
-    let mut app = App::new(&settings.scope, &settings.namespace, settings.dcs.endpoints.clone(), Instant::now());
+    let mut app = App::new(
+        &settings.scope,
+        &settings.namespace,
+        settings.dcs.endpoints.clone(),
+        Instant::now(),
+    );
     let mut errors = Vec::new();
     let mut effects = None;
     for ep in &settings.dcs.endpoints {
@@ -47,7 +52,11 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
     let replies = futures::future::join_all(targets.into_iter().map(|(member, url)| {
         let client = client.clone();
         async move {
-            let result = client.status(&url).await.map(Box::new).map_err(|e| e.to_string());
+            let result = client
+                .status(&url)
+                .await
+                .map(Box::new)
+                .map_err(|e| e.to_string());
             (member, result)
         }
     }))

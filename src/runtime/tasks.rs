@@ -95,7 +95,11 @@ impl Pollers {
             let h = tokio::spawn(async move {
                 loop {
                     let started = tokio::time::Instant::now();
-                    let result = client.status(&api).await.map(Box::new).map_err(|e| e.to_string());
+                    let result = client
+                        .status(&api)
+                        .await
+                        .map(Box::new)
+                        .map_err(|e| e.to_string());
                     let msg = Msg::Rest {
                         member: member.clone(),
                         at: Instant::now(),

@@ -18,13 +18,20 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::styled(sanitize(&app.scope), theme.title),
     ];
     if let Some(id) = cluster.and_then(|c| c.initialize.as_deref()) {
-        l1.push(Span::styled(format!("  sysid {}", sanitize(id)), theme.muted));
+        l1.push(Span::styled(
+            format!("  sysid {}", sanitize(id)),
+            theme.muted,
+        ));
     }
     l1.push(Span::styled("  etcd ", theme.header_key));
     match &app.dcs {
         DcsHealth::Connecting { endpoint, since } => {
             l1.push(Span::styled(
-                format!("connecting {} ({})", endpoint, human_age(app.now.saturating_duration_since(*since))),
+                format!(
+                    "connecting {} ({})",
+                    endpoint,
+                    human_age(app.now.saturating_duration_since(*since))
+                ),
                 theme.warning,
             ));
         }
@@ -32,9 +39,17 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             l1.push(Span::styled("● live ", theme.healthy));
             l1.push(Span::styled(endpoint.clone(), theme.muted));
         }
-        DcsHealth::Down { endpoint, error, since, .. } => {
+        DcsHealth::Down {
+            endpoint,
+            error,
+            since,
+            ..
+        } => {
             l1.push(Span::styled(
-                format!("✗ DOWN {} ", human_age(app.now.saturating_duration_since(*since))),
+                format!(
+                    "✗ DOWN {} ",
+                    human_age(app.now.saturating_duration_since(*since))
+                ),
                 theme.down,
             ));
             l1.push(Span::styled(format!("{endpoint}: {error}"), theme.warning));
@@ -85,7 +100,9 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
         if let Some(fo) = &c.failover {
             let mut s = String::from(" switchover");
             match (&fo.leader, &fo.member) {
-                (Some(from), Some(to)) => s.push_str(&format!(" {}→{}", sanitize(from), sanitize(to))),
+                (Some(from), Some(to)) => {
+                    s.push_str(&format!(" {}→{}", sanitize(from), sanitize(to)))
+                }
                 (None, Some(to)) => s.push_str(&format!(" to {}", sanitize(to))),
                 (Some(from), None) => s.push_str(&format!(" from {}", sanitize(from))),
                 (None, None) => {}
@@ -98,7 +115,10 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
     }
     if let Some(age) = app.stale_for() {
         l2.push(Span::raw(" "));
-        l2.push(Span::styled(format!(" STALE: etcd data {} old ", human_age(age)), theme.stale));
+        l2.push(Span::styled(
+            format!(" STALE: etcd data {} old ", human_age(age)),
+            theme.stale,
+        ));
     }
     l2
 }
@@ -124,7 +144,10 @@ pub fn render_warnings(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             };
             Line::from(vec![
                 Span::styled(" ⚠ ", theme.warning),
-                Span::styled(format!("{}: {}{more}", sanitize(k), sanitize(m)), theme.warning),
+                Span::styled(
+                    format!("{}: {}{more}", sanitize(k), sanitize(m)),
+                    theme.warning,
+                ),
             ])
         })
         .collect();

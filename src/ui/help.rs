@@ -9,7 +9,11 @@ use crate::theme::Theme;
 /// The help overlay, generated from the keymap.
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let rows = app.keymap.help(app.read_only);
-    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let key_w = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut lines: Vec<Line> = rows
         .iter()
         .map(|(k, d)| {
@@ -20,8 +24,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::styled(" Lag: leader WAL position minus the replica's, live from", theme.muted));
-    lines.push(Line::styled(" each member's REST API; ~ marks figures from etcd.", theme.muted));
+    lines.push(Line::styled(
+        " Lag: leader WAL position minus the replica's, live from",
+        theme.muted,
+    ));
+    lines.push(Line::styled(
+        " each member's REST API; ~ marks figures from etcd.",
+        theme.muted,
+    ));
     let w = lines.iter().map(Line::width).max().unwrap_or(20) as u16 + 3;
     let h = lines.len() as u16 + 2;
     let [popup] = Layout::horizontal([Constraint::Length(w.min(area.width))])

@@ -23,7 +23,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let mut cfg = vec![label("config")];
         match &c.config {
             Some(k) => {
-                let secs = |v: Option<u64>| v.map(|v| format!("{v}s")).unwrap_or_else(|| "?".into());
+                let secs =
+                    |v: Option<u64>| v.map(|v| format!("{v}s")).unwrap_or_else(|| "?".into());
                 cfg.push(Span::styled(
                     format!(
                         "ttl {} · loop_wait {} · retry_timeout {} · max lag on failover {} · sync {}",
@@ -68,7 +69,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         _ => String::new(),
     };
     src.push(Span::styled(
-        format!("{rev}{}{}/ · endpoints {}", app.namespace, sanitize(&app.scope), app.endpoints.join(", ")),
+        format!(
+            "{rev}{}{}/ · endpoints {}",
+            app.namespace,
+            sanitize(&app.scope),
+            app.endpoints.join(", ")
+        ),
         theme.muted,
     ));
     lines.push(Line::from(src));

@@ -71,7 +71,13 @@ const ORDER: [Col; 12] = [
     Col::Pending,
     Col::Tags,
 ];
-const DROP_FIRST: [Col; 5] = [Col::ReceiveLsn, Col::ReplayLsn, Col::Tags, Col::Host, Col::Pending];
+const DROP_FIRST: [Col; 5] = [
+    Col::ReceiveLsn,
+    Col::ReplayLsn,
+    Col::Tags,
+    Col::Host,
+    Col::Pending,
+];
 
 fn tags_text(r: &MemberRow) -> String {
     r.tags
@@ -108,7 +114,14 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme) -> (String, Style) {
         theme.text
     };
     match c {
-        Col::Member => (sanitize(&r.name), if r.gone.is_some() { theme.muted } else { theme.text }),
+        Col::Member => (
+            sanitize(&r.name),
+            if r.gone.is_some() {
+                theme.muted
+            } else {
+                theme.text
+            },
+        ),
         Col::Host => {
             let h = match r.port {
                 Some(p) => format!("{}:{p}", r.host),
@@ -122,22 +135,43 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme) -> (String, Style) {
             Some(age) => (format!("gone {}", human_age(age)), theme.down),
             None => {
                 let ok = matches!(r.state.as_str(), "running" | "streaming");
-                (sanitize(&r.state), if ok { theme.healthy } else { theme.warning })
+                (
+                    sanitize(&r.state),
+                    if ok { theme.healthy } else { theme.warning },
+                )
             }
         },
         Col::Api => match &r.rest {
             _ if r.gone.is_some() => (String::new(), theme.muted),
             RestHealth::Live => ("ok".into(), theme.healthy),
             RestHealth::Unknown => ("…".into(), theme.muted),
-            RestHealth::Unreachable { last_ok: Some(a), .. } => (format!("✗ {}", human_age(*a)), theme.down),
+            RestHealth::Unreachable {
+                last_ok: Some(a), ..
+            } => (format!("✗ {}", human_age(*a)), theme.down),
             RestHealth::Unreachable { last_ok: None, .. } => ("✗ never".into(), theme.down),
         },
-        Col::Tl => (r.timeline.map(|t| t.to_string()).unwrap_or_default(), theme.text),
-        Col::ReceiveLsn => (r.receive_lsn.map(format_lsn).unwrap_or_default(), theme.muted),
-        Col::ReplayLsn => (r.replay_lsn.map(format_lsn).unwrap_or_default(), theme.muted),
+        Col::Tl => (
+            r.timeline.map(|t| t.to_string()).unwrap_or_default(),
+            theme.text,
+        ),
+        Col::ReceiveLsn => (
+            r.receive_lsn.map(format_lsn).unwrap_or_default(),
+            theme.muted,
+        ),
+        Col::ReplayLsn => (
+            r.replay_lsn.map(format_lsn).unwrap_or_default(),
+            theme.muted,
+        ),
         Col::ReceiveLag => (lag_text(r.receive_lag, r.lag_source), lag_style),
         Col::ReplayLag => (lag_text(r.replay_lag, r.lag_source), lag_style),
-        Col::Pending => (if r.pending_restart { "*".into() } else { String::new() }, theme.warning),
+        Col::Pending => (
+            if r.pending_restart {
+                "*".into()
+            } else {
+                String::new()
+            },
+            theme.warning,
+        ),
         Col::Tags => (sanitize(&tags_text(r)), theme.muted),
     }
 }
@@ -161,7 +195,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .title(Span::styled(" Members ", theme.title));
     if let Some(age) = dcs_lag {
         block = block.title_bottom(Span::styled(
-            format!(" ~ lag from etcd member keys, up to {} old ", human_age(age)),
+            format!(
+                " ~ lag from etcd member keys, up to {} old ",
+                human_age(age)
+            ),
             theme.muted,
         ));
     }
@@ -173,7 +210,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             )
         } else {
             match &app.dcs {
-                DcsHealth::Down { endpoint, error, .. } => format!("Cannot reach etcd at {endpoint}: {error}"),
+                DcsHealth::Down {
+                    endpoint, error, ..
+                } => format!("Cannot reach etcd at {endpoint}: {error}"),
                 _ => format!("Connecting to etcd ({})…", app.endpoints.join(", ")),
             }
         };
@@ -188,8 +227,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
     let inner_w = area.width.saturating_sub(2);
     let wide = inner_w >= 110;
-    let texts: Vec<Vec<(String, Style)>> =
-        rows.iter().map(|r| ORDER.iter().map(|c| cell(r, *c, theme)).collect()).collect();
+    let texts: Vec<Vec<(String, Style)>> = rows
+        .iter()
+        .map(|r| ORDER.iter().map(|c| cell(r, *c, theme)).collect())
+        .collect();
     let col_w: Vec<u16> = ORDER
         .iter()
         .enumerate()
@@ -206,7 +247,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut shown: Vec<bool> = ORDER
         .iter()
         .enumerate()
-        .map(|(i, c)| !matches!(c, Col::Pending | Col::Tags) || texts.iter().any(|t| !t[i].0.is_empty()))
+        .map(|(i, c)| {
+            !matches!(c, Col::Pending | Col::Tags) || texts.iter().any(|t| !t[i].0.is_empty())
+        })
         .collect();
     let total = |shown: &[bool]| -> u16 {
         let n = shown.iter().filter(|s| **s).count() as u16;
@@ -225,11 +268,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         if total(&shown) <= inner_w {
             break;
         }
-        if let Some(i) = ORDER.iter().position(|c| *c == d) {
-            if shown[i] {
-                shown[i] = false;
-                dropped.push(i);
-            }
+        if let Some(i) = ORDER.iter().position(|c| *c == d)
+            && shown[i]
+        {
+            shown[i] = false;
+            dropped.push(i);
         }
     }
     // give back what fits again, most important first
@@ -243,18 +286,24 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let idx: Vec<usize> = (0..ORDER.len()).filter(|i| shown[*i]).collect();
     let header = Row::new(idx.iter().map(|i| {
         let t = Line::from(ORDER[*i].title(wide));
-        Cell::from(if ORDER[*i].numeric() { t.right_aligned() } else { t })
+        Cell::from(if ORDER[*i].numeric() {
+            t.right_aligned()
+        } else {
+            t
+        })
     }))
     .style(theme.table_header);
     let body: Vec<Row> = texts
         .into_iter()
         .map(|t| {
-            Row::new(
-                idx.iter().map(|i| {
-                    let line = Line::from(Span::styled(t[*i].0.clone(), t[*i].1));
-                    Cell::from(if ORDER[*i].numeric() { line.right_aligned() } else { line })
-                }),
-            )
+            Row::new(idx.iter().map(|i| {
+                let line = Line::from(Span::styled(t[*i].0.clone(), t[*i].1));
+                Cell::from(if ORDER[*i].numeric() {
+                    line.right_aligned()
+                } else {
+                    line
+                })
+            }))
         })
         .collect();
     let widths: Vec<Constraint> = idx.iter().map(|i| Constraint::Length(col_w[*i])).collect();

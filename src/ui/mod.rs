@@ -54,10 +54,19 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
 /// A terminal too small for the layout still says what matters: leader and health.
 fn tiny(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let rows = app.rows();
-    let leader = rows.iter().find(|r| r.role.is_leader()).map(|r| r.name.as_str());
-    let mut spans = vec![Span::styled(crate::text::sanitize(&app.scope), theme.title), Span::raw(" ")];
+    let leader = rows
+        .iter()
+        .find(|r| r.role.is_leader())
+        .map(|r| r.name.as_str());
+    let mut spans = vec![
+        Span::styled(crate::text::sanitize(&app.scope), theme.title),
+        Span::raw(" "),
+    ];
     match leader {
-        Some(l) => spans.push(Span::styled(format!("L:{}", crate::text::sanitize(l)), theme.leader)),
+        Some(l) => spans.push(Span::styled(
+            format!("L:{}", crate::text::sanitize(l)),
+            theme.leader,
+        )),
         None if app.loaded => spans.push(Span::styled("NO LEADER", theme.danger)),
         None => spans.push(Span::styled("…", theme.muted)),
     }

@@ -9,7 +9,9 @@ use super::patrol_crate::dcs::{DcsEvent, RawKv};
 use super::patrol_crate::patroni::PatroniStatus;
 
 pub fn fixture(rel: &str) -> Vec<u8> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -51,7 +53,12 @@ pub fn snapshot(kvs: Vec<RawKv>) -> DcsEvent {
 }
 
 pub fn app(kvs: Vec<RawKv>, now: Instant) -> App {
-    let mut app = App::new("demo", "/service/", vec!["http://127.0.0.1:24000".into()], now);
+    let mut app = App::new(
+        "demo",
+        "/service/",
+        vec!["http://127.0.0.1:24000".into()],
+        now,
+    );
     app.update(Msg::Dcs(now, snapshot(kvs)));
     app
 }

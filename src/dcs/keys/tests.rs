@@ -10,16 +10,26 @@ fn fixture(name: &str) -> Vec<u8> {
 #[test]
 fn classify_keys() {
     assert_eq!(KeyKind::classify("leader"), KeyKind::Leader);
-    assert_eq!(KeyKind::classify("members/pg1"), KeyKind::Member("pg1".into()));
-    assert_eq!(KeyKind::classify("members/"), KeyKind::Other("members/".into()));
-    assert_eq!(KeyKind::classify("members/a/b"), KeyKind::Other("members/a/b".into()));
+    assert_eq!(
+        KeyKind::classify("members/pg1"),
+        KeyKind::Member("pg1".into())
+    );
+    assert_eq!(
+        KeyKind::classify("members/"),
+        KeyKind::Other("members/".into())
+    );
+    assert_eq!(
+        KeyKind::classify("members/a/b"),
+        KeyKind::Other("members/a/b".into())
+    );
     assert_eq!(KeyKind::classify("optime/leader"), KeyKind::LegacyOptime);
     assert_eq!(KeyKind::classify("sync"), KeyKind::Sync);
 }
 
 #[test]
 fn captured_member_keys() {
-    let KeyValue::Member(name, m) = parse("members/pg1", &fixture("member_leader.json")).unwrap() else {
+    let KeyValue::Member(name, m) = parse("members/pg1", &fixture("member_leader.json")).unwrap()
+    else {
         panic!("not a member")
     };
     assert_eq!(name, "pg1");
@@ -30,14 +40,16 @@ fn captured_member_keys() {
     assert_eq!(m.api_url.as_deref(), Some("http://127.0.0.1:24011/patroni"));
     assert_eq!(m.host_port(), Some(("127.0.0.1".into(), Some(24021))));
 
-    let KeyValue::Member(_, r) = parse("members/pg2", &fixture("member_replica.json")).unwrap() else {
+    let KeyValue::Member(_, r) = parse("members/pg2", &fixture("member_replica.json")).unwrap()
+    else {
         panic!("not a member")
     };
     assert_eq!(r.replication_state.as_deref(), Some("streaming"));
     assert_eq!(r.receive_lsn, Some(67108864));
     assert_eq!(r.replay_lsn, Some(67108864));
 
-    let KeyValue::Member(_, s) = parse("members/pg3", &fixture("member_stopped.json")).unwrap() else {
+    let KeyValue::Member(_, s) = parse("members/pg3", &fixture("member_stopped.json")).unwrap()
+    else {
         panic!("not a member")
     };
     assert_eq!(s.state.as_deref(), Some("stopped"));
@@ -46,32 +58,52 @@ fn captured_member_keys() {
 
 #[test]
 fn captured_cluster_keys() {
-    let KeyValue::Config(c) = parse("config", &fixture("config.json")).unwrap() else { panic!() };
-    assert_eq!((c.ttl, c.loop_wait, c.retry_timeout), (Some(20), Some(1), Some(3)));
+    let KeyValue::Config(c) = parse("config", &fixture("config.json")).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (c.ttl, c.loop_wait, c.retry_timeout),
+        (Some(20), Some(1), Some(3))
+    );
     assert_eq!(c.maximum_lag_on_failover, Some(1048576));
     assert!(!c.pause);
-    let KeyValue::Config(p) = parse("config", &fixture("config_paused.json")).unwrap() else { panic!() };
+    let KeyValue::Config(p) = parse("config", &fixture("config_paused.json")).unwrap() else {
+        panic!()
+    };
     assert!(p.pause);
 
-    let KeyValue::Status(s) = parse("status", &fixture("status.json")).unwrap() else { panic!() };
+    let KeyValue::Status(s) = parse("status", &fixture("status.json")).unwrap() else {
+        panic!()
+    };
     assert_eq!(s.optime, Some(67109536));
 
-    let KeyValue::History(h) = parse("history", &fixture("history.json")).unwrap() else { panic!() };
+    let KeyValue::History(h) = parse("history", &fixture("history.json")).unwrap() else {
+        panic!()
+    };
     assert_eq!(h.len(), 1);
     assert_eq!(h[0].timeline, 1);
     assert_eq!(h[0].lsn, 67109256);
     assert_eq!(h[0].new_leader.as_deref(), Some("pg2"));
 
-    let KeyValue::Failover(f) = parse("failover", &fixture("failover.json")).unwrap() else { panic!() };
-    assert!(f.is_empty(), "{{}} after a switchover means nothing scheduled");
-    let KeyValue::Failover(f) = parse("failover", &fixture("failover_scheduled.json")).unwrap() else {
+    let KeyValue::Failover(f) = parse("failover", &fixture("failover.json")).unwrap() else {
+        panic!()
+    };
+    assert!(
+        f.is_empty(),
+        "{{}} after a switchover means nothing scheduled"
+    );
+    let KeyValue::Failover(f) = parse("failover", &fixture("failover_scheduled.json")).unwrap()
+    else {
         panic!()
     };
     assert_eq!(f.leader.as_deref(), Some("pg2"));
     assert_eq!(f.member.as_deref(), Some("pg1"));
     assert!(f.scheduled_at.is_some());
 
-    assert_eq!(parse("leader", &fixture("leader.txt")).unwrap(), KeyValue::Leader("pg1".into()));
+    assert_eq!(
+        parse("leader", &fixture("leader.txt")).unwrap(),
+        KeyValue::Leader("pg1".into())
+    );
     assert_eq!(
         parse("initialize", &fixture("initialize.txt")).unwrap(),
         KeyValue::Initialize("7712261232093890864".into())
@@ -80,24 +112,35 @@ fn captured_cluster_keys() {
 
 #[test]
 fn sync_quorum_and_legacy_shapes() {
-    let KeyValue::Sync(s) = parse("sync", br#"{"leader":"pg1","sync_standby":"pg2,pg3","quorum":1}"#).unwrap()
-    else {
+    let KeyValue::Sync(s) = parse(
+        "sync",
+        br#"{"leader":"pg1","sync_standby":"pg2,pg3","quorum":1}"#,
+    )
+    .unwrap() else {
         panic!()
     };
     assert_eq!(s.sync_standby, vec!["pg2", "pg3"]);
     assert_eq!(s.quorum, Some(1));
-    let KeyValue::Status(s) = parse("status", b"12345").unwrap() else { panic!() };
-    assert_eq!(s.optime, Some(12345));
-    let KeyValue::Config(c) = parse("config", br#"{"synchronous_mode":"quorum"}"#).unwrap() else { panic!() };
-    assert_eq!(c.synchronous_mode, SyncMode::Quorum);
-    // Patroni before 4 wrote "master" and LSNs as strings in some versions
-    let KeyValue::Member(_, m) =
-        parse("members/x", br#"{"role":"master","xlog_location":"42","timeline":"3","pending_restart":"true"}"#)
-            .unwrap()
-    else {
+    let KeyValue::Status(s) = parse("status", b"12345").unwrap() else {
         panic!()
     };
-    assert_eq!((m.xlog_location, m.timeline, m.pending_restart), (Some(42), Some(3), true));
+    assert_eq!(s.optime, Some(12345));
+    let KeyValue::Config(c) = parse("config", br#"{"synchronous_mode":"quorum"}"#).unwrap() else {
+        panic!()
+    };
+    assert_eq!(c.synchronous_mode, SyncMode::Quorum);
+    // Patroni before 4 wrote "master" and LSNs as strings in some versions
+    let KeyValue::Member(_, m) = parse(
+        "members/x",
+        br#"{"role":"master","xlog_location":"42","timeline":"3","pending_restart":"true"}"#,
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (m.xlog_location, m.timeline, m.pending_restart),
+        (Some(42), Some(3), true)
+    );
 }
 
 #[test]
@@ -121,7 +164,10 @@ fn garbage_values_are_errors_not_panics() {
         assert!(!e.message.is_empty());
     }
     // unknown keys are fine
-    assert_eq!(parse("something/new", b"x").unwrap(), KeyValue::Other("something/new".into()));
+    assert_eq!(
+        parse("something/new", b"x").unwrap(),
+        KeyValue::Other("something/new".into())
+    );
 }
 
 #[test]

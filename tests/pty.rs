@@ -1,0 +1,165 @@
+//! The real binary in a pseudo-terminal, read through vt100 as a person would see it.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::{TestCluster, eventually};
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN)
+}
+
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+}
+
+impl Screen {
+    fn text(&self) -> String {
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
+    }
+    fn alternate(&self) -> bool {
+        self.parser
+            .lock()
+            .map(|p| p.screen().alternate_screen())
+            .unwrap_or(true)
+    }
+    fn cursor_hidden(&self) -> bool {
+        self.parser
+            .lock()
+            .map(|p| p.screen().hide_cursor())
+            .unwrap_or(true)
+    }
+}
+
+fn spawn(
+    args: &[&str],
+    cols: u16,
+    rows: u16,
+) -> (
+    Box<dyn portable_pty::Child + Send + Sync>,
+    Box<dyn Write + Send>,
+    Screen,
+) {
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("open a pty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_patrol"));
+    cmd.args(args);
+    cmd.env("TERM", "xterm-256color");
+    let child = pty.slave.spawn_command(cmd).expect("spawn patrol");
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().expect("pty reader");
+    let writer = pty.master.take_writer().expect("pty writer");
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
+    let p = parser.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut p) = p.lock() {
+                p.process(&buf[..n]);
+            }
+        }
+    });
+    // keep the master alive as long as the child: leak it into the reader's lifetime
+    std::mem::forget(pty.master);
+    (child, writer, Screen { parser })
+}
+
+#[test]
+fn shows_the_cluster_and_quits_cleanly() {
+    let c = TestCluster::start(3);
+    let leader = c.leader().expect("leader");
+    let cfg = c.config_path().to_string_lossy().to_string();
+    let (mut child, mut keys, screen) = spawn(&["-c", &cfg], 120, 40);
+
+    let text = eventually(
+        Duration::from_secs(20),
+        "all three members and the leader on screen",
+        || {
+            let t = screen.text();
+            let ok = ["pg1", "pg2", "pg3"].iter().all(|m| t.contains(m))
+                && t.contains(&format!("leader {leader}"))
+                && t.matches("streaming").count() >= 2;
+            ok.then_some(t)
+        },
+    );
+    assert!(screen.alternate(), "the TUI runs on the alternate screen");
+    assert!(text.contains("etcd ● live"), "{text}");
+
+    // help is generated from the keymap
+    keys.write_all(b"?").expect("send ?");
+    eventually(Duration::from_secs(5), "help overlay", || {
+        screen.text().contains("quit patrol").then_some(())
+    });
+    keys.write_all(b"\x1b").expect("send esc");
+    eventually(Duration::from_secs(5), "help closed", || {
+        (!screen.text().contains("quit patrol")).then_some(())
+    });
+
+    keys.write_all(b"q").expect("send q");
+    let status = eventually(Duration::from_secs(10), "patrol exits after q", || {
+        child.try_wait().ok().flatten()
+    });
+    assert!(status.success(), "exit status {status:?}");
+    eventually(Duration::from_secs(5), "terminal restored", || {
+        (!screen.alternate() && !screen.cursor_hidden()).then_some(())
+    });
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    let c = TestCluster::start(1);
+    let cfg = c.config_path().to_string_lossy().to_string();
+    for sig in ["TERM", "HUP"] {
+        let (mut child, _keys, screen) = spawn(&["-c", &cfg], 80, 24);
+        eventually(Duration::from_secs(20), "member on screen", || {
+            screen.text().contains("pg1").then_some(())
+        });
+        let pid = child.process_id().expect("pid");
+        let st = std::process::Command::new("kill")
+            .args([&format!("-{sig}"), &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(st.success());
+        let status = eventually(Duration::from_secs(10), "patrol exits on signal", || {
+            child.try_wait().ok().flatten()
+        });
+        assert!(status.success(), "SIG{sig}: exit status {status:?}");
+        eventually(Duration::from_secs(5), "terminal restored", || {
+            (!screen.alternate() && !screen.cursor_hidden()).then_some(())
+        });
+    }
+}
+
+#[test]
+fn broken_config_is_a_clear_error_not_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("patroni.yml");
+    std::fs::write(&bad, "scope: x\netcd3:\n  hosts: [a\n").expect("write");
+    let (mut child, _keys, screen) = spawn(&["-c", &bad.to_string_lossy()], 80, 24);
+    let status = eventually(Duration::from_secs(10), "patrol exits", || {
+        child.try_wait().ok().flatten()
+    });
+    assert!(!status.success());
+    let text = eventually(Duration::from_secs(5), "error on screen", || {
+        let t = screen.text();
+        t.contains("patroni.yml:").then_some(t)
+    });
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(!screen.alternate());
+}
