@@ -124,7 +124,7 @@ pub fn render(app: &App, format: Format, extended: bool) -> String {
                 .map(|m| Value::Object(m.into_iter().filter(|(_, v)| v != &json!("")).collect()))
                 .collect();
             if format == Format::Json {
-                serde_json::to_string(&arr).unwrap_or_else(|_| "[]".into())
+                python_json(&Value::Array(arr))
             } else {
                 serde_saphyr::to_string(&arr)
                     .unwrap_or_default()
@@ -145,6 +145,40 @@ pub fn render(app: &App, format: Format, extended: bool) -> String {
             out.join("\n")
         }
         Format::Pretty => pretty(app, &cols, &recs),
+    }
+}
+
+/// JSON spaced like Python's `json.dumps` (`", "` and `": "`), so `patrol list -f json`
+/// and `patronictl list -f json` can be compared byte for byte.
+fn python_json(v: &Value) -> String {
+    struct PySpacing;
+    impl serde_json::ser::Formatter for PySpacing {
+        fn begin_array_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            w: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            if first { Ok(()) } else { w.write_all(b", ") }
+        }
+        fn begin_object_key<W: ?Sized + std::io::Write>(
+            &mut self,
+            w: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            if first { Ok(()) } else { w.write_all(b", ") }
+        }
+        fn begin_object_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            w: &mut W,
+        ) -> std::io::Result<()> {
+            w.write_all(b": ")
+        }
+    }
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, PySpacing);
+    match serde::Serialize::serialize(v, &mut ser) {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => "[]".into(),
     }
 }
 
@@ -239,6 +273,15 @@ fn pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_is_spaced_like_python() {
+        let v = json!([{"a": 1, "b": [1, 2], "c": {"d": "x"}}]);
+        assert_eq!(
+            python_json(&v),
+            r#"[{"a": 1, "b": [1, 2], "c": {"d": "x"}}]"#
+        );
+    }
 
     #[test]
     fn python_rounding() {
