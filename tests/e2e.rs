@@ -220,6 +220,44 @@ fn list_json_equals_patronictl_and_garbage_keys_do_not_hurt() {
             "healthy model plus a warning for members/pg9:\n{}",
             describe(&h.app)
         );
+
+        // the garbage key goes away again, and so does the warning
+        let out = c.etcdctl(&["del", &key]);
+        assert!(out.status.success(), "etcdctl del: {out:?}");
+        let ok = h
+            .until(Duration::from_secs(10), |a| {
+                a.cluster().is_some_and(|c| c.warnings.is_empty())
+            })
+            .await;
+        assert!(ok, "warning cleared");
+
+        // etcd down: the last state stays, marked stale; etcd back: live again by itself
+        let pid = std::fs::read_to_string(c.dir().join("etcd.pid")).expect("etcd.pid");
+        let st = std::process::Command::new("kill")
+            .arg(pid.trim())
+            .status()
+            .expect("kill etcd");
+        assert!(st.success());
+        let ok = h
+            .until(Duration::from_secs(30), |a| a.stale_for().is_some())
+            .await;
+        assert!(ok, "etcd down is noticed: {:?}", h.app.dcs);
+        assert_eq!(h.app.rows().len(), 3, "last state kept while etcd is down");
+        let out = c.script(&["start"]);
+        assert!(out.status.success(), "restart etcd: {out:?}");
+        let ok = h
+            .until(Duration::from_secs(60), |a| {
+                a.stale_for().is_none()
+                    && matches!(a.dcs, patrol::app::DcsHealth::Live { .. })
+                    && healthy(a)
+            })
+            .await;
+        assert!(
+            ok,
+            "live again after etcd returns: {:?}\n{}",
+            h.app.dcs,
+            describe(&h.app)
+        );
     });
     let out = std::process::Command::new(bin)
         .arg("-c")
