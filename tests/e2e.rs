@@ -221,6 +221,24 @@ fn list_json_equals_patronictl_and_garbage_keys_do_not_hurt() {
             describe(&h.app)
         );
 
+        // several endpoints, the first one dead: patrol uses the one that answers
+        let mut two = settings(&c);
+        two.dcs.endpoints.insert(0, "http://127.0.0.1:9".into());
+        let mut h2 = Headless::start(&two, Duration::from_millis(500), Duration::from_secs(2))
+            .expect("start");
+        let ok = h2.until(Duration::from_secs(30), healthy).await;
+        assert!(
+            ok,
+            "healthy through the second endpoint: {:?}\n{}",
+            h2.app.dcs,
+            describe(&h2.app)
+        );
+        match &h2.app.dcs {
+            patrol::app::DcsHealth::Live { endpoint, .. } => assert_eq!(endpoint, &c.etcd_url()),
+            other => panic!("not live: {other:?}"),
+        }
+        drop(h2);
+
         // the garbage key goes away again, and so does the warning
         let out = c.etcdctl(&["del", &key]);
         assert!(out.status.success(), "etcdctl del: {out:?}");
