@@ -70,7 +70,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     let _signals = tasks::spawn_signals(tx.clone()).wrap_err("signal handlers")?;
     let _input = tasks::spawn_input(tx.clone());
     let _clock = tasks::spawn_clock(tx.clone());
-    let _dcs = spawn_dcs(&settings, tx.clone())?;
+    let _dcs = spawn_dcs(&settings, settings.cluster_prefix(), tx.clone())?;
     let mut pollers = tasks::Pollers::new(client, opts.interval, tx.clone());
     drop(tx);
 
@@ -136,6 +136,17 @@ pub struct Headless {
 impl Headless {
     /// Must be called inside a tokio runtime.
     pub fn start(settings: &Settings, interval: Duration, timeout: Duration) -> Result<Headless> {
+        Self::start_watching(settings, settings.cluster_prefix(), interval, timeout)
+    }
+
+    /// Like `start`, watching `prefix` instead of the cluster's own (e.g. the namespace,
+    /// which loads every cluster in it into `app.clusters`).
+    pub fn start_watching(
+        settings: &Settings,
+        prefix: String,
+        interval: Duration,
+        timeout: Duration,
+    ) -> Result<Headless> {
         let client = RestClient::new(&settings.rest, timeout).wrap_err("REST client")?;
         let (tx, rx) = mpsc::channel::<Msg>(4096);
         let mut app = App::new(
@@ -145,7 +156,7 @@ impl Headless {
             Instant::now(),
         );
         app.rest_interval = interval;
-        let dcs = spawn_dcs(settings, tx.clone())?;
+        let dcs = spawn_dcs(settings, prefix, tx.clone())?;
         let clock = tasks::spawn_clock(tx.clone());
         let pollers = tasks::Pollers::new(client, interval, tx);
         Ok(Headless {
