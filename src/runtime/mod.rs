@@ -26,15 +26,17 @@ pub struct Options {
     pub read_only: bool,
 }
 
-/// Start the DCS source for `settings` feeding `tx`.
+/// Start the DCS source for `settings` feeding `tx`, watching `prefix` (the cluster's, or
+/// the whole namespace for a fleet view).
 pub fn spawn_dcs(
     settings: &Settings,
+    prefix: String,
     tx: mpsc::Sender<Msg>,
 ) -> Result<tokio::task::JoinHandle<()>> {
     match settings.dcs.api {
         DcsApi::V3 => Ok(tokio::spawn(crate::dcs::run_v3(
             settings.dcs.clone(),
-            settings.cluster_prefix(),
+            prefix,
             tx,
             |ev| Msg::Dcs(Instant::now(), ev),
         ))),
