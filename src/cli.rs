@@ -48,6 +48,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub read_only: bool,
 
+    /// Audit log of confirmed actions, one JSON line each
+    /// [default: $XDG_STATE_HOME/patrol/audit.jsonl]
+    #[arg(long, env = "PATROL_AUDIT_LOG", global = true)]
+    pub audit_log: Option<PathBuf>,
+
     /// Append patrol's own diagnostic log to this file
     #[arg(long, global = true)]
     pub log_file: Option<PathBuf>,

@@ -90,6 +90,10 @@ fn run() -> Result<ExitCode> {
                     timeout: cli.timeout,
                     theme,
                     read_only: cli.read_only,
+                    audit_log: cli
+                        .audit_log
+                        .clone()
+                        .unwrap_or_else(patrol::runtime::default_audit_log),
                 },
             )?;
             Ok(ExitCode::SUCCESS)

@@ -18,14 +18,28 @@ pub enum Action {
     Help,
     Back,
     Quit,
+    Switchover,
+    Failover,
+    Restart,
+    Reload,
+    Reinit,
+    Pause,
+    Flush,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 14] = [
         Action::Up,
         Action::Down,
         Action::Top,
         Action::Bottom,
+        Action::Switchover,
+        Action::Failover,
+        Action::Restart,
+        Action::Reload,
+        Action::Reinit,
+        Action::Pause,
+        Action::Flush,
         Action::Help,
         Action::Back,
         Action::Quit,
@@ -40,6 +54,13 @@ impl Action {
             Action::Help => "show / hide this help",
             Action::Back => "close the popup",
             Action::Quit => "quit patrol",
+            Action::Switchover => "switchover: pick a candidate, see the checks, confirm",
+            Action::Failover => "failover, also without a leader (type the cluster name)",
+            Action::Restart => "restart the selected member (options: pending, time, version)",
+            Action::Reload => "reload the selected member's configuration",
+            Action::Reinit => "reinitialize the selected replica (type its name)",
+            Action::Pause => "pause / resume automatic failover (maintenance mode)",
+            Action::Flush => "flush a scheduled switchover or restart",
         }
     }
 
@@ -49,13 +70,26 @@ impl Action {
             Action::Down => Some("select"),
             Action::Help => Some("help"),
             Action::Quit => Some("quit"),
+            Action::Switchover => Some("switchover"),
+            Action::Failover => Some("failover"),
+            Action::Restart => Some("restart"),
+            Action::Pause => Some("pause"),
             _ => None,
         }
     }
 
-    /// Does this action change the cluster? (None do yet; operations will.)
+    /// Does this action change the cluster? Read-only mode hides and refuses these.
     pub fn is_mutating(self) -> bool {
-        false
+        matches!(
+            self,
+            Action::Switchover
+                | Action::Failover
+                | Action::Restart
+                | Action::Reload
+                | Action::Reinit
+                | Action::Pause
+                | Action::Flush
+        )
     }
 }
 
@@ -146,6 +180,13 @@ impl Default for Keymap {
             (&["?"][..], Action::Help),
             (&["esc"][..], Action::Back),
             (&["q", "ctrl-c"][..], Action::Quit),
+            (&["s"][..], Action::Switchover),
+            (&["f"][..], Action::Failover),
+            (&["r"][..], Action::Restart),
+            (&["L"][..], Action::Reload),
+            (&["I"][..], Action::Reinit),
+            (&["p"][..], Action::Pause),
+            (&["x"][..], Action::Flush),
         ] {
             for key in keys {
                 if let Ok(key) = Key::parse(key) {

@@ -1,20 +1,27 @@
 //! The pure model: all state, one message enum, one `update` that returns effects.
 //! No IO here; time arrives in messages.
 
+pub mod checks;
 pub mod cluster;
+pub mod dialog;
 pub mod keymap;
 pub mod members;
+pub mod ops;
+mod plan;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::dcs::{self, DcsEvent};
 use crate::patroni::PatroniStatus;
 pub use cluster::{ClusterState, RestState};
+use dialog::{Dialog, Field, Step};
 use keymap::{Action, Keymap};
 pub use members::{MemberRow, Role};
+use ops::{OpKind, Operation, Reply, Request, Settle};
+pub use plan::Plan;
 
 /// Everything that can happen to the app.
 #[derive(Debug, Clone)]
@@ -31,13 +38,24 @@ pub enum Msg {
     },
     /// SIGTERM, SIGHUP, SIGINT, or the terminal went away.
     Shutdown(String),
+    /// Patroni's answer to an operation's request.
+    OpReply {
+        op: u64,
+        at: Instant,
+        reply: Reply,
+    },
 }
 
 /// What the runtime should do on the app's behalf.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Poll exactly these members' REST APIs: (member, api_url). Replaces the previous set.
     PollMembers(Vec<(String, String)>),
+    /// Send this request once, never retried; answer with `Msg::OpReply`. Only ever
+    /// produced by a confirmation in a dialog.
+    Send { op: u64, request: Request },
+    /// Append one line to the audit log (the runtime adds time and user).
+    Audit(serde_json::Value),
 }
 
 /// How the DCS connection is doing.
@@ -82,6 +100,13 @@ pub struct App {
     /// Something on screen changed since the last draw.
     pub dirty: bool,
     pub quit: Option<String>,
+    /// The open operation dialog, if any.
+    pub dialog: Option<Dialog>,
+    /// Operations sent in this session, newest last.
+    pub ops: Vec<Operation>,
+    /// A one-line message for the status bar (refusals, "nothing scheduled" ...).
+    pub flash: Option<(String, Instant)>,
+    next_op: u64,
     polled: Vec<(String, String)>,
     /// The second-resolution clock last drawn: ages only change when it does.
     drawn_second: u64,
@@ -110,6 +135,10 @@ impl App {
             now,
             dirty: true,
             quit: None,
+            dialog: None,
+            ops: Vec::new(),
+            flash: None,
+            next_op: 1,
             polled: Vec::new(),
             drawn_second: 0,
             started: now,
@@ -176,12 +205,30 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut eff = self.apply(msg);
+        eff.extend(self.settle_ops());
+        eff
+    }
+
+    fn apply(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(ev) => {
-                if ev.kind != KeyEventKind::Release
-                    && let Some(a) = self.keymap.action(&ev)
-                {
-                    self.act(a);
+                if ev.kind == KeyEventKind::Release {
+                    return Vec::new();
+                }
+                if self.dialog.is_some() {
+                    return self.dialog_key(ev);
+                }
+                match self.keymap.action(&ev) {
+                    Some(a) => self.act(a),
+                    None => Vec::new(),
+                }
+            }
+            Msg::OpReply { op, at, reply } => {
+                self.now = self.now.max(at);
+                if let Some(o) = self.ops.iter_mut().find(|o| o.id == op) {
+                    o.reply = Some(reply);
+                    self.dirty = true;
                 }
                 Vec::new()
             }
@@ -232,13 +279,21 @@ impl App {
                 Vec::new()
             }
             Msg::Shutdown(why) => {
+                self.dialog = None;
                 self.quit = Some(why);
                 Vec::new()
             }
         }
     }
 
-    fn act(&mut self, a: Action) {
+    fn act(&mut self, a: Action) -> Vec<Effect> {
+        if a.is_mutating() && self.read_only {
+            self.flash(format!(
+                "read-only: {} refused, nothing sent",
+                a.describe().split(':').next().unwrap_or("")
+            ));
+            return Vec::new();
+        }
         let rows = self.rows();
         let n = rows.len();
         let i = self.selected_index(&rows);
@@ -250,9 +305,227 @@ impl App {
             Action::Top => self.selected = pick(0),
             Action::Bottom => self.selected = pick(n.saturating_sub(1)),
             Action::Help => self.show_help = !self.show_help,
-            Action::Back => self.show_help = false,
+            Action::Back => {
+                self.show_help = false;
+                self.flash = None;
+            }
             Action::Quit => self.quit = Some("quit".into()),
+            Action::Switchover => self.open(OpKind::Switchover, None),
+            Action::Failover => self.open(OpKind::Failover, None),
+            Action::Restart => self.open(OpKind::Restart, pick(i)),
+            Action::Reload => self.open(OpKind::Reload, pick(i)),
+            Action::Reinit => self.open(OpKind::Reinit, pick(i)),
+            Action::Pause => {
+                let paused = self.cluster().is_some_and(|c| c.is_paused());
+                self.open(
+                    if paused {
+                        OpKind::Resume
+                    } else {
+                        OpKind::Pause
+                    },
+                    None,
+                )
+            }
+            Action::Flush => {
+                let member = pick(i);
+                let scheduled_sw = self.cluster().is_some_and(|c| c.failover.is_some());
+                let scheduled_restart = rows.get(i).is_some_and(|r| r.scheduled_restart.is_some());
+                if scheduled_sw {
+                    self.open(OpKind::FlushSwitchover, None)
+                } else if scheduled_restart {
+                    self.open(OpKind::FlushRestart, member)
+                } else {
+                    self.flash("nothing to flush: no scheduled switchover, and no scheduled restart on the selected member".into());
+                }
+            }
         }
+        Vec::new()
+    }
+
+    fn flash(&mut self, s: String) {
+        self.flash = Some((s, self.now));
+        self.dirty = true;
+    }
+
+    fn open(&mut self, kind: OpKind, member: Option<String>) {
+        self.show_help = false;
+        self.flash = None;
+        let mut d = Dialog::new(kind, member);
+        if d.step == Step::Confirm {
+            d.shown = self.plan(&d).request;
+        }
+        self.dialog = Some(d);
+    }
+
+    /// Keys while a dialog is open. Returns the `Send` effect only on a valid confirmation.
+    fn dialog_key(&mut self, ev: KeyEvent) -> Vec<Effect> {
+        let Some(mut d) = self.dialog.take() else {
+            return Vec::new();
+        };
+        self.dirty = true;
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && ev.code == KeyCode::Char('c') {
+            self.quit = Some("quit".into());
+            return Vec::new();
+        }
+        // a text field being edited takes every key
+        if let Some(f) = d.editing {
+            match ev.code {
+                KeyCode::Enter | KeyCode::Esc | KeyCode::Tab => d.editing = None,
+                KeyCode::Backspace => {
+                    d.field_mut(f).pop();
+                }
+                KeyCode::Char(c) if !ctrl && d.field_mut(f).len() < 64 => d.field_mut(f).push(c),
+                _ => {}
+            }
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        let typed = d.step == Step::Confirm && d.kind.typed_confirmation();
+        match (d.step, ev.code) {
+            (_, KeyCode::Esc) => {
+                if d.step == Step::Confirm && d.kind.has_options() {
+                    d.step = Step::Options;
+                    d.typed.clear();
+                    d.notice = None;
+                } else {
+                    return Vec::new(); // closed: nothing sent
+                }
+            }
+            (Step::Options, KeyCode::Up | KeyCode::Char('k')) => {
+                d.cursor = d.cursor.saturating_sub(1)
+            }
+            (Step::Options, KeyCode::Down | KeyCode::Char('j')) => d.cursor += 1,
+            (Step::Options, KeyCode::Char('t'))
+                if matches!(d.kind, OpKind::Switchover | OpKind::Restart) =>
+            {
+                d.editing = Some(Field::Schedule)
+            }
+            (Step::Options, KeyCode::Char('v')) if d.kind == OpKind::Restart => {
+                d.editing = Some(Field::PgVersion)
+            }
+            (Step::Options, KeyCode::Char('o')) if d.kind == OpKind::Restart => {
+                d.editing = Some(Field::Timeout)
+            }
+            (Step::Options, KeyCode::Char('p')) if d.kind == OpKind::Restart => {
+                d.pending_only = !d.pending_only
+            }
+            (Step::Options, KeyCode::Char('f')) if d.kind == OpKind::Reinit => d.force = !d.force,
+            (Step::Options, KeyCode::Char('l')) if d.kind == OpKind::Reinit => {
+                d.from_leader = !d.from_leader
+            }
+            (Step::Options, KeyCode::Enter) => {
+                let p = self.plan(&d);
+                d.cursor = d.cursor.min(p.candidates.len().saturating_sub(1));
+                d.step = Step::Confirm;
+                d.shown = p.request;
+                d.notice = None;
+            }
+            (Step::Confirm, KeyCode::Backspace) if typed => {
+                d.typed.pop();
+            }
+            (Step::Confirm, KeyCode::Enter) if typed => return self.confirm(d),
+            (Step::Confirm, KeyCode::Char(c)) if typed && d.typed.len() < 128 => {
+                d.typed.push(c);
+            }
+            (Step::Confirm, KeyCode::Char('y') | KeyCode::Enter) => return self.confirm(d),
+            (Step::Confirm, KeyCode::Char('n')) => return Vec::new(),
+            _ => {}
+        }
+        if d.step == Step::Options {
+            let n = self.plan(&d).candidates.len();
+            d.cursor = d.cursor.min(n.saturating_sub(1));
+        }
+        self.dialog = Some(d);
+        Vec::new()
+    }
+
+    /// The moment of confirming: check again against the state *now*; send only if the
+    /// request is still the one the operator saw and nothing blocks it.
+    fn confirm(&mut self, mut d: Dialog) -> Vec<Effect> {
+        if self.read_only {
+            self.flash("read-only: nothing sent".into());
+            return Vec::new();
+        }
+        let p = self.plan(&d);
+        if let Some(must) = &p.must_type
+            && d.typed != *must
+        {
+            d.notice = Some(format!("type {must:?} exactly to confirm; nothing sent"));
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        if let Some(b) = checks::blocked(&p.checks) {
+            d.notice = Some(format!("not sent: {}", b.text));
+            d.shown = p.request;
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        let Some(request) = p.request else {
+            d.notice = Some("not sent: no request can be built for this state".into());
+            self.dialog = Some(d);
+            return Vec::new();
+        };
+        if d.shown.as_ref() != Some(&request) {
+            d.notice = Some("the cluster changed while this dialog was open: review the new request; nothing sent".into());
+            d.shown = Some(request);
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        let id = self.next_op;
+        self.next_op += 1;
+        let title = match (&p.expect, &d.member) {
+            (ops::Expect::NewLeader { from, to, .. }, _) => format!(
+                "{} {} → {}",
+                d.kind.label(),
+                from.as_deref().unwrap_or("(no leader)"),
+                to.as_deref().unwrap_or("?")
+            ),
+            (_, Some(m)) => format!("{} {m}", d.kind.label()),
+            (_, None) => d.kind.label().to_string(),
+        };
+        self.ops.push(Operation {
+            id,
+            kind: d.kind,
+            cluster: self.scope.clone(),
+            title,
+            request: request.clone(),
+            expect: p.expect,
+            started: self.now,
+            reply: None,
+            settle: Settle::Sending,
+            timeout: ops::SETTLE_TIMEOUT,
+            audited: false,
+        });
+        vec![Effect::Send { op: id, request }]
+    }
+
+    /// Move every open operation forward; audit the ones that just finished.
+    fn settle_ops(&mut self) -> Vec<Effect> {
+        let (now, interval) = (self.now, self.rest_interval);
+        let cluster = self.clusters.get(&self.scope);
+        let mut eff = Vec::new();
+        let mut changed = false;
+        for o in self.ops.iter_mut() {
+            changed |= o.advance(cluster, now, interval);
+            if o.settle.finished() && !o.audited {
+                o.audited = true;
+                eff.push(Effect::Audit(ops::audit_record(o, "", "")));
+            }
+        }
+        self.dirty |= changed;
+        eff
+    }
+
+    /// Operations still open when patrol exits are audited as unknown.
+    pub fn audit_unfinished(&mut self) -> Vec<Effect> {
+        let mut eff = Vec::new();
+        for o in self.ops.iter_mut().filter(|o| !o.audited) {
+            o.audited = true;
+            o.settle = Settle::TimedOut("patrol exited before the outcome was seen".into());
+            eff.push(Effect::Audit(ops::audit_record(o, "", "")));
+        }
+        eff
     }
 
     fn on_dcs(&mut self, at: Instant, ev: DcsEvent) -> Vec<Effect> {

@@ -7,6 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::*;
 use crate as patrol_crate;
 use crate::dcs::RawKv;
+use ops::OpKind;
 
 #[path = "../../tests/sample/mod.rs"]
 mod sample;
@@ -289,4 +290,421 @@ fn sync_standby_role_in_synchronous_mode() {
         rows.iter().find(|r| r.name == "pg2").unwrap().role,
         Role::Replica
     );
+}
+
+// ---------------------------------------------------------------- operations
+
+fn press(a: &mut App, code: KeyCode) -> Vec<Effect> {
+    a.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn sends(eff: &[Effect]) -> Vec<&ops::Request> {
+    eff.iter()
+        .filter_map(|e| match e {
+            Effect::Send { request, .. } => Some(request),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn nothing_is_sent_without_a_confirmation() {
+    let now = Instant::now();
+    for k in ['s', 'f', 'r', 'L', 'I', 'p'] {
+        let mut a = healthy_live(now);
+        a.update(key('j')); // a replica selected
+        let mut eff = a.update(key(k));
+        assert!(a.dialog.is_some(), "{k} opens a dialog");
+        for code in [
+            KeyCode::Down,
+            KeyCode::Up,
+            KeyCode::Char('j'),
+            KeyCode::Char('t'),
+            KeyCode::Esc,
+        ] {
+            eff.extend(press(&mut a, code));
+        }
+        eff.extend(press(&mut a, KeyCode::Esc));
+        eff.extend(press(&mut a, KeyCode::Esc));
+        assert!(
+            sends(&eff).is_empty(),
+            "{k}: no request without confirmation"
+        );
+        assert!(a.dialog.is_none(), "{k}: esc closes");
+        assert!(a.ops.is_empty());
+    }
+}
+
+#[test]
+fn switchover_enter_y_sends_exactly_the_request_shown() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    assert!(sends(&a.update(key('s'))).is_empty());
+    assert!(
+        sends(&press(&mut a, KeyCode::Enter)).is_empty(),
+        "enter only reviews"
+    );
+    let shown = a
+        .dialog
+        .as_ref()
+        .and_then(|d| d.shown.clone())
+        .expect("request shown");
+    assert_eq!(
+        shown.display(),
+        r#"POST http://127.0.0.1:24011/switchover {"leader":"pg1","candidate":"pg2"}"#
+    );
+    let eff = a.update(key('y'));
+    let s = sends(&eff);
+    assert_eq!(s, vec![&shown], "exactly what was shown, once");
+    assert!(a.dialog.is_none());
+    assert_eq!(a.ops.len(), 1);
+    assert_eq!(a.ops[0].title, "switchover pg1 → pg2");
+}
+
+#[test]
+fn confirm_rechecks_the_state_and_sends_nothing_if_it_changed() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('s'));
+    press(&mut a, KeyCode::Enter);
+    // meanwhile pg2 took over on its own
+    a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
+    let eff = a.update(key('y'));
+    assert!(sends(&eff).is_empty());
+    let d = a.dialog.as_ref().expect("dialog stays open");
+    assert!(
+        d.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("nothing sent")),
+        "{:?}",
+        d.notice
+    );
+    assert!(a.ops.is_empty());
+}
+
+#[test]
+fn stale_etcd_blocks_every_write() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(Msg::Dcs(
+        now,
+        DcsEvent::Down {
+            endpoint: "e".into(),
+            error: "down".into(),
+        },
+    ));
+    a.update(key('p'));
+    let eff = a.update(key('y'));
+    assert!(sends(&eff).is_empty());
+    let n = a
+        .dialog
+        .as_ref()
+        .and_then(|d| d.notice.clone())
+        .unwrap_or_default();
+    assert!(n.contains("etcd unreachable"), "{n}");
+}
+
+#[test]
+fn failover_needs_the_cluster_name_typed() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('f'));
+    press(&mut a, KeyCode::Enter);
+    assert!(
+        sends(&a.update(key('y'))).is_empty(),
+        "y is just a letter of the name here"
+    );
+    for _ in 0..1 {
+        press(&mut a, KeyCode::Backspace);
+    }
+    assert!(
+        sends(&press(&mut a, KeyCode::Enter)).is_empty(),
+        "empty name"
+    );
+    for c in "demo".chars() {
+        a.update(key(c));
+    }
+    let eff = press(&mut a, KeyCode::Enter);
+    let s = sends(&eff);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].path, "/failover");
+    assert_eq!(s[0].body, Some(serde_json::json!({"candidate": "pg2"})));
+}
+
+#[test]
+fn reinit_needs_the_member_name_and_refuses_the_leader() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    // the leader is selected first
+    a.update(key('I'));
+    press(&mut a, KeyCode::Enter);
+    for c in "pg1".chars() {
+        a.update(key(c));
+    }
+    assert!(
+        sends(&press(&mut a, KeyCode::Enter)).is_empty(),
+        "leader cannot be reinitialized"
+    );
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Esc);
+    a.update(key('G'));
+    a.update(key('I'));
+    a.update(key('f'));
+    press(&mut a, KeyCode::Enter);
+    for c in "pg3".chars() {
+        a.update(key(c));
+    }
+    let eff = press(&mut a, KeyCode::Enter);
+    let s = sends(&eff);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].member, "pg3");
+    assert_eq!(
+        s[0].body,
+        Some(serde_json::json!({"force": true, "from_leader": false}))
+    );
+}
+
+#[test]
+fn restart_options_shape_the_body() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('j'));
+    a.update(key('r'));
+    a.update(key('p'));
+    a.update(key('t'));
+    for c in "2030-01-01T03:00+00:00".chars() {
+        a.update(key(c));
+    }
+    press(&mut a, KeyCode::Enter); // ends editing
+    a.update(key('v'));
+    for c in "16.1".chars() {
+        a.update(key(c));
+    }
+    press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Enter); // review
+    let eff = a.update(key('y'));
+    let s = sends(&eff);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].member, "pg2");
+    assert_eq!(
+        s[0].body,
+        Some(
+            serde_json::json!({"restart_pending": true, "schedule": "2030-01-01T03:00+00:00", "postgres_version": "16.1"})
+        )
+    );
+}
+
+#[test]
+fn a_bad_schedule_is_refused_before_sending() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('s'));
+    a.update(key('t'));
+    for c in "tomorrow".chars() {
+        a.update(key(c));
+    }
+    press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Enter);
+    assert!(sends(&a.update(key('y'))).is_empty());
+}
+
+#[test]
+fn read_only_refuses_every_mutating_action() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.read_only = true;
+    for k in ['s', 'f', 'r', 'L', 'I', 'p', 'x'] {
+        let eff = a.update(key(k));
+        assert!(a.dialog.is_none(), "{k} opens nothing in read-only mode");
+        assert!(sends(&eff).is_empty());
+        assert!(
+            a.flash
+                .as_ref()
+                .is_some_and(|(m, _)| m.contains("read-only"))
+        );
+    }
+    assert!(
+        a.keymap
+            .help(true)
+            .iter()
+            .all(|(_, d)| !d.contains("switchover"))
+    );
+    assert!(a.keymap.hints(true).iter().all(|(_, w)| *w != "switchover"));
+    // even a dialog that was somehow open cannot send
+    a.dialog = Some(dialog::Dialog::new(OpKind::Reload, Some("pg2".into())));
+    assert!(sends(&a.update(key('y'))).is_empty());
+}
+
+#[test]
+fn pause_toggles_to_resume_and_flush_needs_something_scheduled() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('x'));
+    assert!(a.dialog.is_none());
+    assert!(
+        a.flash
+            .as_ref()
+            .is_some_and(|(m, _)| m.contains("nothing to flush"))
+    );
+    a.update(key('p'));
+    let shown = a
+        .dialog
+        .as_ref()
+        .and_then(|d| d.shown.clone())
+        .expect("pause request");
+    assert_eq!(
+        shown.display(),
+        r#"PATCH http://127.0.0.1:24011/config {"pause":true}"#
+    );
+    press(&mut a, KeyCode::Esc);
+    a.update(Msg::Dcs(
+        now,
+        DcsEvent::Put(kv("config", &fixture("etcd/config_paused.json"))),
+    ));
+    a.update(Msg::Dcs(
+        now,
+        DcsEvent::Put(kv("failover", &fixture("etcd/failover_scheduled.json"))),
+    ));
+    a.update(key('p'));
+    assert_eq!(a.dialog.as_ref().map(|d| d.kind), Some(OpKind::Resume));
+    press(&mut a, KeyCode::Esc);
+    a.update(key('x'));
+    assert_eq!(
+        a.dialog.as_ref().map(|d| d.kind),
+        Some(OpKind::FlushSwitchover)
+    );
+}
+
+#[test]
+fn candidates_say_why_not() {
+    let now = Instant::now();
+    let mut kvs = healthy_kvs();
+    let tagged = String::from_utf8_lossy(&pg3_replica()).replace(
+        "\"timeline\":1",
+        "\"timeline\":1,\"tags\":{\"nofailover\":true}",
+    );
+    kvs.push(kv("members/pg3", tagged.as_bytes()));
+    let mut a = app(kvs, now);
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    rest_ok(&mut a, "pg1", leader, now);
+    rest_ok(&mut a, "pg2", replica_behind(4 * 1024 * 1024), now);
+    rest_err(&mut a, "pg3", "refused", now);
+    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
+    assert!(
+        pg2.reasons
+            .iter()
+            .any(|r| r.contains("maximum_lag_on_failover")),
+        "{pg2:?}"
+    );
+    let pg3 = c.iter().find(|c| c.name == "pg3").unwrap();
+    assert!(pg3.reasons.iter().any(|r| r == "nofailover tag"), "{pg3:?}");
+    assert!(pg3.reasons.iter().any(|r| r.contains("REST")), "{pg3:?}");
+
+    // synchronous mode: only the sync standby is eligible
+    let mut kvs = healthy_kvs();
+    kvs.push(kv("config", br#"{"synchronous_mode": true}"#));
+    kvs.push(kv("sync", br#"{"leader":"pg1","sync_standby":"pg3"}"#));
+    let a = app(kvs, now);
+    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    assert_eq!(c[0].name, "pg3", "eligible first");
+    assert!(c[0].eligible());
+    assert!(c[1].reasons.iter().any(|r| r.contains("/sync")));
+}
+
+#[test]
+fn operations_settle_from_replies_and_the_dcs() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('s'));
+    press(&mut a, KeyCode::Enter);
+    let Effect::Send { op, .. } = a.update(key('y')).remove(0) else {
+        panic!()
+    };
+    assert_eq!(a.ops[0].settle, ops::Settle::Sending);
+    a.update(Msg::OpReply {
+        op,
+        at: now,
+        reply: ops::Reply::Status {
+            code: 200,
+            body: "Successfully switched over to \"pg2\"".into(),
+        },
+    });
+    assert_eq!(
+        a.ops[0].settle,
+        ops::Settle::Watching,
+        "accepted, but the DCS has the last word"
+    );
+    let mut eff = a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
+    let mut s2 = status("rest/patroni_leader_after_switchover.json");
+    s2.patroni.name = Some("pg2".into());
+    eff.extend(a.update(Msg::Rest {
+        member: "pg2".into(),
+        at: later(now, 1),
+        result: Ok(Box::new(s2)),
+    }));
+    let mut s1 = status("rest/patroni_replica_after_switchover.json");
+    s1.replication_state = Some("streaming".into());
+    eff.extend(a.update(Msg::Rest {
+        member: "pg1".into(),
+        at: later(now, 1),
+        result: Ok(Box::new(s1)),
+    }));
+    eff.extend(a.update(Msg::Tick(later(now, 1))));
+    assert!(
+        matches!(&a.ops[0].settle, ops::Settle::Done(s) if s.contains("pg2 leads on timeline 2")),
+        "{:?}",
+        a.ops[0].settle
+    );
+    let audit: Vec<_> = eff
+        .iter()
+        .filter(|e| matches!(e, Effect::Audit(_)))
+        .collect();
+    assert_eq!(audit.len(), 1, "one audit line when it finishes");
+    let line = format!("{audit:?}");
+    assert!(
+        line.contains("switchover") && line.contains("done"),
+        "{line}"
+    );
+    assert!(!line.contains("sandbox-rest-secret"));
+}
+
+#[test]
+fn refusals_fail_and_unknown_results_time_out() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('s'));
+    press(&mut a, KeyCode::Enter);
+    let Effect::Send { op, .. } = a.update(key('y')).remove(0) else {
+        panic!()
+    };
+    a.update(Msg::OpReply {
+        op,
+        at: now,
+        reply: ops::Reply::Status {
+            code: 412,
+            body: "candidate name does not match with sync_standby".into(),
+        },
+    });
+    assert!(
+        matches!(&a.ops[0].settle, ops::Settle::Failed(m) if m.contains("HTTP 412: candidate name"))
+    );
+
+    a.update(key('p'));
+    let Effect::Send { op, .. } = a.update(key('y')).remove(0) else {
+        panic!()
+    };
+    a.update(Msg::OpReply {
+        op,
+        at: now,
+        reply: ops::Reply::Unknown("timed out after 60s".into()),
+    });
+    assert_eq!(
+        a.ops[1].settle,
+        ops::Settle::Watching,
+        "unknown is not failed: keep watching"
+    );
+    a.update(Msg::Tick(later(now, 200)));
+    assert!(matches!(&a.ops[1].settle, ops::Settle::TimedOut(m) if m.contains("result unknown")));
 }

@@ -4,6 +4,9 @@ use crate::config::RestSettings;
 
 use super::PatroniStatus;
 
+/// How long a write may take before its result counts as unknown.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RestError {
     #[error("cannot set up the HTTP client: {0}")]
@@ -23,6 +26,8 @@ pub enum RestError {
 pub struct RestClient {
     http: reqwest::Client,
     timeout: Duration,
+    /// Basic auth for writes (`ctl.authentication`, else `restapi.authentication`).
+    auth: Option<(String, crate::config::Secret)>,
 }
 
 fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>, RestError> {
@@ -58,7 +63,15 @@ impl RestClient {
             b = b.danger_accept_invalid_certs(true);
         }
         let http = b.build().map_err(|e| RestError::Setup(format!("{e:#}")))?;
-        Ok(RestClient { http, timeout })
+        let auth = match (&settings.username, &settings.password) {
+            (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+            _ => None,
+        };
+        Ok(RestClient {
+            http,
+            timeout,
+            auth,
+        })
     }
 
     /// `GET {api_url}` (the member's `api_url` already ends in `/patroni`).
@@ -79,6 +92,41 @@ impl RestClient {
             });
         }
         PatroniStatus::parse(&body).map_err(RestError::Body)
+    }
+
+    /// Send one write, once. Never retried: a timeout is "result unknown", not "failed".
+    pub async fn send(&self, req: &crate::app::ops::Request) -> crate::app::ops::Reply {
+        use crate::app::ops::{Method, Reply};
+        let url = format!("{}{}", req.base, req.path);
+        let mut b = match req.method {
+            Method::Post => self.http.post(&url),
+            Method::Patch => self.http.patch(&url),
+            Method::Delete => self.http.delete(&url),
+        };
+        if let Some((u, p)) = &self.auth {
+            b = b.basic_auth(u, Some(p.expose()));
+        }
+        if let Some(body) = &req.body {
+            b = b.json(body);
+        }
+        // Patroni answers a switchover or restart only when it is over: wait for that, not
+        // for the short timeout of the status polls.
+        b = b.timeout(WRITE_TIMEOUT);
+        tracing::info!(method = req.method.as_str(), %url, body = ?req.body, "sending");
+        let resp = match b.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_connect() => return Reply::NotSent(self.classify(e).to_string()),
+            Err(e) => return Reply::Unknown(self.classify(e).to_string()),
+        };
+        let code = resp.status().as_u16();
+        match resp.bytes().await {
+            Ok(body) => {
+                let text = String::from_utf8_lossy(&body[..body.len().min(4000)]).into_owned();
+                tracing::info!(%url, code, body = %text, "reply");
+                Reply::Status { code, body: text }
+            }
+            Err(e) => Reply::Unknown(format!("HTTP {code}, body lost: {}", self.classify(e))),
+        }
     }
 
     fn classify(&self, e: reqwest::Error) -> RestError {

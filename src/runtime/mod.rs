@@ -24,6 +24,122 @@ pub struct Options {
     pub timeout: Duration,
     pub theme: Theme,
     pub read_only: bool,
+    /// Where confirmed actions are appended (one JSON line each).
+    pub audit_log: std::path::PathBuf,
+}
+
+/// The default audit log: `$XDG_STATE_HOME/patrol/audit.jsonl` (~/.local/state/...).
+pub fn default_audit_log() -> std::path::PathBuf {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("patrol")
+        .join("audit.jsonl")
+}
+
+/// Runs the effects `update` returns: pollers, writes (once each), audit lines.
+pub struct Runner {
+    pollers: tasks::Pollers,
+    client: RestClient,
+    tx: mpsc::Sender<Msg>,
+    read_only: bool,
+    audit_log: Option<std::path::PathBuf>,
+}
+
+impl Runner {
+    pub fn new(
+        client: RestClient,
+        interval: Duration,
+        tx: mpsc::Sender<Msg>,
+        read_only: bool,
+        audit_log: Option<std::path::PathBuf>,
+    ) -> Runner {
+        Runner {
+            pollers: tasks::Pollers::new(client.clone(), interval, tx.clone()),
+            client,
+            tx,
+            read_only,
+            audit_log,
+        }
+    }
+
+    pub fn run(&mut self, effects: Vec<Effect>) {
+        for eff in effects {
+            match eff {
+                Effect::PollMembers(set) => self.pollers.set(&set),
+                Effect::Send { op, request } => {
+                    if self.read_only {
+                        // defence in depth: update() never asks for this in read-only mode
+                        tracing::error!(?request, "write refused in read-only mode");
+                        continue;
+                    }
+                    let (client, tx) = (self.client.clone(), self.tx.clone());
+                    tokio::spawn(async move {
+                        let reply = client.send(&request).await;
+                        let _ = tx
+                            .send(Msg::OpReply {
+                                op,
+                                at: Instant::now(),
+                                reply,
+                            })
+                            .await;
+                    });
+                }
+                Effect::Audit(record) => self.audit(record),
+            }
+        }
+    }
+
+    fn audit(&self, mut record: serde_json::Value) {
+        let Some(path) = &self.audit_log else { return };
+        if let Some(o) = record.as_object_mut() {
+            o.insert(
+                "time".into(),
+                humantime::format_rfc3339_millis(std::time::SystemTime::now())
+                    .to_string()
+                    .into(),
+            );
+            o.insert("user".into(), os_user().into());
+        }
+        let line = format!("{record}\n");
+        let res = (|| -> std::io::Result<()> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            f.write_all(line.as_bytes())
+        })();
+        if let Err(e) = res {
+            tracing::error!(path = %path.display(), error = %e, "cannot write the audit log");
+        }
+    }
+}
+
+/// The login name from /etc/passwd for our uid (environment variables can be missing, in
+/// tmux or cron, and are easy to fake).
+fn passwd_user() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 2 && f[2] == uid.to_string()).then(|| f[0].to_string())
+    })
+}
+
+fn os_user() -> String {
+    let user = passwd_user()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .unwrap_or_else(|| "unknown".into());
+    match std::env::var("SUDO_USER") {
+        Ok(s) if s != user => format!("{user} (sudo from {s})"),
+        _ => user,
+    }
 }
 
 /// Start the DCS source for `settings` feeding `tx`, watching `prefix` (the cluster's, or
@@ -73,8 +189,13 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     let _input = tasks::spawn_input(tx.clone());
     let _clock = tasks::spawn_clock(tx.clone());
     let _dcs = spawn_dcs(&settings, settings.cluster_prefix(), tx.clone())?;
-    let mut pollers = tasks::Pollers::new(client, opts.interval, tx.clone());
-    drop(tx);
+    let mut pollers = Runner::new(
+        client,
+        opts.interval,
+        tx,
+        opts.read_only,
+        Some(opts.audit_log.clone()),
+    );
 
     let mut last_draw: Option<tokio::time::Instant> = None;
     loop {
@@ -109,6 +230,8 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
             break;
         }
     }
+    let leftovers = app.audit_unfinished();
+    pollers.run(leftovers);
     drop(pollers);
     drop(guard);
     if let Some(why) = app.quit.as_deref() {
@@ -117,12 +240,9 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     Ok(())
 }
 
-fn apply(app: &mut App, pollers: &mut tasks::Pollers, msg: Msg) {
-    for eff in app.update(msg) {
-        match eff {
-            Effect::PollMembers(set) => pollers.set(&set),
-        }
-    }
+fn apply(app: &mut App, runner: &mut Runner, msg: Msg) {
+    let effects = app.update(msg);
+    runner.run(effects);
 }
 
 /// The TUI's loop without a terminal: the same tasks, messages and `update`, for tests,
@@ -130,7 +250,7 @@ fn apply(app: &mut App, pollers: &mut tasks::Pollers, msg: Msg) {
 pub struct Headless {
     pub app: App,
     rx: mpsc::Receiver<Msg>,
-    pollers: tasks::Pollers,
+    pollers: Runner,
     _dcs: tokio::task::JoinHandle<()>,
     _clock: tokio::task::JoinHandle<()>,
 }
@@ -160,7 +280,7 @@ impl Headless {
         app.rest_interval = interval;
         let dcs = spawn_dcs(settings, prefix, tx.clone())?;
         let clock = tasks::spawn_clock(tx.clone());
-        let pollers = tasks::Pollers::new(client, interval, tx);
+        let pollers = Runner::new(client, interval, tx, false, None);
         Ok(Headless {
             app,
             rx,
@@ -168,6 +288,18 @@ impl Headless {
             _dcs: dcs,
             _clock: clock,
         })
+    }
+
+    /// Write confirmed actions to this audit log; `read_only` as `--read-only`.
+    pub fn configure(&mut self, audit_log: Option<std::path::PathBuf>, read_only: bool) {
+        self.pollers.audit_log = audit_log;
+        self.pollers.read_only = read_only;
+        self.app.read_only = read_only;
+    }
+
+    /// Deliver one message (a key, say) as the TUI loop would, running its effects.
+    pub fn send(&mut self, msg: Msg) {
+        apply(&mut self.app, &mut self.pollers, msg);
     }
 
     /// Apply messages until `done(&app)` holds (true) or `timeout` passes (false).

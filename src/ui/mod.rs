@@ -1,5 +1,6 @@
 //! Views: pure functions of `&App` and `&Theme` that draw into a frame.
 
+mod dialog;
 mod header;
 mod help;
 mod info;
@@ -34,6 +35,15 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     .areas(area);
     header::render(f, head, app, theme);
     header::render_warnings(f, warn, app, theme);
+    // operations in flight (or recent) sit right under the header: that is where eyes are
+    let body = if app.ops.is_empty() {
+        body
+    } else {
+        let n = app.ops.len().min(4) as u16 + 2;
+        let [ops, rest] = Layout::vertical([Constraint::Length(n), Constraint::Min(3)]).areas(body);
+        dialog::render_ops(f, ops, app, theme);
+        rest
+    };
     // the table takes what its rows need; the cluster pane gets the rest when it fits
     let want = app.rows().len() as u16 + 3;
     if body.height >= want + 5 {
@@ -46,7 +56,9 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         members::render(f, body, app, theme);
     }
     statusbar::render(f, status, app, theme);
-    if app.show_help {
+    if let Some(d) = &app.dialog {
+        dialog::render(f, area, app, d, theme);
+    } else if app.show_help {
         help::render(f, area, app, theme);
     }
 }

@@ -8,6 +8,14 @@ use crate::theme::Theme;
 
 /// Key hints, generated from the keymap.
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if let Some((msg, _)) = &app.flash {
+        let line = Line::from(vec![
+            Span::styled(format!(" {} ", crate::text::sanitize(msg)), theme.warning),
+            Span::styled(" esc", theme.key),
+        ]);
+        f.render_widget(Paragraph::new(line), area);
+        return;
+    }
     let mut spans = vec![Span::raw(" ")];
     for (key, word) in app.keymap.hints(app.read_only) {
         spans.push(Span::styled(key, theme.key));

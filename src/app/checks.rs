@@ -1,0 +1,280 @@
+//! Pre-flight checks: pure functions of the cluster state, shown in every operation dialog
+//! and run again at the moment of confirming.
+
+use std::time::Instant;
+
+use super::cluster::ClusterState;
+use super::members::{MemberRow, RestHealth, member_rows};
+use crate::dcs::keys::SyncMode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Pass,
+    Warn,
+    /// The operation must not be sent.
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub level: Level,
+    pub text: String,
+}
+
+impl Check {
+    fn pass(t: impl Into<String>) -> Check {
+        Check {
+            level: Level::Pass,
+            text: t.into(),
+        }
+    }
+    fn warn(t: impl Into<String>) -> Check {
+        Check {
+            level: Level::Warn,
+            text: t.into(),
+        }
+    }
+    fn fail(t: impl Into<String>) -> Check {
+        Check {
+            level: Level::Fail,
+            text: t.into(),
+        }
+    }
+}
+
+pub fn blocked(checks: &[Check]) -> Option<&Check> {
+    checks.iter().find(|c| c.level == Level::Fail)
+}
+
+/// A member that could take over, or why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub name: String,
+    /// Empty: eligible.
+    pub reasons: Vec<String>,
+    /// Asynchronous while the cluster runs in synchronous mode (failover may lose data).
+    pub async_in_sync_mode: bool,
+}
+
+impl Candidate {
+    pub fn eligible(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+fn tag_says_no(r: &MemberRow) -> Option<String> {
+    let truthy = |v: &serde_json::Value| match v {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::String(s) => {
+            matches!(s.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
+        }
+        _ => false,
+    };
+    if r.tags.get("nofailover").is_some_and(truthy) {
+        return Some("nofailover tag".into());
+    }
+    if let Some(p) = r.tags.get("failover_priority") {
+        let zero = match p {
+            serde_json::Value::Number(n) => n.as_i64() == Some(0),
+            serde_json::Value::String(s) => s.trim() == "0",
+            _ => false,
+        };
+        if zero {
+            return Some("failover_priority 0".into());
+        }
+    }
+    None
+}
+
+/// Every non-leader member, eligible first, with the reasons the others are not.
+pub fn candidates(c: &ClusterState, now: Instant, interval: std::time::Duration) -> Vec<Candidate> {
+    let rows = member_rows(c, now, interval);
+    let leader_tl = rows
+        .iter()
+        .find(|r| r.role.is_leader())
+        .and_then(|r| r.timeline);
+    let max_lag = c.config.as_ref().and_then(|k| k.maximum_lag_on_failover);
+    let sync_mode = c
+        .config
+        .as_ref()
+        .map(|k| k.synchronous_mode)
+        .unwrap_or_default();
+    let in_sync = |n: &str| {
+        c.sync
+            .as_ref()
+            .is_some_and(|s| s.sync_standby.iter().any(|m| m == n))
+    };
+    let mut out: Vec<Candidate> = rows
+        .iter()
+        .filter(|r| !r.role.is_leader() && r.gone.is_none())
+        .map(|r| {
+            let mut reasons = Vec::new();
+            if let Some(t) = tag_says_no(r) {
+                reasons.push(t);
+            }
+            if !matches!(r.state.as_str(), "streaming" | "running") {
+                reasons.push(format!("not streaming ({})", r.state));
+            }
+            if let (Some(max), Some(lag)) = (max_lag, r.replay_lag.or(r.receive_lag))
+                && lag > max
+            {
+                reasons.push(format!(
+                    "lag {} above maximum_lag_on_failover {}",
+                    super::members::human_bytes(lag),
+                    super::members::human_bytes(max)
+                ));
+            }
+            if let (Some(l), Some(t)) = (leader_tl, r.timeline)
+                && t < l
+            {
+                reasons.push(format!("timeline {t} behind the leader's {l}"));
+            }
+            if matches!(r.rest, RestHealth::Unreachable { .. }) {
+                reasons.push("REST API unreachable".into());
+            }
+            let async_in_sync_mode = sync_mode != SyncMode::Off && !in_sync(&r.name);
+            if sync_mode != SyncMode::Off && !in_sync(&r.name) {
+                reasons.push("not in /sync (synchronous mode)".into());
+            }
+            Candidate {
+                name: r.name.clone(),
+                reasons,
+                async_in_sync_mode,
+            }
+        })
+        .collect();
+    out.sort_by_key(|c| !c.eligible());
+    out
+}
+
+/// Checks common to every write: the data it is based on must be current.
+pub fn dcs_is_live(stale: Option<std::time::Duration>) -> Check {
+    match stale {
+        None => Check::pass("etcd is live: the state shown is current"),
+        Some(age) => Check::fail(format!(
+            "etcd unreachable for {}: the state shown may be stale",
+            super::members::human_age(age)
+        )),
+    }
+}
+
+pub fn switchover(
+    c: &ClusterState,
+    cand: Option<&Candidate>,
+    leader_rest_ok: bool,
+    scheduled: bool,
+) -> Vec<Check> {
+    let mut v = Vec::new();
+    match &c.leader {
+        Some(l) => v.push(Check::pass(format!("{l} holds the leader lock"))),
+        None => v.push(Check::fail(
+            "no leader: a switchover needs one (use failover)",
+        )),
+    }
+    if leader_rest_ok {
+        v.push(Check::pass("the leader's REST API answers"));
+    } else {
+        v.push(Check::fail(
+            "the leader's REST API does not answer: the request cannot be sent to it",
+        ));
+    }
+    match cand {
+        None => v.push(Check::fail("no candidate selected")),
+        Some(k) if k.eligible() => v.push(Check::pass(format!("{} is eligible", k.name))),
+        Some(k) => v.push(Check::fail(format!(
+            "{} is not eligible: {}",
+            k.name,
+            k.reasons.join(", ")
+        ))),
+    }
+    if c.is_paused() {
+        v.push(Check::warn(
+            "maintenance mode is on: Patroni will not restart a failed demotion by itself",
+        ));
+    }
+    if c.failover.is_some() {
+        v.push(Check::fail(
+            "a switchover is already scheduled (flush it first with x)",
+        ));
+    }
+    if scheduled {
+        v.push(Check::pass(
+            "scheduled: Patroni performs it at the given time (202)",
+        ));
+    }
+    v
+}
+
+pub fn failover(c: &ClusterState, cand: Option<&Candidate>) -> Vec<Check> {
+    let mut v = Vec::new();
+    match cand {
+        None => v.push(Check::fail("no candidate selected")),
+        Some(k) => {
+            // failover is the last resort: ineligible reasons are warnings, except a dead API
+            if k.reasons.iter().any(|r| r.starts_with("REST")) {
+                v.push(Check::fail(format!(
+                    "{}'s REST API does not answer",
+                    k.name
+                )));
+            } else if k.eligible() {
+                v.push(Check::pass(format!("{} is eligible", k.name)));
+            } else {
+                for r in &k.reasons {
+                    v.push(Check::warn(format!("{}: {r}", k.name)));
+                }
+            }
+            if k.async_in_sync_mode {
+                v.push(Check::warn(format!(
+                    "{} is asynchronous in synchronous mode: committed transactions may be lost",
+                    k.name
+                )));
+            }
+        }
+    }
+    match &c.leader {
+        Some(l) => v.push(Check::warn(format!(
+            "{l} still holds the leader lock: a failover demotes it without a clean switchover; prefer switchover"
+        ))),
+        None => v.push(Check::warn("no leader: data written after the candidate's last received LSN is lost")),
+    }
+    v
+}
+
+/// Checks for an operation on one member (restart, reload, reinit).
+pub fn member_op(row: Option<&MemberRow>, what: &str, is_reinit: bool) -> Vec<Check> {
+    let mut v = Vec::new();
+    match row {
+        None => v.push(Check::fail("no member selected")),
+        Some(r) if r.gone.is_some() => v.push(Check::fail(format!(
+            "{} has no member key: it is not running",
+            r.name
+        ))),
+        Some(r) => {
+            if matches!(r.rest, RestHealth::Unreachable { .. }) {
+                v.push(Check::fail(format!(
+                    "{}'s REST API does not answer",
+                    r.name
+                )));
+            } else {
+                v.push(Check::pass(format!("{}'s REST API answers", r.name)));
+            }
+            if r.role.is_leader() {
+                if is_reinit {
+                    v.push(Check::fail("the leader cannot be reinitialized"));
+                } else {
+                    v.push(Check::warn(format!(
+                        "{} is the leader: clients see a short {what} outage",
+                        r.name
+                    )));
+                }
+            }
+            if is_reinit {
+                v.push(Check::warn(format!(
+                    "{}'s data directory is deleted and copied again from the leader",
+                    r.name
+                )));
+            }
+        }
+    }
+    v
+}

@@ -1,0 +1,373 @@
+//! Operations: the exact request a confirmed action sends, what Patroni answered, and how
+//! the operation settles as the DCS and the members' REST answers change.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::cluster::ClusterState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Switchover,
+    Failover,
+    Restart,
+    Reload,
+    Reinit,
+    Pause,
+    Resume,
+    FlushSwitchover,
+    FlushRestart,
+}
+
+impl OpKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            OpKind::Switchover => "switchover",
+            OpKind::Failover => "failover",
+            OpKind::Restart => "restart",
+            OpKind::Reload => "reload",
+            OpKind::Reinit => "reinit",
+            OpKind::Pause => "pause",
+            OpKind::Resume => "resume",
+            OpKind::FlushSwitchover => "flush switchover",
+            OpKind::FlushRestart => "flush restart",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// One HTTP request to one member's Patroni REST API, exactly as it will be sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// The member whose API receives it.
+    pub member: String,
+    /// `http://host:port` (the member's `api_url` without `/patroni`).
+    pub base: String,
+    pub method: Method,
+    pub path: &'static str,
+    pub body: Option<Value>,
+}
+
+impl Request {
+    pub fn new(
+        member: &str,
+        api_url: &str,
+        method: Method,
+        path: &'static str,
+        body: Option<Value>,
+    ) -> Request {
+        let base = api_url
+            .trim_end_matches('/')
+            .strip_suffix("/patroni")
+            .unwrap_or(api_url)
+            .trim_end_matches('/')
+            .to_string();
+        Request {
+            member: member.to_string(),
+            base,
+            method,
+            path,
+            body,
+        }
+    }
+
+    /// `POST http://127.0.0.1:8008/switchover {"leader": ...}`: what the dialog shows.
+    pub fn display(&self) -> String {
+        let body = self
+            .body
+            .as_ref()
+            .map(|b| format!(" {b}"))
+            .unwrap_or_default();
+        format!(
+            "{} {}{}{}",
+            self.method.as_str(),
+            self.base,
+            self.path,
+            body
+        )
+    }
+}
+
+/// What came back. `NotSent` is certain (connection refused before any byte left); `Unknown`
+/// is not (timeout, reset, 503): the operation may or may not have happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Status { code: u16, body: String },
+    NotSent(String),
+    Unknown(String),
+}
+
+impl Reply {
+    pub fn accepted(&self) -> bool {
+        matches!(
+            self,
+            Reply::Status {
+                code: 200..=202,
+                ..
+            }
+        )
+    }
+    pub fn unknown(&self) -> bool {
+        matches!(self, Reply::Unknown(_) | Reply::Status { code: 503, .. })
+    }
+    /// Patroni's own words, verbatim (sanitized for the terminal).
+    pub fn message(&self) -> String {
+        match self {
+            Reply::Status { code, body } => {
+                format!("HTTP {code}: {}", crate::text::sanitize(body.trim()))
+            }
+            Reply::NotSent(e) => format!("not sent: {}", crate::text::sanitize(e)),
+            Reply::Unknown(e) => format!("result unknown: {}", crate::text::sanitize(e)),
+        }
+    }
+}
+
+/// How an operation ended, as far as patrol can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settle {
+    /// Sent (or about to be); waiting for the reply.
+    Sending,
+    /// Accepted or unknown; watching the DCS for the expected outcome.
+    Watching,
+    Done(String),
+    /// Patroni refused or the request could not be sent.
+    Failed(String),
+    TimedOut(String),
+}
+
+impl Settle {
+    pub fn finished(&self) -> bool {
+        matches!(
+            self,
+            Settle::Done(_) | Settle::Failed(_) | Settle::TimedOut(_)
+        )
+    }
+    pub fn label(&self) -> String {
+        match self {
+            Settle::Sending => "sending…".into(),
+            Settle::Watching => "watching…".into(),
+            Settle::Done(s) => format!("done: {s}"),
+            Settle::Failed(s) => format!("failed: {s}"),
+            Settle::TimedOut(s) => format!("timed out: {s}"),
+        }
+    }
+}
+
+/// What the DCS must show for the operation to count as done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// `to` (or anyone but `from`) holds the lock on a timeline above `timeline`; with
+    /// `old_streams`, the old leader streams again.
+    NewLeader {
+        from: Option<String>,
+        to: Option<String>,
+        timeline: Option<u64>,
+        old_streams: bool,
+    },
+    /// The member's postmaster start time changed and it runs again.
+    Restarted {
+        member: String,
+        before: Option<String>,
+    },
+    /// Every member reports pause = `on`.
+    Paused(bool),
+    /// The `failover` key is gone.
+    NoScheduledSwitchover,
+    /// The member reports no scheduled restart.
+    NoScheduledRestart(String),
+    /// The reply is the outcome (reload; anything scheduled).
+    Reply,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    pub id: u64,
+    pub kind: OpKind,
+    pub cluster: String,
+    /// `switchover pg1 → pg2`, `restart pg3`: what the operator asked for.
+    pub title: String,
+    pub request: Request,
+    pub expect: Expect,
+    pub started: Instant,
+    pub reply: Option<Reply>,
+    pub settle: Settle,
+    pub timeout: Duration,
+    /// Written to the audit log once finished.
+    pub audited: bool,
+}
+
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+impl Operation {
+    /// Re-evaluate after any change: returns true when the settle state changed.
+    pub fn advance(&mut self, c: Option<&ClusterState>, now: Instant, interval: Duration) -> bool {
+        if self.settle.finished() {
+            return false;
+        }
+        let before = self.settle.clone();
+        if let Some(reply) = &self.reply {
+            if !reply.accepted() && !reply.unknown() {
+                self.settle = Settle::Failed(reply.message());
+                return true;
+            }
+            if self.settle == Settle::Sending {
+                self.settle = Settle::Watching;
+            }
+            // a scheduled operation is done when Patroni accepted it
+            let scheduled = reply.accepted()
+                && matches!(reply, Reply::Status { code: 202, .. })
+                && matches!(self.kind, OpKind::Switchover | OpKind::Restart);
+            if scheduled || (self.expect == Expect::Reply && reply.accepted()) {
+                self.settle = Settle::Done(reply.message());
+                return self.settle != before;
+            }
+        }
+        if self.settle == Settle::Watching
+            && let Some(c) = c
+            && let Some(s) = outcome(&self.expect, c, now, interval)
+        {
+            self.settle = Settle::Done(s);
+        }
+        if !self.settle.finished() && now.saturating_duration_since(self.started) > self.timeout {
+            let what = match &self.reply {
+                Some(r) => r.message(),
+                None => "no reply".into(),
+            };
+            self.settle = Settle::TimedOut(format!(
+                "the DCS did not show the expected outcome within {}s ({what})",
+                self.timeout.as_secs()
+            ));
+        }
+        self.settle != before
+    }
+}
+
+fn outcome(e: &Expect, c: &ClusterState, now: Instant, interval: Duration) -> Option<String> {
+    let rows = super::members::member_rows(c, now, interval);
+    let max_age = super::members::rest_max_age(interval);
+    match e {
+        Expect::NewLeader {
+            from,
+            to,
+            timeline,
+            old_streams,
+        } => {
+            let leader = rows.iter().find(|r| r.role.is_leader())?;
+            let right_one = match (to, from) {
+                (Some(t), _) => &leader.name == t,
+                (None, Some(f)) => &leader.name != f,
+                (None, None) => true,
+            };
+            let tl_up = match (timeline, leader.timeline) {
+                (Some(old), Some(new)) => new > *old,
+                (None, _) => true,
+                (Some(_), None) => false,
+            };
+            if !(right_one && tl_up) {
+                return None;
+            }
+            if *old_streams && let Some(f) = from {
+                let old = rows.iter().find(|r| &r.name == f)?;
+                if old.state != "streaming" {
+                    return None;
+                }
+            }
+            Some(format!(
+                "{} leads on timeline {}{}",
+                leader.name,
+                leader.timeline.map(|t| t.to_string()).unwrap_or_default(),
+                if *old_streams {
+                    from.as_ref()
+                        .map(|f| format!(", {f} streams from it"))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            ))
+        }
+        Expect::Restarted { member, before } => {
+            let s = c.rest.get(member)?.fresh(now, max_age)?;
+            let started = s.postmaster_start_time.as_ref()?;
+            if Some(started) != before.as_ref() && s.state.as_deref() == Some("running") {
+                Some(format!(
+                    "{member} runs again (postmaster started {started})"
+                ))
+            } else {
+                None
+            }
+        }
+        Expect::Paused(on) => {
+            let config_ok = c.is_paused() == *on;
+            let all = !c.members.is_empty()
+                && c.members.keys().all(|m| {
+                    c.rest
+                        .get(m)
+                        .and_then(|r| r.fresh(now, max_age))
+                        .is_some_and(|s| s.pause == *on)
+                });
+            (config_ok && all).then(|| {
+                if *on {
+                    "every member reports maintenance mode".to_string()
+                } else {
+                    "every member reports maintenance mode off".to_string()
+                }
+            })
+        }
+        Expect::NoScheduledSwitchover => c
+            .failover
+            .is_none()
+            .then(|| "no switchover scheduled".to_string()),
+        Expect::NoScheduledRestart(m) => {
+            let s = c.rest.get(m)?.fresh(now, max_age)?;
+            s.scheduled_restart
+                .is_none()
+                .then(|| format!("{m} has no scheduled restart"))
+        }
+        Expect::Reply => None,
+    }
+}
+
+/// One line of the audit log: what was asked, of whom, and how it ended. No secrets: the
+/// request body never carries credentials (those travel in the Authorization header).
+pub fn audit_record(op: &Operation, time: &str, user: &str) -> Value {
+    let (status, message) = match &op.reply {
+        Some(Reply::Status { code, body }) => {
+            (json!(code), json!(crate::text::sanitize(body.trim())))
+        }
+        Some(other) => (Value::Null, json!(other.message())),
+        None => (Value::Null, Value::Null),
+    };
+    json!({
+        "time": time,
+        "user": user,
+        "cluster": op.cluster,
+        "member": op.request.member,
+        "action": op.kind.label(),
+        "title": op.title,
+        "request": {
+            "method": op.request.method.as_str(),
+            "url": format!("{}{}", op.request.base, op.request.path),
+            "body": op.request.body,
+        },
+        "status": status,
+        "message": message,
+        "outcome": op.settle.label(),
+    })
+}

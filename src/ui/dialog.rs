@@ -1,0 +1,246 @@
+//! The operation dialog: candidates and options, pre-flight checks, the exact request, and
+//! the confirmation (a key, or a typed name for what can lose data).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::app::App;
+use crate::app::checks::Level;
+use crate::app::dialog::{Dialog, Field, Step};
+use crate::app::ops::OpKind;
+use crate::text::sanitize;
+use crate::theme::Theme;
+
+fn field<'a>(d: &Dialog, f: Field, value: &str, empty: &'a str, theme: &Theme) -> Span<'a> {
+    if d.editing == Some(f) {
+        Span::styled(format!("{value}▏"), theme.selected)
+    } else if value.is_empty() {
+        Span::styled(empty, theme.muted)
+    } else {
+        Span::styled(sanitize(value), theme.text)
+    }
+}
+
+fn toggle(on: bool) -> &'static str {
+    if on { "[x]" } else { "[ ]" }
+}
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
+    let plan = app.plan(d);
+    let mut lines: Vec<Line> = Vec::new();
+    let target = d.member.as_deref().map(sanitize).unwrap_or_default();
+    let leader = app.cluster().and_then(|c| c.leader.clone());
+
+    match d.kind {
+        OpKind::Switchover | OpKind::Failover => {
+            lines.push(Line::from(vec![
+                Span::styled(" leader  ", theme.header_key),
+                match &leader {
+                    Some(l) => Span::styled(sanitize(l), theme.leader),
+                    None => Span::styled("none", theme.danger),
+                },
+            ]));
+            lines.push(Line::styled(" candidates", theme.header_key));
+            if plan.candidates.is_empty() {
+                lines.push(Line::styled("   (no other member)", theme.muted));
+            }
+            for (i, c) in plan.candidates.iter().enumerate() {
+                let mark = if i == d.cursor { "▸ " } else { "  " };
+                let name = Span::styled(
+                    format!(" {mark}{:<12}", sanitize(&c.name)),
+                    if i == d.cursor {
+                        theme.selected
+                    } else {
+                        theme.text
+                    },
+                );
+                let why = if c.eligible() {
+                    Span::styled(" eligible", theme.healthy)
+                } else {
+                    Span::styled(
+                        format!(" ✗ {}", sanitize(&c.reasons.join(", "))),
+                        theme.warning,
+                    )
+                };
+                lines.push(Line::from(vec![name, why]));
+            }
+            if d.kind == OpKind::Switchover {
+                lines.push(Line::from(vec![
+                    Span::styled(" when    ", theme.header_key),
+                    field(d, Field::Schedule, &d.schedule, "now", theme),
+                    Span::styled("  (t: ISO 8601 time with zone)", theme.muted),
+                ]));
+            }
+        }
+        OpKind::Restart => {
+            lines.push(Line::from(vec![
+                Span::styled(" member  ", theme.header_key),
+                Span::styled(target.clone(), theme.text),
+            ]));
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {} ", toggle(d.pending_only)), theme.text),
+                Span::styled("only if a restart is pending (p)", theme.text),
+            ]));
+            lines.push(Line::from(vec![
+                Span::styled(" when    ", theme.header_key),
+                field(d, Field::Schedule, &d.schedule, "now", theme),
+                Span::styled("  (t)", theme.muted),
+            ]));
+            lines.push(Line::from(vec![
+                Span::styled(" only if PostgreSQL version < ", theme.header_key),
+                field(d, Field::PgVersion, &d.pg_version, "any", theme),
+                Span::styled("  (v)", theme.muted),
+            ]));
+            lines.push(Line::from(vec![
+                Span::styled(" timeout ", theme.header_key),
+                field(
+                    d,
+                    Field::Timeout,
+                    &d.restart_timeout,
+                    "Patroni's default",
+                    theme,
+                ),
+                Span::styled("  (o, seconds)", theme.muted),
+            ]));
+        }
+        OpKind::Reinit => {
+            lines.push(Line::from(vec![
+                Span::styled(" member  ", theme.header_key),
+                Span::styled(target.clone(), theme.text),
+            ]));
+            lines.push(Line::raw(format!(
+                " {} force, even if it is running (f)",
+                toggle(d.force)
+            )));
+            lines.push(Line::raw(format!(
+                " {} take the base backup from the leader (l)",
+                toggle(d.from_leader)
+            )));
+        }
+        OpKind::Reload | OpKind::FlushRestart => {
+            lines.push(Line::from(vec![
+                Span::styled(" member  ", theme.header_key),
+                Span::styled(target.clone(), theme.text),
+            ]));
+        }
+        OpKind::Pause | OpKind::Resume | OpKind::FlushSwitchover => {}
+    }
+
+    lines.push(Line::styled(" checks", theme.header_key));
+    for c in &plan.checks {
+        let (mark, st) = match c.level {
+            Level::Pass => ("✓", theme.healthy),
+            Level::Warn => ("!", theme.warning),
+            Level::Fail => ("✗", theme.down),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("   {mark} "), st),
+            Span::styled(sanitize(&c.text), st),
+        ]));
+    }
+
+    if d.step == Step::Confirm {
+        lines.push(Line::styled(" request", theme.header_key));
+        match &d.shown {
+            Some(r) => lines.push(Line::styled(
+                format!("   {}", sanitize(&r.display())),
+                theme.text,
+            )),
+            None => lines.push(Line::styled("   (none can be built)", theme.muted)),
+        }
+    }
+    if let Some(n) = &d.notice {
+        lines.push(Line::styled(format!(" {}", sanitize(n)), theme.danger));
+    }
+    lines.push(Line::raw(""));
+    let keys = match (d.step, &plan.must_type) {
+        (Step::Options, _) => {
+            let mut k = String::from(" enter: review and confirm · esc: cancel");
+            if matches!(d.kind, OpKind::Switchover | OpKind::Failover) {
+                k.insert_str(0, " ↑↓: candidate ·");
+            }
+            Line::styled(k, theme.muted)
+        }
+        (Step::Confirm, Some(must)) => Line::from(vec![
+            Span::styled(
+                format!(" type {} to confirm: ", sanitize(must)),
+                theme.warning,
+            ),
+            Span::styled(format!("{}▏", sanitize(&d.typed)), theme.selected),
+            Span::styled("  enter: send · esc: back", theme.muted),
+        ]),
+        (Step::Confirm, None) => Line::from(vec![
+            Span::styled(" y", theme.key),
+            Span::styled(": send once · ", theme.muted),
+            Span::styled("esc", theme.key),
+            Span::styled(": cancel", theme.muted),
+        ]),
+    };
+    lines.push(keys);
+
+    let w = area.width.min(100);
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let [popup] = Layout::horizontal([Constraint::Length(w)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::vertical([Constraint::Length(h)])
+        .flex(Flex::Center)
+        .areas(popup);
+    let title = format!(" {} · {} ", d.kind.label(), sanitize(&app.scope));
+    let danger = matches!(d.kind, OpKind::Failover | OpKind::Reinit);
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(if danger { theme.down } else { theme.border })
+                .title(Span::styled(
+                    title,
+                    if danger { theme.danger } else { theme.title },
+                )),
+        ),
+        popup,
+    );
+}
+
+/// The operations sent in this session and how each is settling.
+pub fn render_ops(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let n = area.height.saturating_sub(2) as usize;
+    let lines: Vec<Line> = app
+        .ops
+        .iter()
+        .rev()
+        .take(n)
+        .map(|o| {
+            let st = match &o.settle {
+                crate::app::ops::Settle::Done(_) => theme.healthy,
+                crate::app::ops::Settle::Failed(_) => theme.down,
+                crate::app::ops::Settle::TimedOut(_) => theme.warning,
+                _ => theme.warning,
+            };
+            let age = crate::app::members::human_age(app.now.saturating_duration_since(o.started));
+            let reply = o
+                .reply
+                .as_ref()
+                .map(|r| r.message())
+                .unwrap_or_else(|| "waiting for reply".into());
+            Line::from(vec![
+                Span::styled(format!(" {age:>6} ago "), theme.muted),
+                Span::styled(format!("{}  ", sanitize(&o.title)), theme.text),
+                Span::styled(sanitize(&o.settle.label()), st),
+                Span::styled(format!("  · {}", sanitize(&reply)), theme.muted),
+            ])
+        })
+        .collect();
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border)
+                .title(Span::styled(" Operations ", theme.title)),
+        ),
+        area,
+    );
+}
