@@ -1,0 +1,379 @@
+//! Operations from the keyboard against a real cluster with REST basic auth on: the same
+//! keys a person presses, through the same `update` and effect runner as the TUI.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use patrol::app::members::RestHealth;
+use patrol::app::ops::Settle;
+use patrol::app::{App, Msg};
+use patrol::config::{self, ConfigSource, Settings};
+use patrol::runtime::Headless;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use support::TestCluster;
+
+fn settings(path: &Path) -> Settings {
+    config::load(&ConfigSource {
+        file: Some(path.to_path_buf()),
+        ..Default::default()
+    })
+    .expect("config loads")
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn press(h: &mut Headless, code: KeyCode) {
+    h.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn keys(h: &mut Headless, s: &str) {
+    for c in s.chars() {
+        press(h, KeyCode::Char(c));
+    }
+}
+
+fn select(h: &mut Headless, member: &str) {
+    press(h, KeyCode::Char('g'));
+    for _ in 0..10 {
+        let rows = h.app.rows();
+        if rows[h.app.selected_index(&rows)].name == member {
+            return;
+        }
+        press(h, KeyCode::Char('j'));
+    }
+    panic!("cannot select {member}");
+}
+
+fn healthy(app: &App) -> bool {
+    let rows = app.rows();
+    rows.len() == 3
+        && rows
+            .iter()
+            .filter(|r| r.role.is_leader() && r.state == "running")
+            .count()
+            == 1
+        && rows
+            .iter()
+            .filter(|r| !r.role.is_leader() && r.state == "streaming")
+            .count()
+            == 2
+        && rows.iter().all(|r| r.rest == RestHealth::Live)
+}
+
+fn describe(app: &App) -> String {
+    let mut s: Vec<String> = app
+        .rows()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {:?} {} TL{:?} {:?}",
+                r.name, r.role, r.state, r.timeline, r.rest
+            )
+        })
+        .collect();
+    s.extend(
+        app.ops
+            .iter()
+            .map(|o| format!("op {}: {:?} reply {:?}", o.title, o.settle, o.reply)),
+    );
+    if let Some(d) = &app.dialog {
+        s.push(format!("dialog {:?} notice {:?}", d.kind, d.notice));
+    }
+    s.join("\n")
+}
+
+/// Wait for the newest operation to finish; return its settle state.
+async fn last_op(h: &mut Headless, timeout: Duration) -> Settle {
+    let n = h.app.ops.len();
+    assert!(n > 0, "an operation was sent:\n{}", describe(&h.app));
+    let ok = h.until(timeout, |a| a.ops[n - 1].settle.finished()).await;
+    assert!(ok, "operation finished:\n{}", describe(&h.app));
+    h.app.ops[n - 1].settle.clone()
+}
+
+fn audit_lines(p: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+        .collect()
+}
+
+async fn start(cfg: &Path, audit: Option<PathBuf>) -> Headless {
+    let mut h = Headless::start(
+        &settings(cfg),
+        Duration::from_millis(500),
+        Duration::from_secs(2),
+    )
+    .expect("start");
+    h.configure(audit, false);
+    let ok = h.until(Duration::from_secs(30), healthy).await;
+    assert!(ok, "healthy:\n{}", describe(&h.app));
+    h
+}
+
+#[test]
+fn switchover_scheduled_flush_and_failover() {
+    let c = TestCluster::start(3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
+    rt().block_on(async {
+        let mut h = start(c.config_path(), Some(audit.clone())).await;
+        let leader = h.app.rows()[0].name.clone();
+
+        // switchover to a chosen candidate: the second one in the list
+        press(&mut h, KeyCode::Char('s'));
+        press(&mut h, KeyCode::Down);
+        press(&mut h, KeyCode::Enter);
+        let shown = h
+            .app
+            .dialog
+            .as_ref()
+            .and_then(|d| d.shown.clone())
+            .expect("request shown");
+        let target = shown
+            .body
+            .as_ref()
+            .and_then(|b| b["candidate"].as_str())
+            .expect("candidate")
+            .to_string();
+        assert_ne!(target, leader);
+        press(&mut h, KeyCode::Char('y'));
+        let s = last_op(&mut h, Duration::from_secs(60)).await;
+        assert!(
+            matches!(&s, Settle::Done(m) if m.contains(&format!("{target} leads"))),
+            "{s:?}\n{}",
+            describe(&h.app)
+        );
+        assert_eq!(
+            c.leader().as_deref(),
+            Some(target.as_str()),
+            "patronictl agrees"
+        );
+        assert!(
+            h.until(Duration::from_secs(60), healthy).await,
+            "{}",
+            describe(&h.app)
+        );
+
+        // a scheduled switchover shows up, and x cancels it
+        let when = humantime::format_rfc3339_seconds(SystemTime::now() + Duration::from_secs(3600))
+            .to_string();
+        press(&mut h, KeyCode::Char('s'));
+        press(&mut h, KeyCode::Char('t'));
+        keys(&mut h, &when);
+        press(&mut h, KeyCode::Enter);
+        press(&mut h, KeyCode::Enter);
+        press(&mut h, KeyCode::Char('y'));
+        let s = last_op(&mut h, Duration::from_secs(30)).await;
+        assert!(matches!(&s, Settle::Done(m) if m.contains("202")), "{s:?}");
+        let ok = h
+            .until(Duration::from_secs(10), |a| {
+                a.cluster()
+                    .and_then(|c| c.failover.as_ref())
+                    .is_some_and(|f| f.scheduled_at.is_some())
+            })
+            .await;
+        assert!(ok, "scheduled switchover in the model");
+        press(&mut h, KeyCode::Char('x'));
+        press(&mut h, KeyCode::Char('y'));
+        let s = last_op(&mut h, Duration::from_secs(30)).await;
+        assert!(
+            matches!(&s, Settle::Done(m) if m.contains("no switchover scheduled")),
+            "{s:?}"
+        );
+        assert_eq!(
+            c.etcd_get("failover")
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && *v != "{}"),
+            None
+        );
+
+        // failover to a named candidate, the cluster name typed
+        let now_leader = h.app.rows()[0].name.clone();
+        let cand = h.app.rows()[2].name.clone();
+        press(&mut h, KeyCode::Char('f'));
+        for _ in 0..3 {
+            let p = h.app.plan(h.app.dialog.as_ref().expect("dialog"));
+            if p.candidates[h.app.dialog.as_ref().expect("dialog").cursor].name == cand {
+                break;
+            }
+            press(&mut h, KeyCode::Down);
+        }
+        press(&mut h, KeyCode::Enter);
+        press(&mut h, KeyCode::Char('y'));
+        assert_eq!(h.app.ops.len(), 3, "y alone does not confirm a failover");
+        press(&mut h, KeyCode::Backspace); // the "y" went into the name field
+        keys(&mut h, "dem");
+        press(&mut h, KeyCode::Enter);
+        assert_eq!(h.app.ops.len(), 3, "a wrong name does not confirm");
+        keys(&mut h, "o");
+        press(&mut h, KeyCode::Enter);
+        let s = last_op(&mut h, Duration::from_secs(90)).await;
+        assert!(
+            matches!(&s, Settle::Done(m) if m.contains(&format!("{cand} leads"))),
+            "{s:?}\n{}",
+            describe(&h.app)
+        );
+        assert_ne!(c.leader(), Some(now_leader));
+        assert!(
+            h.until(Duration::from_secs(90), healthy).await,
+            "{}",
+            describe(&h.app)
+        );
+    });
+    let lines = audit_lines(&audit);
+    let actions: Vec<String> = lines
+        .iter()
+        .map(|l| l["action"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        actions,
+        ["switchover", "switchover", "flush switchover", "failover"],
+        "{lines:?}"
+    );
+    for l in &lines {
+        assert!(
+            l["outcome"].as_str().is_some_and(|o| o.starts_with("done")),
+            "{l}"
+        );
+        assert!(l["user"].as_str().is_some_and(|u| !u.is_empty()));
+        assert!(
+            !l.to_string().contains(support::REST_PASSWORD),
+            "no secrets in the audit log"
+        );
+    }
+}
+
+#[test]
+fn restart_reload_reinit_pause_resume_and_a_wrong_password() {
+    let c = TestCluster::start(3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
+    rt().block_on(async {
+        let mut h = start(c.config_path(), Some(audit.clone())).await;
+        let replica = h.app.rows()[1].name.clone();
+        let started = |a: &App, m: &str| {
+            a.cluster()
+                .and_then(|c| c.rest.get(m))
+                .and_then(|r| r.ok.as_ref())
+                .and_then(|(_, s)| s.postmaster_start_time.clone())
+        };
+        let before = started(&h.app, &replica).expect("postmaster start time");
+
+        // restart of a replica: its postmaster start time changes
+        select(&mut h, &replica);
+        press(&mut h, KeyCode::Char('r'));
+        press(&mut h, KeyCode::Enter);
+        press(&mut h, KeyCode::Char('y'));
+        let s = last_op(&mut h, Duration::from_secs(60)).await;
+        assert!(
+            matches!(&s, Settle::Done(m) if m.contains("runs again")),
+            "{s:?}"
+        );
+        let after = started(&h.app, &replica).expect("start time");
+        assert_ne!(before, after, "postmaster restarted");
+
+        // reload
+        press(&mut h, KeyCode::Char('L'));
+        press(&mut h, KeyCode::Char('y'));
+        let s = last_op(&mut h, Duration::from_secs(30)).await;
+        assert!(
+            matches!(&s, Settle::Done(m) if m.contains("HTTP 202")),
+            "{s:?}"
+        );
+
+        // reinit of a replica, its name typed
+        let before = started(&h.app, &replica);
+        press(&mut h, KeyCode::Char('I'));
+        press(&mut h, KeyCode::Enter);
+        keys(&mut h, &replica);
+        press(&mut h, KeyCode::Enter);
+        let s = last_op(&mut h, Duration::from_secs(90)).await;
+        assert!(matches!(&s, Settle::Done(_)), "{s:?}\n{}", describe(&h.app));
+        assert_ne!(before, started(&h.app, &replica));
+        assert!(
+            h.until(Duration::from_secs(60), healthy).await,
+            "{}",
+            describe(&h.app)
+        );
+
+        // pause and resume: every member reports it
+        press(&mut h, KeyCode::Char('p'));
+        press(&mut h, KeyCode::Char('y'));
+        let s = last_op(&mut h, Duration::from_secs(30)).await;
+        assert!(
+            matches!(&s, Settle::Done(m) if m.contains("every member reports maintenance mode")),
+            "{s:?}"
+        );
+        assert!(h.app.cluster().is_some_and(|c| c.is_paused()));
+        press(&mut h, KeyCode::Char('p'));
+        press(&mut h, KeyCode::Char('y'));
+        let s = last_op(&mut h, Duration::from_secs(30)).await;
+        assert!(matches!(&s, Settle::Done(m) if m.contains("off")), "{s:?}");
+        assert!(h.app.cluster().is_some_and(|c| !c.is_paused()));
+    });
+
+    // a wrong password: Patroni's 401, verbatim, and nothing changes
+    let bad = c.dir().join("wrong-password.yaml");
+    let text = std::fs::read_to_string(c.config_path()).expect("config");
+    assert!(text.contains(support::REST_PASSWORD));
+    std::fs::write(
+        &bad,
+        text.replace(support::REST_PASSWORD, "not-the-password"),
+    )
+    .expect("write");
+    rt().block_on(async {
+        let mut h = start(&bad, Some(audit.clone())).await;
+        press(&mut h, KeyCode::Char('p'));
+        press(&mut h, KeyCode::Char('y'));
+        let s = last_op(&mut h, Duration::from_secs(30)).await;
+        assert!(
+            matches!(&s, Settle::Failed(m) if m.contains("HTTP 401")),
+            "{s:?}"
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let _ = h.until(Duration::from_millis(500), |_| false).await;
+        assert!(
+            h.app.cluster().is_some_and(|c| !c.is_paused()),
+            "nothing changed"
+        );
+    });
+    let lines = audit_lines(&audit);
+    let summary: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["action"].as_str().unwrap_or("").to_string(),
+                l["outcome"]
+                    .as_str()
+                    .unwrap_or("")
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("restart", "done"),
+        ("reload", "done"),
+        ("reinit", "done"),
+        ("pause", "done"),
+        ("resume", "done"),
+        ("pause", "failed"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(summary, want, "{lines:?}");
+    assert_eq!(lines[5]["status"], 401);
+}
