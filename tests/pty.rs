@@ -121,6 +121,86 @@ fn shows_the_cluster_and_quits_cleanly() {
     });
 }
 
+fn leader_line(text: &str) -> Option<String> {
+    text.lines()
+        .find_map(|l| l.trim_start().strip_prefix("leader "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+}
+
+#[test]
+fn switchover_by_keys_only_and_read_only_refuses() {
+    let c = TestCluster::start(3);
+    let cfg = c.config_path().to_string_lossy().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl").to_string_lossy().to_string();
+
+    // --read-only: s does nothing, the hint bar offers no switchover
+    let (mut child, mut keys, screen) =
+        spawn(&["-c", &cfg, "--read-only", "--audit-log", &audit], 120, 40);
+    let text = eventually(Duration::from_secs(20), "cluster on screen", || {
+        let t = screen.text();
+        (t.matches("streaming").count() >= 2).then_some(t)
+    });
+    assert!(!text.contains("s switchover"), "{text}");
+    assert!(text.contains("read-only"), "{text}");
+    let leader = leader_line(&text).expect("leader in the header");
+    keys.write_all(b"s").expect("s");
+    eventually(Duration::from_secs(5), "refusal shown", || {
+        screen.text().contains("refused").then_some(())
+    });
+    keys.write_all(b"\ry").expect("enter y");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        c.leader().as_deref(),
+        Some(leader.as_str()),
+        "nothing changed in read-only mode"
+    );
+    keys.write_all(b"q").expect("q");
+    eventually(Duration::from_secs(10), "exit", || {
+        child.try_wait().ok().flatten()
+    });
+    assert!(
+        !std::path::Path::new(&audit).exists(),
+        "nothing audited: nothing was sent"
+    );
+
+    // s, Enter, y: the leader changes and the new one is on screen
+    let (mut child, mut keys, screen) = spawn(&["-c", &cfg, "--audit-log", &audit], 120, 40);
+    eventually(Duration::from_secs(20), "cluster on screen", || {
+        (screen.text().matches("streaming").count() >= 2).then_some(())
+    });
+    keys.write_all(b"s").expect("s");
+    eventually(Duration::from_secs(5), "switchover dialog", || {
+        screen.text().contains("candidates").then_some(())
+    });
+    keys.write_all(b"\r").expect("enter");
+    eventually(Duration::from_secs(5), "request shown", || {
+        screen.text().contains("POST http").then_some(())
+    });
+    let t0 = std::time::Instant::now();
+    keys.write_all(b"y").expect("y");
+    let new = eventually(Duration::from_secs(60), "a new leader on screen", || {
+        leader_line(&screen.text()).filter(|l| *l != leader)
+    });
+    eprintln!("y -> new leader {new} on screen: {:?}", t0.elapsed());
+    assert_eq!(
+        c.leader().as_deref(),
+        Some(new.as_str()),
+        "patronictl agrees"
+    );
+    eventually(Duration::from_secs(60), "operation settles", || {
+        screen.text().contains("done:").then_some(())
+    });
+    keys.write_all(b"q").expect("q");
+    let status = eventually(Duration::from_secs(10), "exit", || {
+        child.try_wait().ok().flatten()
+    });
+    assert!(status.success());
+    let audit_text = std::fs::read_to_string(&audit).expect("audit log written");
+    assert_eq!(audit_text.lines().count(), 1, "{audit_text}");
+}
+
 #[test]
 fn sigterm_and_sighup_restore_the_terminal() {
     let c = TestCluster::start(1);
