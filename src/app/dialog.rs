@@ -32,6 +32,8 @@ pub struct Dialog {
     pub pending_only: bool,
     pub force: bool,
     pub from_leader: bool,
+    /// Rolling restart: switch over before restarting the leader.
+    pub switch_first: bool,
     /// Typed confirmation (cluster or member name).
     pub typed: String,
     pub editing: Option<Field>,
@@ -59,6 +61,7 @@ impl Dialog {
             pending_only: false,
             force: false,
             from_leader: false,
+            switch_first: true,
             typed: String::new(),
             editing: None,
             shown: None,
@@ -79,7 +82,11 @@ impl OpKind {
     pub fn has_options(self) -> bool {
         matches!(
             self,
-            OpKind::Switchover | OpKind::Failover | OpKind::Restart | OpKind::Reinit
+            OpKind::Switchover
+                | OpKind::Failover
+                | OpKind::Restart
+                | OpKind::Reinit
+                | OpKind::RollingRestart
         )
     }
     /// Operations that can lose data or availability need the name typed, not just `y`.

@@ -21,6 +21,7 @@ pub enum Action {
     Switchover,
     Failover,
     Restart,
+    RollingRestart,
     Reload,
     Reinit,
     Pause,
@@ -28,7 +29,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -36,6 +37,7 @@ impl Action {
         Action::Switchover,
         Action::Failover,
         Action::Restart,
+        Action::RollingRestart,
         Action::Reload,
         Action::Reinit,
         Action::Pause,
@@ -57,6 +59,7 @@ impl Action {
             Action::Switchover => "switchover: pick a candidate, see the checks, confirm",
             Action::Failover => "failover, also without a leader (type the cluster name)",
             Action::Restart => "restart the selected member (options: pending, time, version)",
+            Action::RollingRestart => "rolling restart of every member with a pending restart",
             Action::Reload => "reload the selected member's configuration",
             Action::Reinit => "reinitialize the selected replica (type its name)",
             Action::Pause => "pause / resume automatic failover (maintenance mode)",
@@ -79,16 +82,18 @@ impl Action {
     }
 
     /// Does this action change the cluster? Read-only mode hides and refuses these.
+    /// Listed the other way round on purpose: a new action is mutating until it is added
+    /// here, so read-only mode can never let one through by omission.
     pub fn is_mutating(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            Action::Switchover
-                | Action::Failover
-                | Action::Restart
-                | Action::Reload
-                | Action::Reinit
-                | Action::Pause
-                | Action::Flush
+            Action::Up
+                | Action::Down
+                | Action::Top
+                | Action::Bottom
+                | Action::Help
+                | Action::Back
+                | Action::Quit
         )
     }
 }
@@ -183,6 +188,7 @@ impl Default for Keymap {
             (&["s"][..], Action::Switchover),
             (&["f"][..], Action::Failover),
             (&["r"][..], Action::Restart),
+            (&["R"][..], Action::RollingRestart),
             (&["L"][..], Action::Reload),
             (&["I"][..], Action::Reinit),
             (&["p"][..], Action::Pause),

@@ -20,7 +20,7 @@ pub use cluster::{ClusterState, RestState};
 use dialog::{Dialog, Field, Step};
 use keymap::{Action, Keymap};
 pub use members::{MemberRow, Role};
-use ops::{OpKind, Operation, Reply, Request, Settle};
+use ops::{OpKind, Operation, Reply, Request, Rollout, RolloutState, RolloutStep, Settle};
 pub use plan::Plan;
 
 /// Everything that can happen to the app.
@@ -104,6 +104,8 @@ pub struct App {
     pub dialog: Option<Dialog>,
     /// Operations sent in this session, newest last.
     pub ops: Vec<Operation>,
+    /// A rolling restart in progress (or the last one).
+    pub rollout: Option<Rollout>,
     /// A one-line message for the status bar (refusals, "nothing scheduled" ...).
     pub flash: Option<(String, Instant)>,
     next_op: u64,
@@ -137,6 +139,7 @@ impl App {
             quit: None,
             dialog: None,
             ops: Vec::new(),
+            rollout: None,
             flash: None,
             next_op: 1,
             polled: Vec::new(),
@@ -314,6 +317,19 @@ impl App {
             Action::Failover => self.open(OpKind::Failover, None),
             Action::Restart => self.open(OpKind::Restart, pick(i)),
             Action::Reload => self.open(OpKind::Reload, pick(i)),
+            Action::RollingRestart => {
+                if self
+                    .rollout
+                    .as_ref()
+                    .is_some_and(|r| r.state == RolloutState::Running)
+                {
+                    self.flash("a rolling restart is already running".into());
+                } else if self.rollout_steps(true).is_empty() {
+                    self.flash("no member has a pending restart: nothing to roll".into());
+                } else {
+                    self.open(OpKind::RollingRestart, None)
+                }
+            }
             Action::Reinit => self.open(OpKind::Reinit, pick(i)),
             Action::Pause => {
                 let paused = self.cluster().is_some_and(|c| c.is_paused());
@@ -472,36 +488,151 @@ impl App {
             self.dialog = Some(d);
             return Vec::new();
         }
+        if d.kind == OpKind::RollingRestart {
+            let Some(first) = p.steps.first().cloned() else {
+                return Vec::new();
+            };
+            let (id, eff) = self.start_op(&first_kind(&first), d.member.clone(), request, p.expect);
+            self.rollout = Some(Rollout {
+                steps: p.steps,
+                current: 0,
+                op: Some(id),
+                state: RolloutState::Running,
+                results: Vec::new(),
+            });
+            return eff;
+        }
+        self.start_op(&d.kind, d.member.clone(), request, p.expect)
+            .1
+    }
+
+    /// Record an operation and ask the runtime to send its request, once.
+    fn start_op(
+        &mut self,
+        kind: &OpKind,
+        member: Option<String>,
+        request: Request,
+        expect: ops::Expect,
+    ) -> (u64, Vec<Effect>) {
+        let kind = *kind;
         let id = self.next_op;
         self.next_op += 1;
-        let title = match (&p.expect, &d.member) {
+        let title = match (&expect, &member) {
             (ops::Expect::NewLeader { from, to, .. }, _) => format!(
                 "{} {} → {}",
-                d.kind.label(),
+                kind.label(),
                 from.as_deref().unwrap_or("(no leader)"),
                 to.as_deref().unwrap_or("?")
             ),
-            (_, Some(m)) => format!("{} {m}", d.kind.label()),
-            (_, None) => d.kind.label().to_string(),
+            (_, Some(m)) => format!("{} {m}", kind.label()),
+            (_, None) => match &request.member {
+                m if kind == OpKind::Restart => format!("{} {m}", kind.label()),
+                _ => kind.label().to_string(),
+            },
         };
         self.ops.push(Operation {
             id,
-            kind: d.kind,
+            kind,
             cluster: self.scope.clone(),
             title,
             request: request.clone(),
-            expect: p.expect,
+            expect,
             started: self.now,
             reply: None,
             settle: Settle::Sending,
             timeout: ops::SETTLE_TIMEOUT,
             audited: false,
         });
-        vec![Effect::Send { op: id, request }]
+        (id, vec![Effect::Send { op: id, request }])
+    }
+
+    /// After the current step of a rolling restart finishes: start the next one (checked
+    /// against the state now), or stop at the first failure.
+    fn advance_rollout(&mut self) -> Vec<Effect> {
+        let Some(r) = self.rollout.as_ref() else {
+            return Vec::new();
+        };
+        if r.state != RolloutState::Running {
+            return Vec::new();
+        }
+        let Some(op) = r.op.and_then(|id| self.ops.iter().find(|o| o.id == id)) else {
+            return Vec::new();
+        };
+        if !op.settle.finished() {
+            return Vec::new();
+        }
+        let settle = op.settle.clone();
+        let title = op.title.clone();
+        let mut r = match self.rollout.take() {
+            Some(r) => r,
+            None => return Vec::new(),
+        };
+        r.results.push(format!("{title}: {}", settle.label()));
+        if !matches!(settle, Settle::Done(_)) {
+            r.state = RolloutState::Failed(format!(
+                "stopped at step {}: {}",
+                r.current + 1,
+                settle.label()
+            ));
+            self.rollout = Some(r);
+            self.dirty = true;
+            return Vec::new();
+        }
+        let mut eff = Vec::new();
+        loop {
+            r.current += 1;
+            let Some(step) = r.steps.get(r.current).cloned() else {
+                r.state = RolloutState::Done;
+                r.op = None;
+                break;
+            };
+            // a member whose restart is no longer pending (the switchover restarted it) is skipped
+            if let RolloutStep::Restart(m) = &step
+                && !self
+                    .rows()
+                    .iter()
+                    .any(|x| &x.name == m && x.pending_restart)
+            {
+                r.results
+                    .push(format!("restart {m}: skipped, no longer pending"));
+                continue;
+            }
+            let p = self.step_plan(&step);
+            if let Some(b) = checks::blocked(&p.checks) {
+                r.state = RolloutState::Failed(format!(
+                    "step {} ({}) not sent: {}",
+                    r.current + 1,
+                    step.label(),
+                    b.text
+                ));
+                break;
+            }
+            let Some(request) = p.request else {
+                r.state = RolloutState::Failed(format!(
+                    "step {} ({}): no request",
+                    r.current + 1,
+                    step.label()
+                ));
+                break;
+            };
+            let (id, e) = self.start_op(&first_kind(&step), None, request, p.expect);
+            r.op = Some(id);
+            eff = e;
+            break;
+        }
+        self.rollout = Some(r);
+        self.dirty = true;
+        eff
     }
 
     /// Move every open operation forward; audit the ones that just finished.
     fn settle_ops(&mut self) -> Vec<Effect> {
+        let mut eff = self.settle_each();
+        eff.extend(self.advance_rollout());
+        eff
+    }
+
+    fn settle_each(&mut self) -> Vec<Effect> {
         let (now, interval) = (self.now, self.rest_interval);
         let cluster = self.clusters.get(&self.scope);
         let mut eff = Vec::new();
@@ -637,3 +768,10 @@ impl App {
 
 #[cfg(test)]
 mod tests;
+
+fn first_kind(step: &RolloutStep) -> OpKind {
+    match step {
+        RolloutStep::Restart(_) => OpKind::Restart,
+        RolloutStep::SwitchoverFrom(_) => OpKind::Switchover,
+    }
+}

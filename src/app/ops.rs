@@ -18,6 +18,9 @@ pub enum OpKind {
     Resume,
     FlushSwitchover,
     FlushRestart,
+    /// Every member with a pending restart, one at a time (a plan of Restart/Switchover
+    /// steps, each its own request).
+    RollingRestart,
 }
 
 impl OpKind {
@@ -32,6 +35,7 @@ impl OpKind {
             OpKind::Resume => "resume",
             OpKind::FlushSwitchover => "flush switchover",
             OpKind::FlushRestart => "flush restart",
+            OpKind::RollingRestart => "rolling restart",
         }
     }
 }
@@ -305,9 +309,21 @@ fn outcome(e: &Expect, c: &ClusterState, now: Instant, interval: Duration) -> Op
         Expect::Restarted { member, before } => {
             let s = c.rest.get(member)?.fresh(now, max_age)?;
             let started = s.postmaster_start_time.as_ref()?;
-            if Some(started) != before.as_ref() && s.state.as_deref() == Some("running") {
+            let row = rows.iter().find(|r| &r.name == member)?;
+            // a replica is back when it streams again, not merely when postgres runs
+            let back = if row.role.is_leader() {
+                s.state.as_deref() == Some("running")
+            } else {
+                row.state == "streaming"
+            };
+            if Some(started) != before.as_ref() && back {
                 Some(format!(
-                    "{member} runs again (postmaster started {started})"
+                    "{member} {} again (postmaster started {started})",
+                    if row.role.is_leader() {
+                        "runs"
+                    } else {
+                        "streams"
+                    }
                 ))
             } else {
                 None
@@ -370,4 +386,41 @@ pub fn audit_record(op: &Operation, time: &str, user: &str) -> Value {
         "message": message,
         "outcome": op.settle.label(),
     })
+}
+
+/// One step of a rolling restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RolloutStep {
+    Restart(String),
+    /// Hand the leadership to the best eligible replica (chosen when the step starts).
+    SwitchoverFrom(String),
+}
+
+impl RolloutStep {
+    pub fn label(&self) -> String {
+        match self {
+            RolloutStep::Restart(m) => format!("restart {m}"),
+            RolloutStep::SwitchoverFrom(m) => format!("switchover away from {m}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RolloutState {
+    Running,
+    Done,
+    Failed(String),
+}
+
+/// A confirmed rolling restart in progress: steps run one at a time, each settling before
+/// the next starts; the first failure stops it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollout {
+    pub steps: Vec<RolloutStep>,
+    pub current: usize,
+    /// The operation of the current step.
+    pub op: Option<u64>,
+    pub state: RolloutState,
+    /// What each finished step came to.
+    pub results: Vec<String>,
 }

@@ -7,7 +7,7 @@ use super::App;
 use super::checks::{self, Candidate, Check, Level};
 use super::dialog::{Dialog, parse_schedule};
 use super::members::RestHealth;
-use super::ops::{Expect, Method, OpKind, Request};
+use super::ops::{Expect, Method, OpKind, Request, RolloutStep};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -17,6 +17,8 @@ pub struct Plan {
     pub expect: Expect,
     /// The text the operator must type to confirm (failover: the cluster; reinit: the member).
     pub must_type: Option<String>,
+    /// Rolling restart: every step; `request` is the first one's.
+    pub steps: Vec<RolloutStep>,
 }
 
 impl App {
@@ -45,13 +47,78 @@ impl App {
         Some((name, url))
     }
 
+    /// The plan of one rolling-restart step, in the state as it is when the step starts.
+    pub fn step_plan(&self, step: &RolloutStep) -> Plan {
+        match step {
+            RolloutStep::Restart(m) => {
+                let mut d = Dialog::new(OpKind::Restart, Some(m.clone()));
+                d.pending_only = true;
+                self.plan(&d)
+            }
+            RolloutStep::SwitchoverFrom(l) => {
+                let mut p = self.plan(&Dialog::new(OpKind::Switchover, None));
+                if self.cluster().and_then(|c| c.leader.as_ref()) != Some(l) {
+                    p.checks.push(Check {
+                        level: Level::Fail,
+                        text: format!("{l} is no longer the leader"),
+                    });
+                }
+                p
+            }
+        }
+    }
+
+    /// Replicas with a pending restart first, then the leader (after a switchover away from
+    /// it, when asked).
+    pub fn rollout_steps(&self, switch_first: bool) -> Vec<RolloutStep> {
+        let rows = self.rows();
+        let pending = rows
+            .iter()
+            .filter(|r| r.pending_restart && r.gone.is_none());
+        let mut steps: Vec<RolloutStep> = pending
+            .clone()
+            .filter(|r| !r.role.is_leader())
+            .map(|r| RolloutStep::Restart(r.name.clone()))
+            .collect();
+        if let Some(l) = pending.clone().find(|r| r.role.is_leader()) {
+            if switch_first {
+                steps.push(RolloutStep::SwitchoverFrom(l.name.clone()));
+            }
+            steps.push(RolloutStep::Restart(l.name.clone()));
+        }
+        steps
+    }
+
     pub fn plan(&self, d: &Dialog) -> Plan {
+        if d.kind == OpKind::RollingRestart {
+            let steps = self.rollout_steps(d.switch_first);
+            let mut p = match steps.first() {
+                Some(first) => self.step_plan(first),
+                None => Plan {
+                    candidates: Vec::new(),
+                    checks: vec![
+                        checks::dcs_is_live(self.stale_for()),
+                        Check {
+                            level: Level::Fail,
+                            text: "no member has a pending restart".into(),
+                        },
+                    ],
+                    request: None,
+                    expect: Expect::Reply,
+                    must_type: None,
+                    steps: Vec::new(),
+                },
+            };
+            p.steps = steps;
+            return p;
+        }
         let mut p = Plan {
             candidates: Vec::new(),
             checks: vec![checks::dcs_is_live(self.stale_for())],
             request: None,
             expect: Expect::Reply,
             must_type: None,
+            steps: Vec::new(),
         };
         let Some(c) = self.cluster() else {
             p.checks.push(Check {
@@ -281,6 +348,7 @@ impl App {
                 }
                 p.expect = Expect::NoScheduledSwitchover;
             }
+            OpKind::RollingRestart => {} // planned above
             OpKind::FlushRestart => {
                 p.checks
                     .extend(checks::member_op(member_row, "restart", false));

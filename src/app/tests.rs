@@ -7,7 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::*;
 use crate as patrol_crate;
 use crate::dcs::RawKv;
-use ops::OpKind;
+use ops::{OpKind, RolloutState, RolloutStep};
 
 #[path = "../../tests/sample/mod.rs"]
 mod sample;
@@ -513,15 +513,18 @@ fn read_only_refuses_every_mutating_action() {
     let now = Instant::now();
     let mut a = healthy_live(now);
     a.read_only = true;
-    for k in ['s', 'f', 'r', 'L', 'I', 'p', 'x'] {
+    for k in ['s', 'f', 'r', 'R', 'L', 'I', 'p', 'x'] {
         let eff = a.update(key(k));
         assert!(a.dialog.is_none(), "{k} opens nothing in read-only mode");
         assert!(sends(&eff).is_empty());
         assert!(
             a.flash
                 .as_ref()
-                .is_some_and(|(m, _)| m.contains("read-only"))
+                .is_some_and(|(m, _)| m.contains("read-only")),
+            "{k}: {:?}",
+            a.flash
         );
+        a.flash = None;
     }
     assert!(
         a.keymap
@@ -707,4 +710,95 @@ fn refusals_fail_and_unknown_results_time_out() {
     );
     a.update(Msg::Tick(later(now, 200)));
     assert!(matches!(&a.ops[1].settle, ops::Settle::TimedOut(m) if m.contains("result unknown")));
+}
+
+fn pending(mut s: crate::patroni::PatroniStatus, started: &str) -> crate::patroni::PatroniStatus {
+    s.pending_restart = true;
+    s.postmaster_start_time = Some(started.into());
+    s
+}
+
+#[test]
+fn rolling_restart_goes_replica_by_replica_then_the_leader_and_stops_at_a_failure() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('R'));
+    assert!(a.dialog.is_none(), "nothing pending: nothing to roll");
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    rest_ok(&mut a, "pg1", pending(leader, "t0"), now);
+    rest_ok(&mut a, "pg2", pending(replica_behind(0), "t0"), now);
+    rest_ok(&mut a, "pg3", pending(replica_behind(0), "t0"), now);
+    a.update(key('R'));
+    let p = a.plan(a.dialog.as_ref().unwrap());
+    assert_eq!(
+        p.steps,
+        vec![
+            RolloutStep::Restart("pg2".into()),
+            RolloutStep::Restart("pg3".into()),
+            RolloutStep::SwitchoverFrom("pg1".into()),
+            RolloutStep::Restart("pg1".into()),
+        ]
+    );
+    press(&mut a, KeyCode::Enter);
+    let eff = a.update(key('y'));
+    let s = sends(&eff);
+    assert_eq!(
+        s.len(),
+        1,
+        "one step at a time: {:?} {:?}",
+        a.dialog,
+        a.flash
+    );
+    assert_eq!((s[0].member.as_str(), s[0].path), ("pg2", "/restart"));
+    assert_eq!(
+        s[0].body,
+        Some(serde_json::json!({"restart_pending": true}))
+    );
+    let Effect::Send { op, .. } = eff[0].clone() else {
+        panic!()
+    };
+    // pg2 restarts and streams again: the next step goes out
+    a.update(Msg::OpReply {
+        op,
+        at: now,
+        reply: ops::Reply::Status {
+            code: 200,
+            body: "restarted successfully".into(),
+        },
+    });
+    let mut back = replica_behind(0);
+    back.postmaster_start_time = Some("t1".into());
+    let eff = a.update(Msg::Rest {
+        member: "pg2".into(),
+        at: later(now, 1),
+        result: Ok(Box::new(back)),
+    });
+    let s = sends(&eff);
+    assert_eq!(s.len(), 1, "{:?}", a.rollout);
+    assert_eq!(s[0].member, "pg3");
+    let Effect::Send { op, .. } = eff
+        .iter()
+        .find(|e| matches!(e, Effect::Send { .. }))
+        .unwrap()
+        .clone()
+    else {
+        panic!()
+    };
+    // pg3 fails: the rollout stops, nothing more is sent
+    let eff = a.update(Msg::OpReply {
+        op,
+        at: now,
+        reply: ops::Reply::Status {
+            code: 503,
+            body: "restart failed".into(),
+        },
+    });
+    assert!(sends(&eff).is_empty());
+    let eff = a.update(Msg::Tick(later(now, 200)));
+    assert!(sends(&eff).is_empty());
+    match &a.rollout.as_ref().unwrap().state {
+        RolloutState::Failed(why) => assert!(why.contains("step 2"), "{why}"),
+        other => panic!("{other:?}"),
+    }
 }

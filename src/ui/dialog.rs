@@ -125,6 +125,24 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
                 Span::styled(target.clone(), theme.text),
             ]));
         }
+        OpKind::RollingRestart => {
+            lines.push(Line::raw(format!(
+                " {} switch over before restarting the leader (s)",
+                toggle(d.switch_first)
+            )));
+            lines.push(Line::styled(
+                " steps, one at a time; each must settle before the next",
+                theme.header_key,
+            ));
+            for (i, st) in plan.steps.iter().enumerate() {
+                lines.push(Line::raw(format!(
+                    "   {}. {}",
+                    i + 1,
+                    sanitize(&st.label())
+                )));
+            }
+            lines.push(Line::styled("   stops at the first failure", theme.muted));
+        }
         OpKind::Pause | OpKind::Resume | OpKind::FlushSwitchover => {}
     }
 
@@ -173,7 +191,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
         ]),
         (Step::Confirm, None) => Line::from(vec![
             Span::styled(" y", theme.key),
-            Span::styled(": send once · ", theme.muted),
+            Span::styled(
+                if d.kind == OpKind::RollingRestart {
+                    ": start (first request above) · "
+                } else {
+                    ": send once · "
+                },
+                theme.muted,
+            ),
             Span::styled("esc", theme.key),
             Span::styled(": cancel", theme.muted),
         ]),
@@ -207,33 +232,52 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
 
 /// The operations sent in this session and how each is settling.
 pub fn render_ops(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let n = area.height.saturating_sub(2) as usize;
-    let lines: Vec<Line> = app
-        .ops
-        .iter()
-        .rev()
-        .take(n)
-        .map(|o| {
-            let st = match &o.settle {
-                crate::app::ops::Settle::Done(_) => theme.healthy,
-                crate::app::ops::Settle::Failed(_) => theme.down,
-                crate::app::ops::Settle::TimedOut(_) => theme.warning,
-                _ => theme.warning,
-            };
-            let age = crate::app::members::human_age(app.now.saturating_duration_since(o.started));
-            let reply = o
-                .reply
-                .as_ref()
-                .map(|r| r.message())
-                .unwrap_or_else(|| "waiting for reply".into());
-            Line::from(vec![
-                Span::styled(format!(" {age:>6} ago "), theme.muted),
-                Span::styled(format!("{}  ", sanitize(&o.title)), theme.text),
-                Span::styled(sanitize(&o.settle.label()), st),
-                Span::styled(format!("  · {}", sanitize(&reply)), theme.muted),
-            ])
-        })
-        .collect();
+    let mut n = area.height.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(r) = &app.rollout {
+        use crate::app::ops::RolloutState;
+        let (text, st) = match &r.state {
+            RolloutState::Running => (
+                format!(
+                    " rolling restart: step {}/{}: {}",
+                    (r.current + 1).min(r.steps.len()),
+                    r.steps.len(),
+                    r.steps
+                        .get(r.current)
+                        .map(|s| s.label())
+                        .unwrap_or_default()
+                ),
+                theme.warning,
+            ),
+            RolloutState::Done => (
+                format!(" rolling restart: done ({} steps)", r.steps.len()),
+                theme.healthy,
+            ),
+            RolloutState::Failed(why) => (format!(" rolling restart: {why}"), theme.down),
+        };
+        lines.push(Line::styled(sanitize(&text), st));
+        n = n.saturating_sub(1);
+    }
+    lines.extend(app.ops.iter().rev().take(n).map(|o| {
+        let st = match &o.settle {
+            crate::app::ops::Settle::Done(_) => theme.healthy,
+            crate::app::ops::Settle::Failed(_) => theme.down,
+            crate::app::ops::Settle::TimedOut(_) => theme.warning,
+            _ => theme.warning,
+        };
+        let age = crate::app::members::human_age(app.now.saturating_duration_since(o.started));
+        let reply = o
+            .reply
+            .as_ref()
+            .map(|r| r.message())
+            .unwrap_or_else(|| "waiting for reply".into());
+        Line::from(vec![
+            Span::styled(format!(" {age:>6} ago "), theme.muted),
+            Span::styled(format!("{}  ", sanitize(&o.title)), theme.text),
+            Span::styled(sanitize(&o.settle.label()), st),
+            Span::styled(format!("  · {}", sanitize(&reply)), theme.muted),
+        ])
+    }));
     f.render_widget(
         Paragraph::new(lines).block(
             Block::default()
