@@ -276,7 +276,7 @@ fn restart_reload_reinit_pause_resume_and_a_wrong_password() {
         press(&mut h, KeyCode::Char('y'));
         let s = last_op(&mut h, Duration::from_secs(60)).await;
         assert!(
-            matches!(&s, Settle::Done(m) if m.contains("runs again")),
+            matches!(&s, Settle::Done(m) if m.contains("streams again")),
             "{s:?}"
         );
         let after = started(&h.app, &replica).expect("start time");
@@ -320,6 +320,56 @@ fn restart_reload_reinit_pause_resume_and_a_wrong_password() {
         let s = last_op(&mut h, Duration::from_secs(30)).await;
         assert!(matches!(&s, Settle::Done(m) if m.contains("off")), "{s:?}");
         assert!(h.app.cluster().is_some_and(|c| !c.is_paused()));
+    });
+
+    // rolling restart: a parameter that needs a restart, then R
+    let out = c.patronictl(&["edit-config", "-p", "max_connections=60", "--force"]);
+    assert!(out.status.success(), "edit-config: {out:?}");
+    rt().block_on(async {
+        let mut h = start(c.config_path(), Some(audit.clone())).await;
+        let leader = h.app.rows()[0].name.clone();
+        let ok = h
+            .until(Duration::from_secs(60), |a| {
+                a.rows().iter().all(|r| r.pending_restart)
+            })
+            .await;
+        assert!(
+            ok,
+            "every member has a pending restart:\n{}",
+            describe(&h.app)
+        );
+        press(&mut h, KeyCode::Char('R'));
+        press(&mut h, KeyCode::Enter);
+        press(&mut h, KeyCode::Char('y'));
+        let ok = h
+            .until(Duration::from_secs(240), |a| {
+                a.rollout
+                    .as_ref()
+                    .is_some_and(|r| r.state != patrol::app::ops::RolloutState::Running)
+            })
+            .await;
+        let r = h.app.rollout.clone().expect("rollout");
+        assert!(
+            ok && r.state == patrol::app::ops::RolloutState::Done,
+            "{r:?}\n{}",
+            describe(&h.app)
+        );
+        assert!(
+            h.until(Duration::from_secs(60), healthy).await,
+            "{}",
+            describe(&h.app)
+        );
+        let ok = h
+            .until(Duration::from_secs(30), |a| {
+                a.rows().iter().all(|r| !r.pending_restart)
+            })
+            .await;
+        assert!(ok, "no pending restart left:\n{}", describe(&h.app));
+        assert_ne!(
+            h.app.rows()[0].name,
+            leader,
+            "the leader was switched over first"
+        );
     });
 
     // a wrong password: Patroni's 401, verbatim, and nothing changes
@@ -369,11 +419,17 @@ fn restart_reload_reinit_pause_resume_and_a_wrong_password() {
         ("reinit", "done"),
         ("pause", "done"),
         ("resume", "done"),
+        ("restart", "done"),
+        ("restart", "done"),
+        ("switchover", "done"),
         ("pause", "failed"),
     ]
     .iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
     .collect();
     assert_eq!(summary, want, "{lines:?}");
-    assert_eq!(lines[5]["status"], 401);
+    assert_eq!(
+        lines.last().map(|l| l["status"].clone()),
+        Some(serde_json::json!(401))
+    );
 }
