@@ -229,6 +229,63 @@ fn switchover_scheduled_flush_and_failover() {
             "{}",
             describe(&h.app)
         );
+
+        // the leader's REST API stops answering (its Patroni is frozen): the switchover
+        // goes through the DCS `failover` key instead, as patronictl falls back to
+        let frozen = h.app.rows()[0].name.clone();
+        let pid = c.patroni_pid(&frozen).expect("leader's Patroni pid");
+        let sig = |s: &str| {
+            let st = std::process::Command::new("kill")
+                .args([s, &pid.to_string()])
+                .status()
+                .expect("kill");
+            assert!(st.success());
+        };
+        sig("-STOP");
+        let ok = h
+            .until(Duration::from_secs(20), |a| {
+                a.rows()
+                    .iter()
+                    .any(|r| r.name == frozen && matches!(r.rest, RestHealth::Unreachable { .. }))
+            })
+            .await;
+        if !ok {
+            sig("-CONT");
+        }
+        assert!(
+            ok,
+            "frozen leader's API shown unreachable:\n{}",
+            describe(&h.app)
+        );
+        let before = h.app.ops.len();
+        press(&mut h, KeyCode::Char('s'));
+        press(&mut h, KeyCode::Enter);
+        press(&mut h, KeyCode::Char('d'));
+        keys(&mut h, "demo");
+        press(&mut h, KeyCode::Enter);
+        let n = h.app.ops.len();
+        assert_eq!(
+            n,
+            before + 1,
+            "the etcd write was confirmed:\n{}",
+            describe(&h.app)
+        );
+        assert_eq!(
+            h.app.ops[n - 1].request.method,
+            patrol::app::ops::Method::EtcdPut
+        );
+        let ok = h
+            .until(Duration::from_secs(10), |a| a.ops[n - 1].reply.is_some())
+            .await;
+        sig("-CONT");
+        assert!(ok, "the etcd write answered:\n{}", describe(&h.app));
+        let s = last_op(&mut h, Duration::from_secs(90)).await;
+        assert!(
+            matches!(&s, Settle::Done(m) if m.contains("leads")),
+            "{s:?}\n{}",
+            describe(&h.app)
+        );
+        assert_ne!(c.leader(), Some(frozen));
     });
     let lines = audit_lines(&audit);
     let actions: Vec<String> = lines
@@ -237,7 +294,13 @@ fn switchover_scheduled_flush_and_failover() {
         .collect();
     assert_eq!(
         actions,
-        ["switchover", "switchover", "flush switchover", "failover"],
+        [
+            "switchover",
+            "switchover",
+            "flush switchover",
+            "failover",
+            "switchover via etcd"
+        ],
         "{lines:?}"
     );
     for l in &lines {

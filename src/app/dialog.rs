@@ -91,7 +91,10 @@ impl OpKind {
     }
     /// Operations that can lose data or availability need the name typed, not just `y`.
     pub fn typed_confirmation(self) -> bool {
-        matches!(self, OpKind::Failover | OpKind::Reinit)
+        matches!(
+            self,
+            OpKind::Failover | OpKind::Reinit | OpKind::DcsSwitchover
+        )
     }
 }
 

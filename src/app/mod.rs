@@ -400,7 +400,12 @@ impl App {
         let typed = d.step == Step::Confirm && d.kind.typed_confirmation();
         match (d.step, ev.code) {
             (_, KeyCode::Esc) => {
-                if d.step == Step::Confirm && d.kind.has_options() {
+                if d.kind == OpKind::DcsSwitchover {
+                    d.kind = OpKind::Switchover;
+                    d.typed.clear();
+                    d.notice = None;
+                    d.shown = self.plan(&d).request;
+                } else if d.step == Step::Confirm && d.kind.has_options() {
                     d.step = Step::Options;
                     d.typed.clear();
                     d.notice = None;
@@ -436,6 +441,20 @@ impl App {
                 d.step = Step::Confirm;
                 d.shown = p.request;
                 d.notice = None;
+            }
+            (Step::Confirm, KeyCode::Char('d')) if d.kind == OpKind::Switchover => {
+                // the DCS fallback, offered when the leader's API is unreachable; its own
+                // dialog and its own (typed) confirmation
+                let leader_down = self
+                    .cluster()
+                    .and_then(|c| c.leader.clone())
+                    .is_some_and(|l| !self.rest_live(&l));
+                if leader_down {
+                    d.kind = OpKind::DcsSwitchover;
+                    d.typed.clear();
+                    d.notice = None;
+                    d.shown = self.plan(&d).request;
+                }
             }
             (Step::Confirm, KeyCode::Backspace) if typed => {
                 d.typed.pop();

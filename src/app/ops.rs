@@ -21,6 +21,9 @@ pub enum OpKind {
     /// Every member with a pending restart, one at a time (a plan of Restart/Switchover
     /// steps, each its own request).
     RollingRestart,
+    /// What patronictl falls back to when the leader's REST API cannot be reached: the
+    /// switchover request written into the DCS `failover` key, for the leader to act on.
+    DcsSwitchover,
 }
 
 impl OpKind {
@@ -36,6 +39,7 @@ impl OpKind {
             OpKind::FlushSwitchover => "flush switchover",
             OpKind::FlushRestart => "flush restart",
             OpKind::RollingRestart => "rolling restart",
+            OpKind::DcsSwitchover => "switchover via etcd",
         }
     }
 }
@@ -45,6 +49,8 @@ pub enum Method {
     Post,
     Patch,
     Delete,
+    /// Not HTTP: a put of `path` (the key) with the body as value, into etcd.
+    EtcdPut,
 }
 
 impl Method {
@@ -53,6 +59,7 @@ impl Method {
             Method::Post => "POST",
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
+            Method::EtcdPut => "etcd PUT",
         }
     }
 }
@@ -65,7 +72,8 @@ pub struct Request {
     /// `http://host:port` (the member's `api_url` without `/patroni`).
     pub base: String,
     pub method: Method,
-    pub path: &'static str,
+    /// The URL path, or the etcd key for `EtcdPut`.
+    pub path: String,
     pub body: Option<Value>,
 }
 
@@ -87,8 +95,19 @@ impl Request {
             member: member.to_string(),
             base,
             method,
-            path,
+            path: path.to_string(),
             body,
+        }
+    }
+
+    /// A put into etcd (`member` is who is expected to act on it).
+    pub fn etcd_put(member: &str, key: String, value: Value) -> Request {
+        Request {
+            member: member.to_string(),
+            base: String::new(),
+            method: Method::EtcdPut,
+            path: key,
+            body: Some(value),
         }
     }
 

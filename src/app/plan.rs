@@ -26,7 +26,7 @@ impl App {
         self.cluster()?.members.get(member)?.api_url.clone()
     }
 
-    fn rest_live(&self, member: &str) -> bool {
+    pub(super) fn rest_live(&self, member: &str) -> bool {
         self.rows()
             .iter()
             .any(|r| r.name == member && r.rest == RestHealth::Live)
@@ -146,6 +146,59 @@ impl App {
             .as_ref()
             .and_then(|m| rows.iter().find(|r| &r.name == m));
         match d.kind {
+            OpKind::DcsSwitchover => {
+                p.candidates = checks::candidates(c, self.now, self.rest_interval);
+                let cand = p.candidates.get(d.cursor).cloned();
+                let when = schedule(&mut p);
+                match &leader {
+                    Some(l) => p.checks.push(Check {
+                        level: Level::Pass,
+                        text: format!("{l} holds the leader lock"),
+                    }),
+                    None => p.checks.push(Check {
+                        level: Level::Fail,
+                        text: "no leader to act on the key (use failover)".into(),
+                    }),
+                }
+                match &cand {
+                    Some(k) if k.eligible() || k.reasons.iter().all(|r| r.starts_with("REST")) => {
+                        p.checks.push(Check {
+                            level: Level::Pass,
+                            text: format!("{} is a candidate", k.name),
+                        })
+                    }
+                    Some(k) => p.checks.push(Check {
+                        level: Level::Fail,
+                        text: format!("{} is not eligible: {}", k.name, k.reasons.join(", ")),
+                    }),
+                    None => p.checks.push(Check {
+                        level: Level::Fail,
+                        text: "no candidate selected".into(),
+                    }),
+                }
+                p.checks.push(Check {
+                    level: Level::Warn,
+                    text: "the leader's REST API does not answer: Patroni acts on this key in its next loop, if it runs"
+                        .into(),
+                });
+                p.must_type = Some(self.scope.clone());
+                if let (Some(l), Some(k)) = (&leader, &cand) {
+                    let mut v = Map::new();
+                    v.insert("leader".into(), json!(l));
+                    v.insert("member".into(), json!(k.name));
+                    if let Some(w) = &when {
+                        v.insert("scheduled_at".into(), json!(w));
+                    }
+                    let key = format!("{}{}/failover", self.namespace, self.scope);
+                    p.request = Some(Request::etcd_put(l, key, Value::Object(v)));
+                }
+                p.expect = Expect::NewLeader {
+                    from: leader.clone(),
+                    to: cand.map(|k| k.name),
+                    timeline: leader_tl,
+                    old_streams: false,
+                };
+            }
             OpKind::Switchover | OpKind::Failover => {
                 p.candidates = checks::candidates(c, self.now, self.rest_interval);
                 let cand = p.candidates.get(d.cursor).cloned();

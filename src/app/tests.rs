@@ -750,7 +750,10 @@ fn rolling_restart_goes_replica_by_replica_then_the_leader_and_stops_at_a_failur
         a.dialog,
         a.flash
     );
-    assert_eq!((s[0].member.as_str(), s[0].path), ("pg2", "/restart"));
+    assert_eq!(
+        (s[0].member.as_str(), s[0].path.as_str()),
+        ("pg2", "/restart")
+    );
     assert_eq!(
         s[0].body,
         Some(serde_json::json!({"restart_pending": true}))
@@ -801,4 +804,37 @@ fn rolling_restart_goes_replica_by_replica_then_the_leader_and_stops_at_a_failur
         RolloutState::Failed(why) => assert!(why.contains("step 2"), "{why}"),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn leader_api_down_offers_the_dcs_fallback_with_its_own_typed_confirmation() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    rest_err(&mut a, "pg1", "timed out after 2s", later(now, 1));
+    rest_ok(&mut a, "pg2", replica_behind(0), later(now, 1));
+    rest_ok(&mut a, "pg3", replica_behind(0), later(now, 1));
+    a.update(key('s'));
+    press(&mut a, KeyCode::Enter);
+    assert!(
+        sends(&a.update(key('y'))).is_empty(),
+        "the REST path is blocked"
+    );
+    a.update(key('d'));
+    let d = a.dialog.as_ref().expect("dialog");
+    assert_eq!(d.kind, OpKind::DcsSwitchover);
+    let shown = d.shown.clone().expect("request");
+    assert_eq!(
+        shown.display(),
+        r#"etcd PUT /service/demo/failover {"leader":"pg1","member":"pg2"}"#
+    );
+    assert!(
+        sends(&a.update(key('y'))).is_empty(),
+        "y is not enough here"
+    );
+    press(&mut a, KeyCode::Backspace);
+    for c in "demo".chars() {
+        a.update(key(c));
+    }
+    let eff = press(&mut a, KeyCode::Enter);
+    assert_eq!(sends(&eff), vec![&shown]);
 }

@@ -261,3 +261,28 @@ async fn follow<M>(
         }
     }
 }
+
+/// One put into etcd, on the first endpoint that takes it. Used only for the switchover
+/// fallback that patronictl also uses; a reply of any kind means it was written.
+pub async fn put(s: &DcsSettings, key: &str, value: &str) -> Result<String, String> {
+    let mut errors = Vec::new();
+    for ep in &s.endpoints {
+        let opts = options(s).await?;
+        let mut client = match Client::connect([ep.as_str()], Some(opts)).await {
+            Ok(c) => c,
+            Err(e) => {
+                errors.push(format!("{ep}: {}", describe(&e)));
+                continue;
+            }
+        };
+        match tokio::time::timeout(CONNECT_TIMEOUT, client.put(key, value, None)).await {
+            Ok(Ok(r)) => {
+                let rev = r.header().map(|h| h.revision()).unwrap_or(0);
+                return Ok(format!("written to etcd at {ep} (revision {rev})"));
+            }
+            Ok(Err(e)) => errors.push(format!("{ep}: {}", describe(&e))),
+            Err(_) => errors.push(format!("{ep}: no answer within {CONNECT_TIMEOUT:?}")),
+        }
+    }
+    Err(errors.join("; "))
+}

@@ -102,6 +102,9 @@ impl RestClient {
             Method::Post => self.http.post(&url),
             Method::Patch => self.http.patch(&url),
             Method::Delete => self.http.delete(&url),
+            Method::EtcdPut => {
+                return Reply::NotSent("an etcd write is not an HTTP request".into());
+            }
         };
         if let Some((u, p)) = &self.auth {
             b = b.basic_auth(u, Some(p.expose()));

@@ -41,6 +41,8 @@ pub fn default_audit_log() -> std::path::PathBuf {
 pub struct Runner {
     pollers: tasks::Pollers,
     client: RestClient,
+    /// For the one etcd write patrol may make (the switchover fallback).
+    dcs: crate::config::DcsSettings,
     tx: mpsc::Sender<Msg>,
     read_only: bool,
     audit_log: Option<std::path::PathBuf>,
@@ -49,6 +51,7 @@ pub struct Runner {
 impl Runner {
     pub fn new(
         client: RestClient,
+        dcs: crate::config::DcsSettings,
         interval: Duration,
         tx: mpsc::Sender<Msg>,
         read_only: bool,
@@ -57,6 +60,7 @@ impl Runner {
         Runner {
             pollers: tasks::Pollers::new(client.clone(), interval, tx.clone()),
             client,
+            dcs,
             tx,
             read_only,
             audit_log,
@@ -73,9 +77,26 @@ impl Runner {
                         tracing::error!(?request, "write refused in read-only mode");
                         continue;
                     }
-                    let (client, tx) = (self.client.clone(), self.tx.clone());
+                    let (client, tx, dcs) =
+                        (self.client.clone(), self.tx.clone(), self.dcs.clone());
                     tokio::spawn(async move {
-                        let reply = client.send(&request).await;
+                        let reply = if request.method == crate::app::ops::Method::EtcdPut {
+                            let value = request
+                                .body
+                                .as_ref()
+                                .map(|b| b.to_string())
+                                .unwrap_or_default();
+                            tracing::info!(key = %request.path, %value, "etcd put");
+                            match crate::dcs::v3_put(&dcs, &request.path, &value).await {
+                                Ok(msg) => crate::app::ops::Reply::Status {
+                                    code: 200,
+                                    body: msg,
+                                },
+                                Err(e) => crate::app::ops::Reply::Unknown(e),
+                            }
+                        } else {
+                            client.send(&request).await
+                        };
                         let _ = tx
                             .send(Msg::OpReply {
                                 op,
@@ -191,6 +212,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     let _dcs = spawn_dcs(&settings, settings.cluster_prefix(), tx.clone())?;
     let mut pollers = Runner::new(
         client,
+        settings.dcs.clone(),
         opts.interval,
         tx,
         opts.read_only,
@@ -280,7 +302,7 @@ impl Headless {
         app.rest_interval = interval;
         let dcs = spawn_dcs(settings, prefix, tx.clone())?;
         let clock = tasks::spawn_clock(tx.clone());
-        let pollers = Runner::new(client, interval, tx, false, None);
+        let pollers = Runner::new(client, settings.dcs.clone(), interval, tx, false, None);
         Ok(Headless {
             app,
             rx,

@@ -34,7 +34,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
     let leader = app.cluster().and_then(|c| c.leader.clone());
 
     match d.kind {
-        OpKind::Switchover | OpKind::Failover => {
+        OpKind::Switchover | OpKind::Failover | OpKind::DcsSwitchover => {
             lines.push(Line::from(vec![
                 Span::styled(" leader  ", theme.header_key),
                 match &leader {
@@ -66,7 +66,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
                 };
                 lines.push(Line::from(vec![name, why]));
             }
-            if d.kind == OpKind::Switchover {
+            if matches!(d.kind, OpKind::Switchover | OpKind::DcsSwitchover) {
                 lines.push(Line::from(vec![
                     Span::styled(" when    ", theme.header_key),
                     field(d, Field::Schedule, &d.schedule, "now", theme),
@@ -214,7 +214,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
         .flex(Flex::Center)
         .areas(popup);
     let title = format!(" {} · {} ", d.kind.label(), sanitize(&app.scope));
-    let danger = matches!(d.kind, OpKind::Failover | OpKind::Reinit);
+    let danger = matches!(
+        d.kind,
+        OpKind::Failover | OpKind::Reinit | OpKind::DcsSwitchover
+    );
     f.render_widget(Clear, popup);
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
