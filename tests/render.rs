@@ -153,3 +153,74 @@ fn any_size_down_to_1x1_never_panics() {
     }
     insta::assert_snapshot!("tiny_20x5", draw(&healthy_live(now), 20, 5));
 }
+
+fn press(app: &mut App, c: ratatui::crossterm::event::KeyCode) {
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    app.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+}
+
+#[test]
+fn switchover_dialog_options_and_confirm() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = healthy_live(now);
+    press(&mut app, KeyCode::Char('s'));
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("lag 1.5 MiB above maximum_lag_on_failover"),
+        "{screen}"
+    );
+    both("switchover_options", &app);
+    press(&mut app, KeyCode::Enter);
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains(
+            r#"POST http://127.0.0.1:24011/switchover {"leader":"pg1","candidate":"pg2"}"#
+        ),
+        "{screen}"
+    );
+    both("switchover_confirm", &app);
+}
+
+#[test]
+fn failover_typed_confirmation_and_operations_panel() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = healthy_live(now);
+    press(&mut app, KeyCode::Char('f'));
+    press(&mut app, KeyCode::Enter);
+    for c in "dem".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("type demo to confirm"), "{screen}");
+    both("failover_confirm", &app);
+    press(&mut app, KeyCode::Char('o'));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.dialog.is_none());
+    app.update(Msg::OpReply {
+        op: 1,
+        at: now,
+        reply: patrol::app::ops::Reply::Status {
+            code: 412,
+            body: "failover is not possible: cluster does not have members except leader".into(),
+        },
+    });
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("HTTP 412: failover is not possible"),
+        "{screen}"
+    );
+    both("operations_panel", &app);
+}
+
+#[test]
+fn restart_and_rolling_restart_dialogs() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = healthy_live(now);
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('r'));
+    press(&mut app, KeyCode::Char('p'));
+    both("restart_options", &app);
+}

@@ -172,7 +172,6 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
     if let Some(n) = &d.notice {
         lines.push(Line::styled(format!(" {}", sanitize(n)), theme.danger));
     }
-    lines.push(Line::raw(""));
     let keys = match (d.step, &plan.must_type) {
         (Step::Options, _) => {
             let mut k = String::from(" enter: review and confirm · esc: cancel");
@@ -203,10 +202,15 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
             Span::styled(": cancel", theme.muted),
         ]),
     };
-    lines.push(keys);
 
     let w = area.width.min(100);
-    let h = (lines.len() as u16 + 2).min(area.height);
+    let inner_w = w.saturating_sub(2).max(1) as usize;
+    // wrapped height, so the prompt line below never falls off the popup
+    let body_h: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_w))
+        .sum();
+    let h = (body_h as u16 + 4).min(area.height);
     let [popup] = Layout::horizontal([Constraint::Length(w)])
         .flex(Flex::Center)
         .areas(area);
@@ -218,19 +222,25 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
         d.kind,
         OpKind::Failover | OpKind::Reinit | OpKind::DcsSwitchover
     );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if danger { theme.down } else { theme.border })
+        .title(Span::styled(
+            title,
+            if danger { theme.danger } else { theme.title },
+        ));
+    let inner = block.inner(popup);
     f.render_widget(Clear, popup);
-    f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(if danger { theme.down } else { theme.border })
-                .title(Span::styled(
-                    title,
-                    if danger { theme.danger } else { theme.title },
-                )),
-        ),
-        popup,
-    );
+    f.render_widget(block, popup);
+    // the prompt gets the last line whatever the size: it is what the operator acts on
+    let [body, _gap, prompt] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    f.render_widget(Paragraph::new(keys), prompt);
 }
 
 /// The operations sent in this session and how each is settling.
