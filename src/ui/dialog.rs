@@ -279,20 +279,21 @@ pub fn render_ops(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             _ => theme.warning,
         };
         let age = crate::app::members::human_age(app.now.saturating_duration_since(o.started));
-        let reply = o
-            .reply
-            .as_ref()
-            .map(|r| r.message())
-            .unwrap_or_else(|| "waiting for reply".into());
+        // a failure's label already carries Patroni's reply; say it once
+        let reply = match (&o.settle, &o.reply) {
+            (crate::app::ops::Settle::Failed(_), _) => String::new(),
+            (_, Some(r)) => format!("  · {}", r.message()),
+            (_, None) => "  · waiting for reply".into(),
+        };
         Line::from(vec![
             Span::styled(format!(" {age:>6} ago "), theme.muted),
             Span::styled(format!("{}  ", sanitize(&o.title)), theme.text),
             Span::styled(sanitize(&o.settle.label()), st),
-            Span::styled(format!("  · {}", sanitize(&reply)), theme.muted),
+            Span::styled(sanitize(&reply), theme.muted),
         ])
     }));
     f.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.border)

@@ -39,7 +39,8 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     let body = if app.ops.is_empty() {
         body
     } else {
-        let n = app.ops.len().min(4) as u16 + 2 + u16::from(app.rollout.is_some());
+        // one line per recent operation, room for one of them to wrap
+        let n = app.ops.len().min(4) as u16 + 3 + u16::from(app.rollout.is_some());
         let [ops, rest] = Layout::vertical([Constraint::Length(n), Constraint::Min(3)]).areas(body);
         dialog::render_ops(f, ops, app, theme);
         rest
