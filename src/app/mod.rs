@@ -4,13 +4,14 @@
 pub mod checks;
 pub mod cluster;
 pub mod dialog;
+pub mod events;
 pub mod keymap;
 pub mod members;
 pub mod ops;
 mod plan;
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant, SystemTime};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -106,6 +107,10 @@ pub struct App {
     pub ops: Vec<Operation>,
     /// A rolling restart in progress (or the last one).
     pub rollout: Option<Rollout>,
+    /// What changed, newest last; bounded.
+    pub events: VecDeque<events::Event>,
+    /// Wall-clock time at `started`, to print event times (None in tests: relative times).
+    pub wall0: Option<SystemTime>,
     /// A one-line message for the status bar (refusals, "nothing scheduled" ...).
     pub flash: Option<(String, Instant)>,
     next_op: u64,
@@ -140,6 +145,8 @@ impl App {
             dialog: None,
             ops: Vec::new(),
             rollout: None,
+            events: VecDeque::new(),
+            wall0: None,
             flash: None,
             next_op: 1,
             polled: Vec::new(),
@@ -208,9 +215,78 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        // only messages that change the model can make news
+        let watch = matches!(msg, Msg::Dcs(..) | Msg::Rest { .. } | Msg::Tick(_));
+        let before = watch.then(|| self.summary());
         let mut eff = self.apply(msg);
+        if let Some(before) = before {
+            let after = self.summary();
+            for kind in events::diff(&before, &after) {
+                self.push_event(kind);
+            }
+        }
         eff.extend(self.settle_ops());
         eff
+    }
+
+    pub const MAX_EVENTS: usize = 2000;
+
+    fn push_event(&mut self, kind: events::EventKind) {
+        if self.events.len() >= Self::MAX_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back(events::Event { at: self.now, kind });
+        self.dirty = true;
+    }
+
+    /// The wall-clock time of an instant, `HH:MM:SS` (relative `+12s` without a wall clock).
+    pub fn clock(&self, at: Instant) -> String {
+        let since = at.saturating_duration_since(self.started);
+        match self.wall0 {
+            Some(w) => {
+                let t = humantime::format_rfc3339_seconds(w + since).to_string();
+                t.get(11..19).unwrap_or(&t).to_string()
+            }
+            None => format!("+{}s", since.as_secs()),
+        }
+    }
+
+    /// The parts of the model the event log compares.
+    pub fn summary(&self) -> events::Summary {
+        let rows = self.rows();
+        let c = self.cluster();
+        let mut config = BTreeMap::new();
+        if let Some(k) = c.and_then(|c| c.config.as_ref()) {
+            events::flatten("", &k.raw, &mut config);
+        }
+        events::Summary {
+            dcs_live: !matches!(self.dcs, DcsHealth::Down { .. }),
+            loaded: self.loaded,
+            leader: c.and_then(|c| c.leader.clone()),
+            timeline: rows
+                .iter()
+                .find(|r| r.role.is_leader())
+                .and_then(|r| r.timeline),
+            members: rows
+                .iter()
+                .filter(|r| r.gone.is_none())
+                .map(|r| (r.name.clone(), events::member_summary(r)))
+                .collect(),
+            paused: c.is_some_and(|c| c.is_paused()),
+            scheduled_switchover: c.and_then(|c| c.failover.as_ref()).map(|f| {
+                let mut s = String::new();
+                if let (Some(a), Some(b)) = (&f.leader, &f.member) {
+                    s.push_str(&format!("{a} → {b}"));
+                } else if let Some(b) = &f.member {
+                    s.push_str(&format!("to {b}"));
+                }
+                if let Some(at) = &f.scheduled_at {
+                    s.push_str(&format!(" at {at}"));
+                }
+                s.trim().to_string()
+            }),
+            config,
+        }
     }
 
     fn apply(&mut self, msg: Msg) -> Vec<Effect> {

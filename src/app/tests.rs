@@ -838,3 +838,45 @@ fn leader_api_down_offers_the_dcs_fallback_with_its_own_typed_confirmation() {
     let eff = press(&mut a, KeyCode::Enter);
     assert_eq!(sends(&eff), vec![&shown]);
 }
+
+#[test]
+fn update_records_events_for_a_switchover_and_a_member_leaving() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    assert!(a.events.is_empty(), "the first snapshot is the baseline");
+    a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
+    let mut s2 = status("rest/patroni_leader_after_switchover.json");
+    s2.patroni.name = Some("pg2".into());
+    rest_ok(&mut a, "pg2", s2, later(now, 1));
+    a.update(Msg::Dcs(
+        now,
+        DcsEvent::Delete {
+            key: "/service/demo/members/pg3".into(),
+        },
+    ));
+    let texts: Vec<String> = a.events.iter().map(|e| e.kind.text()).collect();
+    assert!(
+        texts.contains(&"leader changed: pg1 → pg2".to_string()),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"timeline incremented: 1 → 2".to_string()),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"pg3 left (member key gone)".to_string()),
+        "{texts:?}"
+    );
+    assert_eq!(a.clock(a.events[0].at), "+0s");
+}
+
+#[test]
+fn the_event_log_is_bounded() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    for i in 0..(App::MAX_EVENTS + 10) {
+        let v = if i % 2 == 0 { &b"pg2"[..] } else { &b"pg1"[..] };
+        a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", v))));
+    }
+    assert_eq!(a.events.len(), App::MAX_EVENTS);
+}

@@ -203,6 +203,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     );
     app.rest_interval = opts.interval;
     app.read_only = opts.read_only;
+    app.wall0 = Some(std::time::SystemTime::now());
 
     // The guard is created before any task can fail, and dropped on every way out.
     let mut guard = TerminalGuard::enter().wrap_err("cannot set up the terminal")?;

@@ -1,6 +1,7 @@
 //! Views: pure functions of `&App` and `&Theme` that draw into a frame.
 
 mod dialog;
+mod events;
 mod header;
 mod help;
 mod info;
@@ -45,14 +46,24 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         dialog::render_ops(f, ops, app, theme);
         rest
     };
-    // the table takes what its rows need; the cluster pane gets the rest when it fits
+    // the table takes what its rows need; the cluster pane and the event log share the rest
     let want = app.rows().len() as u16 + 3;
-    if body.height >= want + 5 {
-        let info_h = (body.height - want).min(8);
-        let [table, info] =
-            Layout::vertical([Constraint::Length(want), Constraint::Length(info_h)]).areas(body);
+    let info_h: u16 = if body.width >= 110 { 5 } else { 7 };
+    if body.height >= want + info_h + 4 {
+        let [table, info, events] = Layout::vertical([
+            Constraint::Length(want),
+            Constraint::Length(info_h),
+            Constraint::Min(4),
+        ])
+        .areas(body);
         members::render(f, table, app, theme);
         info::render(f, info, app, theme);
+        events::render(f, events, app, theme);
+    } else if body.height >= want + 4 {
+        let [table, events] =
+            Layout::vertical([Constraint::Length(want), Constraint::Min(4)]).areas(body);
+        members::render(f, table, app, theme);
+        events::render(f, events, app, theme);
     } else {
         members::render(f, body, app, theme);
     }

@@ -1,0 +1,392 @@
+//! The event log: what changed, derived by comparing two successive summaries of the
+//! model. Pure: the same two states always give the same events.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::members::{MemberRow, RestHealth};
+
+/// What an operator needs to compare between two moments.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub dcs_live: bool,
+    pub leader: Option<String>,
+    pub timeline: Option<u64>,
+    pub members: BTreeMap<String, MemberSummary>,
+    pub paused: bool,
+    pub scheduled_switchover: Option<String>,
+    /// The dynamic config, flattened to `a.b.c = value`.
+    pub config: BTreeMap<String, String>,
+    /// Has the DCS ever been loaded? Before that nothing is "new".
+    pub loaded: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberSummary {
+    pub role: String,
+    pub state: String,
+    pub timeline: Option<u64>,
+    pub pending_restart: bool,
+    /// Some(true): REST answers; Some(false): failing; None: not known yet.
+    pub rest: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    LeaderChanged {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    TimelineIncremented {
+        from: u64,
+        to: u64,
+    },
+    MemberJoined(String),
+    MemberLeft(String),
+    RoleChanged {
+        member: String,
+        from: String,
+        to: String,
+    },
+    StateChanged {
+        member: String,
+        from: String,
+        to: String,
+    },
+    PendingRestart {
+        member: String,
+        on: bool,
+    },
+    Paused(bool),
+    SwitchoverScheduled(Option<String>),
+    ConfigChanged(Vec<(String, Option<String>, Option<String>)>),
+    RestLost(String),
+    RestRegained(String),
+    DcsLost,
+    DcsRegained,
+}
+
+impl EventKind {
+    /// Is this bad news? (coloured as a warning)
+    pub fn is_alarm(&self) -> bool {
+        matches!(
+            self,
+            EventKind::LeaderChanged { to: None, .. }
+                | EventKind::MemberLeft(_)
+                | EventKind::RestLost(_)
+                | EventKind::DcsLost
+        )
+    }
+
+    pub fn text(&self) -> String {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "none".into());
+        match self {
+            EventKind::LeaderChanged { from, to } => {
+                format!("leader changed: {} → {}", opt(from), opt(to))
+            }
+            EventKind::TimelineIncremented { from, to } => {
+                format!("timeline incremented: {from} → {to}")
+            }
+            EventKind::MemberJoined(m) => format!("{m} joined"),
+            EventKind::MemberLeft(m) => format!("{m} left (member key gone)"),
+            EventKind::RoleChanged { member, from, to } => format!("{member}: role {from} → {to}"),
+            EventKind::StateChanged { member, from, to } => {
+                format!("{member}: state {from} → {to}")
+            }
+            EventKind::PendingRestart { member, on: true } => format!("{member}: pending restart"),
+            EventKind::PendingRestart { member, on: false } => {
+                format!("{member}: pending restart cleared")
+            }
+            EventKind::Paused(true) => "maintenance mode on (paused)".into(),
+            EventKind::Paused(false) => "maintenance mode off (resumed)".into(),
+            EventKind::SwitchoverScheduled(Some(s)) => format!("switchover scheduled: {s}"),
+            EventKind::SwitchoverScheduled(None) => "scheduled switchover cleared".into(),
+            EventKind::ConfigChanged(changes) => {
+                let parts: Vec<String> = changes
+                    .iter()
+                    .map(|(k, old, new)| format!("{k}: {} → {}", opt(old), opt(new)))
+                    .collect();
+                format!("dynamic config changed: {}", parts.join(", "))
+            }
+            EventKind::RestLost(m) => format!("{m}: REST API unreachable"),
+            EventKind::RestRegained(m) => format!("{m}: REST API answers again"),
+            EventKind::DcsLost => "etcd connection lost".into(),
+            EventKind::DcsRegained => "etcd connection regained".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub at: Instant,
+    pub kind: EventKind,
+}
+
+pub fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        Value::String(s) => {
+            out.insert(prefix.to_string(), s.clone());
+        }
+        other => {
+            out.insert(prefix.to_string(), other.to_string());
+        }
+    }
+}
+
+pub fn member_summary(r: &MemberRow) -> MemberSummary {
+    MemberSummary {
+        role: r.role.label().to_string(),
+        state: r.state.clone(),
+        timeline: r.timeline,
+        pending_restart: r.pending_restart,
+        rest: match r.rest {
+            RestHealth::Live => Some(true),
+            RestHealth::Unreachable { .. } => Some(false),
+            RestHealth::Unknown => None,
+        },
+    }
+}
+
+/// Everything that differs between `a` and `b`, in a stable order.
+pub fn diff(a: &Summary, b: &Summary) -> Vec<EventKind> {
+    let mut ev = Vec::new();
+    if a.dcs_live != b.dcs_live && a.loaded {
+        ev.push(if b.dcs_live {
+            EventKind::DcsRegained
+        } else {
+            EventKind::DcsLost
+        });
+    }
+    if !b.loaded || !a.loaded {
+        return ev; // the first snapshot is the baseline, not news
+    }
+    if a.leader != b.leader {
+        ev.push(EventKind::LeaderChanged {
+            from: a.leader.clone(),
+            to: b.leader.clone(),
+        });
+    }
+    if let (Some(x), Some(y)) = (a.timeline, b.timeline)
+        && y > x
+    {
+        ev.push(EventKind::TimelineIncremented { from: x, to: y });
+    }
+    for (name, m) in &b.members {
+        match a.members.get(name) {
+            None => ev.push(EventKind::MemberJoined(name.clone())),
+            Some(old) => {
+                if old.role != m.role {
+                    ev.push(EventKind::RoleChanged {
+                        member: name.clone(),
+                        from: old.role.clone(),
+                        to: m.role.clone(),
+                    });
+                }
+                if old.state != m.state && !m.state.is_empty() && !old.state.is_empty() {
+                    ev.push(EventKind::StateChanged {
+                        member: name.clone(),
+                        from: old.state.clone(),
+                        to: m.state.clone(),
+                    });
+                }
+                if old.pending_restart != m.pending_restart {
+                    ev.push(EventKind::PendingRestart {
+                        member: name.clone(),
+                        on: m.pending_restart,
+                    });
+                }
+                match (old.rest, m.rest) {
+                    (Some(true), Some(false)) => ev.push(EventKind::RestLost(name.clone())),
+                    (Some(false), Some(true)) => ev.push(EventKind::RestRegained(name.clone())),
+                    _ => {}
+                }
+            }
+        }
+    }
+    for name in a.members.keys() {
+        if !b.members.contains_key(name) {
+            ev.push(EventKind::MemberLeft(name.clone()));
+        }
+    }
+    if a.paused != b.paused {
+        ev.push(EventKind::Paused(b.paused));
+    }
+    if a.scheduled_switchover != b.scheduled_switchover {
+        ev.push(EventKind::SwitchoverScheduled(
+            b.scheduled_switchover.clone(),
+        ));
+    }
+    if a.config != b.config {
+        let mut keys: Vec<&String> = a.config.keys().chain(b.config.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let changes: Vec<(String, Option<String>, Option<String>)> = keys
+            .into_iter()
+            .filter(|k| a.config.get(*k) != b.config.get(*k))
+            // pause has its own event
+            .filter(|k| k.as_str() != "pause")
+            .map(|k| {
+                (
+                    k.clone(),
+                    a.config.get(k).cloned(),
+                    b.config.get(k).cloned(),
+                )
+            })
+            .collect();
+        if !changes.is_empty() {
+            ev.push(EventKind::ConfigChanged(changes));
+        }
+    }
+    ev
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(role: &str, state: &str, tl: u64) -> MemberSummary {
+        MemberSummary {
+            role: role.into(),
+            state: state.into(),
+            timeline: Some(tl),
+            pending_restart: false,
+            rest: Some(true),
+        }
+    }
+
+    fn base() -> Summary {
+        let mut s = Summary {
+            dcs_live: true,
+            loaded: true,
+            leader: Some("pg1".into()),
+            timeline: Some(1),
+            ..Default::default()
+        };
+        s.members.insert("pg1".into(), m("Leader", "running", 1));
+        s.members.insert("pg2".into(), m("Replica", "streaming", 1));
+        s.config.insert("ttl".into(), "20".into());
+        s
+    }
+
+    #[test]
+    fn identical_states_give_nothing() {
+        assert!(diff(&base(), &base()).is_empty());
+    }
+
+    #[test]
+    fn switchover_gives_leader_timeline_and_roles() {
+        let a = base();
+        let mut b = base();
+        b.leader = Some("pg2".into());
+        b.timeline = Some(2);
+        b.members.insert("pg1".into(), m("Replica", "streaming", 2));
+        b.members.insert("pg2".into(), m("Leader", "running", 2));
+        let e = diff(&a, &b);
+        assert_eq!(
+            e[..2],
+            [
+                EventKind::LeaderChanged {
+                    from: Some("pg1".into()),
+                    to: Some("pg2".into())
+                },
+                EventKind::TimelineIncremented { from: 1, to: 2 },
+            ]
+        );
+        assert!(e.contains(&EventKind::RoleChanged {
+            member: "pg1".into(),
+            from: "Leader".into(),
+            to: "Replica".into()
+        }));
+        assert!(e.contains(&EventKind::StateChanged {
+            member: "pg1".into(),
+            from: "running".into(),
+            to: "streaming".into()
+        }));
+    }
+
+    #[test]
+    fn joins_leaves_pending_pause_schedule_rest_dcs() {
+        let a = base();
+        let mut b = base();
+        b.members.remove("pg2");
+        b.members.insert("pg3".into(), m("Replica", "streaming", 1));
+        b.members.get_mut("pg1").unwrap().pending_restart = true;
+        b.members.get_mut("pg1").unwrap().rest = Some(false);
+        b.paused = true;
+        b.scheduled_switchover = Some("at 2030".into());
+        let e = diff(&a, &b);
+        for want in [
+            EventKind::MemberJoined("pg3".into()),
+            EventKind::MemberLeft("pg2".into()),
+            EventKind::PendingRestart {
+                member: "pg1".into(),
+                on: true,
+            },
+            EventKind::RestLost("pg1".into()),
+            EventKind::Paused(true),
+            EventKind::SwitchoverScheduled(Some("at 2030".into())),
+        ] {
+            assert!(e.contains(&want), "{want:?} in {e:?}");
+        }
+        let e = diff(&b, &a);
+        assert!(e.contains(&EventKind::RestRegained("pg1".into())));
+        assert!(e.contains(&EventKind::PendingRestart {
+            member: "pg1".into(),
+            on: false
+        }));
+        assert!(e.contains(&EventKind::SwitchoverScheduled(None)));
+
+        let mut down = base();
+        down.dcs_live = false;
+        assert_eq!(diff(&a, &down), vec![EventKind::DcsLost]);
+        assert_eq!(diff(&down, &a), vec![EventKind::DcsRegained]);
+    }
+
+    #[test]
+    fn config_changes_name_the_keys_old_and_new() {
+        let a = base();
+        let mut b = base();
+        let v: Value = serde_json::json!({"ttl": 30, "postgresql": {"parameters": {"max_connections": 200}}, "pause": true});
+        b.config.clear();
+        flatten("", &v, &mut b.config);
+        let e = diff(&a, &b);
+        let Some(EventKind::ConfigChanged(c)) =
+            e.iter().find(|e| matches!(e, EventKind::ConfigChanged(_)))
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            c,
+            &vec![
+                (
+                    "postgresql.parameters.max_connections".into(),
+                    None,
+                    Some("200".into())
+                ),
+                ("ttl".into(), Some("20".into()), Some("30".into())),
+            ]
+        );
+        assert_eq!(
+            EventKind::ConfigChanged(c.clone()).text(),
+            "dynamic config changed: postgresql.parameters.max_connections: none → 200, ttl: 20 → 30"
+        );
+    }
+
+    #[test]
+    fn the_first_snapshot_is_not_news() {
+        let a = Summary::default();
+        assert!(diff(&a, &base()).is_empty());
+    }
+}
