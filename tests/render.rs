@@ -224,3 +224,47 @@ fn restart_and_rolling_restart_dialogs() {
     press(&mut app, KeyCode::Char('p'));
     both("restart_options", &app);
 }
+
+#[test]
+fn member_detail_history_and_config_views() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut kvs = healthy_kvs();
+    kvs.push(kv("history", &fixture("etcd/history.json")));
+    let mut app = app(kvs, now);
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    rest_ok(&mut app, "pg1", leader, now);
+    let mut r = replica_behind(2048);
+    r.pending_restart = true;
+    r.pending_restart_reason = Some(
+        serde_json::from_str(r#"{"max_connections": {"old_value": "50", "new_value": "60"}}"#)
+            .expect("json"),
+    );
+    r.tags = serde_json::from_str(r#"{"nofailover": true}"#).expect("json");
+    rest_ok(&mut app, "pg2", r, now);
+    rest_ok(&mut app, "pg3", replica_behind(0), now);
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("max_connections: 50 -> 60"), "{screen}");
+    assert!(screen.contains("PostgreSQL 15.18"), "{screen}");
+    both("detail", &app);
+    press(&mut app, KeyCode::Char('j'));
+    assert!(
+        draw(&app, 80, 24).contains("Member pg3"),
+        "detail follows the selection"
+    );
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('h'));
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("no recovery target specified"), "{screen}");
+    both("history", &app);
+    press(&mut app, KeyCode::Char('c'));
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("maximum_lag_on_failover: 1048576"),
+        "{screen}"
+    );
+    both("config", &app);
+}

@@ -18,6 +18,9 @@ pub enum Action {
     Help,
     Back,
     Quit,
+    Detail,
+    History,
+    Config,
     Switchover,
     Failover,
     Restart,
@@ -29,11 +32,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 18] = [
         Action::Up,
         Action::Down,
         Action::Top,
         Action::Bottom,
+        Action::Detail,
+        Action::History,
+        Action::Config,
         Action::Switchover,
         Action::Failover,
         Action::Restart,
@@ -56,6 +62,9 @@ impl Action {
             Action::Help => "show / hide this help",
             Action::Back => "close the popup",
             Action::Quit => "quit patrol",
+            Action::Detail => "member detail: everything its REST API says",
+            Action::History => "timeline history (like patronictl history)",
+            Action::Config => "dynamic configuration (like patronictl show-config)",
             Action::Switchover => "switchover: pick a candidate, see the checks, confirm",
             Action::Failover => "failover, also without a leader (type the cluster name)",
             Action::Restart => "restart the selected member (options: pending, time, version)",
@@ -74,9 +83,9 @@ impl Action {
             Action::Help => Some("help"),
             Action::Quit => Some("quit"),
             Action::Switchover => Some("switchover"),
-            Action::Failover => Some("failover"),
             Action::Restart => Some("restart"),
             Action::Pause => Some("pause"),
+            Action::Detail => Some("detail"),
             _ => None,
         }
     }
@@ -185,6 +194,9 @@ impl Default for Keymap {
             (&["?"][..], Action::Help),
             (&["esc"][..], Action::Back),
             (&["q", "ctrl-c"][..], Action::Quit),
+            (&["enter"][..], Action::Detail),
+            (&["h"][..], Action::History),
+            (&["c"][..], Action::Config),
             (&["s"][..], Action::Switchover),
             (&["f"][..], Action::Failover),
             (&["r"][..], Action::Restart),
@@ -290,7 +302,12 @@ mod tests {
             k.action(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)
         );
-        assert_eq!(k.action(&ev(KeyCode::Char('c'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            k.action(&ev(KeyCode::Char('c'), KeyModifiers::NONE)),
+            Some(Action::Config),
+            "ctrl matters"
+        );
+        assert_eq!(k.action(&ev(KeyCode::Char('z'), KeyModifiers::NONE)), None);
         assert_eq!(
             k.action(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
             Some(Action::Bottom)

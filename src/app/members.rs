@@ -228,7 +228,10 @@ pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<Me
                 lag_source,
                 pending_restart,
                 scheduled_restart: scheduled,
-                tags: m.tags.clone(),
+                // live tags when the member answers (it omits the key when it has none)
+                tags: live
+                    .map(|s| s.tags.clone())
+                    .unwrap_or_else(|| m.tags.clone()),
                 rest,
                 gone: None,
                 lagging,

@@ -59,6 +59,15 @@ pub enum Effect {
     Audit(serde_json::Value),
 }
 
+/// What fills the screen under the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    Main,
+    Detail(String),
+    History,
+    Config,
+}
+
 /// How the DCS connection is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DcsHealth {
@@ -93,6 +102,7 @@ pub struct App {
     pub loaded: bool,
     /// The selected member, by name: rows reorder when the leader changes.
     pub selected: Option<String>,
+    pub view: View,
     pub show_help: bool,
     pub keymap: Keymap,
     pub read_only: bool,
@@ -135,6 +145,7 @@ impl App {
             clusters,
             loaded: false,
             selected: None,
+            view: View::Main,
             show_help: false,
             keymap: Keymap::default(),
             read_only: false,
@@ -249,6 +260,27 @@ impl App {
             }
             None => format!("+{}s", since.as_secs()),
         }
+    }
+
+    /// Seconds since the epoch now, when patrol knows the wall clock.
+    pub fn wall_now_unix(&self) -> Option<u64> {
+        let w = self.wall0? + self.now.saturating_duration_since(self.started);
+        w.duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs())
+    }
+
+    /// How long ago an ISO 8601 UTC timestamp (as Patroni writes them) was.
+    pub fn age_of_timestamp(&self, ts: &str) -> Option<Duration> {
+        // Patroni writes `2026-11-25T23:52:46.335636+00:00`; humantime wants a `Z`
+        let t = ts
+            .trim()
+            .strip_suffix("+00:00")
+            .map(|t| format!("{t}Z"))
+            .unwrap_or_else(|| ts.trim().to_string());
+        let then = humantime::parse_rfc3339_weak(&t).ok()?;
+        let now = self.wall0? + self.now.saturating_duration_since(self.started);
+        now.duration_since(then).ok()
     }
 
     /// The parts of the model the event log compares.
@@ -379,14 +411,47 @@ impl App {
         let pick = |i: usize| rows.get(i).map(|r| r.name.clone());
         self.dirty = true;
         match a {
-            Action::Up => self.selected = pick(i.saturating_sub(1)),
-            Action::Down => self.selected = pick((i + 1).min(n.saturating_sub(1))),
+            Action::Up | Action::Down => {
+                let j = if a == Action::Up {
+                    i.saturating_sub(1)
+                } else {
+                    (i + 1).min(n.saturating_sub(1))
+                };
+                self.selected = pick(j);
+                // the detail view follows the selection
+                if let (View::Detail(_), Some(m)) = (&self.view, pick(j)) {
+                    self.view = View::Detail(m);
+                }
+            }
             Action::Top => self.selected = pick(0),
             Action::Bottom => self.selected = pick(n.saturating_sub(1)),
             Action::Help => self.show_help = !self.show_help,
             Action::Back => {
-                self.show_help = false;
-                self.flash = None;
+                if self.show_help || self.flash.is_some() {
+                    self.show_help = false;
+                    self.flash = None;
+                } else {
+                    self.view = View::Main;
+                }
+            }
+            Action::Detail => {
+                if let Some(m) = pick(i) {
+                    self.view = View::Detail(m);
+                }
+            }
+            Action::History => {
+                self.view = if self.view == View::History {
+                    View::Main
+                } else {
+                    View::History
+                }
+            }
+            Action::Config => {
+                self.view = if self.view == View::Config {
+                    View::Main
+                } else {
+                    View::Config
+                }
             }
             Action::Quit => self.quit = Some("quit".into()),
             Action::Switchover => self.open(OpKind::Switchover, None),

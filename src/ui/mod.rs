@@ -7,6 +7,7 @@ mod help;
 mod info;
 mod members;
 mod statusbar;
+mod views;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -36,6 +37,23 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     .areas(area);
     header::render(f, head, app, theme);
     header::render_warnings(f, warn, app, theme);
+    match &app.view {
+        crate::app::View::Main => {}
+        other => {
+            match other {
+                crate::app::View::Detail(m) => views::detail(f, body, app, m, theme),
+                crate::app::View::History => views::history(f, body, app, theme),
+                _ => views::config(f, body, app, theme),
+            }
+            statusbar::render(f, status, app, theme);
+            if let Some(d) = &app.dialog {
+                dialog::render(f, area, app, d, theme);
+            } else if app.show_help {
+                help::render(f, area, app, theme);
+            }
+            return;
+        }
+    }
     // operations in flight (or recent) sit right under the header: that is where eyes are
     let body = if app.ops.is_empty() {
         body

@@ -1,0 +1,337 @@
+//! Full-screen views under the header: member detail, timeline history, dynamic config.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use serde_json::Value;
+
+use crate::app::App;
+use crate::app::checks;
+use crate::app::events::EventKind;
+use crate::app::members::{RestHealth, human_age, human_bytes};
+use crate::dcs::keys::format_lsn;
+use crate::text::{redact_url, sanitize};
+use crate::theme::Theme;
+
+fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.title))
+        .title_bottom(Span::styled(" esc: back ", theme.muted))
+}
+
+fn kv<'a>(k: &str, v: String, theme: &Theme) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!(" {k:<20}"), theme.header_key),
+        Span::styled(v, theme.text),
+    ])
+}
+
+/// `150018` -> `15.18`, `90624` -> `9.6.24`.
+pub fn pg_version(v: u64) -> String {
+    if v >= 100_000 {
+        format!("{}.{}", v / 10_000, v % 10_000)
+    } else {
+        format!("{}.{}.{}", v / 10_000, (v / 100) % 100, v % 100)
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub fn detail(f: &mut Frame, area: Rect, app: &App, member: &str, theme: &Theme) {
+    let rows = app.rows();
+    let mut lines = Vec::new();
+    let Some(row) = rows.iter().find(|r| r.name == member) else {
+        f.render_widget(
+            Paragraph::new(Line::styled(
+                format!(" {} is not in the cluster any more", sanitize(member)),
+                theme.muted,
+            ))
+            .block(block(format!(" {} ", sanitize(member)), theme)),
+            area,
+        );
+        return;
+    };
+    let c = app.cluster();
+    let data = c.and_then(|c| c.members.get(member));
+    let rest = c.and_then(|c| c.rest.get(member));
+    let live = rest.and_then(|r| r.ok.as_ref()).map(|(at, s)| (*at, s));
+
+    let health = match &row.rest {
+        RestHealth::Live => "REST ok".to_string(),
+        RestHealth::Unknown => "REST not asked yet".to_string(),
+        RestHealth::Unreachable { error, last_ok } => format!(
+            "REST unreachable ({}), last answer {}",
+            sanitize(error),
+            last_ok
+                .map(|a| format!("{} ago", human_age(a)))
+                .unwrap_or_else(|| "never".into())
+        ),
+    };
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {} ", sanitize(&row.name)), theme.title),
+        Span::styled(
+            format!("{} · {} · ", row.role.label(), sanitize(&row.state)),
+            theme.text,
+        ),
+        Span::styled(
+            health,
+            if row.rest == RestHealth::Live {
+                theme.healthy
+            } else {
+                theme.warning
+            },
+        ),
+    ]));
+    if let Some((at, s)) = live {
+        lines.push(kv(
+            "versions",
+            format!(
+                "Patroni {} · PostgreSQL {}",
+                s.patroni
+                    .version
+                    .as_deref()
+                    .map(sanitize)
+                    .unwrap_or_else(|| "?".into()),
+                s.server_version
+                    .map(pg_version)
+                    .unwrap_or_else(|| "?".into())
+            ),
+            theme,
+        ));
+        lines.push(kv(
+            "postmaster started",
+            s.postmaster_start_time
+                .as_deref()
+                .map(sanitize)
+                .unwrap_or_default(),
+            theme,
+        ));
+        lines.push(kv(
+            "REST answered",
+            format!("{} ago", human_age(app.now.saturating_duration_since(at))),
+            theme,
+        ));
+        if let Some(seen) = s.dcs_last_seen {
+            let txt = match app.wall_now_unix() {
+                Some(now) => format!(
+                    "{} ago",
+                    human_age(std::time::Duration::from_secs(now.saturating_sub(seen)))
+                ),
+                None => format!("unix {seen}"),
+            };
+            lines.push(kv("dcs_last_seen", txt, theme));
+        }
+    }
+    lines.push(kv(
+        "timeline",
+        row.timeline
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "?".into()),
+        theme,
+    ));
+    if !row.role.is_leader() {
+        let pos = |l: Option<u64>, lag: Option<u64>| match (l, lag) {
+            (Some(l), Some(g)) => format!("{} (lag {})", format_lsn(l), human_bytes(g)),
+            (Some(l), None) => format_lsn(l),
+            _ => "?".into(),
+        };
+        lines.push(kv("received", pos(row.receive_lsn, row.receive_lag), theme));
+        lines.push(kv("replayed", pos(row.replay_lsn, row.replay_lag), theme));
+        if let Some(ts) = live.and_then(|(_, s)| s.xlog.replayed_timestamp.as_deref()) {
+            lines.push(kv("last replayed xact", sanitize(ts), theme));
+        }
+    } else if let Some(loc) = live.and_then(|(_, s)| s.xlog.location) {
+        lines.push(kv("WAL position", format_lsn(loc), theme));
+    }
+    if let Some(d) = data {
+        if let Some(u) = &d.conn_url {
+            lines.push(kv("conn_url", redact_url(u), theme));
+        }
+        if let Some(u) = &d.api_url {
+            lines.push(kv("api_url", redact_url(u), theme));
+        }
+    }
+    // pending restart reasons as `param: old -> new`
+    let reasons = live
+        .and_then(|(_, s)| s.pending_restart_reason.clone())
+        .or_else(|| data.and_then(|d| d.pending_restart_reason.clone()));
+    if row.pending_restart {
+        let txt = match reasons {
+            Some(r) if !r.is_empty() => r
+                .iter()
+                .map(|(k, v)| {
+                    let old = v.get("old_value").map(scalar).unwrap_or_default();
+                    let new = v.get("new_value").map(scalar).unwrap_or_default();
+                    format!("{k}: {old} -> {new}")
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => "yes".into(),
+        };
+        lines.push(kv("pending restart", sanitize(&txt), theme));
+    }
+    if let Some(s) = &row.scheduled_restart {
+        lines.push(kv("scheduled restart", sanitize(s), theme));
+    }
+    if !row.tags.is_empty() {
+        let t: Vec<String> = row
+            .tags
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", scalar(v)))
+            .collect();
+        lines.push(kv("tags", sanitize(&t.join(", ")), theme));
+    }
+    // what the tags and the state mean for failover
+    if !row.role.is_leader() {
+        if let Some(c) = c {
+            let cands = checks::candidates(c, app.now, app.rest_interval);
+            let txt = match cands.iter().find(|k| k.name == row.name) {
+                Some(k) if k.eligible() => {
+                    "eligible as switchover / failover candidate".to_string()
+                }
+                Some(k) => format!("not a candidate: {}", k.reasons.join(", ")),
+                None => "not a candidate".into(),
+            };
+            lines.push(kv("failover", sanitize(&txt), theme));
+        }
+    }
+    if let Some((_, s)) = live {
+        if !s.replication.is_empty() {
+            lines.push(Line::styled(" replication connections", theme.header_key));
+            for r in &s.replication {
+                lines.push(Line::styled(
+                    sanitize(&format!(
+                        "   {} from {} as {} · {} · {}",
+                        r.application_name.as_deref().unwrap_or("?"),
+                        r.client_addr.as_deref().unwrap_or("local"),
+                        r.usename.as_deref().unwrap_or("?"),
+                        r.state.as_deref().unwrap_or("?"),
+                        r.sync_state.as_deref().unwrap_or("?"),
+                    )),
+                    theme.text,
+                ));
+            }
+        }
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block(
+                format!(" Member {} · j/k: other members ", sanitize(member)),
+                theme,
+            )),
+        area,
+    );
+}
+
+pub fn history(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(c) = app.cluster() else { return };
+    let mut h = c.history.clone();
+    h.sort_by(|a, b| b.timeline.cmp(&a.timeline));
+    let since = h
+        .first()
+        .and_then(|e| e.timestamp.as_deref())
+        .and_then(|ts| app.age_of_timestamp(ts))
+        .map(|a| format!(" · last leader change {} ago", human_age(a)))
+        .unwrap_or_default();
+    let title = format!(" Timeline history ({} changes){since} ", h.len());
+    if h.is_empty() {
+        f.render_widget(
+            Paragraph::new(Line::styled(
+                " no timeline change yet: the history key is empty",
+                theme.muted,
+            ))
+            .block(block(title, theme)),
+            area,
+        );
+        return;
+    }
+    let header =
+        Row::new(["TL", "LSN", "Reason", "Timestamp", "New Leader"]).style(theme.table_header);
+    let rows: Vec<Row> = h
+        .iter()
+        .map(|e| {
+            Row::new([
+                Cell::from(e.timeline.to_string()),
+                Cell::from(format_lsn(e.lsn)),
+                Cell::from(sanitize(&e.reason)),
+                Cell::from(e.timestamp.as_deref().map(sanitize).unwrap_or_default()),
+                Cell::from(e.new_leader.as_deref().map(sanitize).unwrap_or_default()),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(4),
+            Constraint::Length(12),
+            Constraint::Fill(2),
+            Constraint::Length(33),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(header)
+    .block(block(title, theme));
+    f.render_widget(table, area);
+}
+
+pub fn config(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(k) = app.cluster().and_then(|c| c.config.as_ref()) else {
+        f.render_widget(
+            Paragraph::new(Line::styled(" no config key in etcd", theme.muted))
+                .block(block(" Dynamic config ".into(), theme)),
+            area,
+        );
+        return;
+    };
+    // keys changed in this session's last config change are highlighted
+    let changed: Vec<String> = app
+        .events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            EventKind::ConfigChanged(c) => Some(c.iter().map(|(k, _, _)| k.clone()).collect()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let leaf = |k: &str| k.rsplit('.').next().unwrap_or(k).to_string();
+    let leaves: Vec<String> = changed.iter().map(|k| leaf(k)).collect();
+    let text = serde_saphyr::to_string(&k.raw).unwrap_or_else(|_| k.raw.to_string());
+    let lines: Vec<Line> = text
+        .lines()
+        .map(|l| {
+            let key = l.trim_start().split(':').next().unwrap_or("").trim();
+            let hot = !key.is_empty() && leaves.iter().any(|x| x == key);
+            Line::styled(
+                format!(" {}", sanitize(l)),
+                if hot { theme.lagging } else { theme.text },
+            )
+        })
+        .collect();
+    let title = if changed.is_empty() {
+        " Dynamic config (show-config) ".to_string()
+    } else {
+        format!(
+            " Dynamic config · changed: {} ",
+            sanitize(&changed.join(", "))
+        )
+    };
+    f.render_widget(Paragraph::new(lines).block(block(title, theme)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions() {
+        assert_eq!(super::pg_version(150018), "15.18");
+        assert_eq!(super::pg_version(90624), "9.6.24");
+    }
+}
