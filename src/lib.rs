@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod dcs;
+pub mod logs;
 pub mod output;
 pub mod patroni;
 pub mod runtime;

@@ -1,0 +1,330 @@
+//! `cmd:` sources: a command whose output is the log (`ssh db1 journalctl -f ...`).
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+use tokio::sync::mpsc::Sender;
+
+use super::line::{LogLine, parse_line};
+
+/// A line longer than this is cut (output without newlines must not grow memory).
+const MAX_LINE: usize = 64 << 10;
+/// After the command exits, output still in the pipes is read for at most this long (a
+/// background grandchild may keep them open forever).
+const DRAIN: Duration = Duration::from_secs(2);
+
+/// Delay before restarting a command that exited: doubles up to `max`; back to `initial`
+/// after a run that lasted at least `max` (a long-lived `ssh` that dropped is no crash loop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Run `sh -c command` and send its stdout and stderr lines, until `tx`'s receiver is
+/// dropped (the child is killed then). When it exits, one notice
+/// `[command exited: status N; restarting in Ns]` and a restart after the backoff.
+///
+/// The command runs in its own process group with stdin from /dev/null: it cannot read
+/// the operator's keyboard (an `ssh` asking for a password stops instead of eating keys:
+/// use `ssh -o BatchMode=yes`). The command text is never logged (it may hold a password).
+pub async fn follow_cmd(command: String, member: String, tx: Sender<LogLine>, backoff: Backoff) {
+    let mut delay = backoff.initial;
+    loop {
+        let started = Instant::now();
+        let what = match run_once(&command, &member, &tx).await {
+            Outcome::ReceiverGone => return,
+            Outcome::Exited(status) => format!("command exited: {}", describe(status)),
+            Outcome::Failed(msg) => msg,
+        };
+        if started.elapsed() >= backoff.max {
+            delay = backoff.initial;
+        }
+        let notice = format!(
+            "[{what}; restarting in {}]",
+            humantime::format_duration(delay)
+        );
+        if tx.send(LogLine::notice(&member, &notice)).await.is_err() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = tx.closed() => return,
+        }
+        delay = (delay * 2).min(backoff.max).max(backoff.initial);
+    }
+}
+
+enum Outcome {
+    ReceiverGone,
+    Exited(ExitStatus),
+    Failed(String),
+}
+
+fn describe(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("status {code}"),
+        (None, Some(sig)) => format!("signal {sig}"),
+        (None, None) => status.to_string(),
+    }
+}
+
+async fn run_once(command: &str, member: &str, tx: &Sender<LogLine>) -> Outcome {
+    let spawned = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        // not the terminal's foreground group: no reading the keyboard, no terminal signals
+        .process_group(0)
+        .spawn();
+    // every return below drops `child`, which kills it if it still runs
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => return Outcome::Failed(format!("cannot start sh: {e}")),
+    };
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Outcome::Failed("cannot read the command's output".to_string());
+    };
+    let mut out = BufReader::new(stdout);
+    let mut err = BufReader::new(stderr);
+    let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
+    let (mut out_open, mut err_open) = (true, true);
+    let mut status = None;
+    let mut drain_until = None;
+    while out_open || err_open {
+        // `read_line` keeps partial input in its buffer, so losing the race loses nothing
+        let line = tokio::select! {
+            r = read_line(&mut out, &mut out_buf), if out_open => take_line(r, &mut out_buf, &mut out_open),
+            r = read_line(&mut err, &mut err_buf), if err_open => take_line(r, &mut err_buf, &mut err_open),
+            s = child.wait(), if status.is_none() => {
+                status = Some(s);
+                drain_until = Some(tokio::time::Instant::now() + DRAIN);
+                None
+            }
+            _ = sleep_until(drain_until) => break,
+            _ = tx.closed() => return Outcome::ReceiverGone,
+        };
+        if let Some(line) = line
+            && tx.send(parse_line(member, &line)).await.is_err()
+        {
+            return Outcome::ReceiverGone;
+        }
+    }
+    // an unterminated last line, or what was read when the drain time ran out
+    for buf in [out_buf, err_buf] {
+        if !buf.is_empty()
+            && tx
+                .send(parse_line(member, &String::from_utf8_lossy(&buf)))
+                .await
+                .is_err()
+        {
+            return Outcome::ReceiverGone;
+        }
+    }
+    let status = match status {
+        Some(s) => s,
+        // both pipes closed but the command still runs
+        None => tokio::select! {
+            s = child.wait() => s,
+            _ = tx.closed() => return Outcome::ReceiverGone,
+        },
+    };
+    match status {
+        Ok(s) => Outcome::Exited(s),
+        Err(e) => Outcome::Failed(format!("cannot wait for the command: {e}")),
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn take_line(r: std::io::Result<bool>, buf: &mut Vec<u8>, open: &mut bool) -> Option<String> {
+    match r {
+        Ok(true) => {
+            let line = String::from_utf8_lossy(buf).into_owned();
+            buf.clear();
+            Some(line)
+        }
+        // end of output; a read error ends it too (the exit notice follows)
+        Ok(false) | Err(_) => {
+            *open = false;
+            None
+        }
+    }
+}
+
+/// Read up to a newline (not included), [`MAX_LINE`] bytes or the end. Ok(false): the end,
+/// nothing left. Cancel-safe as long as `buf` is kept: only `fill_buf` awaits.
+async fn read_line<R: AsyncBufRead + Unpin>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    loop {
+        let avail = r.fill_buf().await?;
+        if avail.is_empty() {
+            return Ok(!buf.is_empty());
+        }
+        let room = MAX_LINE - buf.len();
+        if let Some(i) = avail.iter().position(|&b| b == b'\n')
+            && i <= room
+        {
+            buf.extend_from_slice(&avail[..i]);
+            r.consume(i + 1);
+            return Ok(true);
+        }
+        let n = avail.len().min(room);
+        buf.extend_from_slice(&avail[..n]);
+        r.consume(n);
+        if buf.len() >= MAX_LINE {
+            return Ok(true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::line::Level;
+    use super::*;
+    use tokio::sync::mpsc;
+
+    async fn next(rx: &mut mpsc::Receiver<LogLine>) -> LogLine {
+        match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+            Ok(Some(l)) => l,
+            Ok(None) => panic!("follower stopped"),
+            Err(_) => panic!("no line within 10 s"),
+        }
+    }
+
+    const FAST: Backoff = Backoff {
+        initial: Duration::from_millis(50),
+        max: Duration::from_millis(200),
+    };
+
+    fn start(cmd: &str, backoff: Backoff) -> mpsc::Receiver<LogLine> {
+        let (tx, rx) = mpsc::channel(64);
+        tokio::spawn(follow_cmd(cmd.into(), "pg1".into(), tx, backoff));
+        rx
+    }
+
+    #[tokio::test]
+    async fn lines_then_exit_notice_then_restart() {
+        let mut rx = start("printf 'a\\nb\\n'", FAST);
+        assert_eq!(next(&mut rx).await.text, "a");
+        assert_eq!(next(&mut rx).await.text, "b");
+        let n = next(&mut rx).await;
+        assert_eq!(n.level, Level::Other);
+        assert!(
+            n.text
+                .starts_with("[command exited: status 0; restarting in"),
+            "{}",
+            n.text
+        );
+        // restarted
+        assert_eq!(next(&mut rx).await.text, "a");
+        assert_eq!(next(&mut rx).await.text, "b");
+        assert!(
+            next(&mut rx)
+                .await
+                .text
+                .starts_with("[command exited: status 0")
+        );
+    }
+
+    #[tokio::test]
+    async fn stderr_status_and_odd_bytes() {
+        let mut rx = start(
+            "printf '2026-11-26 00:24:45,401 ERROR: bad\\n' >&2; printf 'x\\033[2J\\377y'; exit 3",
+            Backoff {
+                initial: Duration::from_secs(60),
+                max: Duration::from_secs(60),
+            },
+        );
+        let mut got = [next(&mut rx).await, next(&mut rx).await];
+        // stdout and stderr race each other: compare as a set
+        got.sort_by(|a, b| a.text.cmp(&b.text));
+        assert_eq!(got[0].text, "2026-11-26 00:24:45,401 ERROR: bad");
+        assert_eq!(got[0].level, Level::Error);
+        assert_eq!(got[1].text, "x?[2J\u{FFFD}y");
+        let n = next(&mut rx).await;
+        assert_eq!(n.text, "[command exited: status 3; restarting in 1m]");
+    }
+
+    #[tokio::test]
+    async fn backoff_grows_to_its_limit() {
+        let mut rx = start("exit 1", FAST);
+        let mut delays = Vec::new();
+        for _ in 0..4 {
+            let t = next(&mut rx).await.text;
+            delays.push(t.rsplit("restarting in ").next().unwrap_or("").to_string());
+        }
+        assert_eq!(delays, ["50ms]", "100ms]", "200ms]", "200ms]"]);
+    }
+
+    #[tokio::test]
+    async fn the_child_is_killed_when_the_receiver_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let cmd = format!(
+            "echo $$ > {}; echo started; exec sleep 1000",
+            pid_file.display()
+        );
+        let (tx, mut rx) = mpsc::channel(64);
+        let task = tokio::spawn(follow_cmd(cmd, "pg1".into(), tx, FAST));
+        assert_eq!(next(&mut rx).await.text, "started");
+        let pid = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .to_string();
+        drop(rx);
+        let done = tokio::time::timeout(Duration::from_secs(10), task).await;
+        assert!(matches!(done, Ok(Ok(()))));
+        // gone (or a zombie until tokio reaps it): poll /proc, bounded
+        let stat = format!("/proc/{pid}/stat");
+        let gone = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match std::fs::read_to_string(&stat) {
+                    Err(_) => break,
+                    Ok(s)
+                        if s.rsplit(')')
+                            .next()
+                            .is_some_and(|r| r.trim_start().starts_with('Z')) =>
+                    {
+                        break;
+                    }
+                    Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+        })
+        .await;
+        assert!(gone.is_ok(), "sleep {pid} still runs");
+    }
+
+    #[tokio::test]
+    async fn long_lines_are_cut() {
+        let mut rx = start(
+            &format!("head -c {} /dev/zero | tr '\\0' x; echo", MAX_LINE + 10),
+            Backoff {
+                initial: Duration::from_secs(60),
+                max: Duration::from_secs(60),
+            },
+        );
+        assert_eq!(next(&mut rx).await.text.len(), MAX_LINE);
+        assert_eq!(next(&mut rx).await.text, "x".repeat(10));
+    }
+}

@@ -1,0 +1,19 @@
+//! Agent logs: one source per member (`file:PATH` followed like `tail -F`, or
+//! `cmd:COMMAND` run under `sh -c`), parsed into [`LogLine`]s and kept in a bounded
+//! [`LogBuffer`].
+//!
+//! The follow functions are tasks: spawn one per member with a clone of the app's channel;
+//! each ends when its receiver is dropped. Everything read is untrusted: decoded lossily,
+//! control characters replaced before it is stored.
+
+mod buffer;
+mod cmd;
+mod file;
+mod line;
+mod spec;
+
+pub use buffer::{LogBuffer, matches};
+pub use cmd::{Backoff, follow_cmd};
+pub use file::follow_file;
+pub use line::{Level, LogLine, parse_line};
+pub use spec::{LogSourceSpec, SpecError, needs_quoting, shell_quote};
