@@ -190,35 +190,33 @@ pub fn detail(f: &mut Frame, area: Rect, app: &App, member: &str, theme: &Theme)
         lines.push(kv("tags", sanitize(&t.join(", ")), theme));
     }
     // what the tags and the state mean for failover
-    if !row.role.is_leader() {
-        if let Some(c) = c {
-            let cands = checks::candidates(c, app.now, app.rest_interval);
-            let txt = match cands.iter().find(|k| k.name == row.name) {
-                Some(k) if k.eligible() => {
-                    "eligible as switchover / failover candidate".to_string()
-                }
-                Some(k) => format!("not a candidate: {}", k.reasons.join(", ")),
-                None => "not a candidate".into(),
-            };
-            lines.push(kv("failover", sanitize(&txt), theme));
-        }
+    if !row.role.is_leader()
+        && let Some(c) = c
+    {
+        let cands = checks::candidates(c, app.now, app.rest_interval);
+        let txt = match cands.iter().find(|k| k.name == row.name) {
+            Some(k) if k.eligible() => "eligible as switchover / failover candidate".to_string(),
+            Some(k) => format!("not a candidate: {}", k.reasons.join(", ")),
+            None => "not a candidate".into(),
+        };
+        lines.push(kv("failover", sanitize(&txt), theme));
     }
-    if let Some((_, s)) = live {
-        if !s.replication.is_empty() {
-            lines.push(Line::styled(" replication connections", theme.header_key));
-            for r in &s.replication {
-                lines.push(Line::styled(
-                    sanitize(&format!(
-                        "   {} from {} as {} · {} · {}",
-                        r.application_name.as_deref().unwrap_or("?"),
-                        r.client_addr.as_deref().unwrap_or("local"),
-                        r.usename.as_deref().unwrap_or("?"),
-                        r.state.as_deref().unwrap_or("?"),
-                        r.sync_state.as_deref().unwrap_or("?"),
-                    )),
-                    theme.text,
-                ));
-            }
+    if let Some((_, s)) = live
+        && !s.replication.is_empty()
+    {
+        lines.push(Line::styled(" replication connections", theme.header_key));
+        for r in &s.replication {
+            lines.push(Line::styled(
+                sanitize(&format!(
+                    "   {} from {} as {} · {} · {}",
+                    r.application_name.as_deref().unwrap_or("?"),
+                    r.client_addr.as_deref().unwrap_or("local"),
+                    r.usename.as_deref().unwrap_or("?"),
+                    r.state.as_deref().unwrap_or("?"),
+                    r.sync_state.as_deref().unwrap_or("?"),
+                )),
+                theme.text,
+            ));
         }
     }
     f.render_widget(
