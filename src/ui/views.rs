@@ -233,7 +233,7 @@ pub fn detail(f: &mut Frame, area: Rect, app: &App, member: &str, theme: &Theme)
 pub fn history(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(c) = app.cluster() else { return };
     let mut h = c.history.clone();
-    h.sort_by(|a, b| b.timeline.cmp(&a.timeline));
+    h.sort_by_key(|e| std::cmp::Reverse(e.timeline));
     let since = h
         .first()
         .and_then(|e| e.timestamp.as_deref())
