@@ -53,6 +53,12 @@ pub struct Cli {
     #[arg(long, env = "PATROL_AUDIT_LOG", global = true)]
     pub audit_log: Option<PathBuf>,
 
+    /// Where each member's Patroni log is: `file:PATH` or `cmd:COMMAND`, with {member} and
+    /// {host} placeholders, e.g. `file:/var/log/patroni/{member}.log` or
+    /// `cmd:ssh -o BatchMode=yes {host} journalctl -u patroni -f -o cat`
+    #[arg(long, env = "PATROL_LOGS", global = true)]
+    pub logs: Option<String>,
+
     /// Append patrol's own diagnostic log to this file
     #[arg(long, global = true)]
     pub log_file: Option<PathBuf>,

@@ -81,6 +81,14 @@ fn run() -> Result<ExitCode> {
         }
         None => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let logs = match cli.logs.as_deref().map(patrol::logs::LogSourceSpec::parse) {
+                None => None,
+                Some(Ok(s)) => Some(s),
+                Some(Err(e)) => {
+                    eprintln!("patrol: --logs: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
             let theme = Theme::resolve(cli.theme.as_deref(), no_color)
                 .map_err(color_eyre::eyre::Report::msg)?;
             patrol::runtime::run_tui(
@@ -94,6 +102,7 @@ fn run() -> Result<ExitCode> {
                         .audit_log
                         .clone()
                         .unwrap_or_else(patrol::runtime::default_audit_log),
+                    logs,
                 },
             )?;
             Ok(ExitCode::SUCCESS)

@@ -21,6 +21,9 @@ pub enum Action {
     Detail,
     History,
     Config,
+    Etcd,
+    Logs,
+    AllLogs,
     Switchover,
     Failover,
     Restart,
@@ -32,14 +35,17 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 21] = [
         Action::Up,
         Action::Down,
         Action::Top,
         Action::Bottom,
         Action::Detail,
+        Action::Logs,
+        Action::AllLogs,
         Action::History,
         Action::Config,
+        Action::Etcd,
         Action::Switchover,
         Action::Failover,
         Action::Restart,
@@ -65,6 +71,9 @@ impl Action {
             Action::Detail => "member detail: everything its REST API says",
             Action::History => "timeline history (like patronictl history)",
             Action::Config => "dynamic configuration (like patronictl show-config)",
+            Action::Etcd => "etcd: endpoints, health, raft leader and term, DB size",
+            Action::Logs => "the selected member's Patroni log (f follow, w wrap, / filter)",
+            Action::AllLogs => "every member's Patroni log, merged by time",
             Action::Switchover => "switchover: pick a candidate, see the checks, confirm",
             Action::Failover => "failover, also without a leader (type the cluster name)",
             Action::Restart => "restart the selected member (options: pending, time, version)",
@@ -86,6 +95,7 @@ impl Action {
             Action::Restart => Some("restart"),
             Action::Pause => Some("pause"),
             Action::Detail => Some("detail"),
+            Action::Logs => Some("logs"),
             _ => None,
         }
     }
@@ -197,6 +207,9 @@ impl Default for Keymap {
             (&["enter"][..], Action::Detail),
             (&["h"][..], Action::History),
             (&["c"][..], Action::Config),
+            (&["e"][..], Action::Etcd),
+            (&["l"][..], Action::Logs),
+            (&["A"][..], Action::AllLogs),
             (&["s"][..], Action::Switchover),
             (&["f"][..], Action::Failover),
             (&["r"][..], Action::Restart),

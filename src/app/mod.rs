@@ -45,6 +45,10 @@ pub enum Msg {
         at: Instant,
         reply: Reply,
     },
+    /// etcd endpoint health and the leader lease's TTL.
+    Info(crate::dcs::info::InfoEvent),
+    /// A line from a member's Patroni log.
+    Log(crate::logs::LogLine),
 }
 
 /// What the runtime should do on the app's behalf.
@@ -57,6 +61,10 @@ pub enum Effect {
     Send { op: u64, request: Request },
     /// Append one line to the audit log (the runtime adds time and user).
     Audit(serde_json::Value),
+    /// Ask for the TTL of this lease (the leader key's; 0: none).
+    WatchLease(i64),
+    /// Follow these members' logs: (member, host). Replaces the previous set.
+    FollowLogs(Vec<(String, String)>),
 }
 
 /// What fills the screen under the header.
@@ -66,6 +74,20 @@ pub enum View {
     Detail(String),
     History,
     Config,
+    Etcd,
+    /// One member's Patroni log, or all members merged by time (None).
+    Logs(Option<String>),
+}
+
+/// The log view's own state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogView {
+    pub follow: bool,
+    pub wrap: bool,
+    pub filter: String,
+    pub editing_filter: bool,
+    /// Lines scrolled up from the end (0 = the newest at the bottom).
+    pub scroll: usize,
 }
 
 /// How the DCS connection is doing.
@@ -121,6 +143,17 @@ pub struct App {
     pub events: VecDeque<events::Event>,
     /// Wall-clock time at `started`, to print event times (None in tests: relative times).
     pub wall0: Option<SystemTime>,
+    /// Each etcd endpoint's last status answer.
+    pub etcd_status: Vec<crate::dcs::info::EndpointStatus>,
+    /// (lease, ttl, granted, when asked) of the leader key's lease.
+    pub lease_ttl: Option<(i64, i64, i64, Instant)>,
+    /// Agent log lines of every followed member (bounded).
+    pub logs: crate::logs::LogBuffer,
+    pub log_view: LogView,
+    /// Are log sources configured at all?
+    pub logs_configured: bool,
+    watched_lease: i64,
+    followed: Vec<(String, String)>,
     /// A one-line message for the status bar (refusals, "nothing scheduled" ...).
     pub flash: Option<(String, Instant)>,
     next_op: u64,
@@ -158,6 +191,16 @@ impl App {
             rollout: None,
             events: VecDeque::new(),
             wall0: None,
+            etcd_status: Vec::new(),
+            lease_ttl: None,
+            logs: crate::logs::LogBuffer::default(),
+            log_view: LogView {
+                follow: true,
+                ..Default::default()
+            },
+            logs_configured: false,
+            watched_lease: 0,
+            followed: Vec::new(),
             flash: None,
             next_op: 1,
             polled: Vec::new(),
@@ -199,7 +242,7 @@ impl App {
 
     /// Is any age (which changes by itself as time passes) on screen?
     fn clock_on_screen(&self) -> bool {
-        if !matches!(self.dcs, DcsHealth::Live { .. }) {
+        if !matches!(self.dcs, DcsHealth::Live { .. }) || self.lease_ttl.is_some() {
             return true;
         }
         self.rows().iter().any(|r| {
@@ -260,6 +303,13 @@ impl App {
             }
             None => format!("+{}s", since.as_secs()),
         }
+    }
+
+    /// Seconds left on the leader's lock, counting down between answers from etcd.
+    pub fn lock_left(&self) -> Option<(i64, i64)> {
+        let (_, ttl, granted, at) = self.lease_ttl?;
+        let gone = self.now.saturating_duration_since(at).as_secs() as i64;
+        Some(((ttl - gone).max(0), granted))
     }
 
     /// Seconds since the epoch now, when patrol knows the wall clock.
@@ -330,10 +380,43 @@ impl App {
                 if self.dialog.is_some() {
                     return self.dialog_key(ev);
                 }
+                if matches!(self.view, View::Logs(_)) && self.logs_key(&ev) {
+                    return Vec::new();
+                }
                 match self.keymap.action(&ev) {
                     Some(a) => self.act(a),
                     None => Vec::new(),
                 }
+            }
+            Msg::Info(crate::dcs::info::InfoEvent::Endpoints(st)) => {
+                if st != self.etcd_status {
+                    self.etcd_status = st;
+                    self.dirty |= self.view == View::Etcd;
+                }
+                Vec::new()
+            }
+            Msg::Info(crate::dcs::info::InfoEvent::LeaseTtl {
+                lease,
+                ttl,
+                granted,
+                at,
+            }) => {
+                self.now = self.now.max(at);
+                if lease == self.watched_lease {
+                    self.lease_ttl = Some((lease, ttl, granted, at));
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Msg::Log(line) => {
+                let shown = match &self.view {
+                    View::Logs(None) => true,
+                    View::Logs(Some(m)) => *m == line.member,
+                    _ => false,
+                };
+                self.logs.push(line);
+                self.dirty |= shown;
+                Vec::new()
             }
             Msg::OpReply { op, at, reply } => {
                 self.now = self.now.max(at);
@@ -439,6 +522,23 @@ impl App {
                     self.view = View::Detail(m);
                 }
             }
+            Action::Etcd => {
+                self.view = if self.view == View::Etcd {
+                    View::Main
+                } else {
+                    View::Etcd
+                }
+            }
+            Action::Logs | Action::AllLogs => {
+                if !self.logs_configured {
+                    self.flash(
+                        "no log source: start patrol with --logs file:/var/log/patroni/{member}.log (or cmd:...)".into(),
+                    );
+                } else {
+                    self.view = View::Logs(if a == Action::Logs { pick(i) } else { None });
+                    self.log_view.scroll = 0;
+                }
+            }
             Action::History => {
                 self.view = if self.view == View::History {
                     View::Main
@@ -497,6 +597,57 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Keys of the log view. Returns false for keys it leaves to the key map (quit, help,
+    /// esc, other views); operation keys are not reachable from here on purpose: the log
+    /// view uses `f` for follow.
+    fn logs_key(&mut self, ev: &KeyEvent) -> bool {
+        self.dirty = true;
+        let lv = &mut self.log_view;
+        if lv.editing_filter {
+            match ev.code {
+                KeyCode::Enter | KeyCode::Esc => lv.editing_filter = false,
+                KeyCode::Backspace => {
+                    lv.filter.pop();
+                }
+                KeyCode::Char(c)
+                    if !ev.modifiers.contains(KeyModifiers::CONTROL) && lv.filter.len() < 100 =>
+                {
+                    lv.filter.push(c)
+                }
+                _ => {}
+            }
+            return true;
+        }
+        match ev.code {
+            KeyCode::Char('f') => {
+                lv.follow = !lv.follow;
+                if lv.follow {
+                    lv.scroll = 0;
+                }
+            }
+            KeyCode::Char('w') => lv.wrap = !lv.wrap,
+            KeyCode::Char('/') => lv.editing_filter = true,
+            KeyCode::Char('k') | KeyCode::Up => {
+                lv.follow = false;
+                lv.scroll = lv.scroll.saturating_add(1);
+            }
+            KeyCode::Char('j') | KeyCode::Down => lv.scroll = lv.scroll.saturating_sub(1),
+            KeyCode::PageUp => {
+                lv.follow = false;
+                lv.scroll = lv.scroll.saturating_add(20);
+            }
+            KeyCode::PageDown => lv.scroll = lv.scroll.saturating_sub(20),
+            KeyCode::Char('G') | KeyCode::End => {
+                lv.scroll = 0;
+                lv.follow = true;
+            }
+            KeyCode::Esc if !lv.filter.is_empty() => lv.filter.clear(),
+            KeyCode::Char('s' | 'r' | 'R' | 'L' | 'I' | 'p' | 'x') => {}
+            _ => return false,
+        }
+        true
     }
 
     fn flash(&mut self, s: String) {
@@ -890,11 +1041,18 @@ impl App {
                 };
             }
         }
-        if members_changed {
+        let mut eff = if members_changed {
             self.poll_effect()
         } else {
             Vec::new()
+        };
+        let lease = self.cluster().map(|c| c.leader_lease).unwrap_or(0);
+        if lease != self.watched_lease {
+            self.watched_lease = lease;
+            self.lease_ttl = None;
+            eff.push(Effect::WatchLease(lease));
         }
+        eff
     }
 
     fn put(&mut self, key: &str, value: &[u8], lease: i64, at: Instant) -> bool {
@@ -918,11 +1076,32 @@ impl App {
                     .collect()
             })
             .unwrap_or_default();
-        if want == self.polled {
-            return Vec::new();
+        let mut eff = Vec::new();
+        if want != self.polled {
+            self.polled = want.clone();
+            eff.push(Effect::PollMembers(want));
         }
-        self.polled = want.clone();
-        vec![Effect::PollMembers(want)]
+        // logs follow every member seen (also while it is down: its log says why)
+        let mut follow: Vec<(String, String)> = self
+            .cluster()
+            .map(|c| {
+                c.members
+                    .iter()
+                    .map(|(n, m)| (n.clone(), m.host_port().map(|(h, _)| h).unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (n, h) in &self.followed {
+            if !follow.iter().any(|(m, _)| m == n) {
+                follow.push((n.clone(), h.clone()));
+            }
+        }
+        follow.sort();
+        if follow != self.followed {
+            self.followed = follow.clone();
+            eff.push(Effect::FollowLogs(follow));
+        }
+        eff
     }
 }
 

@@ -1,5 +1,6 @@
 //! The DCS side: etcd key layout, typed values, and the sources that stream changes.
 
+pub mod info;
 pub mod keys;
 mod v3;
 

@@ -43,6 +43,26 @@ pub fn describe(e: &etcd_client::Error) -> String {
     }
 }
 
+pub(super) async fn tls_options(s: &DcsSettings) -> Result<TlsOptions, String> {
+    let mut tls = TlsOptions::new();
+    if let Some(ca) = &s.cacert {
+        let pem = tokio::fs::read(ca)
+            .await
+            .map_err(|e| format!("etcd CA certificate {}: {e}", ca.display()))?;
+        tls = tls.ca_certificate(Certificate::from_pem(pem));
+    }
+    if let (Some(c), Some(k)) = (&s.cert, &s.key) {
+        let cert = tokio::fs::read(c)
+            .await
+            .map_err(|e| format!("etcd client certificate {}: {e}", c.display()))?;
+        let key = tokio::fs::read(k)
+            .await
+            .map_err(|e| format!("etcd client key {}: {e}", k.display()))?;
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
+    Ok(tls)
+}
+
 async fn options(s: &DcsSettings) -> Result<ConnectOptions, String> {
     let mut o = ConnectOptions::new()
         .with_connect_timeout(CONNECT_TIMEOUT)
@@ -53,23 +73,7 @@ async fn options(s: &DcsSettings) -> Result<ConnectOptions, String> {
         o = o.with_user(u.clone(), p.expose().to_string());
     }
     if s.endpoints.iter().any(|e| e.starts_with("https://")) {
-        let mut tls = TlsOptions::new();
-        if let Some(ca) = &s.cacert {
-            let pem = tokio::fs::read(ca)
-                .await
-                .map_err(|e| format!("etcd CA certificate {}: {e}", ca.display()))?;
-            tls = tls.ca_certificate(Certificate::from_pem(pem));
-        }
-        if let (Some(c), Some(k)) = (&s.cert, &s.key) {
-            let cert = tokio::fs::read(c)
-                .await
-                .map_err(|e| format!("etcd client certificate {}: {e}", c.display()))?;
-            let key = tokio::fs::read(k)
-                .await
-                .map_err(|e| format!("etcd client key {}: {e}", k.display()))?;
-            tls = tls.identity(Identity::from_pem(cert, key));
-        }
-        o = o.with_tls(tls);
+        o = o.with_tls(tls_options(s).await?);
     }
     Ok(o)
 }

@@ -9,12 +9,14 @@ use super::line::LogLine;
 /// format (Patroni writes local time without one).
 type TsKey = (u64, u32);
 
+#[derive(Debug, Clone)]
 struct Entry {
     line: LogLine,
     /// Own timestamp, else inherited (see [`LogBuffer::push`]).
     key: TsKey,
 }
 
+#[derive(Debug, Clone)]
 pub struct LogBuffer {
     entries: VecDeque<Entry>,
     max_lines: usize,

@@ -26,6 +26,8 @@ pub struct Options {
     pub read_only: bool,
     /// Where confirmed actions are appended (one JSON line each).
     pub audit_log: std::path::PathBuf,
+    /// `--logs`: how to reach each member's Patroni log.
+    pub logs: Option<crate::logs::LogSourceSpec>,
 }
 
 /// The default audit log: `$XDG_STATE_HOME/patrol/audit.jsonl` (~/.local/state/...).
@@ -46,9 +48,72 @@ pub struct Runner {
     tx: mpsc::Sender<Msg>,
     read_only: bool,
     audit_log: Option<std::path::PathBuf>,
+    /// The leader lease the info task asks about.
+    lease: Option<tokio::sync::watch::Sender<i64>>,
+    /// How to reach each member's Patroni log (`--logs`).
+    log_spec: Option<crate::logs::LogSourceSpec>,
+    log_tasks: std::collections::BTreeMap<String, tokio::task::JoinHandle<()>>,
 }
 
 impl Runner {
+    /// Start the etcd info task (endpoint health, leader lease TTL).
+    pub fn start_info(&mut self, dcs: &crate::config::DcsSettings) -> tokio::task::JoinHandle<()> {
+        let (ltx, lrx) = tokio::sync::watch::channel(0i64);
+        self.lease = Some(ltx);
+        tokio::spawn(crate::dcs::info::run_info(
+            dcs.clone(),
+            lrx,
+            self.tx.clone(),
+            Msg::Info,
+        ))
+    }
+
+    pub fn set_log_spec(&mut self, spec: Option<crate::logs::LogSourceSpec>) {
+        self.log_spec = spec;
+    }
+
+    fn follow_logs(&mut self, members: &[(String, String)]) {
+        let Some(spec) = self.log_spec.clone() else {
+            return;
+        };
+        self.log_tasks.retain(|m, h| {
+            let keep = members.iter().any(|(n, _)| n == m);
+            if !keep {
+                h.abort();
+            }
+            keep
+        });
+        for (member, host) in members {
+            if self.log_tasks.contains_key(member) {
+                continue;
+            }
+            let (ltx, mut lrx) = mpsc::channel::<crate::logs::LogLine>(256);
+            let follow = match spec.resolve(member, host) {
+                crate::logs::LogSourceSpec::File(p) => {
+                    tokio::spawn(crate::logs::follow_file(p.into(), member.clone(), ltx, 200))
+                }
+                crate::logs::LogSourceSpec::Cmd(c) => tokio::spawn(crate::logs::follow_cmd(
+                    c,
+                    member.clone(),
+                    ltx,
+                    crate::logs::Backoff::default(),
+                )),
+            };
+            let tx = self.tx.clone();
+            // forwards lines into the one channel; ends (and so ends the follower) when
+            // patrol goes away or the member is dropped
+            let h = tokio::spawn(async move {
+                let _follow = AbortOnDrop(follow);
+                while let Some(l) = lrx.recv().await {
+                    if tx.send(Msg::Log(l)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            self.log_tasks.insert(member.clone(), h);
+        }
+    }
+
     pub fn new(
         client: RestClient,
         dcs: crate::config::DcsSettings,
@@ -64,6 +129,9 @@ impl Runner {
             tx,
             read_only,
             audit_log,
+            lease: None,
+            log_spec: None,
+            log_tasks: std::collections::BTreeMap::new(),
         }
     }
 
@@ -107,6 +175,12 @@ impl Runner {
                     });
                 }
                 Effect::Audit(record) => self.audit(record),
+                Effect::WatchLease(id) => {
+                    if let Some(l) = &self.lease {
+                        let _ = l.send(id);
+                    }
+                }
+                Effect::FollowLogs(members) => self.follow_logs(&members),
             }
         }
     }
@@ -150,6 +224,23 @@ fn passwd_user() -> Option<String> {
         let f: Vec<&str> = l.split(':').collect();
         (f.len() > 2 && f[2] == uid.to_string()).then(|| f[0].to_string())
     })
+}
+
+/// Aborts the task when dropped (a follower must not outlive its forwarder).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        for (_, h) in std::mem::take(&mut self.log_tasks) {
+            h.abort();
+        }
+    }
 }
 
 fn os_user() -> String {
@@ -219,6 +310,9 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
         opts.read_only,
         Some(opts.audit_log.clone()),
     );
+    let _info = pollers.start_info(&settings.dcs);
+    app.logs_configured = opts.logs.is_some();
+    pollers.set_log_spec(opts.logs.clone());
 
     let mut last_draw: Option<tokio::time::Instant> = None;
     loop {
@@ -276,6 +370,7 @@ pub struct Headless {
     pollers: Runner,
     _dcs: tokio::task::JoinHandle<()>,
     _clock: tokio::task::JoinHandle<()>,
+    _info: tokio::task::JoinHandle<()>,
 }
 
 impl Headless {
@@ -303,13 +398,15 @@ impl Headless {
         app.rest_interval = interval;
         let dcs = spawn_dcs(settings, prefix, tx.clone())?;
         let clock = tasks::spawn_clock(tx.clone());
-        let pollers = Runner::new(client, settings.dcs.clone(), interval, tx, false, None);
+        let mut pollers = Runner::new(client, settings.dcs.clone(), interval, tx, false, None);
+        let info = pollers.start_info(&settings.dcs);
         Ok(Headless {
             app,
             rx,
             pollers,
             _dcs: dcs,
             _clock: clock,
+            _info: info,
         })
     }
 
@@ -318,6 +415,24 @@ impl Headless {
         self.pollers.audit_log = audit_log;
         self.pollers.read_only = read_only;
         self.app.read_only = read_only;
+    }
+
+    /// Follow the members' logs through this source (`--logs`).
+    pub fn set_logs(&mut self, spec: Option<crate::logs::LogSourceSpec>) {
+        self.app.logs_configured = spec.is_some();
+        self.pollers.set_log_spec(spec);
+        // members already known: start now
+        let members: Vec<(String, String)> = self
+            .app
+            .cluster()
+            .map(|c| {
+                c.members
+                    .iter()
+                    .map(|(n, m)| (n.clone(), m.host_port().map(|(h, _)| h).unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.pollers.run(vec![Effect::FollowLogs(members)]);
     }
 
     /// Deliver one message (a key, say) as the TUI loop would, running its effects.
@@ -344,5 +459,6 @@ impl Drop for Headless {
     fn drop(&mut self) {
         self._dcs.abort();
         self._clock.abort();
+        self._info.abort();
     }
 }

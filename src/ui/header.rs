@@ -66,6 +66,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 l2.push(Span::styled("  TL ", theme.header_key));
                 l2.push(Span::styled(tl.to_string(), theme.text));
             }
+            if let Some((left, granted)) = app.lock_left() {
+                l2.push(Span::styled("  lock ", theme.header_key));
+                // under a third of the TTL left means Patroni is not renewing it
+                let st = if granted > 0 && left * 3 < granted {
+                    theme.down
+                } else {
+                    theme.text
+                };
+                l2.push(Span::styled(format!("{left}s/{granted}s"), st));
+            }
         }
         None if app.loaded => l2.push(Span::styled(" NO LEADER ", theme.danger)),
         None => l2.push(Span::styled("waiting for etcd…", theme.muted)),

@@ -43,6 +43,8 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
             match other {
                 crate::app::View::Detail(m) => views::detail(f, body, app, m, theme),
                 crate::app::View::History => views::history(f, body, app, theme),
+                crate::app::View::Etcd => views::etcd(f, body, app, theme),
+                crate::app::View::Logs(m) => views::logs(f, body, app, m.as_deref(), theme),
                 _ => views::config(f, body, app, theme),
             }
             statusbar::render(f, status, app, theme);

@@ -325,6 +325,156 @@ pub fn config(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     f.render_widget(Paragraph::new(lines).block(block(title, theme)), area);
 }
 
+pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let header = Row::new([
+        "Endpoint",
+        "Health",
+        "Version",
+        "DB size",
+        "Member",
+        "Raft leader",
+        "Term",
+        "Errors",
+    ])
+    .style(theme.table_header);
+    let rows: Vec<Row> = app
+        .etcd_status
+        .iter()
+        .map(|e| match &e.result {
+            Ok(i) => Row::new([
+                Cell::from(e.endpoint.clone()),
+                Cell::from(Span::styled("healthy", theme.healthy)),
+                Cell::from(sanitize(&i.version)),
+                Cell::from(human_bytes(i.db_size.max(0) as u64)),
+                Cell::from(format!("{:x}", i.member_id)),
+                Cell::from(if i.leader == i.member_id {
+                    Span::styled("this one", theme.leader)
+                } else {
+                    Span::raw(format!("{:x}", i.leader))
+                }),
+                Cell::from(i.raft_term.to_string()),
+                Cell::from(sanitize(&i.errors.join("; "))),
+            ]),
+            Err(err) => Row::new([
+                Cell::from(e.endpoint.clone()),
+                Cell::from(Span::styled("down", theme.down)),
+                Cell::from(Span::styled(sanitize(err), theme.warning)),
+            ]),
+        })
+        .collect();
+    let lease = match app.lock_left() {
+        Some((left, granted)) => format!(" · leader lock {left}s of {granted}s"),
+        None => String::new(),
+    };
+    let title = format!(" etcd ({} endpoints){lease} ", app.endpoints.len());
+    if rows.is_empty() {
+        f.render_widget(
+            Paragraph::new(Line::styled(" asking the endpoints…", theme.muted))
+                .block(block(title, theme)),
+            area,
+        );
+        return;
+    }
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(24),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(9),
+            Constraint::Length(17),
+            Constraint::Length(17),
+            Constraint::Length(5),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(header)
+    .block(block(title, theme));
+    f.render_widget(table, area);
+}
+
+pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &Theme) {
+    use crate::logs::{Level, matches};
+    let lv = &app.log_view;
+    let lines: Vec<&crate::logs::LogLine> = match member {
+        Some(m) => app.logs.member(m).collect(),
+        None => app.logs.merged(),
+    };
+    let filtered: Vec<(&crate::logs::LogLine, Vec<(usize, usize)>)> = lines
+        .into_iter()
+        .filter_map(|l| matches(l, &lv.filter).map(|r| (l, r)))
+        .collect();
+    let inner_h = area.height.saturating_sub(2) as usize;
+    let end = filtered
+        .len()
+        .saturating_sub(lv.scroll.min(filtered.len().saturating_sub(1)));
+    let start = end.saturating_sub(inner_h);
+    let out: Vec<Line> = filtered[start..end]
+        .iter()
+        .map(|(l, ranges)| {
+            let st = match l.level {
+                Level::Error | Level::Critical => theme.down,
+                Level::Warning => theme.warning,
+                Level::Debug => theme.muted,
+                _ => theme.text,
+            };
+            let mut spans = Vec::new();
+            if member.is_none() {
+                spans.push(Span::styled(
+                    format!("{:<6} ", sanitize(&l.member)),
+                    theme.header_key,
+                ));
+            }
+            // highlight the filter's matches inside the line
+            let mut pos = 0;
+            for (a, b) in ranges {
+                if let (Some(pre), Some(hit)) = (l.text.get(pos..*a), l.text.get(*a..*b)) {
+                    spans.push(Span::styled(pre.to_string(), st));
+                    spans.push(Span::styled(hit.to_string(), theme.selected));
+                    pos = *b;
+                }
+            }
+            spans.push(Span::styled(
+                l.text.get(pos..).unwrap_or("").to_string(),
+                st,
+            ));
+            Line::from(spans)
+        })
+        .collect();
+    let who = member.map(sanitize).unwrap_or_else(|| "all members".into());
+    let filter = if lv.editing_filter {
+        format!(" · filter: {}▏", sanitize(&lv.filter))
+    } else if lv.filter.is_empty() {
+        String::new()
+    } else {
+        format!(" · filter: {}", sanitize(&lv.filter))
+    };
+    let title = format!(
+        " Log {who} · {} lines{filter} · {}{} ",
+        filtered.len(),
+        if lv.follow {
+            "following"
+        } else {
+            "paused (f follows)"
+        },
+        if lv.wrap { " · wrap" } else { "" }
+    );
+    let mut p = Paragraph::new(out).block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border)
+            .title(Span::styled(title, theme.title))
+            .title_bottom(Span::styled(
+                " f follow · w wrap · / filter · j/k scroll · esc back ",
+                theme.muted,
+            )),
+    );
+    if lv.wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    f.render_widget(p, area);
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,0 +1,135 @@
+//! etcd's own health, and the leader lease's remaining TTL. Neither can be watched: the
+//! endpoints' status is asked every few seconds, the lease's TTL once a second while there
+//! is a leader lease (Patroni refreshes it every loop_wait, which no watch reports).
+
+use std::time::{Duration, Instant};
+
+use etcd_client::{Client, ConnectOptions};
+use tokio::sync::{mpsc, watch};
+
+use crate::config::DcsSettings;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointStatus {
+    pub endpoint: String,
+    pub result: Result<EndpointInfo, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointInfo {
+    pub version: String,
+    pub db_size: i64,
+    pub member_id: u64,
+    /// The raft leader's member id.
+    pub leader: u64,
+    pub raft_term: u64,
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InfoEvent {
+    Endpoints(Vec<EndpointStatus>),
+    /// `ttl` seconds left of `granted` on `lease`, as of `at`; -1: the lease has expired.
+    LeaseTtl {
+        lease: i64,
+        ttl: i64,
+        granted: i64,
+        at: Instant,
+    },
+}
+
+const STATUS_EVERY: Duration = Duration::from_secs(5);
+const LEASE_EVERY: Duration = Duration::from_secs(1);
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+async fn client(s: &DcsSettings, ep: &str) -> Result<Client, String> {
+    let mut o = ConnectOptions::new()
+        .with_connect_timeout(TIMEOUT)
+        .with_timeout(TIMEOUT);
+    if let (Some(u), Some(p)) = (&s.username, &s.password) {
+        o = o.with_user(u.clone(), p.expose().to_string());
+    }
+    if ep.starts_with("https://") {
+        o = o.with_tls(super::v3::tls_options(s).await?);
+    }
+    Client::connect([ep], Some(o))
+        .await
+        .map_err(|e| super::v3::describe(&e))
+}
+
+async fn status(s: &DcsSettings, ep: &str) -> EndpointStatus {
+    let result = async {
+        let mut c = client(s, ep).await?;
+        let r = tokio::time::timeout(TIMEOUT, c.status())
+            .await
+            .map_err(|_| format!("no answer within {TIMEOUT:?}"))?
+            .map_err(|e| super::v3::describe(&e))?;
+        Ok(EndpointInfo {
+            version: r.version().to_string(),
+            db_size: r.db_size(),
+            member_id: r.header().map(|h| h.member_id()).unwrap_or(0),
+            leader: r.leader(),
+            raft_term: r.raft_term(),
+            errors: r.errors().to_vec(),
+        })
+    }
+    .await;
+    EndpointStatus {
+        endpoint: ep.to_string(),
+        result,
+    }
+}
+
+/// Report endpoint health every few seconds and the lease TTL of `lease` (0: none) every
+/// second, until the receiver goes away.
+pub async fn run_info<M: Send + 'static>(
+    s: DcsSettings,
+    mut lease: watch::Receiver<i64>,
+    tx: mpsc::Sender<M>,
+    wrap: impl Fn(InfoEvent) -> M + Send + 'static,
+) {
+    let mut last_status: Option<Instant> = None;
+    let mut lease_client: Option<Client> = None;
+    loop {
+        if last_status.is_none_or(|t| t.elapsed() >= STATUS_EVERY) {
+            last_status = Some(Instant::now());
+            let all = futures::future::join_all(s.endpoints.iter().map(|ep| status(&s, ep))).await;
+            if tx.send(wrap(InfoEvent::Endpoints(all))).await.is_err() {
+                return;
+            }
+        }
+        let id = *lease.borrow_and_update();
+        if id != 0 {
+            if lease_client.is_none() {
+                for ep in &s.endpoints {
+                    if let Ok(c) = client(&s, ep).await {
+                        lease_client = Some(c);
+                        break;
+                    }
+                }
+            }
+            if let Some(c) = lease_client.as_mut() {
+                match tokio::time::timeout(TIMEOUT, c.lease_time_to_live(id, None)).await {
+                    Ok(Ok(r)) => {
+                        let ev = InfoEvent::LeaseTtl {
+                            lease: id,
+                            ttl: r.ttl(),
+                            granted: r.granted_ttl(),
+                            at: Instant::now(),
+                        };
+                        if tx.send(wrap(ev)).await.is_err() {
+                            return;
+                        }
+                    }
+                    // a broken connection: make a new one next time
+                    _ => lease_client = None,
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(LEASE_EVERY) => {}
+            // a new leader lease: ask at once
+            r = lease.changed() => if r.is_err() { return },
+        }
+    }
+}
