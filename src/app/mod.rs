@@ -377,6 +377,10 @@ impl App {
                 if ev.kind == KeyEventKind::Release {
                     return Vec::new();
                 }
+                // a message in the status bar lasts until the next key
+                if self.flash.take().is_some() {
+                    self.dirty = true;
+                }
                 if self.dialog.is_some() {
                     return self.dialog_key(ev);
                 }

@@ -24,11 +24,18 @@ fn snapshot_builds_the_cluster_and_asks_to_poll_every_member() {
     let eff = a.update(Msg::Dcs(now, snapshot(healthy_kvs())));
     assert_eq!(
         eff,
-        vec![Effect::PollMembers(vec![
-            ("pg1".into(), "http://127.0.0.1:24011/patroni".into()),
-            ("pg2".into(), "http://127.0.0.1:24012/patroni".into()),
-            ("pg3".into(), "http://127.0.0.1:24013/patroni".into()),
-        ])]
+        vec![
+            Effect::PollMembers(vec![
+                ("pg1".into(), "http://127.0.0.1:24011/patroni".into()),
+                ("pg2".into(), "http://127.0.0.1:24012/patroni".into()),
+                ("pg3".into(), "http://127.0.0.1:24013/patroni".into()),
+            ]),
+            Effect::FollowLogs(vec![
+                ("pg1".into(), "127.0.0.1".into()),
+                ("pg2".into(), "127.0.0.1".into()),
+                ("pg3".into(), "127.0.0.1".into()),
+            ])
+        ]
     );
     assert!(a.loaded);
     assert!(matches!(a.dcs, DcsHealth::Live { revision: 42, .. }));
@@ -879,4 +886,82 @@ fn the_event_log_is_bounded() {
         a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", v))));
     }
     assert_eq!(a.events.len(), App::MAX_EVENTS);
+}
+
+#[test]
+fn lock_ttl_counts_down_between_answers() {
+    let now = Instant::now();
+    let mut kvs = healthy_kvs();
+    kvs.retain(|k| !k.key.ends_with("/leader"));
+    let mut a = app(kvs, now);
+    let mut leader = kv("leader", b"pg1");
+    leader.lease = 77;
+    let eff = a.update(Msg::Dcs(now, DcsEvent::Put(leader)));
+    assert!(eff.contains(&Effect::WatchLease(77)), "{eff:?}");
+    a.update(Msg::Info(crate::dcs::info::InfoEvent::LeaseTtl {
+        lease: 77,
+        ttl: 18,
+        granted: 20,
+        at: now,
+    }));
+    assert_eq!(a.lock_left(), Some((18, 20)));
+    a.update(Msg::Tick(later(now, 5)));
+    assert_eq!(a.lock_left(), Some((13, 20)), "counts down between answers");
+    a.update(Msg::Tick(later(now, 60)));
+    assert_eq!(a.lock_left(), Some((0, 20)), "never below zero");
+    // a stale answer for an old lease is ignored
+    a.update(Msg::Info(crate::dcs::info::InfoEvent::LeaseTtl {
+        lease: 5,
+        ttl: 20,
+        granted: 20,
+        at: later(now, 60),
+    }));
+    assert_eq!(a.lock_left(), Some((0, 20)));
+    let eff = a.update(Msg::Dcs(
+        now,
+        DcsEvent::Delete {
+            key: "/service/demo/leader".into(),
+        },
+    ));
+    assert!(eff.contains(&Effect::WatchLease(0)));
+    assert_eq!(a.lock_left(), None);
+}
+
+#[test]
+fn log_view_keys_never_reach_operations() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('l'));
+    assert!(a.flash.is_some(), "no log source configured: say how");
+    assert_eq!(a.view, View::Main);
+    a.logs_configured = true;
+    a.update(key('l'));
+    assert_eq!(a.view, View::Logs(Some("pg1".into())));
+    a.update(Msg::Log(crate::logs::parse_line(
+        "pg1",
+        "2026-11-26 00:24:45,401 INFO: no action",
+    )));
+    assert!(a.dirty);
+    // f is follow here, not failover; typing a filter with s/r/p opens nothing
+    assert!(a.log_view.follow);
+    a.update(key('f'));
+    assert!(!a.log_view.follow);
+    a.update(key('/'));
+    for c in "sprx".chars() {
+        assert!(sends(&a.update(key(c))).is_empty());
+    }
+    assert_eq!(a.log_view.filter, "sprx");
+    press(&mut a, KeyCode::Enter);
+    for c in ['s', 'r', 'p', 'x', 'L', 'I', 'R'] {
+        a.update(key(c));
+        assert!(a.dialog.is_none(), "{c} does nothing in the log view");
+    }
+    press(&mut a, KeyCode::Esc); // clears the filter
+    assert!(a.log_view.filter.is_empty());
+    press(&mut a, KeyCode::Esc); // back
+    assert_eq!(a.view, View::Main);
+    // lines of a member not on screen do not redraw
+    a.dirty = false;
+    a.update(Msg::Log(crate::logs::parse_line("pg2", "x")));
+    assert!(!a.dirty);
 }
