@@ -39,6 +39,10 @@ fn describe(app: &App) -> String {
         .join("\n")
 }
 
+fn event_texts(app: &App) -> Vec<String> {
+    app.events.iter().map(|e| e.kind.text()).collect()
+}
+
 fn healthy(app: &App) -> bool {
     let rows = app.rows();
     rows.len() == 3
@@ -121,6 +125,16 @@ fn live_model_follows_switchover_and_a_stopped_member() {
             hist.iter().any(|e| e.timeline == tl),
             "history row for TL {tl}: {hist:?}"
         );
+        // the event log saw it
+        let texts = event_texts(&h.app);
+        // (often in two steps: the old leader lets go of the key, the new one takes it)
+        assert!(
+            texts.iter().any(|t| t.starts_with("leader changed:") && t.ends_with(&format!("→ {candidate}"))),
+            "leader changed to {candidate} in {texts:?}"
+        );
+        assert!(texts.iter().any(|t| t.starts_with(&format!("leader changed: {leader} →"))), "{texts:?}");
+        let want = format!("timeline incremented: {tl} → {}", tl + 1);
+        assert!(texts.contains(&want), "{want} in {texts:?}");
 
         // a stopped member is shown as down, then gone
         let victim = h.app.rows()[2].name.clone();
@@ -151,10 +165,13 @@ fn live_model_follows_switchover_and_a_stopped_member() {
             describe(&h.app)
         );
 
+        assert!(event_texts(&h.app).contains(&format!("{victim} left (member key gone)")));
+
         // it comes back
         c.start_member(&victim);
         let ok = h.until(Duration::from_secs(90), healthy).await;
         assert!(ok, "{victim} streams again:\n{}", describe(&h.app));
+        assert!(event_texts(&h.app).contains(&format!("{victim} joined")));
     });
 }
 
@@ -299,4 +316,83 @@ fn list_json_equals_patronictl_and_garbage_keys_do_not_hurt() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot reach etcd"), "{err}");
+}
+
+#[test]
+fn agent_log_lines_and_the_leader_lock_ttl() {
+    let c = TestCluster::start(1);
+    let rt = rt();
+    rt.block_on(async {
+        let s = settings(&c);
+        let mut h =
+            Headless::start(&s, Duration::from_millis(500), Duration::from_secs(2)).expect("start");
+        let spec = format!("file:{}/{{member}}/log/patroni.log", c.dir().display());
+        h.set_logs(Some(
+            patrol::logs::LogSourceSpec::parse(&spec).expect("spec"),
+        ));
+        let ok = h
+            .until(Duration::from_secs(30), |a| {
+                a.logs.member("pg1").count() > 0
+            })
+            .await;
+        assert!(ok, "pg1's Patroni log lines arrive");
+
+        // a line appended to the member's log appears
+        let marker = format!("patrol-e2e-marker-{}", std::process::id());
+        {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(c.log_path("pg1"))
+                .expect("open the Patroni log");
+            writeln!(f, "2030-01-01 00:00:00,000 WARNING: {marker}").expect("append");
+        }
+        let ok = h
+            .until(Duration::from_secs(20), |a| {
+                a.logs
+                    .member("pg1")
+                    .any(|l| l.text.contains(&marker) && l.level == patrol::logs::Level::Warning)
+            })
+            .await;
+        assert!(ok, "the appended line is shown, as a warning");
+
+        // the lease TTL counts down while Patroni cannot renew it, and resets after
+        let ok = h
+            .until(Duration::from_secs(20), |a| a.lease_ttl.is_some())
+            .await;
+        assert!(ok, "lease TTL known");
+        let pid = c.patroni_pid("pg1").expect("pid");
+        let sig = |s: &str| {
+            let st = std::process::Command::new("kill")
+                .args([s, &pid.to_string()])
+                .status()
+                .expect("kill");
+            assert!(st.success());
+        };
+        sig("-STOP");
+        let ok = h
+            .until(Duration::from_secs(15), |a| {
+                a.lease_ttl.is_some_and(|(_, ttl, g, _)| ttl <= g - 4)
+            })
+            .await;
+        sig("-CONT");
+        assert!(ok, "TTL from etcd counts down: {:?}", h.app.lease_ttl);
+        let low = h.app.lease_ttl.map(|(_, t, _, _)| t).unwrap_or(0);
+        let ok = h
+            .until(Duration::from_secs(15), |a| {
+                a.lease_ttl.is_some_and(|(_, ttl, _, _)| ttl > low + 2)
+            })
+            .await;
+        assert!(
+            ok,
+            "TTL resets once Patroni renews the lease: {:?}",
+            h.app.lease_ttl
+        );
+        assert!(!h.app.etcd_status.is_empty(), "endpoint status known");
+        assert!(
+            h.app.etcd_status.iter().all(|e| e.result.is_ok()),
+            "{:?}",
+            h.app.etcd_status
+        );
+    });
 }

@@ -85,7 +85,8 @@ fn shows_the_cluster_and_quits_cleanly() {
     let c = TestCluster::start(3);
     let leader = c.leader().expect("leader");
     let cfg = c.config_path().to_string_lossy().to_string();
-    let (mut child, mut keys, screen) = spawn(&["-c", &cfg], 120, 40);
+    let logs = format!("file:{}/{{member}}/log/patroni.log", c.dir().display());
+    let (mut child, mut keys, screen) = spawn(&["-c", &cfg, "--logs", &logs], 120, 40);
 
     let text = eventually(
         Duration::from_secs(20),
@@ -109,6 +110,21 @@ fn shows_the_cluster_and_quits_cleanly() {
     keys.write_all(b"\x1b").expect("send esc");
     eventually(Duration::from_secs(5), "help closed", || {
         (!screen.text().contains("quit patrol")).then_some(())
+    });
+
+    // l: the selected member's (the leader's) Patroni log
+    keys.write_all(b"l").expect("send l");
+    eventually(
+        Duration::from_secs(15),
+        "Patroni log lines on screen",
+        || {
+            let t = screen.text();
+            (t.contains(&format!("Log {leader}")) && t.contains("INFO: no action")).then_some(())
+        },
+    );
+    keys.write_all(b"\x1b").expect("send esc");
+    eventually(Duration::from_secs(5), "back to the members", || {
+        screen.text().contains("Members").then_some(())
     });
 
     keys.write_all(b"q").expect("send q");

@@ -268,3 +268,74 @@ fn member_detail_history_and_config_views() {
     );
     both("config", &app);
 }
+
+#[test]
+fn logs_and_etcd_views() {
+    use patrol::dcs::info::{EndpointInfo, EndpointStatus, InfoEvent};
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = healthy_live(now);
+    app.logs_configured = true;
+    for (m, l) in [
+        (
+            "pg1",
+            "2026-11-26 00:24:45,401 INFO: no action. I am (pg1), the leader with the lock",
+        ),
+        (
+            "pg2",
+            "2026-11-26 00:24:45,988 INFO: no action. I am (pg2), a secondary, and following a leader (pg1)",
+        ),
+        (
+            "pg1",
+            "2026-11-26 00:24:46,100 WARNING: Request failed to pg3: GET http://127.0.0.1:24013/patroni",
+        ),
+        (
+            "pg1",
+            "2026-11-26 00:24:47,000 ERROR: \x1b[31mpoisoned\x07 line",
+        ),
+    ] {
+        app.update(Msg::Log(patrol::logs::parse_line(m, l)));
+    }
+    press(&mut app, KeyCode::Char('l'));
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("WARNING: Request failed"), "{screen}");
+    assert!(!screen.contains('\x1b'));
+    both("logs_member", &app);
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('A'));
+    press(&mut app, KeyCode::Char('/'));
+    for c in "no action".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("filter: no action"), "{screen}");
+    assert!(!screen.contains("WARNING"), "filtered out: {screen}");
+    both("logs_all_filtered", &app);
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Esc);
+    app.update(Msg::Info(InfoEvent::Endpoints(vec![
+        EndpointStatus {
+            endpoint: "http://127.0.0.1:24000".into(),
+            result: Ok(EndpointInfo {
+                version: "3.4.23".into(),
+                db_size: 57344,
+                member_id: 0xf72add2a04326779,
+                leader: 0xf72add2a04326779,
+                raft_term: 2,
+                errors: vec![],
+            }),
+        },
+        EndpointStatus {
+            endpoint: "http://127.0.0.2:2379".into(),
+            result: Err("etcd unavailable (down, or not listening there)".into()),
+        },
+    ])));
+    press(&mut app, KeyCode::Char('e'));
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("this one") && screen.contains("down"),
+        "{screen}"
+    );
+    both("etcd", &app);
+}

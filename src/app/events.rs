@@ -101,8 +101,9 @@ impl EventKind {
             }
             EventKind::Paused(true) => "maintenance mode on (paused)".into(),
             EventKind::Paused(false) => "maintenance mode off (resumed)".into(),
-            EventKind::SwitchoverScheduled(Some(s)) => format!("switchover scheduled: {s}"),
-            EventKind::SwitchoverScheduled(None) => "scheduled switchover cleared".into(),
+            // Patroni writes the failover key for immediate switchovers too
+            EventKind::SwitchoverScheduled(Some(s)) => format!("switchover requested: {s}"),
+            EventKind::SwitchoverScheduled(None) => "switchover request cleared".into(),
             EventKind::ConfigChanged(changes) => {
                 let parts: Vec<String> = changes
                     .iter()

@@ -331,7 +331,6 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         "Health",
         "Version",
         "DB size",
-        "Member",
         "Raft leader",
         "Term",
         "Errors",
@@ -342,11 +341,10 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .iter()
         .map(|e| match &e.result {
             Ok(i) => Row::new([
-                Cell::from(e.endpoint.clone()),
+                Cell::from(sanitize(&e.endpoint)),
                 Cell::from(Span::styled("healthy", theme.healthy)),
                 Cell::from(sanitize(&i.version)),
                 Cell::from(human_bytes(i.db_size.max(0) as u64)),
-                Cell::from(format!("{:x}", i.member_id)),
                 Cell::from(if i.leader == i.member_id {
                     Span::styled("this one", theme.leader)
                 } else {
@@ -356,8 +354,12 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Cell::from(sanitize(&i.errors.join("; "))),
             ]),
             Err(err) => Row::new([
-                Cell::from(e.endpoint.clone()),
+                Cell::from(sanitize(&e.endpoint)),
                 Cell::from(Span::styled("down", theme.down)),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
                 Cell::from(Span::styled(sanitize(err), theme.warning)),
             ]),
         })
@@ -366,7 +368,10 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some((left, granted)) => format!(" · leader lock {left}s of {granted}s"),
         None => String::new(),
     };
-    let title = format!(" etcd ({} endpoints){lease} ", app.endpoints.len());
+    let title = format!(
+        " etcd ({} endpoints){lease} ",
+        app.etcd_status.len().max(app.endpoints.len())
+    );
     if rows.is_empty() {
         f.render_widget(
             Paragraph::new(Line::styled(" asking the endpoints…", theme.muted))
@@ -378,13 +383,12 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(24),
-            Constraint::Length(8),
-            Constraint::Length(8),
+            Constraint::Min(22),
+            Constraint::Length(7),
+            Constraint::Length(7),
             Constraint::Length(9),
-            Constraint::Length(17),
-            Constraint::Length(17),
-            Constraint::Length(5),
+            Constraint::Length(16),
+            Constraint::Length(4),
             Constraint::Fill(1),
         ],
     )
