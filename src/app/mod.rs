@@ -147,6 +147,8 @@ pub struct App {
     pub etcd_status: Vec<crate::dcs::info::EndpointStatus>,
     /// (lease, ttl, granted, when asked) of the leader key's lease.
     pub lease_ttl: Option<(i64, i64, i64, Instant)>,
+    /// Recent live replay lag of each replica, one sample per REST answer, oldest first.
+    pub lag_history: BTreeMap<String, VecDeque<u64>>,
     /// Agent log lines of every followed member (bounded).
     pub logs: crate::logs::LogBuffer,
     pub log_view: LogView,
@@ -193,6 +195,7 @@ impl App {
             wall0: None,
             etcd_status: Vec::new(),
             lease_ttl: None,
+            lag_history: BTreeMap::new(),
             logs: crate::logs::LogBuffer::default(),
             log_view: LogView {
                 follow: true,
@@ -303,6 +306,27 @@ impl App {
             }
             None => format!("+{}s", since.as_secs()),
         }
+    }
+
+    pub const LAG_SAMPLES: usize = 120;
+
+    /// Remember a replica's live replay lag (for the trend column).
+    fn sample_lag(&mut self, member: &str) {
+        let rows = self.rows();
+        let Some(r) = rows.iter().find(|r| r.name == member) else {
+            return;
+        };
+        if r.role.is_leader() || r.lag_source != members::LagSource::Live {
+            return;
+        }
+        let Some(lag) = r.replay_lag.or(r.receive_lag) else {
+            return;
+        };
+        let h = self.lag_history.entry(member.to_string()).or_default();
+        if h.len() >= Self::LAG_SAMPLES {
+            h.pop_front();
+        }
+        h.push_back(lag);
     }
 
     /// Seconds left on the leader's lock, counting down between answers from etcd.
@@ -454,6 +478,8 @@ impl App {
             }
             Msg::Rest { member, at, result } => {
                 self.now = self.now.max(at);
+                let sample = result.is_ok();
+                let name = member.clone();
                 if let Some(c) = self.clusters.get_mut(&self.scope)
                     && c.members.contains_key(&member)
                 {
@@ -473,6 +499,9 @@ impl App {
                         }
                     };
                     self.dirty |= changed;
+                }
+                if sample {
+                    self.sample_lag(&name);
                 }
                 Vec::new()
             }

@@ -23,6 +23,7 @@ enum Col {
     ReceiveLag,
     ReplayLsn,
     ReplayLag,
+    Trend,
     Pending,
     Tags,
 }
@@ -49,6 +50,7 @@ impl Col {
             (Col::ReceiveLag, false) => "Recv Lag",
             (Col::ReplayLsn, _) => "Replay LSN",
             (Col::ReplayLag, _) => "Replay Lag",
+            (Col::Trend, _) => "Trend",
             (Col::Pending, true) => "Pending restart",
             (Col::Pending, false) => "Pend",
             (Col::Tags, _) => "Tags",
@@ -57,7 +59,7 @@ impl Col {
 }
 
 /// Columns in display order, and the order they are dropped in when space runs out.
-const ORDER: [Col; 12] = [
+const ORDER: [Col; 13] = [
     Col::Member,
     Col::Host,
     Col::Role,
@@ -68,16 +70,35 @@ const ORDER: [Col; 12] = [
     Col::ReceiveLag,
     Col::ReplayLsn,
     Col::ReplayLag,
+    Col::Trend,
     Col::Pending,
     Col::Tags,
 ];
-const DROP_FIRST: [Col; 5] = [
+const DROP_FIRST: [Col; 6] = [
     Col::ReceiveLsn,
     Col::ReplayLsn,
     Col::Tags,
+    Col::Trend,
     Col::Host,
     Col::Pending,
 ];
+
+/// The last samples of a replica's replay lag as a one-line sparkline, scaled to the
+/// failover limit (or the largest sample, if larger): a flat line means no lag.
+pub fn sparkline(samples: &[u64], limit: Option<u64>, width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let tail = &samples[samples.len().saturating_sub(width)..];
+    let top = tail
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(limit.unwrap_or(1))
+        .max(1);
+    tail.iter()
+        .map(|v| BARS[((*v as f64 / top as f64) * 7.0).round().clamp(0.0, 7.0) as usize])
+        .collect()
+}
 
 fn tags_text(r: &MemberRow) -> String {
     r.tags
@@ -100,7 +121,7 @@ fn lag_text(lag: Option<u64>, src: LagSource) -> String {
     }
 }
 
-fn cell(r: &MemberRow, c: Col, theme: &Theme) -> (String, Style) {
+fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
     let role_style = match r.role {
         Role::Leader | Role::StandbyLeader => theme.leader,
         Role::SyncStandby | Role::QuorumStandby => theme.sync,
@@ -164,6 +185,29 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme) -> (String, Style) {
         ),
         Col::ReceiveLag => (lag_text(r.receive_lag, r.lag_source), lag_style),
         Col::ReplayLag => (lag_text(r.replay_lag, r.lag_source), lag_style),
+        Col::Trend => {
+            let limit = app
+                .cluster()
+                .and_then(|c| c.config.as_ref())
+                .and_then(|k| k.maximum_lag_on_failover);
+            let h: Vec<u64> = app
+                .lag_history
+                .get(&r.name)
+                .map(|h| h.iter().copied().collect())
+                .unwrap_or_default();
+            if r.role.is_leader() || h.is_empty() {
+                (String::new(), theme.muted)
+            } else {
+                (
+                    sparkline(&h, limit, 10),
+                    if r.lagging {
+                        theme.lagging
+                    } else {
+                        theme.replica
+                    },
+                )
+            }
+        }
         Col::Pending => (
             if r.pending_restart {
                 "*".into()
@@ -229,7 +273,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let wide = inner_w >= 110;
     let texts: Vec<Vec<(String, Style)>> = rows
         .iter()
-        .map(|r| ORDER.iter().map(|c| cell(r, *c, theme)).collect())
+        .map(|r| ORDER.iter().map(|c| cell(r, *c, theme, app)).collect())
         .collect();
     let col_w: Vec<u16> = ORDER
         .iter()
@@ -248,7 +292,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            !matches!(c, Col::Pending | Col::Tags) || texts.iter().any(|t| !t[i].0.is_empty())
+            !matches!(c, Col::Pending | Col::Tags | Col::Trend)
+                || texts.iter().any(|t| !t[i].0.is_empty())
         })
         .collect();
     let total = |shown: &[bool]| -> u16 {
@@ -315,4 +360,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .highlight_symbol("▸ ");
     let mut state = TableState::default().with_selected(Some(app.selected_index(&rows)));
     f.render_stateful_widget(table, area, &mut state);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sparkline_scales_to_the_failover_limit() {
+        assert_eq!(super::sparkline(&[0, 0, 0], Some(1024), 10), "▁▁▁");
+        assert_eq!(super::sparkline(&[0, 512, 1024], Some(1024), 10), "▁▅█");
+        assert_eq!(super::sparkline(&[0, 4096], Some(1024), 10), "▁█");
+        assert_eq!(super::sparkline(&[1, 2, 3, 4], None, 2).chars().count(), 2);
+        assert_eq!(super::sparkline(&[], None, 5), "");
+    }
 }
