@@ -339,3 +339,30 @@ fn logs_and_etcd_views() {
     );
     both("etcd", &app);
 }
+
+#[test]
+fn connection_strings_view() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = healthy_live(now);
+    press(&mut app, KeyCode::Char('d'));
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("host=127.0.0.1 port=24021"), "{screen}");
+    assert!(
+        screen.contains("target_session_attrs=read-write"),
+        "{screen}"
+    );
+    both("dsn", &app);
+    press(&mut app, KeyCode::Char('j'));
+    let eff = app.update(Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char('y'),
+        ratatui::crossterm::event::KeyModifiers::NONE,
+    )));
+    assert_eq!(
+        eff,
+        vec![patrol::app::Effect::Copy(
+            "postgresql://127.0.0.1:24021,127.0.0.1:24022,127.0.0.1:24023/postgres?target_session_attrs=read-write"
+                .into()
+        )]
+    );
+}

@@ -24,6 +24,8 @@ pub enum Action {
     Etcd,
     Logs,
     AllLogs,
+    Dsn,
+    ExportEvents,
     Switchover,
     Failover,
     Restart,
@@ -35,7 +37,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 23] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -46,6 +48,8 @@ impl Action {
         Action::History,
         Action::Config,
         Action::Etcd,
+        Action::Dsn,
+        Action::ExportEvents,
         Action::Switchover,
         Action::Failover,
         Action::Restart,
@@ -74,6 +78,8 @@ impl Action {
             Action::Etcd => "etcd: endpoints, health, raft leader and term, DB size",
             Action::Logs => "the selected member's Patroni log (f follow, w wrap, / filter)",
             Action::AllLogs => "every member's Patroni log, merged by time",
+            Action::Dsn => "connection strings (read-write, read-only); y copies (OSC 52)",
+            Action::ExportEvents => "write the event log to a file",
             Action::Switchover => "switchover: pick a candidate, see the checks, confirm",
             Action::Failover => "failover, also without a leader (type the cluster name)",
             Action::Restart => "restart the selected member (options: pending, time, version)",
@@ -210,6 +216,8 @@ impl Default for Keymap {
             (&["e"][..], Action::Etcd),
             (&["l"][..], Action::Logs),
             (&["A"][..], Action::AllLogs),
+            (&["d"][..], Action::Dsn),
+            (&["E"][..], Action::ExportEvents),
             (&["s"][..], Action::Switchover),
             (&["f"][..], Action::Failover),
             (&["r"][..], Action::Restart),

@@ -49,6 +49,8 @@ pub enum Msg {
     Info(crate::dcs::info::InfoEvent),
     /// A line from a member's Patroni log.
     Log(crate::logs::LogLine),
+    /// A file was written (or not).
+    Wrote(Result<std::path::PathBuf, String>),
 }
 
 /// What the runtime should do on the app's behalf.
@@ -65,6 +67,13 @@ pub enum Effect {
     WatchLease(i64),
     /// Follow these members' logs: (member, host). Replaces the previous set.
     FollowLogs(Vec<(String, String)>),
+    /// Put this text on the terminal's clipboard (OSC 52: works over SSH).
+    Copy(String),
+    /// Write a file; answer with `Msg::Wrote`.
+    WriteFile {
+        path: std::path::PathBuf,
+        content: String,
+    },
 }
 
 /// What fills the screen under the header.
@@ -77,6 +86,8 @@ pub enum View {
     Etcd,
     /// One member's Patroni log, or all members merged by time (None).
     Logs(Option<String>),
+    /// Connection strings; the index of the selected one.
+    Dsn(usize),
 }
 
 /// The log view's own state.
@@ -154,6 +165,8 @@ pub struct App {
     pub log_view: LogView,
     /// Are log sources configured at all?
     pub logs_configured: bool,
+    /// Where exported event logs go.
+    pub export_dir: std::path::PathBuf,
     watched_lease: i64,
     followed: Vec<(String, String)>,
     /// A one-line message for the status bar (refusals, "nothing scheduled" ...).
@@ -202,6 +215,7 @@ impl App {
                 ..Default::default()
             },
             logs_configured: false,
+            export_dir: std::env::temp_dir(),
             watched_lease: 0,
             followed: Vec::new(),
             flash: None,
@@ -329,6 +343,57 @@ impl App {
         h.push_back(lag);
     }
 
+    /// Connection strings without passwords: (label, string). Read-write goes to the
+    /// leader; read-only lists the streaming replicas (libpq picks one).
+    pub fn connection_strings(&self) -> Vec<(String, String)> {
+        let rows = self.rows();
+        let mut out = Vec::new();
+        let hp = |r: &MemberRow| match r.port {
+            Some(p) => format!("{}:{p}", r.host),
+            None => r.host.clone(),
+        };
+        if let Some(l) = rows.iter().find(|r| r.role.is_leader()) {
+            let port = l.port.map(|p| format!(" port={p}")).unwrap_or_default();
+            out.push((
+                format!("read-write (leader {})", l.name),
+                format!("host={}{port}", l.host),
+            ));
+            out.push((
+                "read-write, any member (libpq picks the primary)".into(),
+                format!(
+                    "postgresql://{}/postgres?target_session_attrs=read-write",
+                    rows.iter()
+                        .filter(|r| r.gone.is_none())
+                        .map(hp)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            ));
+        }
+        let replicas: Vec<String> = rows
+            .iter()
+            .filter(|r| !r.role.is_leader() && r.gone.is_none() && r.state == "streaming")
+            .map(hp)
+            .collect();
+        if !replicas.is_empty() {
+            out.push((
+                "read-only (streaming replicas)".into(),
+                format!(
+                    "postgresql://{}/postgres?target_session_attrs=standby",
+                    replicas.join(",")
+                ),
+            ));
+        }
+        for r in rows.iter().filter(|r| r.gone.is_none()) {
+            let port = r.port.map(|p| format!(" port={p}")).unwrap_or_default();
+            out.push((
+                format!("{} ({})", r.name, r.role.label()),
+                format!("host={}{port}", r.host),
+            ));
+        }
+        out
+    }
+
     /// Seconds left on the leader's lock, counting down between answers from etcd.
     pub fn lock_left(&self) -> Option<(i64, i64)> {
         let (_, ttl, granted, at) = self.lease_ttl?;
@@ -411,6 +476,27 @@ impl App {
                 if matches!(self.view, View::Logs(_)) && self.logs_key(&ev) {
                     return Vec::new();
                 }
+                if let View::Dsn(i) = self.view {
+                    let n = self.connection_strings().len();
+                    match ev.code {
+                        KeyCode::Char('j') | KeyCode::Down => {
+                            self.view = View::Dsn((i + 1).min(n.saturating_sub(1)))
+                        }
+                        KeyCode::Char('k') | KeyCode::Up => {
+                            self.view = View::Dsn(i.saturating_sub(1))
+                        }
+                        KeyCode::Char('y') | KeyCode::Enter => {
+                            if let Some((label, s)) = self.connection_strings().get(i).cloned() {
+                                self.flash(format!(
+                                    "copied {label} to the terminal clipboard (OSC 52)"
+                                ));
+                                return vec![Effect::Copy(s)];
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.dirty = true;
+                }
                 match self.keymap.action(&ev) {
                     Some(a) => self.act(a),
                     None => Vec::new(),
@@ -433,6 +519,13 @@ impl App {
                 if lease == self.watched_lease {
                     self.lease_ttl = Some((lease, ttl, granted, at));
                     self.dirty = true;
+                }
+                Vec::new()
+            }
+            Msg::Wrote(r) => {
+                match r {
+                    Ok(p) => self.flash(format!("written: {}", p.display())),
+                    Err(e) => self.flash(format!("could not write: {e}")),
                 }
                 Vec::new()
             }
@@ -554,6 +647,19 @@ impl App {
                 if let Some(m) = pick(i) {
                     self.view = View::Detail(m);
                 }
+            }
+            Action::Dsn => self.view = View::Dsn(0),
+            Action::ExportEvents => {
+                let stamp = self.wall_now_unix().unwrap_or(0);
+                let path = self
+                    .export_dir
+                    .join(format!("patrol-events-{}-{stamp}.txt", self.scope));
+                let content: String = self
+                    .events
+                    .iter()
+                    .map(|e| format!("{} {}\n", self.clock(e.at), e.kind.text()))
+                    .collect();
+                return vec![Effect::WriteFile { path, content }];
             }
             Action::Etcd => {
                 self.view = if self.view == View::Etcd {

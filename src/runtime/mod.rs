@@ -181,6 +181,31 @@ impl Runner {
                     }
                 }
                 Effect::FollowLogs(members) => self.follow_logs(&members),
+                Effect::Copy(text) => {
+                    use base64::Engine;
+                    use std::io::Write;
+                    // OSC 52: the terminal (also at the far end of SSH, and through tmux with
+                    // set-clipboard on) puts the text on its clipboard
+                    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+                    let mut out = std::io::stdout();
+                    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+                    let _ = out.flush();
+                }
+                Effect::WriteFile { path, content } => {
+                    let tx = self.tx.clone();
+                    tokio::spawn(async move {
+                        let r = async {
+                            if let Some(d) = path.parent() {
+                                tokio::fs::create_dir_all(d).await?;
+                            }
+                            tokio::fs::write(&path, content).await
+                        }
+                        .await
+                        .map(|_| path.clone())
+                        .map_err(|e| format!("{}: {e}", path.display()));
+                        let _ = tx.send(Msg::Wrote(r)).await;
+                    });
+                }
             }
         }
     }
@@ -295,6 +320,9 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     app.rest_interval = opts.interval;
     app.read_only = opts.read_only;
     app.wall0 = Some(std::time::SystemTime::now());
+    if let Some(d) = opts.audit_log.parent() {
+        app.export_dir = d.to_path_buf();
+    }
 
     // The guard is created before any task can fail, and dropped on every way out.
     let mut guard = TerminalGuard::enter().wrap_err("cannot set up the terminal")?;

@@ -48,10 +48,7 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
         .flat_map(|e| match e {
             Effect::PollMembers(set) => set,
             // `list` never confirms anything, so it never has writes to run
-            Effect::Send { .. }
-            | Effect::Audit(_)
-            | Effect::WatchLease(_)
-            | Effect::FollowLogs(_) => Vec::new(),
+            _ => Vec::new(),
         })
         .collect();
     let replies = futures::future::join_all(targets.into_iter().map(|(member, url)| {

@@ -479,6 +479,50 @@ pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &
     f.render_widget(p, area);
 }
 
+pub fn dsn(f: &mut Frame, area: Rect, app: &App, selected: usize, theme: &Theme) {
+    let mut lines = Vec::new();
+    for (i, (label, s)) in app.connection_strings().iter().enumerate() {
+        let st = if i == selected {
+            theme.selected
+        } else {
+            theme.text
+        };
+        lines.push(Line::styled(
+            format!(" {}", sanitize(label)),
+            theme.header_key,
+        ));
+        lines.push(Line::styled(format!("   {}", sanitize(s)), st));
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled(" no members yet", theme.muted));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        " No passwords here: they come from ~/.pgpass or PGPASSWORD. Through HAProxy (as in the",
+        theme.muted,
+    ));
+    lines.push(Line::styled(
+        " runbook), point clients at its read-write and read-only ports instead.",
+        theme.muted,
+    ));
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border)
+                .title(Span::styled(
+                    " Connection strings (like patronictl dsn) ",
+                    theme.title,
+                ))
+                .title_bottom(Span::styled(
+                    " j/k select · y copy (OSC 52) · esc back ",
+                    theme.muted,
+                )),
+        ),
+        area,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
