@@ -17,23 +17,40 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(cli: &Cli) -> Result<()> {
-    // Never to stdout/stderr: the TUI owns the terminal. Only to a file when asked.
-    if let Some(path) = &cli.log_file {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .wrap_err_with(|| format!("cannot open log file {}", path.display()))?;
-        tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_env("PATROL_LOG")
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("patrol=info")),
+/// patrol's own diagnostics go through `tracing`: into the in-app log view (o) while the
+/// console runs, and to `--log-file` when given; never to stdout/stderr under the TUI.
+fn init_logging(cli: &Cli, tui: bool) -> Result<()> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("PATROL_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("patrol=info"))
+    };
+    let file = match &cli.log_file {
+        Some(path) => {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .wrap_err_with(|| format!("cannot open log file {}", path.display()))?;
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::sync::Mutex::new(f))
+                    .with_ansi(false)
+                    .with_filter(filter()),
             )
-            .with_writer(std::sync::Mutex::new(file))
-            .with_ansi(false)
-            .init();
-    }
+        }
+        None => None,
+    };
+    let tui_layer = if tui {
+        // its mover thread only runs for the console, not for `list`
+        tui_logger::init_logger(tui_logger::LevelFilter::Info).map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
+        Some(tui_logger::TuiTracingSubscriberLayer.with_filter(filter()))
+    } else {
+        None
+    };
+    tracing_subscriber::registry().with(file).with(tui_layer).init();
     Ok(())
 }
 
@@ -41,7 +58,7 @@ fn run() -> Result<ExitCode> {
     // Before anything touches the terminal, so a panic report comes after the restore.
     color_eyre::install()?;
     let cli = Cli::parse();
-    init_logging(&cli)?;
+    init_logging(&cli, cli.command.is_none())?;
     patrol::install_crypto_provider();
 
     let scope = match &cli.command {

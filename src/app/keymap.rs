@@ -26,6 +26,7 @@ pub enum Action {
     AllLogs,
     Dsn,
     ExportEvents,
+    OwnLog,
     Switchover,
     Failover,
     Restart,
@@ -37,7 +38,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -50,6 +51,7 @@ impl Action {
         Action::Etcd,
         Action::Dsn,
         Action::ExportEvents,
+        Action::OwnLog,
         Action::Switchover,
         Action::Failover,
         Action::Restart,
@@ -80,6 +82,7 @@ impl Action {
             Action::AllLogs => "every member's Patroni log, merged by time",
             Action::Dsn => "connection strings (read-write, read-only); y copies (OSC 52)",
             Action::ExportEvents => "write the event log to a file",
+            Action::OwnLog => "patrol's own log: connections, retries, what was sent",
             Action::Switchover => "switchover: pick a candidate, see the checks, confirm",
             Action::Failover => "failover, also without a leader (type the cluster name)",
             Action::Restart => "restart the selected member (options: pending, time, version)",
@@ -218,6 +221,7 @@ impl Default for Keymap {
             (&["A"][..], Action::AllLogs),
             (&["d"][..], Action::Dsn),
             (&["E"][..], Action::ExportEvents),
+            (&["o"][..], Action::OwnLog),
             (&["s"][..], Action::Switchover),
             (&["f"][..], Action::Failover),
             (&["r"][..], Action::Restart),

@@ -88,6 +88,8 @@ pub enum View {
     Logs(Option<String>),
     /// Connection strings; the index of the selected one.
     Dsn(usize),
+    /// patrol's own diagnostic log.
+    OwnLog,
 }
 
 /// The log view's own state.
@@ -259,7 +261,8 @@ impl App {
 
     /// Is any age (which changes by itself as time passes) on screen?
     fn clock_on_screen(&self) -> bool {
-        if !matches!(self.dcs, DcsHealth::Live { .. }) || self.lease_ttl.is_some() {
+        // (patrol's own log is read from its buffer when drawn: refresh it with the clock)
+        if !matches!(self.dcs, DcsHealth::Live { .. }) || self.lease_ttl.is_some() || self.view == View::OwnLog {
             return true;
         }
         self.rows().iter().any(|r| {
@@ -649,6 +652,7 @@ impl App {
                 }
             }
             Action::Dsn => self.view = View::Dsn(0),
+            Action::OwnLog => self.view = if self.view == View::OwnLog { View::Main } else { View::OwnLog },
             Action::ExportEvents => {
                 let stamp = self.wall_now_unix().unwrap_or(0);
                 let path = self

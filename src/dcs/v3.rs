@@ -186,6 +186,7 @@ async fn follow<M>(
             };
         }
     };
+    tracing::info!(%endpoint, revision, keys = kvs.len(), "etcd snapshot; watching from the next revision");
     let snap = DcsEvent::Snapshot {
         endpoint: endpoint.to_string(),
         revision,

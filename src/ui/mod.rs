@@ -45,6 +45,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
                 crate::app::View::History => views::history(f, body, app, theme),
                 crate::app::View::Etcd => views::etcd(f, body, app, theme),
                 crate::app::View::Dsn(i) => views::dsn(f, body, app, *i, theme),
+                crate::app::View::OwnLog => views::own_log(f, body, theme),
                 crate::app::View::Logs(m) => views::logs(f, body, app, m.as_deref(), theme),
                 _ => views::config(f, body, app, theme),
             }
