@@ -1,6 +1,1460 @@
-//! Real-cluster benchmarks (event to screen, switchover, start-up, scale), driven by
-//! `scripts/bench`. Without a subcommand (as `cargo test --all-targets` runs it) it does nothing.
+//! Real-cluster benchmarks, driven by `scripts/bench` (which starts the cluster, runs these,
+//! and writes docs/benchmarks.md). Each subcommand prints one JSON document to `--out`.
+//!
+//! ```text
+//! live events     --config F --viewer patrol|patronictl|floor --samples N --out F
+//! live switchover --config F --rounds N --out F
+//! live firstframe --config F --pairs N --out F
+//! live scale      --config F --workdir D --clusters 200 --members 5 --burst 10000 --out F
+//! ```
+//!
+//! Every screen is a real process in a pseudo-terminal (120x40) read through vt100, as a
+//! person would see it; a reader thread stamps the moment the bytes that make a watched
+//! predicate true arrive from the terminal. Without a subcommand (as `cargo test
+//! --all-targets` runs it) it does nothing.
+
+mod synth;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use color_eyre::eyre::{Result, WrapErr, bail, eyre};
+use etcd_client::{Client, DeleteOptions, EventType, GetOptions, Txn, TxnOp};
+use futures::StreamExt;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+use patrol::config::{self, ConfigSource, Settings};
+
+const COLS: u16 = 120;
+const ROWS: u16 = 40;
+
+// ------------------------------------------------------------------------------- options
+
+struct Opts {
+    cmd: String,
+    kv: BTreeMap<String, String>,
+}
+
+impl Opts {
+    fn parse() -> Option<Opts> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let cmd = args.first()?.clone();
+        if cmd.starts_with('-') {
+            return None;
+        }
+        let mut kv = BTreeMap::new();
+        let mut it = args.into_iter().skip(1);
+        while let Some(a) = it.next() {
+            if let Some(k) = a.strip_prefix("--") {
+                if k == "bench" {
+                    continue;
+                }
+                kv.insert(k.to_string(), it.next().unwrap_or_default());
+            }
+        }
+        Some(Opts { cmd, kv })
+    }
+    fn get(&self, k: &str, default: &str) -> String {
+        self.kv
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    }
+    fn num(&self, k: &str, default: u64) -> u64 {
+        self.kv
+            .get(k)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+    fn need(&self, k: &str) -> Result<String> {
+        self.kv
+            .get(k)
+            .cloned()
+            .ok_or_else(|| eyre!("missing --{k}"))
+    }
+    fn patrol(&self) -> String {
+        self.get("patrol", env!("CARGO_BIN_EXE_patrol"))
+    }
+    fn patronictl(&self) -> String {
+        self.get("patronictl", "patronictl")
+    }
+    fn etcdctl(&self) -> String {
+        self.get("etcdctl", "etcdctl")
+    }
+    fn settings(&self) -> Result<Settings> {
+        let file = PathBuf::from(self.need("config")?);
+        config::load(&ConfigSource {
+            file: Some(file),
+            ..Default::default()
+        })
+        .map_err(|e| eyre!("{e}"))
+    }
+}
+
+// ------------------------------------------------------------------------------- helpers
+
+/// xorshift64*: randomised moments without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Rng {
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9E37_79B9_7F4A_7C15)
+            | 1;
+        Rng(seed)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in [lo, hi) milliseconds.
+    fn millis(&mut self, lo: u64, hi: u64) -> Duration {
+        Duration::from_millis(lo + self.next() % (hi - lo).max(1))
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Signed milliseconds from `a` to `b`.
+fn ms_between(a: Instant, b: Instant) -> f64 {
+    if b >= a { ms(b - a) } else { -ms(a - b) }
+}
+
+fn unix_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+/// (VmHWM, VmRSS) in KiB and CPU time (user + system) of a live process.
+#[derive(Debug, Clone, Copy, Default)]
+struct ProcStat {
+    hwm_kib: u64,
+    rss_kib: u64,
+    cpu: Duration,
+}
+
+fn clock_ticks() -> u64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100)
+}
+
+fn proc_stat(pid: u32) -> ProcStat {
+    let mut s = ProcStat::default();
+    if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+        for l in status.lines() {
+            let num = || {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            if l.starts_with("VmHWM:") {
+                s.hwm_kib = num();
+            } else if l.starts_with("VmRSS:") {
+                s.rss_kib = num();
+            }
+        }
+    }
+    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // fields after the ")" of the command name: state is field 3; utime 14, stime 15
+        if let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) {
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let t = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            let ticks = t(11) + t(12);
+            s.cpu = Duration::from_secs_f64(ticks as f64 / clock_ticks() as f64);
+        }
+    }
+    s
+}
+
+fn self_stat() -> ProcStat {
+    proc_stat(std::process::id())
+}
+
+// ------------------------------------------------------------------------------- terminal
+
+/// A predicate over (screen text, bytes received since the watch was armed, CR removed).
+type Pred = Box<dyn Fn(&str, &str) -> bool + Send>;
+
+struct Watch {
+    id: u64,
+    pred: Pred,
+    /// Offset into `raw` where this watch started.
+    from: usize,
+    seen: Option<Instant>,
+}
+
+struct TermState {
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+    bytes: u64,
+    first_byte: Option<Instant>,
+    watches: Vec<Watch>,
+    next_id: u64,
+}
+
+struct Shared {
+    st: Mutex<TermState>,
+    notify: Notify,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, TermState> {
+        self.st.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A process in a pseudo-terminal of COLS x ROWS, its screen kept by vt100.
+struct Term {
+    sh: Arc<Shared>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+    pid: u32,
+    started: Instant,
+}
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN)
+}
+
+impl Term {
+    fn spawn(program: &str, args: &[String], env: &[(&str, &str)]) -> Result<Term> {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .map_err(|e| eyre!("openpty: {e}"))?;
+        // portable-pty looks a relative path up in PATH: make it absolute
+        let program = if program.contains('/') {
+            std::fs::canonicalize(program)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| program.to_string())
+        } else {
+            program.to_string()
+        };
+        let program = program.as_str();
+        let mut cmd = CommandBuilder::new(program);
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("LC_ALL", "C.UTF-8");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let sh = Arc::new(Shared {
+            st: Mutex::new(TermState {
+                parser: vt100::Parser::new(nz(ROWS), nz(COLS), 0),
+                raw: Vec::new(),
+                bytes: 0,
+                first_byte: None,
+                watches: Vec::new(),
+                next_id: 0,
+            }),
+            notify: Notify::new(),
+        });
+        let mut reader = pty
+            .master
+            .try_clone_reader()
+            .map_err(|e| eyre!("pty reader: {e}"))?;
+        let writer = pty
+            .master
+            .take_writer()
+            .map_err(|e| eyre!("pty writer: {e}"))?;
+        let started = Instant::now();
+        let child = pty
+            .slave
+            .spawn_command(cmd)
+            .map_err(|e| eyre!("spawn {program}: {e}"))?;
+        drop(pty.slave);
+        let pid = child.process_id().unwrap_or(0);
+        let s = sh.clone();
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 65536];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let t = Instant::now();
+                let mut st = s.lock();
+                let st = &mut *st;
+                st.first_byte.get_or_insert(t);
+                st.bytes += n as u64;
+                st.parser.process(&buf[..n]);
+                if st.watches.is_empty() {
+                    st.raw.clear();
+                    continue;
+                }
+                st.raw.extend_from_slice(&buf[..n]);
+                let screen = st.parser.screen().contents();
+                let mut hit = false;
+                for w in st.watches.iter_mut().filter(|w| w.seen.is_none()) {
+                    let raw = String::from_utf8_lossy(&st.raw[w.from..]).replace('\r', "");
+                    if (w.pred)(&screen, &raw) {
+                        w.seen = Some(t);
+                        hit = true;
+                    }
+                }
+                if hit {
+                    s.notify.notify_waiters();
+                }
+            }
+        });
+        Ok(Term {
+            sh,
+            child,
+            writer,
+            _master: pty.master,
+            pid,
+            started,
+        })
+    }
+
+    fn text(&self) -> String {
+        self.sh.lock().parser.screen().contents()
+    }
+
+    fn bytes(&self) -> u64 {
+        self.sh.lock().bytes
+    }
+
+    fn first_byte(&self) -> Option<Instant> {
+        self.sh.lock().first_byte
+    }
+
+    /// Start watching for `pred`. With `fresh`, it is an error if it already holds.
+    fn arm(&self, pred: Pred, fresh: bool) -> Result<u64> {
+        let mut st = self.sh.lock();
+        let screen = st.parser.screen().contents();
+        if fresh && pred(&screen, "") {
+            bail!("the screen already shows what the next event should bring:\n{screen}");
+        }
+        let id = st.next_id;
+        st.next_id += 1;
+        let from = st.raw.len();
+        let seen = (!fresh && pred(&screen, "")).then(Instant::now);
+        st.watches.push(Watch {
+            id,
+            pred,
+            from,
+            seen,
+        });
+        Ok(id)
+    }
+
+    /// When the watch `id` was satisfied, waiting up to `timeout`; the watch is removed.
+    async fn wait(&self, id: u64, timeout: Duration) -> Option<Instant> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.sh.notify.notified();
+            {
+                let mut st = self.sh.lock();
+                let pos = st.watches.iter().position(|w| w.id == id)?;
+                if let Some(t) = st.watches[pos].seen {
+                    st.watches.remove(pos);
+                    return Some(t);
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let mut st = self.sh.lock();
+                let pos = st.watches.iter().position(|w| w.id == id)?;
+                let w = st.watches.remove(pos);
+                return w.seen;
+            }
+        }
+    }
+
+    async fn until(&self, timeout: Duration, what: &str, pred: Pred) -> Result<Instant> {
+        let id = self.arm(pred, false)?;
+        match self.wait(id, timeout).await {
+            Some(t) => Ok(t),
+            None => bail!(
+                "timed out after {timeout:?} waiting for {what}; screen:\n{}",
+                self.text()
+            ),
+        }
+    }
+
+    fn stat(&self) -> ProcStat {
+        proc_stat(self.pid)
+    }
+
+    /// Quit with `q` (patrol) or kill; wait for the process to go.
+    async fn stop(mut self, quit_key: bool) {
+        if quit_key {
+            let _ = self.writer.write_all(b"q");
+            let _ = self.writer.flush();
+            for _ in 0..50 {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        let _ = self.child.kill();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Does the table of `patronictl list` show `member` as the leader?
+fn patronictl_leader(screen: &str, member: &str) -> bool {
+    let cell = format!("| {member} ");
+    screen
+        .lines()
+        .any(|l| l.contains(&cell) && l.contains("| Leader"))
+}
+
+/// Does patrol's header name `member` as the leader?
+fn patrol_leader(screen: &str, member: &str) -> bool {
+    screen.lines().any(|l| {
+        l.split_whitespace()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|w| w == ["leader", member])
+    })
+}
+
+// ------------------------------------------------------------------------------- viewers
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Viewer {
+    Patrol,
+    Patronictl,
+    Floor,
+}
+
+impl Viewer {
+    fn parse(s: &str) -> Result<Viewer> {
+        Ok(match s {
+            "patrol" => Viewer::Patrol,
+            "patronictl" => Viewer::Patronictl,
+            "floor" => Viewer::Floor,
+            _ => bail!("unknown viewer {s}"),
+        })
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Viewer::Patrol => "patrol",
+            Viewer::Patronictl => "patronictl list -W",
+            Viewer::Floor => "etcdctl watch",
+        }
+    }
+}
+
+struct Env {
+    settings: Settings,
+    config: String,
+    endpoint: String,
+    patrol: String,
+    patronictl: String,
+    etcdctl: String,
+}
+
+impl Env {
+    fn new(o: &Opts) -> Result<Env> {
+        let settings = o.settings()?;
+        let endpoint = settings
+            .dcs
+            .endpoints
+            .first()
+            .cloned()
+            .ok_or_else(|| eyre!("no etcd endpoint in the config"))?;
+        Ok(Env {
+            settings,
+            config: o.need("config")?,
+            endpoint,
+            patrol: o.patrol(),
+            patronictl: o.patronictl(),
+            etcdctl: o.etcdctl(),
+        })
+    }
+
+    async fn etcd(&self) -> Result<Client> {
+        Client::connect([self.endpoint.as_str()], None)
+            .await
+            .wrap_err("connect to etcd")
+    }
+
+    /// Start `viewer` on `scope` (`watch`: the key prefix the floor prints).
+    fn spawn(&self, viewer: Viewer, scope: &str, watch: &str, config: &str) -> Result<Term> {
+        match viewer {
+            Viewer::Patrol => Term::spawn(
+                &self.patrol,
+                &["-c".into(), config.into(), "--cluster".into(), scope.into()],
+                &[],
+            ),
+            Viewer::Patronictl => Term::spawn(
+                &self.patronictl,
+                &[
+                    "-c".into(),
+                    config.into(),
+                    "list".into(),
+                    scope.into(),
+                    "-W".into(),
+                ],
+                &[],
+            ),
+            Viewer::Floor => Term::spawn(
+                &self.etcdctl,
+                &[
+                    "--endpoints".into(),
+                    self.endpoint.clone(),
+                    "watch".into(),
+                    "--prefix".into(),
+                    watch.into(),
+                ],
+                &[("ETCDCTL_API", "3")],
+            ),
+        }
+    }
+}
+
+fn summary(xs: &[f64]) -> Value {
+    if xs.is_empty() {
+        return json!(null);
+    }
+    let mut v = xs.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let q = |p: f64| {
+        // nearest-rank percentile
+        let i = ((p / 100.0) * v.len() as f64).ceil() as usize;
+        v[i.clamp(1, v.len()) - 1]
+    };
+    json!({
+        "n": v.len(),
+        "min": v[0],
+        "median": q(50.0),
+        "p95": q(95.0),
+        "p99": q(99.0),
+        "max": v[v.len() - 1],
+        "mean": v.iter().sum::<f64>() / v.len() as f64,
+    })
+}
+
+// ------------------------------------------------------------------------------- events
+
+#[derive(Clone, Copy)]
+enum Kind {
+    State,
+    NewMember,
+    Leader,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::State => "member state",
+            Kind::NewMember => "new member key",
+            Kind::Leader => "leader key",
+        }
+    }
+}
+
+/// Event to screen: a change written to etcd, the time until the viewer's screen shows it.
+/// A synthetic cluster `evbench` in the real cluster's etcd (so Patroni is undisturbed); its
+/// members carry no `api_url`, so patrol's REST polling plays no part: this is the etcd to
+/// screen path alone.
+async fn events(o: &Opts) -> Result<Value> {
+    let env = Env::new(o)?;
+    let viewer = Viewer::parse(&o.need("viewer")?)?;
+    let samples = o.num("samples", 150) as usize;
+    let per_session = o.num("per-session", 30) as usize;
+    let (gap_lo, gap_hi) = (o.num("gap-min-ms", 0), o.num("gap-max-ms", 800));
+    let ns = env.settings.namespace.clone();
+    let scope = "evbench";
+    let prefix = format!("{ns}{scope}/");
+    let mut etcd = env.etcd().await?;
+    let mut rng = Rng::new();
+    let mut rows = Vec::new();
+    let mut serial = 0u64;
+    let mut session = 0u64;
+    while rows.len() < samples {
+        session += 1;
+        etcd.delete(prefix.clone(), Some(DeleteOptions::new().with_prefix()))
+            .await?;
+        for kv in synth::cluster_kvs(&ns, scope, 3, &[]) {
+            etcd.put(kv.key, kv.value, None).await?;
+        }
+        let term = env.spawn(viewer, scope, &prefix, &env.config)?;
+        match viewer {
+            Viewer::Patrol => {
+                term.until(
+                    Duration::from_secs(20),
+                    "patrol showing evbench",
+                    Box::new(|s, _| patrol_leader(s, "m1") && s.contains("m3")),
+                )
+                .await?;
+            }
+            Viewer::Patronictl => {
+                term.until(
+                    Duration::from_secs(20),
+                    "patronictl showing evbench",
+                    Box::new(|s, _| patronictl_leader(s, "m1") && s.contains("| m3 ")),
+                )
+                .await?;
+            }
+            Viewer::Floor => {
+                // the watch is up once a probe write shows
+                let mut ok = false;
+                for i in 0..40 {
+                    let tok = format!("probe{session}x{i}");
+                    let t = tok.clone();
+                    let id = term.arm(Box::new(move |_, raw| raw.contains(&t)), true)?;
+                    etcd.put(format!("{prefix}probe"), tok, None).await?;
+                    if term.wait(id, Duration::from_millis(500)).await.is_some() {
+                        ok = true;
+                        break;
+                    }
+                }
+                if !ok {
+                    bail!("etcdctl watch never printed a probe: {}", term.text());
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+
+        let mut newest: Option<String> = None;
+        for k in 0..per_session {
+            if rows.len() >= samples {
+                break;
+            }
+            serial += 1;
+            let kind = match k % 3 {
+                0 => Kind::State,
+                1 => Kind::NewMember,
+                _ => Kind::Leader,
+            };
+            let (key, value, token) = match kind {
+                Kind::State => {
+                    let tok = format!("s{serial:05}");
+                    (
+                        format!("{prefix}members/m2"),
+                        synth::member_json(5402, false, synth::TOP_LSN, None, &tok)
+                            .replace(r#""replication_state":"streaming","#, ""),
+                        tok,
+                    )
+                }
+                Kind::NewMember => {
+                    let name = format!("n{serial:05}");
+                    newest = Some(name.clone());
+                    (
+                        format!("{prefix}members/{name}"),
+                        synth::member_json(6000, false, synth::TOP_LSN, None, "running")
+                            .replace(r#""replication_state":"streaming","#, ""),
+                        name,
+                    )
+                }
+                Kind::Leader => {
+                    let name = newest.clone().unwrap_or_else(|| "m3".into());
+                    (format!("{prefix}leader"), name.clone(), name)
+                }
+            };
+            let t = token.clone();
+            let pred: Pred = match (viewer, kind) {
+                (Viewer::Floor, _) => Box::new(move |_, raw| raw.contains(&t)),
+                (Viewer::Patrol, Kind::Leader) => Box::new(move |s, _| patrol_leader(s, &t)),
+                (Viewer::Patronictl, Kind::Leader) => {
+                    Box::new(move |s, _| patronictl_leader(s, &t))
+                }
+                _ => Box::new(move |s, _| s.contains(&t)),
+            };
+            tokio::time::sleep(rng.millis(gap_lo, gap_hi)).await;
+            let id = term.arm(pred, true)?;
+            let t0 = Instant::now();
+            etcd.put(key, value, None).await?;
+            let ack = t0.elapsed();
+            let seen = term.wait(id, Duration::from_secs(10)).await;
+            rows.push(json!({
+                "kind": kind.name(),
+                "ms": seen.map(|t| ms_between(t0, t)),
+                "put_ack_ms": ms(ack),
+            }));
+        }
+        term.stop(viewer == Viewer::Patrol).await;
+    }
+    etcd.delete(prefix, Some(DeleteOptions::new().with_prefix()))
+        .await?;
+    let lat: Vec<f64> = rows.iter().filter_map(|r| r["ms"].as_f64()).collect();
+    let missed = rows.iter().filter(|r| r["ms"].is_null()).count();
+    let mut by_kind = serde_json::Map::new();
+    for k in [Kind::State, Kind::NewMember, Kind::Leader] {
+        let xs: Vec<f64> = rows
+            .iter()
+            .filter(|r| r["kind"] == k.name())
+            .filter_map(|r| r["ms"].as_f64())
+            .collect();
+        by_kind.insert(k.name().into(), summary(&xs));
+    }
+    Ok(json!({
+        "viewer": viewer.name(),
+        "gap_ms": [gap_lo, gap_hi],
+        "sessions": session,
+        "summary": summary(&lat),
+        "by_kind": by_kind,
+        "missed": missed,
+        "samples": rows,
+    }))
+}
+
+// ------------------------------------------------------------------------------- switchover
+
+struct Member {
+    name: String,
+    role: String,
+    state: String,
+    api: String,
+}
+
+/// The cluster as the members' `GET /cluster` sees it (api_urls from the member keys).
+async fn cluster_view(etcd: &mut Client, http: &reqwest::Client, prefix: &str) -> Vec<Member> {
+    let Ok(resp) = etcd
+        .get(
+            format!("{prefix}members/"),
+            Some(GetOptions::new().with_prefix()),
+        )
+        .await
+    else {
+        return Vec::new();
+    };
+    let mut apis = BTreeMap::new();
+    for kv in resp.kvs() {
+        let name = String::from_utf8_lossy(kv.key())
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if let Ok(v) = serde_json::from_slice::<Value>(kv.value())
+            && let Some(api) = v["api_url"].as_str()
+        {
+            apis.insert(name, api.trim_end_matches("/patroni").to_string());
+        }
+    }
+    for api in apis.values() {
+        let Ok(r) = http.get(format!("{api}/cluster")).send().await else {
+            continue;
+        };
+        let Ok(v) = r.json::<Value>().await else {
+            continue;
+        };
+        let members = v["members"].as_array().cloned().unwrap_or_default();
+        return members
+            .iter()
+            .map(|m| {
+                let name = m["name"].as_str().unwrap_or_default().to_string();
+                Member {
+                    api: apis.get(&name).cloned().unwrap_or_default(),
+                    name,
+                    role: m["role"].as_str().unwrap_or_default().to_string(),
+                    state: m["state"].as_str().unwrap_or_default().to_string(),
+                }
+            })
+            .collect();
+    }
+    Vec::new()
+}
+
+/// Wait for one running leader and every other member streaming; (leader, replicas).
+async fn healthy(
+    etcd: &mut Client,
+    http: &reqwest::Client,
+    prefix: &str,
+    want: usize,
+) -> Result<(Member, Vec<Member>)> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let ms = cluster_view(etcd, http, prefix).await;
+        let leaders = ms
+            .iter()
+            .filter(|m| m.role == "leader" && m.state == "running")
+            .count();
+        let streaming = ms
+            .iter()
+            .filter(|m| m.role != "leader" && m.state == "streaming")
+            .count();
+        if ms.len() == want && leaders == 1 && streaming == want - 1 {
+            let (l, r): (Vec<Member>, Vec<Member>) =
+                ms.into_iter().partition(|m| m.role == "leader");
+            if let Some(l) = l.into_iter().next() {
+                return Ok((l, r));
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("the cluster did not become healthy within 90 s");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Switchover visibility: a real switchover; the time from etcd's leader key naming the new
+/// leader (seen by this process's own watch) to each screen showing it. Rounds alternate
+/// between patrol and `patronictl list -W` (one heavy viewer at a time); the floor, a raw
+/// `etcdctl watch` of the leader key, runs in every round.
+async fn switchover(o: &Opts) -> Result<Value> {
+    let env = Env::new(o)?;
+    let rounds = o.num("rounds", 6) as usize;
+    let s = &env.settings;
+    let prefix = s.cluster_prefix();
+    let leader_key = format!("{prefix}leader");
+    let mut etcd = env.etcd().await?;
+    patrol::install_crypto_provider();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .no_proxy()
+        .build()?;
+    let (user, pass) = (
+        s.rest.username.clone().unwrap_or_default(),
+        s.rest
+            .password
+            .as_ref()
+            .map(|p| p.expose().to_string())
+            .unwrap_or_default(),
+    );
+    let members = cluster_view(&mut etcd, &http, &prefix).await.len().max(1);
+
+    // this process's own watch of the leader key: when etcd named the new leader
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, String)>();
+    let mut wc = env.etcd().await?;
+    let mut stream = wc.watch(leader_key.clone(), None).await?;
+    let watcher = tokio::spawn(async move {
+        while let Ok(Some(resp)) = stream.message().await {
+            let t = Instant::now();
+            for ev in resp.events() {
+                if ev.event_type() == EventType::Put
+                    && let Some(kv) = ev.kv()
+                {
+                    let _ = tx.send((t, String::from_utf8_lossy(kv.value()).into_owned()));
+                }
+            }
+        }
+    });
+
+    let mut rng = Rng::new();
+    let mut rows = Vec::new();
+    for r in 0..rounds {
+        let viewer = if r % 2 == 0 {
+            Viewer::Patrol
+        } else {
+            Viewer::Patronictl
+        };
+        let (leader, replicas) = healthy(&mut etcd, &http, &prefix, members).await?;
+        let mut names: Vec<&str> = replicas.iter().map(|m| m.name.as_str()).collect();
+        names.sort();
+        let cand = names
+            .iter()
+            .find(|n| **n > leader.name.as_str())
+            .or(names.first())
+            .map(|n| n.to_string())
+            .ok_or_else(|| eyre!("no replica to switch over to"))?;
+        let term = env.spawn(viewer, &s.scope, &leader_key, &env.config)?;
+        let floor = Term::spawn(
+            &env.etcdctl,
+            &[
+                "--endpoints".into(),
+                env.endpoint.clone(),
+                "watch".into(),
+                leader_key.clone(),
+            ],
+            &[("ETCDCTL_API", "3")],
+        )?;
+        let l = leader.name.clone();
+        match viewer {
+            Viewer::Patrol => {
+                term.until(
+                    Duration::from_secs(20),
+                    "patrol showing the leader",
+                    Box::new(move |s, _| patrol_leader(s, &l) && s.matches(" ok ").count() >= 2),
+                )
+                .await?
+            }
+            _ => {
+                term.until(
+                    Duration::from_secs(20),
+                    "patronictl showing the leader",
+                    Box::new(move |s, _| patronictl_leader(s, &l)),
+                )
+                .await?
+            }
+        };
+        // a random moment (patronictl redraws every 2 s; patrol polls REST every 1 s)
+        tokio::time::sleep(Duration::from_millis(500) + rng.millis(0, 2000)).await;
+        let c1 = cand.clone();
+        let pred: Pred = match viewer {
+            Viewer::Patrol => Box::new(move |s, _| patrol_leader(s, &c1)),
+            _ => Box::new(move |s, _| patronictl_leader(s, &c1)),
+        };
+        let vid = term.arm(pred, true)?;
+        let floor_tok = format!("leader\n{cand}");
+        let fid = floor.arm(Box::new(move |_, raw| raw.contains(&floor_tok)), true)?;
+        while rx.try_recv().is_ok() {}
+        let t_post = Instant::now();
+        let post = {
+            let http = http.clone();
+            let url = format!("{}/switchover", leader.api);
+            let body = json!({"leader": leader.name, "candidate": cand});
+            let (user, pass) = (user.clone(), pass.clone());
+            tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .basic_auth(user, Some(pass))
+                    .json(&body)
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) => {
+                        let st = r.status().as_u16();
+                        (st, r.text().await.unwrap_or_default(), Instant::now())
+                    }
+                    Err(e) => (0, format!("{e:#}"), Instant::now()),
+                }
+            })
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let mut t_etcd = None;
+        while let Ok(Some((t, v))) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            if v == cand {
+                t_etcd = Some(t);
+                break;
+            }
+        }
+        let seen = term.wait(vid, Duration::from_secs(30)).await;
+        let floor_seen = floor.wait(fid, Duration::from_secs(10)).await;
+        let (status, text, t_reply) = post.await.unwrap_or((0, "join error".into(), t_post));
+        let row = json!({
+            "viewer": viewer.name(),
+            "from": leader.name,
+            "to": cand,
+            "http_status": status,
+            "reply": text.chars().take(120).collect::<String>(),
+            "post_to_etcd_ms": t_etcd.map(|t| ms_between(t_post, t)),
+            "post_to_reply_ms": ms_between(t_post, t_reply),
+            "viewer_ms": t_etcd.zip(seen).map(|(a, b)| ms_between(a, b)),
+            "floor_ms": t_etcd.zip(floor_seen).map(|(a, b)| ms_between(a, b)),
+        });
+        eprintln!("switchover {}: {row}", r + 1);
+        rows.push(row);
+        term.stop(viewer == Viewer::Patrol).await;
+        floor.stop(false).await;
+    }
+    watcher.abort();
+    let pick = |v: &str, k: &str| -> Vec<f64> {
+        rows.iter()
+            .filter(|r| v.is_empty() || r["viewer"] == v)
+            .filter_map(|r| r[k].as_f64())
+            .collect()
+    };
+    Ok(json!({
+        "patrol": summary(&pick(Viewer::Patrol.name(), "viewer_ms")),
+        "patronictl": summary(&pick(Viewer::Patronictl.name(), "viewer_ms")),
+        "floor": summary(&pick("", "floor_ms")),
+        "switchover_ms": summary(&pick("", "post_to_etcd_ms")),
+        "rounds": rows,
+    }))
+}
+
+// ------------------------------------------------------------------------------- start-up
+
+/// Start to first complete frame: patrol's TUI until every member shows `ok` in the API
+/// column (REST data in), against `patronictl list -W` until its table lists every member.
+/// Pairs interleaved, the order alternating.
+async fn firstframe(o: &Opts) -> Result<Value> {
+    let env = Env::new(o)?;
+    let pairs = o.num("pairs", 8) as usize;
+    let s = &env.settings;
+    let mut etcd = env.etcd().await?;
+    let resp = etcd
+        .get(
+            format!("{}members/", s.cluster_prefix()),
+            Some(GetOptions::new().with_prefix()),
+        )
+        .await?;
+    let names: Vec<String> = resp
+        .kvs()
+        .iter()
+        .filter_map(|kv| {
+            String::from_utf8_lossy(kv.key())
+                .rsplit('/')
+                .next()
+                .map(str::to_string)
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for i in 0..pairs {
+        let order = if i % 2 == 0 {
+            [Viewer::Patrol, Viewer::Patronictl]
+        } else {
+            [Viewer::Patronictl, Viewer::Patrol]
+        };
+        for v in order {
+            let term = env.spawn(v, &s.scope, "", &env.config)?;
+            let n1 = names.clone();
+            let n2 = names.clone();
+            let (listed, complete): (Pred, Pred) = match v {
+                Viewer::Patrol => (
+                    Box::new(move |s, _| {
+                        n1.iter()
+                            .all(|m| s.lines().any(|l| l.contains(&format!(" {m} "))))
+                    }),
+                    Box::new(move |s, _| {
+                        n2.iter().all(|m| {
+                            s.lines()
+                                .any(|l| l.contains(&format!(" {m} ")) && l.contains(" ok "))
+                        })
+                    }),
+                ),
+                _ => (
+                    Box::new(move |s, _| n1.iter().all(|m| s.contains(&format!("| {m} ")))),
+                    Box::new(move |s, _| n2.iter().all(|m| s.contains(&format!("| {m} ")))),
+                ),
+            };
+            let a = term.arm(listed, false)?;
+            let b = term.arm(complete, false)?;
+            let t_listed = term.wait(a, Duration::from_secs(30)).await;
+            let t_complete = term.wait(b, Duration::from_secs(30)).await;
+            let st = term.stat();
+            let row = json!({
+                "viewer": v.name(),
+                "first_output_ms": term.first_byte().map(|t| ms_between(term.started, t)),
+                "members_listed_ms": t_listed.map(|t| ms_between(term.started, t)),
+                "complete_ms": t_complete.map(|t| ms_between(term.started, t)),
+                "rss_kib": st.rss_kib,
+                "hwm_kib": st.hwm_kib,
+            });
+            rows.push(row);
+            term.stop(v == Viewer::Patrol).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+    let pick = |v: Viewer, k: &str| -> Vec<f64> {
+        rows.iter()
+            .filter(|r| r["viewer"] == v.name())
+            .filter_map(|r| r[k].as_f64())
+            .collect()
+    };
+    Ok(json!({
+        "patrol": {
+            "complete_ms": summary(&pick(Viewer::Patrol, "complete_ms")),
+            "members_listed_ms": summary(&pick(Viewer::Patrol, "members_listed_ms")),
+            "first_output_ms": summary(&pick(Viewer::Patrol, "first_output_ms")),
+            "hwm_kib": summary(&pick(Viewer::Patrol, "hwm_kib")),
+        },
+        "patronictl": {
+            "complete_ms": summary(&pick(Viewer::Patronictl, "complete_ms")),
+            "first_output_ms": summary(&pick(Viewer::Patronictl, "first_output_ms")),
+            "hwm_kib": summary(&pick(Viewer::Patronictl, "hwm_kib")),
+        },
+        "runs": rows,
+    }))
+}
+
+// ------------------------------------------------------------------------------- scale
+
+const SCALE_NS: &str = "/bench-scale/";
+
+/// `n` member-key rewrites spread over `clusters` x `members` (the xlog position moves).
+fn burst_kvs(
+    n: usize,
+    clusters: usize,
+    members: usize,
+    ns: &str,
+    base: u64,
+    apis: &[String],
+) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| {
+            let c = i % clusters;
+            let m = 1 + (i / clusters) % members;
+            // the same api_url as `synth::cluster_kvs` gave member m: a rewrite, not a move
+            let api = (!apis.is_empty()).then(|| apis[(m - 1) % apis.len()].as_str());
+            (
+                format!(
+                    "{ns}{}/members/{}",
+                    synth::scope_name(c),
+                    synth::member_name(m)
+                ),
+                synth::member_json(
+                    5400 + (m % 1000) as u16,
+                    m == 1,
+                    base + i as u64 * 8,
+                    api,
+                    "running",
+                ),
+            )
+        })
+        .collect()
+}
+
+async fn put_all(client: &Client, kvs: Vec<(String, String)>, in_flight: usize) -> Result<()> {
+    let results: Vec<Result<(), etcd_client::Error>> = futures::stream::iter(kvs)
+        .map(|(k, v)| {
+            let mut kv = client.kv_client();
+            async move { kv.put(k, v, None).await.map(|_| ()) }
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    for r in results {
+        r?;
+    }
+    Ok(())
+}
+
+/// The scale namespace's config file (scope c000), for patrol and patronictl.
+fn write_scale_config(env: &Env, path: &Path) -> Result<()> {
+    let host = env
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    let (user, pass) = (
+        env.settings.rest.username.clone().unwrap_or_default(),
+        env.settings
+            .rest
+            .password
+            .as_ref()
+            .map(|p| p.expose().to_string())
+            .unwrap_or_default(),
+    );
+    std::fs::write(
+        path,
+        format!(
+            "scope: {}\nnamespace: {SCALE_NS}\netcd3:\n  hosts: {host}\nctl:\n  authentication:\n    username: {user}\n    password: {pass}\n",
+            synth::scope_name(0)
+        ),
+    )?;
+    Ok(())
+}
+
+/// The child process of `scale`: patrol's namespace-wide load (Headless watching the whole
+/// namespace), then the burst, reported as JSON lines on stdout.
+async fn scale_consumer(o: &Opts) -> Result<()> {
+    let settings = o.settings()?;
+    let clusters = o.num("clusters", 200) as usize;
+    let members = o.num("members", 5) as usize;
+    let burst = o.num("burst", 10_000) as usize;
+    let last = synth::scope_name(clusters - 1);
+    let before = self_stat();
+    let t0 = Instant::now();
+    let mut h = patrol::runtime::Headless::start_watching(
+        &settings,
+        settings.namespace.clone(),
+        Duration::from_secs(1),
+        Duration::from_secs(2),
+    )?;
+    let loaded = h
+        .until(Duration::from_secs(60), |a| {
+            a.loaded && a.clusters.len() >= clusters
+        })
+        .await;
+    let load = t0.elapsed();
+    let keys: usize = h.app.clusters.values().map(|c| c.members.len() + 3).sum();
+    let after_load = self_stat();
+    println!(
+        "{}",
+        json!({"ready": true, "loaded": loaded, "load_ms": ms(load), "clusters": h.app.clusters.len(),
+               "keys": keys, "rss_before_kib": before.rss_kib, "rss_loaded_kib": after_load.rss_kib,
+               "hwm_loaded_kib": after_load.hwm_kib})
+    );
+    std::io::stdout().flush()?;
+    let mut messages = 0u64;
+    let done = h
+        .until(Duration::from_secs(120), |a| {
+            messages += 1;
+            a.clusters
+                .get(&last)
+                .is_some_and(|c| c.members.contains_key("zdone"))
+        })
+        .await;
+    let seen_us = unix_us();
+    let after = self_stat();
+    // capacity: the same burst applied straight to `update`, no etcd, no channel
+    let apis: Vec<String> = o
+        .get("apis", "")
+        .split(',')
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
+        .collect();
+    let kvs = burst_kvs(
+        burst,
+        clusters,
+        members,
+        &settings.namespace,
+        synth::TOP_LSN * 2,
+        &apis,
+    );
+    let msgs: Vec<patrol::app::Msg> = kvs
+        .into_iter()
+        .map(|(k, v)| {
+            patrol::app::Msg::Dcs(
+                Instant::now(),
+                patrol::dcs::DcsEvent::Put(patrol::dcs::RawKv {
+                    key: k,
+                    value: v.into_bytes(),
+                    lease: 0,
+                }),
+            )
+        })
+        .collect();
+    let t = Instant::now();
+    for m in msgs {
+        h.app.update(m);
+    }
+    let apply = t.elapsed();
+    println!(
+        "{}",
+        json!({"done": done, "seen_us": seen_us, "messages": messages - 1,
+               "rss_kib": after.rss_kib, "hwm_kib": after.hwm_kib, "cpu_s": after.cpu.as_secs_f64(),
+               "update_only_eps": burst as f64 / apply.as_secs_f64()})
+    );
+    Ok(())
+}
+
+/// Scale: a synthetic namespace of `clusters` x `members` member keys (plus leader, config,
+/// initialize each) and a burst of `burst` key updates; measured twice: patrol's model
+/// watching the whole namespace (a child process, for its own memory), and the real binary's
+/// TUI on one cluster of it while that cluster takes the whole burst.
+async fn scale(o: &Opts) -> Result<Value> {
+    let env = Env::new(o)?;
+    let clusters = o.num("clusters", 200) as usize;
+    let members = o.num("members", 5) as usize;
+    let burst = o.num("burst", 10_000) as usize;
+    let in_flight = o.num("in-flight", 32) as usize;
+    let workdir = PathBuf::from(o.need("workdir")?);
+    std::fs::create_dir_all(&workdir)?;
+    let scale_cfg = workdir.join("scale.yaml");
+    write_scale_config(&env, &scale_cfg)?;
+    let mut etcd = env.etcd().await?;
+
+    // REST bases of the real members, handed out round-robin: patrol's pollers do real work
+    let mut apis = Vec::new();
+    let resp = etcd
+        .get(
+            format!("{}members/", env.settings.cluster_prefix()),
+            Some(GetOptions::new().with_prefix()),
+        )
+        .await?;
+    for kv in resp.kvs() {
+        if let Ok(v) = serde_json::from_slice::<Value>(kv.value())
+            && let Some(a) = v["api_url"].as_str()
+        {
+            apis.push(a.trim_end_matches("/patroni").to_string());
+        }
+    }
+
+    // populate, 100 keys per transaction
+    etcd.delete(SCALE_NS, Some(DeleteOptions::new().with_prefix()))
+        .await?;
+    let t = Instant::now();
+    let mut all = Vec::new();
+    for c in 0..clusters {
+        all.extend(synth::cluster_kvs(
+            SCALE_NS,
+            &synth::scope_name(c),
+            members,
+            &apis,
+        ));
+    }
+    let n_keys = all.len();
+    for chunk in all.chunks(100) {
+        let ops: Vec<TxnOp> = chunk
+            .iter()
+            .map(|kv| TxnOp::put(kv.key.clone(), kv.value.clone(), None))
+            .collect();
+        etcd.txn(Txn::new().and_then(ops)).await?;
+    }
+    let populate = t.elapsed();
+    eprintln!("scale: {n_keys} keys written in {populate:?}");
+
+    // A. the namespace-wide model in a child process
+    let exe = std::env::current_exe()?;
+    let mut child = std::process::Command::new(exe)
+        .args([
+            "scale-consumer",
+            "--config",
+            &scale_cfg.to_string_lossy(),
+            "--clusters",
+            &clusters.to_string(),
+            "--members",
+            &members.to_string(),
+            "--burst",
+            &burst.to_string(),
+            "--apis",
+            &apis.join(","),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()?;
+    let out = child.stdout.take().ok_or_else(|| eyre!("child stdout"))?;
+    let (ltx, mut lrx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for l in BufReader::new(out).lines().map_while(|l| l.ok()) {
+            if ltx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let line = |s: Option<String>| -> Result<Value> {
+        let s = s.ok_or_else(|| eyre!("scale consumer ended early"))?;
+        serde_json::from_str(&s).wrap_err_with(|| format!("scale consumer said: {s}"))
+    };
+    let ready = line(
+        tokio::time::timeout(Duration::from_secs(90), lrx.recv())
+            .await
+            .ok()
+            .flatten(),
+    )?;
+    eprintln!("scale: namespace loaded: {ready}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let kvs = burst_kvs(burst, clusters, members, SCALE_NS, synth::TOP_LSN, &apis);
+    let first_us = unix_us();
+    let t = Instant::now();
+    put_all(&etcd, kvs, in_flight).await?;
+    let writes = t.elapsed();
+    let last = synth::scope_name(clusters - 1);
+    let (k, v) = (
+        format!("{SCALE_NS}{last}/members/zdone"),
+        synth::member_json(5999, false, synth::TOP_LSN, None, "running"),
+    );
+    etcd.put(k, v, None).await?;
+    let sentinel_us = unix_us();
+    let done = line(
+        tokio::time::timeout(Duration::from_secs(150), lrx.recv())
+            .await
+            .ok()
+            .flatten(),
+    )?;
+    let _ = child.wait();
+    let seen_us = done["seen_us"].as_u64().unwrap_or(0);
+    let model = json!({
+        "keys": n_keys,
+        "load_ms": ready["load_ms"],
+        "rss_loaded_kib": ready["rss_loaded_kib"],
+        "rss_before_kib": ready["rss_before_kib"],
+        "hwm_kib": done["hwm_kib"],
+        "burst": burst,
+        "write_s": writes.as_secs_f64(),
+        "write_eps": burst as f64 / writes.as_secs_f64(),
+        "consumed_eps": (burst + 1) as f64 / ((seen_us.saturating_sub(first_us)) as f64 / 1e6),
+        "backlog_ms": (seen_us as f64 - sentinel_us as f64) / 1000.0,
+        "messages": done["messages"],
+        "update_only_eps": done["update_only_eps"],
+        "done": done["done"],
+    });
+    eprintln!("scale: namespace model: {model}");
+
+    // B. the real TUI on c000 while c000 takes the whole burst
+    let c0 = synth::scope_name(0);
+    let term = env.spawn(Viewer::Patrol, &c0, "", &scale_cfg.to_string_lossy())?;
+    term.until(
+        Duration::from_secs(20),
+        "patrol on c000",
+        Box::new(|s, _| {
+            patrol_leader(s, "m1") && s.contains(" m5 ") && s.matches(" ok ").count() >= 5
+        }),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = term.stat();
+    let bytes0 = term.bytes();
+    let id = term.arm(Box::new(|s, _| s.contains("zdone")), true)?;
+    let kvs = burst_kvs(burst, 1, members, SCALE_NS, synth::TOP_LSN * 3, &apis);
+    let t = Instant::now();
+    put_all(&etcd, kvs, in_flight).await?;
+    let writes = t.elapsed();
+    etcd.put(
+        format!("{SCALE_NS}{c0}/members/zdone"),
+        synth::member_json(5999, false, synth::TOP_LSN, None, "running"),
+        None,
+    )
+    .await?;
+    let t_sentinel = Instant::now();
+    let seen = term.wait(id, Duration::from_secs(60)).await;
+    let after = term.stat();
+    let tui = json!({
+        "burst": burst,
+        "write_s": writes.as_secs_f64(),
+        "write_eps": burst as f64 / writes.as_secs_f64(),
+        "backlog_ms": seen.map(|s| ms_between(t_sentinel, s)),
+        "cpu_s": (after.cpu.saturating_sub(before.cpu)).as_secs_f64(),
+        "cpu_pct_of_core": 100.0 * (after.cpu.saturating_sub(before.cpu)).as_secs_f64()
+            / seen.map(|s| (s - t).as_secs_f64()).unwrap_or(f64::NAN),
+        "bytes_to_terminal": term.bytes() - bytes0,
+        "hwm_kib": after.hwm_kib,
+        "rss_kib": after.rss_kib,
+    });
+    eprintln!("scale: TUI under burst: {tui}");
+    term.stop(true).await;
+    Ok(json!({
+        "clusters": clusters,
+        "members": members,
+        "keys": n_keys,
+        "populate_s": populate.as_secs_f64(),
+        "scale_config": scale_cfg,
+        "model": model,
+        "tui": tui,
+    }))
+}
+
+// ------------------------------------------------------------------------------- main
 
 fn main() {
-    println!("live bench: run it through scripts/bench");
+    let Some(o) = Opts::parse() else {
+        println!("live bench: nothing to do without a subcommand; run it through scripts/bench");
+        return;
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("live: {e}");
+            std::process::exit(1);
+        }
+    };
+    let result = rt.block_on(async {
+        let v = match o.cmd.as_str() {
+            "events" => events(&o).await?,
+            "switchover" => switchover(&o).await?,
+            "firstframe" => firstframe(&o).await?,
+            "scale" => scale(&o).await?,
+            "scale-consumer" => {
+                scale_consumer(&o).await?;
+                return Ok(());
+            }
+            other => bail!("unknown subcommand {other}"),
+        };
+        let text = serde_json::to_string_pretty(&v)?;
+        match o.kv.get("out") {
+            Some(p) => std::fs::write(p, text + "\n").wrap_err_with(|| format!("write {p}"))?,
+            None => println!("{text}"),
+        }
+        Ok::<(), color_eyre::eyre::Report>(())
+    });
+    if let Err(e) = result {
+        eprintln!("live {}: {e:#}", o.cmd);
+        std::process::exit(1);
+    }
 }
