@@ -45,12 +45,16 @@ fn init_logging(cli: &Cli, tui: bool) -> Result<()> {
     };
     let tui_layer = if tui {
         // its mover thread only runs for the console, not for `list`
-        tui_logger::init_logger(tui_logger::LevelFilter::Info).map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
+        tui_logger::init_logger(tui_logger::LevelFilter::Info)
+            .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
         Some(tui_logger::TuiTracingSubscriberLayer.with_filter(filter()))
     } else {
         None
     };
-    tracing_subscriber::registry().with(file).with(tui_layer).init();
+    tracing_subscriber::registry()
+        .with(file)
+        .with(tui_layer)
+        .init();
     Ok(())
 }
 

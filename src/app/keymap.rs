@@ -103,7 +103,6 @@ impl Action {
             Action::Switchover => Some("switchover"),
             Action::Restart => Some("restart"),
             Action::Pause => Some("pause"),
-            Action::Detail => Some("detail"),
             Action::Logs => Some("logs"),
             _ => None,
         }

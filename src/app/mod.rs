@@ -262,7 +262,10 @@ impl App {
     /// Is any age (which changes by itself as time passes) on screen?
     fn clock_on_screen(&self) -> bool {
         // (patrol's own log is read from its buffer when drawn: refresh it with the clock)
-        if !matches!(self.dcs, DcsHealth::Live { .. }) || self.lease_ttl.is_some() || self.view == View::OwnLog {
+        if !matches!(self.dcs, DcsHealth::Live { .. })
+            || self.lease_ttl.is_some()
+            || self.view == View::OwnLog
+        {
             return true;
         }
         self.rows().iter().any(|r| {
@@ -652,7 +655,13 @@ impl App {
                 }
             }
             Action::Dsn => self.view = View::Dsn(0),
-            Action::OwnLog => self.view = if self.view == View::OwnLog { View::Main } else { View::OwnLog },
+            Action::OwnLog => {
+                self.view = if self.view == View::OwnLog {
+                    View::Main
+                } else {
+                    View::OwnLog
+                }
+            }
             Action::ExportEvents => {
                 let stamp = self.wall_now_unix().unwrap_or(0);
                 let path = self

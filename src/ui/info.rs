@@ -27,11 +27,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     |v: Option<u64>| v.map(|v| format!("{v}s")).unwrap_or_else(|| "?".into());
                 cfg.push(Span::styled(
                     format!(
-                        "ttl {} · loop_wait {} · retry_timeout {} · max lag on failover {} · sync {}",
+                        "ttl {} · loop_wait {} · retry_timeout {} · max lag {} · sync {}",
                         secs(k.ttl),
                         secs(k.loop_wait),
                         secs(k.retry_timeout),
-                        k.maximum_lag_on_failover.map(human_bytes).unwrap_or_else(|| "?".into()),
+                        k.maximum_lag_on_failover
+                            .map(human_bytes)
+                            .unwrap_or_else(|| "?".into()),
                         match k.synchronous_mode {
                             SyncMode::Off => "off",
                             SyncMode::On => "on",
@@ -49,7 +51,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Some(h) => {
                 let mut s = format!("TL {} → {}", h.timeline, h.timeline + 1);
                 if let Some(ts) = &h.timestamp {
-                    s.push_str(&format!(" at {}", sanitize(ts)));
+                    s.push_str(&format!(" at {}", short_ts(&sanitize(ts))));
                 }
                 if let Some(l) = &h.new_leader {
                     s.push_str(&format!(" · new leader {}", sanitize(l)));
@@ -84,4 +86,17 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .block(block),
         area,
     );
+}
+
+/// `2026-11-26T00:33:37.315710+00:00` -> `2026-11-26 00:33:37 UTC`: seconds are enough here.
+fn short_ts(ts: &str) -> String {
+    match (ts.get(..19), ts.ends_with("+00:00") || ts.ends_with('Z')) {
+        (Some(head), true) => format!("{} UTC", head.replacen('T', " ", 1)),
+        (Some(head), false) => format!(
+            "{} {}",
+            head.replacen('T', " ", 1),
+            ts.get(ts.len().saturating_sub(6)..).unwrap_or("")
+        ),
+        (None, _) => ts.to_string(),
+    }
 }
