@@ -2,7 +2,7 @@
 //! and writes docs/benchmarks.md). Each subcommand prints one JSON document to `--out`.
 //!
 //! ```text
-//! live events     --config F --viewer patrol|patronictl|floor --samples N --out F
+//! live events     --config F [--viewers patrol,floor,patronictl] --samples N --slow-samples M --out F
 //! live switchover --config F --rounds N --out F
 //! live firstframe --config F --pairs N --out F
 //! live scale      --config F --workdir D --clusters 200 --members 5 --burst 10000 --out F
@@ -574,32 +574,29 @@ impl Kind {
     }
 }
 
-/// Event to screen: a change written to etcd, the time until the viewer's screen shows it.
-/// A synthetic cluster `evbench` in the real cluster's etcd (so Patroni is undisturbed); its
-/// members carry no `api_url`, so patrol's REST polling plays no part: this is the etcd to
-/// screen path alone.
-async fn events(o: &Opts) -> Result<Value> {
-    let env = Env::new(o)?;
-    let viewer = Viewer::parse(&o.need("viewer")?)?;
-    let samples = o.num("samples", 150) as usize;
-    let per_session = o.num("per-session", 30) as usize;
-    let (gap_lo, gap_hi) = (o.num("gap-min-ms", 0), o.num("gap-max-ms", 800));
-    let ns = env.settings.namespace.clone();
-    let scope = "evbench";
-    let prefix = format!("{ns}{scope}/");
-    let mut etcd = env.etcd().await?;
-    let mut rng = Rng::new();
-    let mut rows = Vec::new();
-    let mut serial = 0u64;
-    let mut session = 0u64;
-    while rows.len() < samples {
-        session += 1;
-        etcd.delete(prefix.clone(), Some(DeleteOptions::new().with_prefix()))
+struct EventRun<'a> {
+    env: &'a Env,
+    etcd: Client,
+    rng: Rng,
+    serial: u64,
+    session: u64,
+    ns: String,
+    scope: &'static str,
+    prefix: String,
+}
+
+impl EventRun<'_> {
+    /// One viewer process: a fresh synthetic cluster, `n` changes at random moments.
+    async fn session(&mut self, viewer: Viewer, n: usize, gap: (u64, u64)) -> Result<Vec<Value>> {
+        self.session += 1;
+        let (prefix, scope) = (self.prefix.clone(), self.scope);
+        self.etcd
+            .delete(prefix.clone(), Some(DeleteOptions::new().with_prefix()))
             .await?;
-        for kv in synth::cluster_kvs(&ns, scope, 3, &[]) {
-            etcd.put(kv.key, kv.value, None).await?;
+        for kv in synth::cluster_kvs(&self.ns, scope, 3, &[]) {
+            self.etcd.put(kv.key, kv.value, None).await?;
         }
-        let term = env.spawn(viewer, scope, &prefix, &env.config)?;
+        let term = self.env.spawn(viewer, scope, &prefix, &self.env.config)?;
         match viewer {
             Viewer::Patrol => {
                 term.until(
@@ -621,10 +618,10 @@ async fn events(o: &Opts) -> Result<Value> {
                 // the watch is up once a probe write shows
                 let mut ok = false;
                 for i in 0..40 {
-                    let tok = format!("probe{session}x{i}");
+                    let tok = format!("probe{}x{i}", self.session);
                     let t = tok.clone();
                     let id = term.arm(Box::new(move |_, raw| raw.contains(&t)), true)?;
-                    etcd.put(format!("{prefix}probe"), tok, None).await?;
+                    self.etcd.put(format!("{prefix}probe"), tok, None).await?;
                     if term.wait(id, Duration::from_millis(500)).await.is_some() {
                         ok = true;
                         break;
@@ -637,12 +634,11 @@ async fn events(o: &Opts) -> Result<Value> {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
 
+        let mut rows = Vec::new();
         let mut newest: Option<String> = None;
-        for k in 0..per_session {
-            if rows.len() >= samples {
-                break;
-            }
-            serial += 1;
+        for k in 0..n {
+            self.serial += 1;
+            let serial = self.serial;
             let kind = match k % 3 {
                 0 => Kind::State,
                 1 => Kind::NewMember,
@@ -682,42 +678,116 @@ async fn events(o: &Opts) -> Result<Value> {
                 }
                 _ => Box::new(move |s, _| s.contains(&t)),
             };
-            tokio::time::sleep(rng.millis(gap_lo, gap_hi)).await;
+            tokio::time::sleep(self.rng.millis(gap.0, gap.1)).await;
             let id = term.arm(pred, true)?;
             let t0 = Instant::now();
-            etcd.put(key, value, None).await?;
+            self.etcd.put(key, value, None).await?;
             let ack = t0.elapsed();
             let seen = term.wait(id, Duration::from_secs(10)).await;
             rows.push(json!({
                 "kind": kind.name(),
+                "session": self.session,
                 "ms": seen.map(|t| ms_between(t0, t)),
                 "put_ack_ms": ms(ack),
             }));
         }
         term.stop(viewer == Viewer::Patrol).await;
+        Ok(rows)
     }
-    etcd.delete(prefix, Some(DeleteOptions::new().with_prefix()))
+}
+
+/// Event to screen: a change written to etcd, the time until the viewer's screen shows it.
+/// A synthetic cluster `evbench` in the real cluster's etcd (so Patroni is undisturbed); its
+/// members carry no `api_url`, so patrol's REST polling plays no part: this is the etcd to
+/// screen path alone. Sessions of the viewers are interleaved (patrol, floor, patronictl,
+/// patrol, ...) so that all of them meet the same background load.
+async fn events(o: &Opts) -> Result<Value> {
+    let env = Env::new(o)?;
+    let viewers = o
+        .get("viewers", "patrol,floor,patronictl")
+        .split(',')
+        .map(Viewer::parse)
+        .collect::<Result<Vec<_>>>()?;
+    let samples = o.num("samples", 150) as usize;
+    let slow_samples = o.num("slow-samples", 102) as usize;
+    let per_session = o.num("per-session", 30) as usize;
+    let slow_per_session = o.num("slow-per-session", 34) as usize;
+    let gap = (o.num("gap-min-ms", 0), o.num("gap-max-ms", 800));
+    let slow_gap = (o.num("gap-min-ms", 0), o.num("slow-gap-max-ms", 2000));
+    let ns = env.settings.namespace.clone();
+    let scope = "evbench";
+    let prefix = format!("{ns}{scope}/");
+    let mut run = EventRun {
+        env: &env,
+        etcd: env.etcd().await?,
+        rng: Rng::new(),
+        serial: 0,
+        session: 0,
+        ns,
+        scope,
+        prefix: prefix.clone(),
+    };
+    // patronictl redraws every 2 s: its pauses must cover that cycle, and it gets fewer samples
+    let plan = |v: Viewer| {
+        if v == Viewer::Patronictl {
+            (slow_samples, slow_per_session, slow_gap)
+        } else {
+            (samples, per_session, gap)
+        }
+    };
+    let mut rows: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
+    loop {
+        let mut any = false;
+        for &v in &viewers {
+            let (want, per, g) = plan(v);
+            let have = rows.get(v.name()).map_or(0, Vec::len);
+            if have >= want {
+                continue;
+            }
+            any = true;
+            let got = run.session(v, per.min(want - have), g).await?;
+            rows.entry(v.name()).or_default().extend(got);
+        }
+        if !any {
+            break;
+        }
+    }
+    run.etcd
+        .delete(prefix, Some(DeleteOptions::new().with_prefix()))
         .await?;
-    let lat: Vec<f64> = rows.iter().filter_map(|r| r["ms"].as_f64()).collect();
-    let missed = rows.iter().filter(|r| r["ms"].is_null()).count();
-    let mut by_kind = serde_json::Map::new();
-    for k in [Kind::State, Kind::NewMember, Kind::Leader] {
-        let xs: Vec<f64> = rows
-            .iter()
-            .filter(|r| r["kind"] == k.name())
-            .filter_map(|r| r["ms"].as_f64())
-            .collect();
-        by_kind.insert(k.name().into(), summary(&xs));
+    let mut out = serde_json::Map::new();
+    for &v in &viewers {
+        let rows = rows.remove(v.name()).unwrap_or_default();
+        let lat: Vec<f64> = rows.iter().filter_map(|r| r["ms"].as_f64()).collect();
+        let missed = rows.iter().filter(|r| r["ms"].is_null()).count();
+        let mut by_kind = serde_json::Map::new();
+        for k in [Kind::State, Kind::NewMember, Kind::Leader] {
+            let xs: Vec<f64> = rows
+                .iter()
+                .filter(|r| r["kind"] == k.name())
+                .filter_map(|r| r["ms"].as_f64())
+                .collect();
+            by_kind.insert(k.name().into(), summary(&xs));
+        }
+        let key = match v {
+            Viewer::Patrol => "patrol",
+            Viewer::Patronictl => "patronictl",
+            Viewer::Floor => "floor",
+        };
+        let (_, _, g) = plan(v);
+        out.insert(
+            key.into(),
+            json!({
+                "viewer": v.name(),
+                "gap_ms": [g.0, g.1],
+                "summary": summary(&lat),
+                "by_kind": by_kind,
+                "missed": missed,
+                "samples": rows,
+            }),
+        );
     }
-    Ok(json!({
-        "viewer": viewer.name(),
-        "gap_ms": [gap_lo, gap_hi],
-        "sessions": session,
-        "summary": summary(&lat),
-        "by_kind": by_kind,
-        "missed": missed,
-        "samples": rows,
-    }))
+    Ok(Value::Object(out))
 }
 
 // ------------------------------------------------------------------------------- switchover

@@ -1,0 +1,398 @@
+#!/usr/bin/python3
+"""Runs patrol's benchmark suite against a running local cluster and writes results.json.
+
+Called by scripts/bench (which sets up, builds and starts the cluster); can be rerun by hand:
+
+    bench/run.py --config /tmp/patrol-bench/patronictl.yaml --patrol target/release/patrol \
+        --live target/release/deps/live-HASH --patronictl .venv/bin/patronictl --out target/bench
+
+Process-level figures (wall time, peak RSS from wait4, CPU from /proc) are taken here; the
+screen-level ones (event to screen, switchover, first frame, scale) by the `live` bench
+binary (benches/live.rs), the per-frame ones by criterion (benches/render.rs).
+Standard library only.
+"""
+
+import argparse
+import fcntl
+import json
+import math
+import os
+import platform
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from datetime import datetime, timezone
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(*a):
+    print("bench:", *a, file=sys.stderr, flush=True)
+
+
+def loadavg():
+    try:
+        return open("/proc/loadavg").read().split()[:3]
+    except OSError:
+        return None
+
+
+def percentile(xs, p):
+    """Nearest-rank percentile, as in benches/live.rs."""
+    v = sorted(xs)
+    if not v:
+        return None
+    i = math.ceil(p / 100 * len(v))
+    return v[max(1, min(len(v), i)) - 1]
+
+
+def summary(xs):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return None
+    return {
+        "n": len(xs),
+        "min": min(xs),
+        "median": statistics.median(xs),
+        "p95": percentile(xs, 95),
+        "p99": percentile(xs, 99),
+        "max": max(xs),
+        "mean": statistics.fmean(xs),
+    }
+
+
+def proc_stat(pid):
+    """(cpu seconds, VmHWM KiB, VmRSS KiB) of a live process."""
+    cpu = None
+    try:
+        rest = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        cpu = (int(rest[11]) + int(rest[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        pass
+    hwm = rss = None
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+            elif line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    except OSError:
+        pass
+    return cpu, hwm, rss
+
+
+def run_measured(argv, env=None):
+    """Wall seconds, peak RSS KiB, CPU seconds and exit code of one run (wait4 rusage)."""
+    with open(os.devnull, "wb") as null, open(os.devnull, "rb") as nin:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(argv, stdin=nin, stdout=null, stderr=subprocess.PIPE, env=env)
+        err = p.stderr.read()
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        p.stderr.close()
+    if p.returncode != 0:
+        log(f"{argv[0]} exited {p.returncode}: {err.decode(errors='replace')[:300]}")
+    return {
+        "wall_ms": wall * 1000,
+        "maxrss_kib": ru.ru_maxrss,
+        "cpu_ms": (ru.ru_utime + ru.ru_stime) * 1000,
+        "rc": p.returncode,
+    }
+
+
+class PtyProc:
+    """A process on a pseudo-terminal of 120x40 whose output is drained and counted."""
+
+    def __init__(self, argv, env=None, cols=120, rows=40):
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        e = dict(os.environ if env is None else env)
+        e.setdefault("TERM", "xterm-256color")
+
+        def ctty():
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.p = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, preexec_fn=ctty, env=e, close_fds=True
+        )
+        os.close(slave)
+        self.bytes = 0
+        self.chunks = 0
+        self.lock = threading.Lock()
+        self.t = threading.Thread(target=self._drain, daemon=True)
+        self.t.start()
+
+    def _drain(self):
+        while True:
+            try:
+                b = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not b:
+                return
+            with self.lock:
+                self.bytes += len(b)
+                self.chunks += 1
+
+    def counters(self):
+        with self.lock:
+            return self.bytes, self.chunks
+
+    def send(self, data):
+        try:
+            os.write(self.master, data)
+        except OSError:
+            pass
+
+    def stop(self, quit_key=False):
+        if quit_key and self.p.poll() is None:
+            self.send(b"q")
+            try:
+                self.p.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        try:
+            os.close(self.master)
+        except OSError:
+            pass
+
+
+# ------------------------------------------------------------------------------ steps
+
+
+def step_live(a, sub, out, *extra):
+    path = os.path.join(a.out, out)
+    argv = [a.live, sub, "--config", a.config, "--patrol", a.patrol, "--patronictl", a.patronictl,
+            "--out", path, *map(str, extra)]
+    log(" ".join(argv[1:2] + [str(x) for x in extra]))
+    t = time.time()
+    subprocess.run(argv, check=True)
+    d = json.load(open(path))
+    d["_took_s"] = time.time() - t
+    return d
+
+
+def list_pairs(a, n, extra_patrol=(), extra_ctl=(), config=None):
+    """`patrol list` against `patronictl list`, pairs interleaved, the order alternating."""
+    cfg = config or a.config
+    pa = [a.patrol, "-c", cfg, "list", *extra_patrol]
+    pc = [a.patronictl, "-c", cfg, "list", *extra_ctl]
+    # one unmeasured run each: page cache, .pyc files
+    run_measured(pa)
+    run_measured(pc)
+    rows = []
+    for i in range(n):
+        order = [("patrol", pa), ("patronictl", pc)] if i % 2 == 0 else [("patronictl", pc), ("patrol", pa)]
+        r = {}
+        for name, argv in order:
+            r[name] = run_measured(argv)
+        r["ratio"] = r["patrol"]["wall_ms"] / r["patronictl"]["wall_ms"]
+        rows.append(r)
+    res = {"pairs": rows}
+    for name in ("patrol", "patronictl"):
+        res[name] = {
+            "wall_ms": summary([r[name]["wall_ms"] for r in rows]),
+            "maxrss_kib": summary([r[name]["maxrss_kib"] for r in rows]),
+            "cpu_ms": summary([r[name]["cpu_ms"] for r in rows]),
+            "failed": sum(1 for r in rows if r[name]["rc"] != 0),
+        }
+    res["ratio"] = summary([r["ratio"] for r in rows])
+    return res
+
+
+def idle(a, seconds, warmup=5.0):
+    """patrol's TUI and `patronictl list -W` watching the healthy cluster side by side."""
+    viewers = {
+        "patrol": PtyProc([a.patrol, "-c", a.config, "--interval", "1s"]),
+        "patronictl": PtyProc([a.patronictl, "-c", a.config, "list", "-W"]),
+    }
+    time.sleep(warmup)
+    start = {}
+    for k, v in viewers.items():
+        start[k] = (time.monotonic(), proc_stat(v.p.pid), v.counters())
+    time.sleep(seconds)
+    res = {"seconds": seconds, "warmup_s": warmup}
+    for k, v in viewers.items():
+        t1, (cpu1, hwm, rss), (b1, c1) = time.monotonic(), proc_stat(v.p.pid), v.counters()
+        t0, (cpu0, _, _), (b0, c0) = start[k]
+        alive = v.p.poll() is None
+        res[k] = {
+            "alive": alive,
+            "cpu_pct": 100.0 * (cpu1 - cpu0) / (t1 - t0) if cpu0 is not None and cpu1 is not None else None,
+            "cpu_s": (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None,
+            "hwm_kib": hwm,
+            "rss_kib": rss,
+            "bytes_per_s": (b1 - b0) / (t1 - t0),
+            "writes_per_s": (c1 - c0) / (t1 - t0),
+        }
+    viewers["patrol"].stop(quit_key=True)
+    viewers["patronictl"].stop()
+    return res
+
+
+def scale_lists(a, scale, n):
+    """patronictl list over every cluster of the scale namespace, and one cluster of it."""
+    cfg = scale["scale_config"]
+    names = [f"c{c:03d}" for c in range(scale["clusters"])]
+    all_runs = [run_measured([a.patronictl, "-c", cfg, "list", *names]) for _ in range(n)]
+    one = list_pairs(a, max(3, n), extra_patrol=("c000",), extra_ctl=("c000",), config=cfg)
+    return {
+        "patronictl_all": {
+            "clusters": len(names),
+            "wall_ms": summary([r["wall_ms"] for r in all_runs]),
+            "maxrss_kib": summary([r["maxrss_kib"] for r in all_runs]),
+            "failed": sum(1 for r in all_runs if r["rc"] != 0),
+        },
+        "one_cluster": one,
+    }
+
+
+def criterion(a):
+    """`cargo bench --bench render`, then criterion's estimates (ns)."""
+    log("criterion: cargo bench --bench render")
+    env = dict(os.environ)
+    subprocess.run(["cargo", "bench", "--quiet", "--bench", "render", "--", "--noplot"],
+                   check=True, cwd=a.repo, env=env, stdout=sys.stderr)
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(a.repo, "target"))
+    out = {}
+    base = os.path.join(target, "criterion")
+    for group in ("render", "update", "rows"):
+        gdir = os.path.join(base, group)
+        if not os.path.isdir(gdir):
+            continue
+        for bench in sorted(os.listdir(gdir)):
+            f = os.path.join(gdir, bench, "new", "estimates.json")
+            if os.path.exists(f):
+                e = json.load(open(f))
+                out[f"{group}/{bench}"] = {
+                    "median_ns": e["median"]["point_estimate"],
+                    "mean_ns": e["mean"]["point_estimate"],
+                    "mean_ci_ns": [e["mean"]["confidence_interval"]["lower_bound"],
+                                   e["mean"]["confidence_interval"]["upper_bound"]],
+                }
+    return out
+
+
+def cmd_out(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def meta(a):
+    cpu = None
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = None
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    rev = cmd_out(["git", "-C", a.repo, "rev-parse", "--short", "HEAD"])
+    dirty = cmd_out(["git", "-C", a.repo, "status", "--porcelain", "--untracked-files=no"])
+    pg = cmd_out([os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin") + "/postgres", "--version"])
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "mem_mib": mem,
+        "kernel": platform.release(),
+        "os": (open("/etc/os-release").read().split("PRETTY_NAME=")[1].split("\n")[0].strip('"')
+               if os.path.exists("/etc/os-release") else None),
+        "patrol": cmd_out([a.patrol, "--version"]),
+        "patrol_rev": (rev or "?") + ("+dirty" if dirty else ""),
+        "rustc": cmd_out(["rustc", "--version"]),
+        "patronictl": cmd_out([a.patronictl, "version"]),
+        "etcd": (cmd_out(["etcd", "--version"]) or "").split("\n")[0],
+        "etcdctl": (cmd_out(["etcdctl", "version"]) or "").split("\n")[0],
+        "postgres": pg,
+        "python": (cmd_out([os.path.join(os.path.dirname(a.patronictl), "python"), "--version"])),
+        "loadavg_start": loadavg(),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", required=True, help="patronictl.yaml of the running cluster")
+    ap.add_argument("--patrol", required=True)
+    ap.add_argument("--live", required=True, help="the live bench binary")
+    ap.add_argument("--patronictl", required=True)
+    ap.add_argument("--out", required=True, help="directory for results")
+    ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap.add_argument("--quick", action="store_true", help="few samples: check the suite works")
+    ap.add_argument("--only", default="", help="comma-separated steps to run (default: all)")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    q = a.quick
+    only = set(filter(None, a.only.split(",")))
+
+    def want(step):
+        return not only or step in only
+
+    res_path = os.path.join(a.out, "results.json")
+    res = json.load(open(res_path)) if only and os.path.exists(res_path) else {}
+    res["meta"] = meta(a)
+    res["quick"] = q
+    steps = res.setdefault("steps", {})
+
+    def done(name, t0):
+        steps[name] = {"took_s": round(time.time() - t0, 1), "loadavg_after": loadavg()}
+        json.dump(res, open(res_path, "w"), indent=1)
+
+    if want("render"):
+        t = time.time()
+        res["render"] = criterion(a)
+        done("render", t)
+    if want("events"):
+        t = time.time()
+        res["events"] = step_live(a, "events", "events.json", "--samples", 15 if q else 150,
+                                  "--slow-samples", 9 if q else 102, "--per-session", 15 if q else 30,
+                                  "--slow-per-session", 9 if q else 34)
+        done("events", t)
+    if want("switchover"):
+        t = time.time()
+        res["switchover"] = step_live(a, "switchover", "switchover.json", "--rounds", 2 if q else 8)
+        done("switchover", t)
+    if want("startup"):
+        t = time.time()
+        res["firstframe"] = step_live(a, "firstframe", "firstframe.json", "--pairs", 2 if q else 8)
+        log("list pairs")
+        res["list"] = list_pairs(a, 3 if q else 20)
+        done("startup", t)
+    if want("idle"):
+        t = time.time()
+        secs = 10 if q else 60
+        log(f"idle {secs} s")
+        res["idle"] = idle(a, secs)
+        done("idle", t)
+    if want("scale"):
+        t = time.time()
+        sc = res["scale"] = step_live(a, "scale", "scale.json", "--workdir", a.out,
+                                      "--clusters", 200, "--members", 5, "--burst", 2000 if q else 10000)
+        log("patronictl list over the scale namespace")
+        sc["lists"] = scale_lists(a, sc, 2 if q else 3)
+        done("scale", t)
+    res["meta"]["loadavg_end"] = loadavg()
+    json.dump(res, open(res_path, "w"), indent=1)
+    log(f"results in {res_path}")
+
+
+if __name__ == "__main__":
+    main()
