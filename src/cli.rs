@@ -32,13 +32,18 @@ pub struct Cli {
     #[arg(short = 'k', long, global = true)]
     pub insecure: bool,
 
-    /// How often to ask each member's REST API for its live state
-    #[arg(long, default_value = "1s", value_parser = parse_duration, global = true)]
-    pub interval: Duration,
+    /// How often to ask each member's REST API for its live state [default: 1s]
+    #[arg(long, value_parser = parse_duration, global = true)]
+    pub interval: Option<Duration>,
 
-    /// Timeout of one REST request
-    #[arg(long, default_value = "2s", value_parser = parse_duration, global = true)]
-    pub timeout: Duration,
+    /// Timeout of one REST request [default: 2s]
+    #[arg(long, value_parser = parse_duration, global = true)]
+    pub timeout: Option<Duration>,
+
+    /// patrol's own settings (theme, keys, log sources ...)
+    /// [default: ~/.config/patrol/config.toml if it exists]
+    #[arg(long, env = "PATROL_CONFIG", global = true)]
+    pub patrol_config: Option<PathBuf>,
 
     /// Theme name (~/.config/patrol/themes/NAME.toml) or path to a theme file
     #[arg(long, global = true)]

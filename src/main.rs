@@ -89,7 +89,8 @@ fn run() -> Result<ExitCode> {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            match rt.block_on(patrol::runtime::oneshot::collect(&settings, cli.timeout)) {
+            let timeout = cli.timeout.unwrap_or(std::time::Duration::from_secs(2));
+            match rt.block_on(patrol::runtime::oneshot::collect(&settings, timeout)) {
                 Ok(app) => {
                     println!("{}", patrol::output::render(&app, format, extended));
                     Ok(ExitCode::SUCCESS)
@@ -102,7 +103,31 @@ fn run() -> Result<ExitCode> {
         }
         None => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            let logs = match cli.logs.as_deref().map(patrol::logs::LogSourceSpec::parse) {
+            // patrol's own file first; the command line wins over it
+            let own = match patrol::config::patrol::load(cli.patrol_config.as_deref()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("patrol: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let dur =
+                |v: &Option<String>, what: &str| -> Result<Option<std::time::Duration>, String> {
+                    v.as_deref()
+                        .map(patrol::cli::parse_duration)
+                        .transpose()
+                        .map_err(|e| format!("{what} in patrol's config: {e}"))
+                };
+            let (cfg_interval, cfg_timeout) =
+                match (dur(&own.interval, "interval"), dur(&own.timeout, "timeout")) {
+                    (Ok(i), Ok(t)) => (i, t),
+                    (Err(e), _) | (_, Err(e)) => {
+                        eprintln!("patrol: {e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                };
+            let parse = |s: &str| patrol::logs::LogSourceSpec::parse(s);
+            let logs = match cli.logs.as_deref().or(own.logs.as_deref()).map(parse) {
                 None => None,
                 Some(Ok(s)) => Some(s),
                 Some(Err(e)) => {
@@ -110,20 +135,41 @@ fn run() -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            let theme = Theme::resolve(cli.theme.as_deref(), no_color)
+            let mut logs_by_member = std::collections::BTreeMap::new();
+            for (m, spec) in &own.logs_by_member {
+                match parse(spec) {
+                    Ok(s) => {
+                        logs_by_member.insert(m.clone(), s);
+                    }
+                    Err(e) => {
+                        eprintln!("patrol: logs_by_member.{m}: {e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            }
+            let theme = Theme::resolve(cli.theme.as_deref().or(own.theme.as_deref()), no_color)
                 .map_err(color_eyre::eyre::Report::msg)?;
             patrol::runtime::run_tui(
                 settings,
                 patrol::runtime::Options {
-                    interval: cli.interval,
-                    timeout: cli.timeout,
+                    interval: cli
+                        .interval
+                        .or(cfg_interval)
+                        .unwrap_or(std::time::Duration::from_secs(1)),
+                    timeout: cli
+                        .timeout
+                        .or(cfg_timeout)
+                        .unwrap_or(std::time::Duration::from_secs(2)),
                     theme,
-                    read_only: cli.read_only,
+                    read_only: cli.read_only || own.read_only.unwrap_or(false),
                     audit_log: cli
                         .audit_log
                         .clone()
+                        .or(own.audit_log.clone())
                         .unwrap_or_else(patrol::runtime::default_audit_log),
                     logs,
+                    logs_by_member,
+                    keys: own.keys.clone(),
                 },
             )?;
             Ok(ExitCode::SUCCESS)

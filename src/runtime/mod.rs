@@ -28,6 +28,10 @@ pub struct Options {
     pub audit_log: std::path::PathBuf,
     /// `--logs`: how to reach each member's Patroni log.
     pub logs: Option<crate::logs::LogSourceSpec>,
+    /// Per-member overrides of `logs` (patrol's config file).
+    pub logs_by_member: std::collections::BTreeMap<String, crate::logs::LogSourceSpec>,
+    /// Key rebinding from patrol's config file.
+    pub keys: std::collections::BTreeMap<crate::app::keymap::Action, Vec<String>>,
 }
 
 /// The default audit log: `$XDG_STATE_HOME/patrol/audit.jsonl` (~/.local/state/...).
@@ -50,8 +54,9 @@ pub struct Runner {
     audit_log: Option<std::path::PathBuf>,
     /// The leader lease the info task asks about.
     lease: Option<tokio::sync::watch::Sender<i64>>,
-    /// How to reach each member's Patroni log (`--logs`).
+    /// How to reach each member's Patroni log (`--logs`), and per-member overrides.
     log_spec: Option<crate::logs::LogSourceSpec>,
+    log_by_member: std::collections::BTreeMap<String, crate::logs::LogSourceSpec>,
     log_tasks: std::collections::BTreeMap<String, tokio::task::JoinHandle<()>>,
 }
 
@@ -72,10 +77,17 @@ impl Runner {
         self.log_spec = spec;
     }
 
+    pub fn set_log_overrides(
+        &mut self,
+        by_member: std::collections::BTreeMap<String, crate::logs::LogSourceSpec>,
+    ) {
+        self.log_by_member = by_member;
+    }
+
     fn follow_logs(&mut self, members: &[(String, String)]) {
-        let Some(spec) = self.log_spec.clone() else {
+        if self.log_spec.is_none() && self.log_by_member.is_empty() {
             return;
-        };
+        }
         self.log_tasks.retain(|m, h| {
             let keep = members.iter().any(|(n, _)| n == m);
             if !keep {
@@ -87,6 +99,9 @@ impl Runner {
             if self.log_tasks.contains_key(member) {
                 continue;
             }
+            let Some(spec) = self.log_by_member.get(member).or(self.log_spec.as_ref()) else {
+                continue;
+            };
             let (ltx, mut lrx) = mpsc::channel::<crate::logs::LogLine>(256);
             let follow = match spec.resolve(member, host) {
                 crate::logs::LogSourceSpec::File(p) => {
@@ -131,6 +146,7 @@ impl Runner {
             audit_log,
             lease: None,
             log_spec: None,
+            log_by_member: std::collections::BTreeMap::new(),
             log_tasks: std::collections::BTreeMap::new(),
         }
     }
@@ -323,6 +339,9 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     if let Some(d) = opts.audit_log.parent() {
         app.export_dir = d.to_path_buf();
     }
+    app.keymap
+        .rebind(&opts.keys)
+        .map_err(|e| color_eyre::eyre::eyre!("keys in patrol's config: {e}"))?;
 
     // The guard is created before any task can fail, and dropped on every way out.
     let mut guard = TerminalGuard::enter().wrap_err("cannot set up the terminal")?;
@@ -339,8 +358,9 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
         Some(opts.audit_log.clone()),
     );
     let _info = pollers.start_info(&settings.dcs);
-    app.logs_configured = opts.logs.is_some();
+    app.logs_configured = opts.logs.is_some() || !opts.logs_by_member.is_empty();
     pollers.set_log_spec(opts.logs.clone());
+    pollers.set_log_overrides(opts.logs_by_member.clone());
 
     let mut last_draw: Option<tokio::time::Instant> = None;
     loop {
