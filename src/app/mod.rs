@@ -415,6 +415,42 @@ impl App {
             .map(|d| d.as_secs())
     }
 
+    /// Tests pin the wall clock to a known instant.
+    #[cfg(test)]
+    pub(crate) fn started_at_for_tests(&mut self, at: Instant) {
+        self.started = at;
+    }
+
+    /// Replay lag in time: how long ago the last replayed transaction committed, counted
+    /// only while the replica is behind in bytes (an idle primary commits nothing, and a
+    /// caught-up replica is not "behind" however old its last transaction is).
+    pub fn replay_delay(&self, r: &MemberRow) -> Option<Duration> {
+        if r.role.is_leader() || r.lag_source != members::LagSource::Live {
+            return None;
+        }
+        if r.replay_lag? == 0 {
+            return Some(Duration::ZERO);
+        }
+        let ts = self
+            .cluster()?
+            .rest
+            .get(&r.name)?
+            .ok
+            .as_ref()?
+            .1
+            .xlog
+            .replayed_timestamp
+            .clone()?;
+        // PostgreSQL's format: `2026-11-26 00:24:45.123+00` (short zone)
+        let t = ts.replacen(' ', "T", 1);
+        let t = if t.ends_with("+00") {
+            format!("{}Z", &t[..t.len() - 3])
+        } else {
+            t
+        };
+        self.age_of_timestamp(&t)
+    }
+
     /// How long ago an ISO 8601 UTC timestamp (as Patroni writes them) was.
     pub fn age_of_timestamp(&self, ts: &str) -> Option<Duration> {
         // Patroni writes `2026-11-25T23:52:46.335636+00:00`; humantime wants a `Z`

@@ -965,3 +965,32 @@ fn log_view_keys_never_reach_operations() {
     a.update(Msg::Log(crate::logs::parse_line("pg2", "x")));
     assert!(!a.dirty);
 }
+
+#[test]
+fn replay_delay_in_seconds_only_while_behind() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    // wall clock: 2026-11-26 00:25:00 UTC at `now`
+    a.wall0 = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_652_700));
+    a.started_at_for_tests(now);
+    let mut behind = replica_behind(4096);
+    behind.xlog.replayed_timestamp = Some("2026-11-26 00:24:45.123+00".into());
+    rest_ok(&mut a, "pg3", behind, now);
+    let rows = a.rows();
+    let pg3 = rows.iter().find(|r| r.name == "pg3").unwrap();
+    assert_eq!(
+        a.replay_delay(pg3),
+        Some(std::time::Duration::from_secs(14))
+    );
+    let pg2 = rows.iter().find(|r| r.name == "pg2").unwrap();
+    assert_eq!(
+        a.replay_delay(pg2),
+        Some(std::time::Duration::ZERO),
+        "caught up: 0 s"
+    );
+    assert_eq!(
+        a.replay_delay(&rows[0]),
+        None,
+        "the leader has no replay delay"
+    );
+}

@@ -184,7 +184,14 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
             theme.muted,
         ),
         Col::ReceiveLag => (lag_text(r.receive_lag, r.lag_source), lag_style),
-        Col::ReplayLag => (lag_text(r.replay_lag, r.lag_source), lag_style),
+        Col::ReplayLag => {
+            let mut t = lag_text(r.replay_lag, r.lag_source);
+            // and in time, when the replica is behind and PostgreSQL says since when
+            if let Some(d) = app.replay_delay(r).filter(|d| d.as_secs() > 0) {
+                t.push_str(&format!(" {}", human_age(d)));
+            }
+            (t, lag_style)
+        }
         Col::Trend => {
             let limit = app
                 .cluster()

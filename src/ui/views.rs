@@ -145,6 +145,9 @@ pub fn detail(f: &mut Frame, area: Rect, app: &App, member: &str, theme: &Theme)
         };
         lines.push(kv("received", pos(row.receive_lsn, row.receive_lag), theme));
         lines.push(kv("replayed", pos(row.replay_lsn, row.replay_lag), theme));
+        if let Some(d) = app.replay_delay(row) {
+            lines.push(kv("replay delay", human_age(d), theme));
+        }
         if let Some(ts) = live.and_then(|(_, s)| s.xlog.replayed_timestamp.as_deref()) {
             lines.push(kv("last replayed xact", sanitize(ts), theme));
         }
