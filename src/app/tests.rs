@@ -980,7 +980,7 @@ fn replay_delay_in_seconds_only_while_behind() {
     let pg3 = rows.iter().find(|r| r.name == "pg3").unwrap();
     assert_eq!(
         a.replay_delay(pg3),
-        Some(std::time::Duration::from_secs(14))
+        Some(std::time::Duration::from_millis(14_877))
     );
     let pg2 = rows.iter().find(|r| r.name == "pg2").unwrap();
     assert_eq!(
