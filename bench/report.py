@@ -56,6 +56,14 @@ def le(x, limit):
     return None if x is None else x <= limit
 
 
+def median(xs):
+    if not xs:
+        return None
+    v = sorted(xs)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
 def table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for r in rows:
@@ -184,6 +192,16 @@ def main():
                               f_ms(ks.get("p95")), f_ms(ks.get("p99")), f_ms(ks.get("max"))])
     w(table(["viewer / change", "samples", "never shown", "min", "median", "p95", "p99", "max"], krows))
     w("")
+    ps = [x for x in (g(ev, "patrol", "samples") or []) if x.get("ms") is not None]
+    near = [x["ms"] for x in ps if x.get("screen_changed_before_ms") is not None
+            and x["screen_changed_before_ms"] < 33]
+    far = [x["ms"] for x in ps if not (x.get("screen_changed_before_ms") is not None
+                                        and x["screen_changed_before_ms"] < 33)]
+    if ps:
+        w(f"patrol draws at most one frame per 33 ms. Of its {len(ps)} samples, {len(near)} came less than "
+          f"33 ms after its screen had last changed (median {f_ms(median(near))}, max {f_ms(max(near) if near else None)}); "
+          f"the other {len(far)} had a median of {f_ms(median(far))} and a max of {f_ms(max(far) if far else None)}.")
+        w("")
 
     w("## 2. Switchover visibility")
     w("")
@@ -196,9 +214,11 @@ def main():
     srows = []
     for x in sw.get("rounds", []):
         srows.append([x.get("viewer"), f"{x.get('from')} → {x.get('to')}", x.get("http_status"),
-                      f_ms(x.get("post_to_etcd_ms")), f_ms(x.get("viewer_ms")), f_ms(x.get("floor_ms"))])
-    w(table(["viewer", "switchover", "HTTP", "request to leader key", "viewer after etcd",
-             "floor after etcd"], srows))
+                      f_ms(x.get("post_to_etcd_ms")), f_ms(x.get("leader_key_deleted_before_ms")),
+                      f_ms(x.get("screen_changed_before_ms")),
+                      f_ms(x.get("viewer_ms")), f_ms(x.get("floor_ms"))])
+    w(table(["viewer", "switchover", "HTTP", "request to new leader key", "old key deleted before",
+             "viewer's screen last changed before", "viewer after etcd", "floor after etcd"], srows))
     w("")
 
     w("## 3. Start-up")

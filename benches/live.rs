@@ -206,6 +206,8 @@ struct TermState {
     raw: Vec<u8>,
     bytes: u64,
     first_byte: Option<Instant>,
+    /// Arrival times of the most recent output chunks (a chunk is about one frame).
+    chunks: std::collections::VecDeque<Instant>,
     watches: Vec<Watch>,
     next_id: u64,
 }
@@ -267,6 +269,7 @@ impl Term {
                 raw: Vec::new(),
                 bytes: 0,
                 first_byte: None,
+                chunks: std::collections::VecDeque::new(),
                 watches: Vec::new(),
                 next_id: 0,
             }),
@@ -298,6 +301,10 @@ impl Term {
                 let mut st = s.lock();
                 let st = &mut *st;
                 st.first_byte.get_or_insert(t);
+                if st.chunks.len() >= 256 {
+                    st.chunks.pop_front();
+                }
+                st.chunks.push_back(t);
                 st.bytes += n as u64;
                 st.parser.process(&buf[..n]);
                 if st.watches.is_empty() {
@@ -339,6 +346,17 @@ impl Term {
 
     fn first_byte(&self) -> Option<Instant> {
         self.sh.lock().first_byte
+    }
+
+    /// The last output before `t` (how long before `t` the screen last changed).
+    fn output_before(&self, t: Instant) -> Option<Instant> {
+        self.sh
+            .lock()
+            .chunks
+            .iter()
+            .rev()
+            .find(|c| **c < t)
+            .copied()
     }
 
     /// Start watching for `pred`. With `fresh`, it is an error if it already holds.
@@ -689,6 +707,8 @@ impl EventRun<'_> {
                 "session": self.session,
                 "ms": seen.map(|t| ms_between(t0, t)),
                 "put_ack_ms": ms(ack),
+                // when the screen last changed before this write (frame coalescing)
+                "screen_changed_before_ms": term.output_before(t0).map(|o| ms_between(o, t0)),
             }));
         }
         term.stop(viewer == Viewer::Patrol).await;
@@ -906,18 +926,21 @@ async fn switchover(o: &Opts) -> Result<Value> {
     let members = cluster_view(&mut etcd, &http, &prefix).await.len().max(1);
 
     // this process's own watch of the leader key: when etcd named the new leader
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, String)>();
+    // (when, the new value; None for a delete)
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, Option<String>)>();
     let mut wc = env.etcd().await?;
     let mut stream = wc.watch(leader_key.clone(), None).await?;
     let watcher = tokio::spawn(async move {
         while let Ok(Some(resp)) = stream.message().await {
             let t = Instant::now();
             for ev in resp.events() {
-                if ev.event_type() == EventType::Put
-                    && let Some(kv) = ev.kv()
-                {
-                    let _ = tx.send((t, String::from_utf8_lossy(kv.value()).into_owned()));
-                }
+                let v = match (ev.event_type(), ev.kv()) {
+                    (EventType::Put, Some(kv)) => {
+                        Some(String::from_utf8_lossy(kv.value()).into_owned())
+                    }
+                    _ => None,
+                };
+                let _ = tx.send((t, v));
             }
         }
     });
@@ -1003,14 +1026,20 @@ async fn switchover(o: &Opts) -> Result<Value> {
             })
         };
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        let mut t_etcd = None;
+        let (mut t_etcd, mut t_delete) = (None, None);
         while let Ok(Some((t, v))) = tokio::time::timeout_at(deadline, rx.recv()).await {
-            if v == cand {
-                t_etcd = Some(t);
-                break;
+            match v {
+                None => t_delete = Some(t),
+                Some(v) if v == cand => {
+                    t_etcd = Some(t);
+                    break;
+                }
+                Some(_) => {}
             }
         }
         let seen = term.wait(vid, Duration::from_secs(30)).await;
+        // frame coalescing: how long before the leader's put had the screen last changed?
+        let prev_output = t_etcd.and_then(|t| term.output_before(t).map(|o| ms_between(o, t)));
         let floor_seen = floor.wait(fid, Duration::from_secs(10)).await;
         let (status, text, t_reply) = post.await.unwrap_or((0, "join error".into(), t_post));
         let row = json!({
@@ -1022,6 +1051,8 @@ async fn switchover(o: &Opts) -> Result<Value> {
             "post_to_etcd_ms": t_etcd.map(|t| ms_between(t_post, t)),
             "post_to_reply_ms": ms_between(t_post, t_reply),
             "viewer_ms": t_etcd.zip(seen).map(|(a, b)| ms_between(a, b)),
+            "leader_key_deleted_before_ms": t_delete.zip(t_etcd).map(|(a, b)| ms_between(a, b)),
+            "screen_changed_before_ms": prev_output,
             "floor_ms": t_etcd.zip(floor_seen).map(|(a, b)| ms_between(a, b)),
         });
         eprintln!("switchover {}: {row}", r + 1);
