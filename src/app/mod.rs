@@ -1253,6 +1253,18 @@ impl App {
             .put(rel, value, lease, at)
     }
 
+    /// (member, PostgreSQL host) of every member key: where its log source points.
+    pub fn member_hosts(&self) -> Vec<(String, String)> {
+        self.cluster()
+            .map(|c| {
+                c.members
+                    .iter()
+                    .map(|(n, m)| (n.clone(), m.host_port().map(|(h, _)| h).unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The poll set follows the member keys of the cluster on screen.
     fn poll_effect(&mut self) -> Vec<Effect> {
         let want: Vec<(String, String)> = self
@@ -1270,15 +1282,7 @@ impl App {
             eff.push(Effect::PollMembers(want));
         }
         // logs follow every member seen (also while it is down: its log says why)
-        let mut follow: Vec<(String, String)> = self
-            .cluster()
-            .map(|c| {
-                c.members
-                    .iter()
-                    .map(|(n, m)| (n.clone(), m.host_port().map(|(h, _)| h).unwrap_or_default()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut follow = self.member_hosts();
         for (n, h) in &self.followed {
             if !follow.iter().any(|(m, _)| m == n) {
                 follow.push((n.clone(), h.clone()));

@@ -21,6 +21,19 @@ pub struct Plan {
     pub steps: Vec<RolloutStep>,
 }
 
+/// Wait for a new postmaster start time (the one known now is the "before").
+fn restarted(c: &super::cluster::ClusterState, member: &str) -> Expect {
+    let before = c
+        .rest
+        .get(member)
+        .and_then(|s| s.ok.as_ref())
+        .and_then(|(_, s)| s.postmaster_start_time.clone());
+    Expect::Restarted {
+        member: member.to_string(),
+        before,
+    }
+}
+
 impl App {
     fn api_url(&self, member: &str) -> Option<String> {
         self.cluster()?.members.get(member)?.api_url.clone()
@@ -305,15 +318,7 @@ impl App {
                             Some(Value::Object(body)),
                         )
                     });
-                    let before = c
-                        .rest
-                        .get(&r.name)
-                        .and_then(|s| s.ok.as_ref())
-                        .and_then(|(_, s)| s.postmaster_start_time.clone());
-                    p.expect = Expect::Restarted {
-                        member: r.name.clone(),
-                        before,
-                    };
+                    p.expect = restarted(c, &r.name);
                 }
             }
             OpKind::Reload => {
@@ -339,15 +344,7 @@ impl App {
                             Some(json!({"force": d.force, "from_leader": d.from_leader})),
                         )
                     });
-                    let before = c
-                        .rest
-                        .get(&r.name)
-                        .and_then(|s| s.ok.as_ref())
-                        .and_then(|(_, s)| s.postmaster_start_time.clone());
-                    p.expect = Expect::Restarted {
-                        member: r.name.clone(),
-                        before,
-                    };
+                    p.expect = restarted(c, &r.name);
                 }
             }
             OpKind::Pause | OpKind::Resume => {

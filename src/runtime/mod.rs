@@ -470,16 +470,7 @@ impl Headless {
         self.app.logs_configured = spec.is_some();
         self.pollers.set_log_spec(spec);
         // members already known: start now
-        let members: Vec<(String, String)> = self
-            .app
-            .cluster()
-            .map(|c| {
-                c.members
-                    .iter()
-                    .map(|(n, m)| (n.clone(), m.host_port().map(|(h, _)| h).unwrap_or_default()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let members = self.app.member_hosts();
         self.pollers.run(vec![Effect::FollowLogs(members)]);
     }
 
