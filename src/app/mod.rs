@@ -615,6 +615,7 @@ impl App {
                 self.now = self.now.max(at);
                 let sample = result.is_ok();
                 let name = member.clone();
+                let detail_open = self.view == View::Detail(member.clone());
                 if let Some(c) = self.clusters.get_mut(&self.scope)
                     && c.members.contains_key(&member)
                 {
@@ -623,7 +624,16 @@ impl App {
                     // redraw only when what is shown can change
                     let changed = match result {
                         Ok(s) => {
-                            let same = r.ok.as_ref().is_some_and(|(_, old)| *old == *s);
+                            // `dcs_last_seen` moves every loop_wait; only the detail view shows it
+                            let same = r.ok.as_ref().is_some_and(|(_, old)| {
+                                old.dcs_last_seen == s.dcs_last_seen || !detail_open
+                            } && PatroniStatus {
+                                dcs_last_seen: None,
+                                ..old.clone()
+                            } == PatroniStatus {
+                                dcs_last_seen: None,
+                                ..(*s).clone()
+                            });
                             r.ok = Some((at, *s));
                             !same || was_failing
                         }

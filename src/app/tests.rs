@@ -237,6 +237,16 @@ fn idle_cluster_does_not_redraw_on_ticks_or_identical_replies() {
     assert!(!a.dirty, "no age on screen: ticks change nothing");
     rest_ok(&mut a, "pg2", replica_behind(0), later(now, 5));
     assert!(!a.dirty, "same answer again: nothing to draw");
+    let mut moved = replica_behind(0);
+    moved.dcs_last_seen = Some(1_795_650_999);
+    rest_ok(&mut a, "pg2", moved.clone(), later(now, 5));
+    assert!(!a.dirty, "dcs_last_seen moving is not shown in the table");
+    a.view = View::Detail("pg2".into());
+    moved.dcs_last_seen = Some(1_795_651_000);
+    rest_ok(&mut a, "pg2", moved, later(now, 5));
+    assert!(a.dirty, "but it is in pg2's detail view");
+    a.view = View::Main;
+    a.dirty = false;
     rest_ok(&mut a, "pg2", replica_behind(4096), later(now, 6));
     assert!(a.dirty, "new position: draw");
 }
