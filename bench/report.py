@@ -94,6 +94,20 @@ def main():
     ms = lambda ns: None if ns is None else ns / 1e6  # noqa: E731
     list_ratio = g(ls, "ratio", "median")
     model = g(sc, "model") or {}
+    big = g(sc, "tui_big") or {}
+    upd_put = g(rd, "update/member_put_1000_members", "mean_ns")
+    upd_rest = g(rd, "update/rest_answer_1000_members", "mean_ns")
+    per_s = lambda ns: None if not ns else 1e9 / ns  # noqa: E731
+
+    def pct_core(ns, n):
+        return "n/a" if ns is None else f"{100 * ns * n / 1e9:.0f} %"
+
+    def backlog(t):
+        if not t:
+            return "n/a"
+        if t.get("backlog_ms") is None:
+            return f"not shown within {t.get('timeout_s', 0):.0f} s"
+        return f_ms(t["backlog_ms"])
     tui = g(sc, "tui") or {}
     lists = g(sc, "lists") or {}
 
@@ -134,11 +148,19 @@ def main():
          f_ms(g(lists, "patronictl_all", "wall_ms", "median")) + " (`list` of all clusters)", "", "", ""],
         [f"Scale: {model.get('burst', '?')}-update burst over the namespace: consumed / etcd accepted",
          f_rate(model.get("consumed_eps")), "", f_rate(model.get("write_eps")) + " (writes)", "", ""],
-        ["Scale: backlog after the last write (namespace model / TUI on one cluster)",
+        ["Scale: backlog after the last write (namespace model / TUI on a 5-member cluster)",
          f"{f_ms(model.get('backlog_ms'))} / {f_ms(tui.get('backlog_ms'))}", "", "",
          "no backlog (≤ 50 ms)",
          mark(None if model.get("backlog_ms") is None or tui.get("backlog_ms") is None
               else max(model["backlog_ms"], tui["backlog_ms"]) <= 50)],
+        [f"Scale: backlog after the last write, TUI on a {big.get('members', '?')}-member cluster",
+         backlog(big), "", "", "no backlog (≤ 50 ms)",
+         mark(False if big and big.get("backlog_ms") is None
+              else le(big.get("backlog_ms"), 50))],
+        ["Scale: one member-key event applied by `App::update`, 1000-member cluster (criterion)",
+         f"{f_ms(ms(upd_put), 3)} (≤ {f_rate(per_s(upd_put))})", "", "", "", ""],
+        ["Scale: one REST answer applied, 1000-member cluster (criterion); at 1 s polling",
+         f"{f_ms(ms(upd_rest), 3)}; {pct_core(upd_rest, 1000)} of a core", "", "", "", ""],
         ["Scale: memory (namespace model peak / TUI peak under burst)",
          f"{f_mib(model.get('hwm_kib'))} / {f_mib(tui.get('hwm_kib'))}",
          f_mib(g(lists, "patronictl_all", "maxrss_kib", "max")) + " (`list` of all clusters)", "", "", ""],
@@ -197,6 +219,15 @@ def main():
             and x["screen_changed_before_ms"] < 33]
     far = [x["ms"] for x in ps if not (x.get("screen_changed_before_ms") is not None
                                         and x["screen_changed_before_ms"] < 33)]
+    acks = [x["put_ack_ms"] for v in ("patrol", "floor", "patronictl")
+            for x in (g(ev, v, "samples") or []) if x.get("put_ack_ms") is not None]
+    if acks:
+        slow = [x for x in ps if x.get("put_ack_ms", 0) > 15]
+        w(f"etcd itself acknowledged the writes in {f_ms(median(acks))} (median) but took more than 15 ms "
+          f"for {sum(1 for a in acks if a > 15)} of {len(acks)} writes (max {f_ms(max(acks))}; a single-node "
+          f"etcd on a shared disk); {len(slow)} of patrol's samples had such a slow write"
+          + (f" (patrol's times for them: {', '.join(f_ms(x['ms']) for x in slow)})" if slow else "") + ".")
+        w("")
     if ps:
         w(f"patrol draws at most one frame per 33 ms. Of its {len(ps)} samples, {len(near)} came less than "
           f"33 ms after its screen had last changed (median {f_ms(median(near))}, max {f_ms(max(near) if near else None)}); "
@@ -281,6 +312,10 @@ def main():
     w("- **TUI:** the real binary on cluster `c000` while that one cluster takes the whole burst "
       f"({tui.get('burst', '?')} updates of its 5 member keys) and then the sentinel (a new member key); "
       "backlog = sentinel acknowledged to the sentinel on screen.")
+    w(f"- **TUI at {big.get('members', '?')} members:** the same on a cluster `big` of "
+      f"{big.get('members', '?')} member keys without `api_url` (no REST polling), "
+      f"{big.get('burst', '?')} updates spread over its members; the sentinel shows as the member count "
+      "in the header.")
     w("")
     w(table(["", "value"], [
         ["namespace load (start to all clusters in the model)", f_ms(model.get("load_ms"))],
@@ -295,6 +330,13 @@ def main():
         ["TUI: CPU during the burst", f"{tui.get('cpu_s', 0) or 0:.2f} s ({(tui.get('cpu_pct_of_core') or 0):.0f} % of a core)"],
         ["TUI: bytes to the terminal during the burst", f"{tui.get('bytes_to_terminal', 0):,}"],
         ["TUI: peak RSS", f_mib(tui.get("hwm_kib"))],
+        [f"TUI on {big.get('members', '?')} members (no REST): burst written in / accepted",
+         f"{big.get('write_s', 0) or 0:.2f} s / {f_rate(big.get('write_eps'))}"],
+        [f"TUI on {big.get('members', '?')} members: backlog after the last write", backlog(big)],
+        [f"TUI on {big.get('members', '?')} members: consumed", f_rate(big.get("consumed_eps"))],
+        [f"TUI on {big.get('members', '?')} members: CPU during the burst",
+         f"{big.get('cpu_s', 0) or 0:.2f} s ({(big.get('cpu_pct_of_core') or 0):.0f} % of a core)"],
+        [f"TUI on {big.get('members', '?')} members: peak RSS", f_mib(big.get("hwm_kib"))],
         [f"`patronictl list` of all {g(lists, 'patronictl_all', 'clusters') or '?'} clusters (median)",
          f"{f_ms(g(lists, 'patronictl_all', 'wall_ms', 'median'))}, peak RSS {f_mib(g(lists, 'patronictl_all', 'maxrss_kib', 'max'))}"],
         ["`list c000` in this namespace: patrol / patronictl (median)",

@@ -1175,15 +1175,16 @@ async fn firstframe(o: &Opts) -> Result<Value> {
 
 const SCALE_NS: &str = "/bench-scale/";
 
-/// `n` member-key rewrites spread over `clusters` x `members` (the xlog position moves).
+/// `n` member-key rewrites spread over the `scopes` x `members` (the xlog position moves).
 fn burst_kvs(
     n: usize,
-    clusters: usize,
+    scopes: &[String],
     members: usize,
     ns: &str,
     base: u64,
     apis: &[String],
 ) -> Vec<(String, String)> {
+    let clusters = scopes.len().max(1);
     (0..n)
         .map(|i| {
             let c = i % clusters;
@@ -1191,11 +1192,7 @@ fn burst_kvs(
             // the same api_url as `synth::cluster_kvs` gave member m: a rewrite, not a move
             let api = (!apis.is_empty()).then(|| apis[(m - 1) % apis.len()].as_str());
             (
-                format!(
-                    "{ns}{}/members/{}",
-                    synth::scope_name(c),
-                    synth::member_name(m)
-                ),
+                format!("{ns}{}/members/{}", scopes[c], synth::member_name(m)),
                 synth::member_json(
                     5400 + (m % 1000) as u16,
                     m == 1,
@@ -1206,6 +1203,10 @@ fn burst_kvs(
             )
         })
         .collect()
+}
+
+fn scopes(clusters: usize) -> Vec<String> {
+    (0..clusters).map(synth::scope_name).collect()
 }
 
 async fn put_all(client: &Client, kvs: Vec<(String, String)>, in_flight: usize) -> Result<()> {
@@ -1299,7 +1300,7 @@ async fn scale_consumer(o: &Opts) -> Result<()> {
         .collect();
     let kvs = burst_kvs(
         burst,
-        clusters,
+        &scopes(clusters),
         members,
         &settings.namespace,
         synth::TOP_LSN * 2,
@@ -1428,7 +1429,14 @@ async fn scale(o: &Opts) -> Result<Value> {
     )?;
     eprintln!("scale: namespace loaded: {ready}");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let kvs = burst_kvs(burst, clusters, members, SCALE_NS, synth::TOP_LSN, &apis);
+    let kvs = burst_kvs(
+        burst,
+        &scopes(clusters),
+        members,
+        SCALE_NS,
+        synth::TOP_LSN,
+        &apis,
+    );
     let first_us = unix_us();
     let t = Instant::now();
     put_all(&etcd, kvs, in_flight).await?;
@@ -1467,46 +1475,51 @@ async fn scale(o: &Opts) -> Result<Value> {
 
     // B. the real TUI on c000 while c000 takes the whole burst
     let c0 = synth::scope_name(0);
-    let term = env.spawn(Viewer::Patrol, &c0, "", &scale_cfg.to_string_lossy())?;
-    term.until(
-        Duration::from_secs(20),
-        "patrol on c000",
+    let tui = tui_burst(
+        &env,
+        &etcd,
+        &scale_cfg.to_string_lossy(),
+        &c0,
+        members,
+        burst,
+        in_flight,
+        &apis,
         Box::new(|s, _| {
             patrol_leader(s, "m1") && s.contains(" m5 ") && s.matches(" ok ").count() >= 5
         }),
+        Box::new(|s, _| s.contains("zdone")),
+        Duration::from_secs(60),
     )
     .await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = term.stat();
-    let bytes0 = term.bytes();
-    let id = term.arm(Box::new(|s, _| s.contains("zdone")), true)?;
-    let kvs = burst_kvs(burst, 1, members, SCALE_NS, synth::TOP_LSN * 3, &apis);
-    let t = Instant::now();
-    put_all(&etcd, kvs, in_flight).await?;
-    let writes = t.elapsed();
-    etcd.put(
-        format!("{SCALE_NS}{c0}/members/zdone"),
-        synth::member_json(5999, false, synth::TOP_LSN, None, "running"),
-        None,
-    )
-    .await?;
-    let t_sentinel = Instant::now();
-    let seen = term.wait(id, Duration::from_secs(60)).await;
-    let after = term.stat();
-    let tui = json!({
-        "burst": burst,
-        "write_s": writes.as_secs_f64(),
-        "write_eps": burst as f64 / writes.as_secs_f64(),
-        "backlog_ms": seen.map(|s| ms_between(t_sentinel, s)),
-        "cpu_s": (after.cpu.saturating_sub(before.cpu)).as_secs_f64(),
-        "cpu_pct_of_core": 100.0 * (after.cpu.saturating_sub(before.cpu)).as_secs_f64()
-            / seen.map(|s| (s - t).as_secs_f64()).unwrap_or(f64::NAN),
-        "bytes_to_terminal": term.bytes() - bytes0,
-        "hwm_kib": after.hwm_kib,
-        "rss_kib": after.rss_kib,
-    });
     eprintln!("scale: TUI under burst: {tui}");
-    term.stop(true).await;
+
+    // C. the real TUI on one cluster of `big` members (no api_url: no REST), the same burst
+    let big_n = o.num("big", 1000) as usize;
+    for kv in synth::cluster_kvs(SCALE_NS, "big", big_n, &[]).chunks(100) {
+        let ops: Vec<TxnOp> = kv
+            .iter()
+            .map(|kv| TxnOp::put(kv.key.clone(), kv.value.clone(), None))
+            .collect();
+        etcd.txn(Txn::new().and_then(ops)).await?;
+    }
+    let (shown, more) = (format!("members {big_n}"), format!("members {}", big_n + 1));
+    let tui_big = tui_burst(
+        &env,
+        &etcd,
+        &scale_cfg.to_string_lossy(),
+        "big",
+        big_n,
+        burst,
+        in_flight,
+        &[],
+        Box::new(move |s, _| {
+            patrol_leader(s, "m1") && s.lines().take(3).any(|l| l.contains(&shown))
+        }),
+        Box::new(move |s, _| s.lines().take(3).any(|l| l.contains(&more))),
+        Duration::from_secs(o.num("big-timeout", 180)),
+    )
+    .await?;
+    eprintln!("scale: TUI on {big_n} members under burst: {tui_big}");
     Ok(json!({
         "clusters": clusters,
         "members": members,
@@ -1515,7 +1528,73 @@ async fn scale(o: &Opts) -> Result<Value> {
         "scale_config": scale_cfg,
         "model": model,
         "tui": tui,
+        "big_members": big_n,
+        "tui_big": tui_big,
     }))
+}
+
+/// The real TUI on `scope` while `burst` updates of its member keys are written, then a new
+/// member key `zdone`: how long after etcd took that last key does the screen show it?
+#[allow(clippy::too_many_arguments)]
+async fn tui_burst(
+    env: &Env,
+    etcd: &Client,
+    config: &str,
+    scope: &str,
+    members: usize,
+    burst: usize,
+    in_flight: usize,
+    apis: &[String],
+    ready: Pred,
+    sentinel_shown: Pred,
+    timeout: Duration,
+) -> Result<Value> {
+    let term = env.spawn(Viewer::Patrol, scope, "", config)?;
+    term.until(Duration::from_secs(30), "patrol on the cluster", ready)
+        .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = term.stat();
+    let bytes0 = term.bytes();
+    let id = term.arm(sentinel_shown, true)?;
+    let kvs = burst_kvs(
+        burst,
+        &[scope.to_string()],
+        members,
+        SCALE_NS,
+        synth::TOP_LSN * 3,
+        apis,
+    );
+    let t = Instant::now();
+    put_all(etcd, kvs, in_flight).await?;
+    let writes = t.elapsed();
+    etcd.kv_client()
+        .put(
+            format!("{SCALE_NS}{scope}/members/zdone"),
+            synth::member_json(5999, false, synth::TOP_LSN, None, "running"),
+            None,
+        )
+        .await?;
+    let t_sentinel = Instant::now();
+    let seen = term.wait(id, timeout).await;
+    let after = term.stat();
+    let busy = seen.unwrap_or_else(Instant::now) - t;
+    let out = json!({
+        "members": members,
+        "burst": burst,
+        "write_s": writes.as_secs_f64(),
+        "write_eps": burst as f64 / writes.as_secs_f64(),
+        "backlog_ms": seen.map(|s| ms_between(t_sentinel, s)),
+        "timeout_s": timeout.as_secs_f64(),
+        "consumed_eps": seen.map(|s| (burst + 1) as f64 / (s - t).as_secs_f64()),
+        "cpu_s": (after.cpu.saturating_sub(before.cpu)).as_secs_f64(),
+        "cpu_pct_of_core": 100.0 * (after.cpu.saturating_sub(before.cpu)).as_secs_f64()
+            / busy.as_secs_f64(),
+        "bytes_to_terminal": term.bytes() - bytes0,
+        "hwm_kib": after.hwm_kib,
+        "rss_kib": after.rss_kib,
+    });
+    term.stop(true).await;
+    Ok(out)
 }
 
 // ------------------------------------------------------------------------------- main

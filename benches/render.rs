@@ -23,8 +23,7 @@ struct Case {
     h: u16,
 }
 
-fn cases(now: Instant) -> Vec<Case> {
-    let big = synth::one_cluster_app(1000, now);
+fn cases(now: Instant, big: &App) -> Vec<Case> {
     vec![
         Case {
             id: "members_3_120x40",
@@ -40,7 +39,7 @@ fn cases(now: Instant) -> Vec<Case> {
         },
         Case {
             id: "members_1000_80x24",
-            app: big,
+            app: big.clone(),
             w: 80,
             h: 24,
         },
@@ -70,7 +69,9 @@ fn put(scope: &str, i: usize, xlog: u64) -> Msg {
 
 fn smoke() {
     let theme = Theme::load(None, false).expect("built-in theme");
-    for c in cases(Instant::now()) {
+    let now = Instant::now();
+    let big = synth::one_cluster_app(1000, now);
+    for c in cases(now, &big) {
         let mut t = Terminal::new(TestBackend::new(c.w, c.h)).expect("backend");
         t.draw(|f| patrol::ui::render(f, &c.app, &theme))
             .expect("draw");
@@ -97,9 +98,11 @@ fn main() {
     // One full frame: rows derived from the state, layout, widgets, and ratatui's diff
     // against the previous buffer (as `Terminal::draw` does in the TUI).
     let now = Instant::now();
+    // built once: at 1000 members each REST answer's `update` costs milliseconds
+    let big = synth::one_cluster_app(1000, now);
     {
         let mut g = cr.benchmark_group("render");
-        for c in cases(now) {
+        for c in cases(now, &big) {
             let mut t = Terminal::new(TestBackend::new(c.w, c.h)).expect("backend");
             g.bench_function(c.id, |b| {
                 b.iter(|| {
@@ -114,12 +117,27 @@ fn main() {
     // One DCS event applied by `App::update` (parse the member JSON, store it).
     {
         let mut g = cr.benchmark_group("update");
-        let mut big = synth::one_cluster_app(1000, now);
+        let mut big = big.clone();
         let mut n = 0u64;
         g.bench_function("member_put_1000_members", |b| {
             b.iter(|| {
                 n += 1;
                 black_box(big.update(put("big", 2 + (n as usize % 999), synth::TOP_LSN - n)));
+            })
+        });
+        // one member's `GET /patroni` answer arriving (1000 pollers: 1000 of these a second)
+        let mut big2 = big.clone();
+        g.bench_function("rest_answer_1000_members", |b| {
+            b.iter(|| {
+                n += 1;
+                let i = 2 + (n as usize % 999);
+                let mut s = synth::rest_status(i);
+                s.xlog.replayed_location = s.xlog.replayed_location.map(|l| l - n % 4096);
+                black_box(big2.update(Msg::Rest {
+                    member: synth::member_name(i),
+                    at: Instant::now(),
+                    result: Ok(Box::new(s)),
+                }));
             })
         });
         let mut ns = synth::namespace_app(200, 5, now);
@@ -136,7 +154,6 @@ fn main() {
     // The member rows alone (computed on every draw, and on every clock tick).
     {
         let mut g = cr.benchmark_group("rows");
-        let big = synth::one_cluster_app(1000, now);
         g.bench_function("rows_1000_members", |b| b.iter(|| black_box(big.rows())));
         g.finish();
     }

@@ -132,6 +132,13 @@ pub fn one_cluster_app(members: usize, now: Instant) -> App {
             kvs: cluster_kvs("/service/", "big", members, &apis),
         },
     ));
+    answer_all(&mut app, members, now);
+    app
+}
+
+/// Every member of `scope` has answered `GET /patroni` at `now` (through `update`, so the lag
+/// history and everything else a REST answer feeds is filled in as in the TUI).
+fn answer_all(app: &mut App, members: usize, now: Instant) {
     for i in 1..=members {
         app.update(Msg::Rest {
             member: member_name(i),
@@ -140,7 +147,6 @@ pub fn one_cluster_app(members: usize, now: Instant) -> App {
         });
     }
     app.update(Msg::Tick(now));
-    app
 }
 
 /// A namespace of `clusters` clusters x `members` members (`c000`, `c001`, ...), the first
@@ -167,14 +173,7 @@ pub fn namespace_app(clusters: usize, members: usize, now: Instant) -> App {
             kvs,
         },
     ));
-    for i in 1..=members {
-        app.update(Msg::Rest {
-            member: member_name(i),
-            at: now,
-            result: Ok(Box::new(rest_status(i))),
-        });
-    }
-    app.update(Msg::Tick(now));
+    answer_all(&mut app, members, now);
     app
 }
 
