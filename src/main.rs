@@ -44,9 +44,9 @@ fn init_logging(cli: &Cli, tui: bool) -> Result<()> {
         None => None,
     };
     let tui_layer = if tui {
-        // its mover thread only runs for the console, not for `list`
-        tui_logger::init_logger(tui_logger::LevelFilter::Info)
-            .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
+        // Not `init_logger`: its thread wakes every 10 ms for ever; the TUI moves the
+        // events itself before each frame.
+        tui_logger::set_default_level(tui_logger::LevelFilter::Info);
         Some(tui_logger::TuiTracingSubscriberLayer.with_filter(filter()))
     } else {
         None

@@ -366,3 +366,26 @@ fn connection_strings_view() {
         )]
     );
 }
+
+#[test]
+fn many_members_scroll_with_the_selection() {
+    // 60 members: only the rows in view are drawn, and the selection stays on screen
+    let now = Instant::now();
+    let mut kvs = healthy_kvs();
+    for i in 4..=60 {
+        let v = String::from_utf8_lossy(&pg3_replica())
+            .replace("24023", &format!("{}", 25000 + i))
+            .replace("24013", &format!("{}", 26000 + i))
+            .into_bytes();
+        kvs.push(kv(&format!("members/pg{i:02}"), &v));
+    }
+    let mut app = app(kvs, now);
+    let top = draw(&app, 120, 40);
+    assert!(top.contains("pg1 ") && top.contains("pg04"), "{top}");
+    press(&mut app, ratatui::crossterm::event::KeyCode::End);
+    let bottom = draw(&app, 120, 40);
+    assert!(bottom.contains("▸ pg60"), "{bottom}");
+    assert!(bottom.contains("Members 28–60 of 60"), "{bottom}");
+    assert!(!bottom.contains("pg04"), "{bottom}");
+    both("many_members_bottom", &app);
+}

@@ -23,6 +23,22 @@ pub struct Summary {
     pub loaded: bool,
 }
 
+impl Summary {
+    /// The cluster-wide fields only (no members, no config).
+    pub fn head(&self) -> Summary {
+        Summary {
+            dcs_live: self.dcs_live,
+            leader: self.leader.clone(),
+            timeline: self.timeline,
+            members: BTreeMap::new(),
+            paused: self.paused,
+            scheduled_switchover: self.scheduled_switchover.clone(),
+            config: BTreeMap::new(),
+            loaded: self.loaded,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberSummary {
     pub role: String,

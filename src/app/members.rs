@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::cluster::ClusterState;
+use crate::dcs::keys::MemberData;
 use crate::dcs::keys::SyncMode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -134,130 +135,39 @@ fn schedule_text(v: &Value) -> Option<String> {
     Some(s)
 }
 
+/// What every row of one cluster is measured against, computed once per table.
+#[derive(Clone, Copy)]
+struct RowCtx {
+    now: Instant,
+    max_age: Duration,
+    top: Option<u64>,
+    top_live: bool,
+    max_lag: Option<u64>,
+}
+
+impl RowCtx {
+    fn new(c: &ClusterState, now: Instant, interval: Duration) -> Self {
+        let max_age = rest_max_age(interval);
+        let (top, top_live) = leader_lsn(c, now, max_age);
+        RowCtx {
+            now,
+            max_age,
+            top,
+            top_live,
+            max_lag: c.config.as_ref().and_then(|c| c.maximum_lag_on_failover),
+        }
+    }
+}
+
 pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<MemberRow> {
-    let max_age = rest_max_age(interval);
-    let (top, top_live) = leader_lsn(c, now, max_age);
-    let max_lag = c.config.as_ref().and_then(|c| c.maximum_lag_on_failover);
+    let ctx = RowCtx::new(c, now, interval);
     let mut rows: Vec<MemberRow> = c
         .members
         .iter()
-        .map(|(name, m)| {
-            let role = role_of(c, name);
-            let rest_state = c.rest.get(name);
-            let live = rest_state.and_then(|r| r.fresh(now, max_age));
-            let rest = match rest_state {
-                None => RestHealth::Unknown,
-                Some(r) => match r.failing() {
-                    Some((_, e)) if live.is_none() => RestHealth::Unreachable {
-                        error: e.clone(),
-                        last_ok: r
-                            .ok
-                            .as_ref()
-                            .map(|(at, _)| now.saturating_duration_since(*at)),
-                    },
-                    _ if live.is_some() => RestHealth::Live,
-                    _ => RestHealth::Unknown,
-                },
-            };
-            // State as patronictl derives it: replicas show their replication state.
-            let (state, repl_state, timeline) = match live {
-                Some(s) => (
-                    s.state.clone(),
-                    s.replication_state.clone(),
-                    s.timeline.or(m.timeline),
-                ),
-                None => (m.state.clone(), m.replication_state.clone(), m.timeline),
-            };
-            let state = if role.is_leader() {
-                state
-            } else {
-                repl_state.filter(|s| !s.is_empty()).or(state)
-            }
-            .unwrap_or_default();
-
-            let (mut receive_lsn, mut replay_lsn, mut lag_source) = (None, None, LagSource::Live);
-            if !role.is_leader() {
-                match live {
-                    Some(s)
-                        if top_live
-                            && (s.xlog.received_location.is_some()
-                                || s.xlog.replayed_location.is_some()) =>
-                    {
-                        receive_lsn = s.xlog.received_location;
-                        replay_lsn = s.xlog.replayed_location;
-                    }
-                    _ => {
-                        receive_lsn = m.receive_lsn.or(m.xlog_location);
-                        replay_lsn = m.replay_lsn;
-                        let age = c
-                            .member_written
-                            .get(name)
-                            .map(|t| now.saturating_duration_since(*t))
-                            .unwrap_or_default();
-                        lag_source = LagSource::Dcs(age);
-                    }
-                }
-            }
-            let lag = |lsn: Option<u64>| match (top, lsn) {
-                (Some(t), Some(l)) => Some(t.saturating_sub(l)),
-                _ => None,
-            };
-            let receive_lag = lag(receive_lsn);
-            let replay_lag = lag(replay_lsn);
-            let lagging = match (max_lag, replay_lag.or(receive_lag)) {
-                (Some(max), Some(l)) => l > max,
-                _ => false,
-            };
-            let (host, port) = m.host_port().unwrap_or_default();
-            let pending_restart = live.map(|s| s.pending_restart).unwrap_or(m.pending_restart);
-            let scheduled = live
-                .and_then(|s| s.scheduled_restart.as_ref())
-                .or(m.scheduled_restart.as_ref())
-                .and_then(schedule_text);
-            MemberRow {
-                name: name.clone(),
-                host,
-                port,
-                role,
-                state,
-                timeline,
-                receive_lsn,
-                receive_lag,
-                replay_lsn,
-                replay_lag,
-                lag_source,
-                pending_restart,
-                scheduled_restart: scheduled,
-                // live tags when the member answers (it omits the key when it has none)
-                tags: live
-                    .map(|s| s.tags.clone())
-                    .unwrap_or_else(|| m.tags.clone()),
-                rest,
-                gone: None,
-                lagging,
-            }
-        })
+        .map(|(name, m)| live_row(c, &ctx, name, m))
         .collect();
     for (name, at) in &c.gone {
-        rows.push(MemberRow {
-            name: name.clone(),
-            host: String::new(),
-            port: None,
-            role: Role::Replica,
-            state: "gone".into(),
-            timeline: None,
-            receive_lsn: None,
-            receive_lag: None,
-            replay_lsn: None,
-            replay_lag: None,
-            lag_source: LagSource::Live,
-            pending_restart: false,
-            scheduled_restart: None,
-            tags: BTreeMap::new(),
-            rest: RestHealth::Unknown,
-            gone: Some(now.saturating_duration_since(*at)),
-            lagging: false,
-        });
+        rows.push(gone_row(name, now.saturating_duration_since(*at)));
     }
     // leader first, then by name: what an operator scans for first
     rows.sort_by(|a, b| {
@@ -268,6 +178,148 @@ pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<Me
         ))
     });
     rows
+}
+
+/// One member's row, as [`member_rows`] would give it, without building the others
+/// (a REST answer or a member key changes one row; at 1000 members that matters).
+pub fn member_row(
+    c: &ClusterState,
+    name: &str,
+    now: Instant,
+    interval: Duration,
+) -> Option<MemberRow> {
+    if let Some(m) = c.members.get(name) {
+        return Some(live_row(c, &RowCtx::new(c, now, interval), name, m));
+    }
+    c.gone
+        .get(name)
+        .map(|at| gone_row(name, now.saturating_duration_since(*at)))
+}
+
+fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> MemberRow {
+    let RowCtx {
+        now,
+        max_age,
+        top,
+        top_live,
+        max_lag,
+    } = *ctx;
+    let role = role_of(c, name);
+    let rest_state = c.rest.get(name);
+    let live = rest_state.and_then(|r| r.fresh(now, max_age));
+    let rest = match rest_state {
+        None => RestHealth::Unknown,
+        Some(r) => match r.failing() {
+            Some((_, e)) if live.is_none() => RestHealth::Unreachable {
+                error: e.clone(),
+                last_ok: r
+                    .ok
+                    .as_ref()
+                    .map(|(at, _)| now.saturating_duration_since(*at)),
+            },
+            _ if live.is_some() => RestHealth::Live,
+            _ => RestHealth::Unknown,
+        },
+    };
+    // State as patronictl derives it: replicas show their replication state.
+    let (state, repl_state, timeline) = match live {
+        Some(s) => (
+            s.state.clone(),
+            s.replication_state.clone(),
+            s.timeline.or(m.timeline),
+        ),
+        None => (m.state.clone(), m.replication_state.clone(), m.timeline),
+    };
+    let state = if role.is_leader() {
+        state
+    } else {
+        repl_state.filter(|s| !s.is_empty()).or(state)
+    }
+    .unwrap_or_default();
+
+    let (mut receive_lsn, mut replay_lsn, mut lag_source) = (None, None, LagSource::Live);
+    if !role.is_leader() {
+        match live {
+            Some(s)
+                if top_live
+                    && (s.xlog.received_location.is_some()
+                        || s.xlog.replayed_location.is_some()) =>
+            {
+                receive_lsn = s.xlog.received_location;
+                replay_lsn = s.xlog.replayed_location;
+            }
+            _ => {
+                receive_lsn = m.receive_lsn.or(m.xlog_location);
+                replay_lsn = m.replay_lsn;
+                let age = c
+                    .member_written
+                    .get(name)
+                    .map(|t| now.saturating_duration_since(*t))
+                    .unwrap_or_default();
+                lag_source = LagSource::Dcs(age);
+            }
+        }
+    }
+    let lag = |lsn: Option<u64>| match (top, lsn) {
+        (Some(t), Some(l)) => Some(t.saturating_sub(l)),
+        _ => None,
+    };
+    let receive_lag = lag(receive_lsn);
+    let replay_lag = lag(replay_lsn);
+    let lagging = match (max_lag, replay_lag.or(receive_lag)) {
+        (Some(max), Some(l)) => l > max,
+        _ => false,
+    };
+    let (host, port) = m.host_port().unwrap_or_default();
+    let pending_restart = live.map(|s| s.pending_restart).unwrap_or(m.pending_restart);
+    let scheduled = live
+        .and_then(|s| s.scheduled_restart.as_ref())
+        .or(m.scheduled_restart.as_ref())
+        .and_then(schedule_text);
+    MemberRow {
+        name: name.to_string(),
+        host,
+        port,
+        role,
+        state,
+        timeline,
+        receive_lsn,
+        receive_lag,
+        replay_lsn,
+        replay_lag,
+        lag_source,
+        pending_restart,
+        scheduled_restart: scheduled,
+        // live tags when the member answers (it omits the key when it has none)
+        tags: live
+            .map(|s| s.tags.clone())
+            .unwrap_or_else(|| m.tags.clone()),
+        rest,
+        gone: None,
+        lagging,
+    }
+}
+
+fn gone_row(name: &str, gone: Duration) -> MemberRow {
+    MemberRow {
+        name: name.to_string(),
+        host: String::new(),
+        port: None,
+        role: Role::Replica,
+        state: "gone".into(),
+        timeline: None,
+        receive_lsn: None,
+        receive_lag: None,
+        replay_lsn: None,
+        replay_lag: None,
+        lag_source: LagSource::Live,
+        pending_restart: false,
+        scheduled_restart: None,
+        tags: BTreeMap::new(),
+        rest: RestHealth::Unknown,
+        gone: Some(gone),
+        lagging: false,
+    }
 }
 
 /// `16.0 MiB`, `512 B`: lag in human units.

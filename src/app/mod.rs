@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::dcs::{self, DcsEvent};
+use crate::dcs::{self, DcsEvent, RawKv};
 use crate::patroni::PatroniStatus;
 pub use cluster::{ClusterState, RestState};
 use dialog::{Dialog, Field, Step};
@@ -124,8 +124,17 @@ pub enum DcsHealth {
     },
 }
 
+/// What part of the event-log summary a message can change.
+enum Touch {
+    Nothing,
+    Member(String),
+    All,
+}
+
 #[derive(Debug, Clone)]
 pub struct App {
+    /// The summary the event log compares the next change with.
+    news_baseline: events::Summary,
     /// The cluster on screen (the config's scope).
     pub scope: String,
     pub namespace: String,
@@ -225,6 +234,7 @@ impl App {
             polled: Vec::new(),
             drawn_second: 0,
             started: now,
+            news_baseline: events::Summary::default(),
         }
     }
 
@@ -292,18 +302,83 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
-        // only messages that change the model can make news
-        let watch = matches!(msg, Msg::Dcs(..) | Msg::Rest { .. } | Msg::Tick(_));
-        let before = watch.then(|| self.summary());
+        let touch = self.touches(&msg);
         let mut eff = self.apply(msg);
-        if let Some(before) = before {
-            let after = self.summary();
-            for kind in events::diff(&before, &after) {
-                self.push_event(kind);
+        match touch {
+            Touch::Nothing => {}
+            Touch::All => {
+                let after = self.summary();
+                let news = events::diff(&self.news_baseline, &after);
+                self.news_baseline = after;
+                for kind in news {
+                    self.push_event(kind);
+                }
             }
+            Touch::Member(name) => self.member_news(name),
         }
         eff.extend(self.settle_ops());
         eff
+    }
+
+    /// Which part of the event-log summary a message can change. A member key or a REST
+    /// answer changes one member (and the cluster-wide fields); keys of other clusters in
+    /// the namespace change nothing on screen. Comparing whole-cluster summaries for every
+    /// message cost milliseconds per event at 1000 members (see bench/analysis.md).
+    fn touches(&self, msg: &Msg) -> Touch {
+        let key = match msg {
+            Msg::Tick(_) => return Touch::All,
+            Msg::Rest { member, .. } => return Touch::Member(member.clone()),
+            Msg::Dcs(_, DcsEvent::Put(kv)) => kv.key.as_str(),
+            Msg::Dcs(_, DcsEvent::Delete { key }) => key.as_str(),
+            Msg::Dcs(_, DcsEvent::Progress { .. }) => return Touch::Nothing,
+            Msg::Dcs(..) => return Touch::All,
+            _ => return Touch::Nothing,
+        };
+        match dcs::split_key(&self.namespace, key) {
+            Some((scope, _)) if scope != self.scope => Touch::Nothing,
+            Some((_, rel)) => match rel.strip_prefix("members/") {
+                Some(name) if !name.is_empty() && !name.contains('/') => {
+                    Touch::Member(name.to_string())
+                }
+                _ => Touch::All,
+            },
+            None => Touch::Nothing,
+        }
+    }
+
+    /// News from a change to one member: that member's summary and the cluster-wide
+    /// fields, compared with the baseline, which is then brought up to date.
+    fn member_news(&mut self, name: String) {
+        let mut after = self.summary_head();
+        if let Some(r) = self
+            .cluster()
+            .and_then(|c| members::member_row(c, &name, self.now, self.rest_interval))
+            .filter(|r| r.gone.is_none())
+        {
+            after
+                .members
+                .insert(name.clone(), events::member_summary(&r));
+        }
+        let mut before = self.news_baseline.head();
+        if let Some(m) = self.news_baseline.members.get(&name) {
+            before.members.insert(name.clone(), m.clone());
+        }
+        let news = events::diff(&before, &after);
+        let members = std::mem::take(&mut self.news_baseline.members);
+        let config = std::mem::take(&mut self.news_baseline.config);
+        let mine = after.members.remove(&name);
+        self.news_baseline = events::Summary {
+            members,
+            config,
+            ..after
+        };
+        match mine {
+            Some(m) => self.news_baseline.members.insert(name, m),
+            None => self.news_baseline.members.remove(&name),
+        };
+        for kind in news {
+            self.push_event(kind);
+        }
     }
 
     pub const MAX_EVENTS: usize = 2000;
@@ -332,8 +407,10 @@ impl App {
 
     /// Remember a replica's live replay lag (for the trend column).
     fn sample_lag(&mut self, member: &str) {
-        let rows = self.rows();
-        let Some(r) = rows.iter().find(|r| r.name == member) else {
+        let Some(r) = self
+            .cluster()
+            .and_then(|c| members::member_row(c, member, self.now, self.rest_interval))
+        else {
             return;
         };
         if r.role.is_leader() || r.lag_source != members::LagSource::Live {
@@ -466,25 +543,35 @@ impl App {
 
     /// The parts of the model the event log compares.
     pub fn summary(&self) -> events::Summary {
-        let rows = self.rows();
-        let c = self.cluster();
-        let mut config = BTreeMap::new();
-        if let Some(k) = c.and_then(|c| c.config.as_ref()) {
-            events::flatten("", &k.raw, &mut config);
+        let mut s = self.summary_head();
+        if let Some(k) = self.cluster().and_then(|c| c.config.as_ref()) {
+            events::flatten("", &k.raw, &mut s.config);
         }
+        s.members = self
+            .rows()
+            .iter()
+            .filter(|r| r.gone.is_none())
+            .map(|r| (r.name.clone(), events::member_summary(r)))
+            .collect();
+        s
+    }
+
+    /// The cluster-wide part of [`App::summary`] (no members, no config).
+    fn summary_head(&self) -> events::Summary {
+        let c = self.cluster();
         events::Summary {
             dcs_live: !matches!(self.dcs, DcsHealth::Down { .. }),
             loaded: self.loaded,
             leader: c.and_then(|c| c.leader.clone()),
-            timeline: rows
-                .iter()
-                .find(|r| r.role.is_leader())
+            // the timeline of the member holding the leader key, as the table shows it
+            timeline: c
+                .and_then(|c| {
+                    let l = c.leader.as_deref()?;
+                    members::member_row(c, l, self.now, self.rest_interval)
+                })
+                .filter(|r| r.role.is_leader())
                 .and_then(|r| r.timeline),
-            members: rows
-                .iter()
-                .filter(|r| r.gone.is_none())
-                .map(|r| (r.name.clone(), events::member_summary(r)))
-                .collect(),
+            members: BTreeMap::new(),
             paused: c.is_some_and(|c| c.is_paused()),
             scheduled_switchover: c.and_then(|c| c.failover.as_ref()).map(|f| {
                 let mut s = String::new();
@@ -498,7 +585,7 @@ impl App {
                 }
                 s.trim().to_string()
             }),
-            config,
+            config: BTreeMap::new(),
         }
     }
 
@@ -608,7 +695,14 @@ impl App {
             }
             Msg::Dcs(at, ev) => {
                 self.now = self.now.max(at);
-                self.dirty = true;
+                // keys of other clusters in the namespace are not on screen
+                let elsewhere = match &ev {
+                    DcsEvent::Put(RawKv { key, .. }) | DcsEvent::Delete { key } => {
+                        dcs::split_key(&self.namespace, key).is_none_or(|(s, _)| s != self.scope)
+                    }
+                    _ => false,
+                };
+                self.dirty |= !elsewhere;
                 self.on_dcs(at, ev)
             }
             Msg::Rest { member, at, result } => {

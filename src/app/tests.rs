@@ -1004,3 +1004,68 @@ fn replay_delay_in_seconds_only_while_behind() {
         "the leader has no replay delay"
     );
 }
+
+#[test]
+fn the_event_baseline_kept_per_member_equals_the_full_summary() {
+    // update() compares only what a message can change; after every message its baseline
+    // must be exactly what a whole-cluster comparison would have used
+    let now = Instant::now();
+    let mut a = App::new("demo", "/service/", vec!["http://e:1".into()], now);
+    let check = |a: &App, step: &str| assert_eq!(a.news_baseline, a.summary(), "after {step}");
+    a.update(Msg::Dcs(now, snapshot(healthy_kvs())));
+    check(&a, "snapshot");
+    rest_ok(&mut a, "pg1", status("rest/patroni_leader.json"), now);
+    check(&a, "rest pg1");
+    rest_ok(&mut a, "pg2", replica_behind(4096), now);
+    check(&a, "rest pg2");
+    a.update(Msg::Dcs(
+        now,
+        DcsEvent::Put(kv("members/pg3", &pg3_replica())),
+    ));
+    check(&a, "member put");
+    a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
+    check(&a, "leader put");
+    a.update(Msg::Dcs(
+        now,
+        DcsEvent::Delete {
+            key: "/service/demo/members/pg3".into(),
+        },
+    ));
+    check(&a, "member delete");
+    rest_err(&mut a, "pg2", "connection refused", later(now, 1));
+    check(&a, "rest error");
+    a.update(Msg::Tick(later(now, 10)));
+    check(&a, "tick");
+    a.update(Msg::Dcs(
+        later(now, 10),
+        DcsEvent::Put(RawKv {
+            key: "/service/other/members/x1".into(),
+            value: pg3_replica(),
+            lease: 0,
+        }),
+    ));
+    check(&a, "another cluster's key");
+    assert!(!a.events.is_empty());
+}
+
+#[test]
+fn keys_of_other_clusters_neither_redraw_nor_make_news() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.dirty = false;
+    let n = a.events.len();
+    a.update(Msg::Dcs(
+        now,
+        DcsEvent::Put(RawKv {
+            key: "/service/other/leader".into(),
+            value: b"x1".to_vec(),
+            lease: 0,
+        }),
+    ));
+    assert!(!a.dirty);
+    assert_eq!(a.events.len(), n);
+    // the same key in the cluster on screen does both
+    a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
+    assert!(a.dirty);
+    assert!(a.events.len() > n);
+}

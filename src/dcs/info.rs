@@ -57,13 +57,27 @@ async fn client(s: &DcsSettings, ep: &str) -> Result<Client, String> {
         .map_err(|e| super::v3::describe(&e))
 }
 
-async fn status(s: &DcsSettings, ep: &str) -> EndpointStatus {
+/// Ask one endpoint for its status over `conn`, kept between rounds (a new gRPC
+/// connection every few seconds costs more than the question) and dropped on any error.
+async fn status(s: &DcsSettings, ep: &str, conn: &mut Option<Client>) -> EndpointStatus {
     let result = async {
-        let mut c = client(s, ep).await?;
-        let r = tokio::time::timeout(TIMEOUT, c.status())
-            .await
-            .map_err(|_| format!("no answer within {TIMEOUT:?}"))?
-            .map_err(|e| super::v3::describe(&e))?;
+        if conn.is_none() {
+            *conn = Some(client(s, ep).await?);
+        }
+        let Some(c) = conn.as_mut() else {
+            return Err("no connection".to_string());
+        };
+        let r = match tokio::time::timeout(TIMEOUT, c.status()).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                *conn = None;
+                return Err(super::v3::describe(&e));
+            }
+            Err(_) => {
+                *conn = None;
+                return Err(format!("no answer within {TIMEOUT:?}"));
+            }
+        };
         Ok(EndpointInfo {
             version: r.version().to_string(),
             db_size: r.db_size(),
@@ -90,10 +104,17 @@ pub async fn run_info<M: Send + 'static>(
 ) {
     let mut last_status: Option<Instant> = None;
     let mut lease_client: Option<Client> = None;
+    let mut conns: Vec<Option<Client>> = s.endpoints.iter().map(|_| None).collect();
     loop {
         if last_status.is_none_or(|t| t.elapsed() >= STATUS_EVERY) {
             last_status = Some(Instant::now());
-            let all = futures::future::join_all(s.endpoints.iter().map(|ep| status(&s, ep))).await;
+            let all = futures::future::join_all(
+                s.endpoints
+                    .iter()
+                    .zip(conns.iter_mut())
+                    .map(|(ep, conn)| status(&s, ep, conn)),
+            )
+            .await;
             if tx.send(wrap(InfoEvent::Endpoints(all))).await.is_err() {
                 return;
             }

@@ -16,8 +16,44 @@ use crate::patroni::RestClient;
 use crate::theme::Theme;
 pub use terminal::TerminalGuard;
 
-/// At most ~30 frames per second, however fast events arrive.
-const FRAME: Duration = Duration::from_millis(33);
+/// Frames: at most 30 a second in a sustained burst, but the first few changes after a
+/// quiet moment draw at once. (A fixed 33 ms window after every frame made a switchover's
+/// leader key wait up to 33 ms behind the member-key changes just before it.)
+const FRAME_RATE: f64 = 30.0;
+const FRAME_BURST: f64 = 3.0;
+
+/// A token bucket of frames.
+#[derive(Debug)]
+struct FrameBudget {
+    tokens: f64,
+    at: tokio::time::Instant,
+}
+
+impl FrameBudget {
+    fn new(now: tokio::time::Instant) -> Self {
+        FrameBudget {
+            tokens: FRAME_BURST,
+            at: now,
+        }
+    }
+
+    fn refill(&mut self, now: tokio::time::Instant) {
+        let dt = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + dt * FRAME_RATE).min(FRAME_BURST);
+        self.at = now;
+    }
+
+    /// None: draw now. Some(t): the next frame is allowed at `t`.
+    fn wait_until(&mut self, now: tokio::time::Instant) -> Option<tokio::time::Instant> {
+        self.refill(now);
+        (self.tokens < 1.0).then(|| now + Duration::from_secs_f64((1.0 - self.tokens) / FRAME_RATE))
+    }
+
+    fn spend(&mut self, now: tokio::time::Instant) {
+        self.refill(now);
+        self.tokens -= 1.0;
+    }
+}
 
 pub struct Options {
     pub interval: Duration,
@@ -362,12 +398,11 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     pollers.set_log_spec(opts.logs.clone());
     pollers.set_log_overrides(opts.logs_by_member.clone());
 
-    let mut last_draw: Option<tokio::time::Instant> = None;
+    let mut frames = FrameBudget::new(tokio::time::Instant::now());
     loop {
         if app.dirty {
-            if let Some(t) = last_draw {
-                // coalesce bursts: wait out the frame, taking messages meanwhile
-                let deadline = t + FRAME;
+            if let Some(deadline) = frames.wait_until(tokio::time::Instant::now()) {
+                // coalesce a burst: wait for the next frame, taking messages meanwhile
                 while tokio::time::Instant::now() < deadline {
                     match tokio::time::timeout_at(deadline, rx.recv()).await {
                         Ok(Some(m)) => apply(&mut app, &mut pollers, m),
@@ -379,12 +414,14 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
             if app.quit.is_some() {
                 break;
             }
+            // patrol's own log: moved from tui-logger's intake here, not by its 10 ms thread
+            tui_logger::move_events();
             guard
                 .terminal
                 .draw(|f| crate::ui::render(f, &app, &opts.theme))
                 .wrap_err("drawing failed")?;
             app.dirty = false;
-            last_draw = Some(tokio::time::Instant::now());
+            frames.spend(tokio::time::Instant::now());
         }
         let Some(msg) = rx.recv().await else { break };
         apply(&mut app, &mut pollers, msg);
@@ -499,5 +536,32 @@ impl Drop for Headless {
         self._dcs.abort();
         self._clock.abort();
         self._info.abort();
+    }
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use super::*;
+
+    #[test]
+    fn a_few_frames_draw_at_once_then_thirty_a_second() {
+        let t0 = tokio::time::Instant::now();
+        let mut b = FrameBudget::new(t0);
+        for _ in 0..3 {
+            assert_eq!(b.wait_until(t0), None);
+            b.spend(t0);
+        }
+        // the bucket is empty: the next frame is one thirtieth of a second away
+        let next = b.wait_until(t0).expect("must wait");
+        let wait = next.duration_since(t0).as_secs_f64();
+        assert!((wait - 1.0 / 30.0).abs() < 1e-6, "{wait}");
+        b.spend(next);
+        // a quiet second refills the burst, no more
+        let later = next + Duration::from_secs(1);
+        for _ in 0..3 {
+            assert_eq!(b.wait_until(later), None);
+            b.spend(later);
+        }
+        assert!(b.wait_until(later).is_some());
     }
 }

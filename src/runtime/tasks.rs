@@ -49,7 +49,8 @@ pub fn spawn_signals(tx: Sender<Msg>) -> std::io::Result<JoinHandle<()>> {
 
 pub fn spawn_clock(tx: Sender<Msg>) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut iv = tokio::time::interval(Duration::from_millis(250));
+        // ages on screen are whole seconds
+        let mut iv = tokio::time::interval(Duration::from_secs(1));
         iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             iv.tick().await;

@@ -3,14 +3,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::members::human_age;
+use crate::app::members::{MemberRow, human_age};
 use crate::app::{App, DcsHealth};
 use crate::text::sanitize;
 use crate::theme::Theme;
 
-pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme) {
     let cluster = app.cluster();
-    let rows = app.rows();
 
     // line 1: which cluster, where from, how fresh
     let mut l1 = vec![

@@ -231,8 +231,23 @@ fn width(s: &str) -> u16 {
     unicode_width::UnicodeWidthStr::width(s).min(u16::MAX as usize) as u16
 }
 
-pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let rows = app.rows();
+/// Does this optional column have anything to show for the row? (Cheap: decided over all
+/// rows, while only the rows in view are formatted.)
+fn has_value(r: &MemberRow, c: Col, app: &App) -> bool {
+    match c {
+        Col::Pending => r.pending_restart,
+        Col::Tags => r
+            .tags
+            .values()
+            .any(|v| !matches!(v, Value::Bool(false) | Value::Null)),
+        Col::Trend => {
+            !r.role.is_leader() && app.lag_history.get(&r.name).is_some_and(|h| !h.is_empty())
+        }
+        _ => true,
+    }
+}
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme) {
     let dcs_lag = rows
         .iter()
         .filter_map(|r| match r.lag_source {
@@ -240,10 +255,26 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             _ => None,
         })
         .max();
+    // Format only the rows in view (a 40-line terminal shows ~30 of 1000 members): the
+    // window ratatui would scroll to, so that the selection stays on screen.
+    let visible = usize::from(area.height.saturating_sub(3)).max(1);
+    let selected = app.selected_index(rows);
+    let first = (selected + 1).saturating_sub(visible);
+    let window = &rows[first..(first + visible).min(rows.len())];
+    let title = if window.len() < rows.len() {
+        format!(
+            " Members {}–{} of {} ",
+            first + 1,
+            first + window.len(),
+            rows.len()
+        )
+    } else {
+        " Members ".to_string()
+    };
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
-        .title(Span::styled(" Members ", theme.title));
+        .title(Span::styled(title, theme.title));
     if let Some(age) = dcs_lag {
         block = block.title_bottom(Span::styled(
             format!(
@@ -278,7 +309,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
     let inner_w = area.width.saturating_sub(2);
     let wide = inner_w >= 110;
-    let texts: Vec<Vec<(String, Style)>> = rows
+    let texts: Vec<Vec<(String, Style)>> = window
         .iter()
         .map(|r| ORDER.iter().map(|c| cell(r, *c, theme, app)).collect())
         .collect();
@@ -300,7 +331,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .enumerate()
         .map(|(i, c)| {
             !matches!(c, Col::Pending | Col::Tags | Col::Trend)
-                || texts.iter().any(|t| !t[i].0.is_empty())
+                || rows.iter().any(|r| has_value(r, ORDER[i], app))
         })
         .collect();
     let total = |shown: &[bool]| -> u16 {
@@ -365,7 +396,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .column_spacing(1)
         .row_highlight_style(theme.selected)
         .highlight_symbol("▸ ");
-    let mut state = TableState::default().with_selected(Some(app.selected_index(&rows)));
+    let mut state = TableState::default().with_selected(Some(selected - first));
     f.render_stateful_widget(table, area, &mut state);
 }
 

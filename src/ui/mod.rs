@@ -15,6 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::App;
+use crate::app::members::MemberRow;
 use crate::theme::Theme;
 
 /// Below this the full layout cannot fit; a one-line summary is drawn instead.
@@ -23,8 +24,10 @@ const MIN_HEIGHT: u16 = 8;
 
 pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     let area = f.area();
+    // the member rows are derived once per frame and shared by every pane
+    let rows = app.rows();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        tiny(f, area, app, theme);
+        tiny(f, area, app, &rows, theme);
         return;
     }
     let warn_lines = header::warning_lines(app).min(3);
@@ -35,13 +38,13 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-    header::render(f, head, app, theme);
+    header::render(f, head, app, &rows, theme);
     header::render_warnings(f, warn, app, theme);
     match &app.view {
         crate::app::View::Main => {}
         other => {
             match other {
-                crate::app::View::Detail(m) => views::detail(f, body, app, m, theme),
+                crate::app::View::Detail(m) => views::detail(f, body, app, &rows, m, theme),
                 crate::app::View::History => views::history(f, body, app, theme),
                 crate::app::View::Etcd => views::etcd(f, body, app, theme),
                 crate::app::View::Dsn(i) => views::dsn(f, body, app, *i, theme),
@@ -69,7 +72,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         rest
     };
     // the table takes what its rows need; the cluster pane and the event log share the rest
-    let want = app.rows().len() as u16 + 3;
+    let want = (rows.len() as u16).saturating_add(3);
     let info_h: u16 = if body.width >= 110 { 5 } else { 7 };
     if body.height >= want + info_h + 4 {
         let [table, info, events] = Layout::vertical([
@@ -78,16 +81,16 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
             Constraint::Min(4),
         ])
         .areas(body);
-        members::render(f, table, app, theme);
+        members::render(f, table, app, &rows, theme);
         info::render(f, info, app, theme);
         events::render(f, events, app, theme);
     } else if body.height >= want + 4 {
         let [table, events] =
             Layout::vertical([Constraint::Length(want), Constraint::Min(4)]).areas(body);
-        members::render(f, table, app, theme);
+        members::render(f, table, app, &rows, theme);
         events::render(f, events, app, theme);
     } else {
-        members::render(f, body, app, theme);
+        members::render(f, body, app, &rows, theme);
     }
     statusbar::render(f, status, app, theme);
     if let Some(d) = &app.dialog {
@@ -98,8 +101,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
 }
 
 /// A terminal too small for the layout still says what matters: leader and health.
-fn tiny(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let rows = app.rows();
+fn tiny(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme) {
     let leader = rows
         .iter()
         .find(|r| r.role.is_leader())

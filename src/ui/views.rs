@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::app::App;
 use crate::app::checks;
 use crate::app::events::EventKind;
-use crate::app::members::{RestHealth, human_age, human_bytes};
+use crate::app::members::{MemberRow, RestHealth, human_age, human_bytes};
 use crate::dcs::keys::format_lsn;
 use crate::text::{redact_url, sanitize};
 use crate::theme::Theme;
@@ -45,8 +45,14 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-pub fn detail(f: &mut Frame, area: Rect, app: &App, member: &str, theme: &Theme) {
-    let rows = app.rows();
+pub fn detail(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    rows: &[MemberRow],
+    member: &str,
+    theme: &Theme,
+) {
     let mut lines = Vec::new();
     let Some(row) = rows.iter().find(|r| r.name == member) else {
         f.render_widget(
