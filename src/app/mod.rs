@@ -135,6 +135,8 @@ enum Touch {
 pub struct App {
     /// The summary the event log compares the next change with.
     news_baseline: events::Summary,
+    /// The leader-lock seconds last put on screen.
+    lock_shown: Option<(i64, i64)>,
     /// The cluster on screen (the config's scope).
     pub scope: String,
     pub namespace: String,
@@ -235,6 +237,7 @@ impl App {
             drawn_second: 0,
             started: now,
             news_baseline: events::Summary::default(),
+            lock_shown: None,
         }
     }
 
@@ -272,10 +275,7 @@ impl App {
     /// Is any age (which changes by itself as time passes) on screen?
     fn clock_on_screen(&self) -> bool {
         // (patrol's own log is read from its buffer when drawn: refresh it with the clock)
-        if !matches!(self.dcs, DcsHealth::Live { .. })
-            || self.lease_ttl.is_some()
-            || self.view == View::OwnLog
-        {
+        if !matches!(self.dcs, DcsHealth::Live { .. }) || self.view == View::OwnLog {
             return true;
         }
         self.rows().iter().any(|r| {
@@ -404,6 +404,8 @@ impl App {
     }
 
     pub const LAG_SAMPLES: usize = 120;
+    /// Samples in the trend column.
+    pub const TREND_WIDTH: usize = 10;
 
     /// Remember a replica's live replay lag (for the trend column).
     fn sample_lag(&mut self, member: &str) {
@@ -420,10 +422,18 @@ impl App {
             return;
         };
         let h = self.lag_history.entry(member.to_string()).or_default();
+        let shown = |h: &VecDeque<u64>| -> Vec<u64> {
+            h.iter().rev().take(Self::TREND_WIDTH).copied().collect()
+        };
+        let before = shown(h);
         if h.len() >= Self::LAG_SAMPLES {
             h.pop_front();
         }
         h.push_back(lag);
+        // the trend column shows the last few samples: redraw only when they change
+        if shown(h) != before {
+            self.dirty = true;
+        }
     }
 
     /// Connection strings without passwords: (label, string). Read-write goes to the
@@ -475,6 +485,16 @@ impl App {
             ));
         }
         out
+    }
+
+    /// Redraw when the lock's seconds on screen change: Patroni renews the lock every
+    /// loop_wait, so an idle healthy cluster shows the same figure for ever.
+    fn lock_changed(&mut self) {
+        let now = self.lock_left();
+        if now != self.lock_shown {
+            self.lock_shown = now;
+            self.dirty = true;
+        }
     }
 
     /// Seconds left on the leader's lock, counting down between answers from etcd.
@@ -647,7 +667,7 @@ impl App {
                 self.now = self.now.max(at);
                 if lease == self.watched_lease {
                     self.lease_ttl = Some((lease, ttl, granted, at));
-                    self.dirty = true;
+                    self.lock_changed();
                 }
                 Vec::new()
             }
@@ -690,6 +710,8 @@ impl App {
                     if self.clock_on_screen() {
                         self.dirty = true;
                     }
+                    // the lock counts down between answers from etcd
+                    self.lock_changed();
                 }
                 Vec::new()
             }
@@ -700,6 +722,8 @@ impl App {
                     DcsEvent::Put(RawKv { key, .. }) | DcsEvent::Delete { key } => {
                         dcs::split_key(&self.namespace, key).is_none_or(|(s, _)| s != self.scope)
                     }
+                    // a progress notification redraws only if the revision moved
+                    DcsEvent::Progress { .. } => true,
                     _ => false,
                 };
                 self.dirty |= !elsewhere;
@@ -1311,8 +1335,11 @@ impl App {
                 }
             }
             DcsEvent::Progress { revision } => {
-                if let DcsHealth::Live { revision: r, .. } = &mut self.dcs {
+                if let DcsHealth::Live { revision: r, .. } = &mut self.dcs
+                    && *r != revision
+                {
                     *r = revision;
+                    self.dirty = true;
                 }
             }
             DcsEvent::Down { endpoint, error } => {

@@ -224,30 +224,43 @@ fn rest_reply_for_unknown_member_is_ignored() {
 fn idle_cluster_does_not_redraw_on_ticks_or_identical_replies() {
     let now = Instant::now();
     let mut a = healthy_live(now);
-    a.dirty = false;
     let mut leader = status("rest/patroni_leader.json");
     leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
-    for s in 1..5 {
+    let idle_second = |a: &mut App, s: u64| {
         // what an idle cluster sends: the same answers, once a second
-        rest_ok(&mut a, "pg1", leader.clone(), later(now, s));
-        rest_ok(&mut a, "pg2", replica_behind(0), later(now, s));
-        rest_ok(&mut a, "pg3", replica_behind(1536 * 1024), later(now, s));
+        rest_ok(a, "pg1", leader.clone(), later(now, s));
+        rest_ok(a, "pg2", replica_behind(0), later(now, s));
+        rest_ok(a, "pg3", replica_behind(1536 * 1024), later(now, s));
         a.update(Msg::Tick(later(now, s)));
+    };
+
+    // the trend column fills up first (healthy_live gave it one sample): each sample changes it
+    for s in 1..App::TREND_WIDTH as u64 {
+        a.dirty = false;
+        idle_second(&mut a, s);
+        assert!(a.dirty, "second {s}: the trend grows");
     }
-    assert!(!a.dirty, "no age on screen: ticks change nothing");
-    rest_ok(&mut a, "pg2", replica_behind(0), later(now, 5));
+    a.dirty = false;
+    for s in 11..15 {
+        idle_second(&mut a, s);
+    }
+    assert!(
+        !a.dirty,
+        "no age on screen, trend full and flat: ticks change nothing"
+    );
+    rest_ok(&mut a, "pg2", replica_behind(0), later(now, 15));
     assert!(!a.dirty, "same answer again: nothing to draw");
     let mut moved = replica_behind(0);
     moved.dcs_last_seen = Some(1_795_650_999);
-    rest_ok(&mut a, "pg2", moved.clone(), later(now, 5));
+    rest_ok(&mut a, "pg2", moved.clone(), later(now, 15));
     assert!(!a.dirty, "dcs_last_seen moving is not shown in the table");
     a.view = View::Detail("pg2".into());
     moved.dcs_last_seen = Some(1_795_651_000);
-    rest_ok(&mut a, "pg2", moved, later(now, 5));
+    rest_ok(&mut a, "pg2", moved, later(now, 15));
     assert!(a.dirty, "but it is in pg2's detail view");
     a.view = View::Main;
     a.dirty = false;
-    rest_ok(&mut a, "pg2", replica_behind(4096), later(now, 6));
+    rest_ok(&mut a, "pg2", replica_behind(4096), later(now, 16));
     assert!(a.dirty, "new position: draw");
 }
 
@@ -915,8 +928,18 @@ fn lock_ttl_counts_down_between_answers() {
         at: now,
     }));
     assert_eq!(a.lock_left(), Some((18, 20)));
+    // Patroni renews the lock every loop_wait: the same figure a second later is no news
+    a.dirty = false;
+    a.update(Msg::Info(crate::dcs::info::InfoEvent::LeaseTtl {
+        lease: 77,
+        ttl: 18,
+        granted: 20,
+        at: later(now, 1),
+    }));
+    assert!(!a.dirty, "the same seconds left: nothing to draw");
     a.update(Msg::Tick(later(now, 5)));
-    assert_eq!(a.lock_left(), Some((13, 20)), "counts down between answers");
+    assert!(a.dirty, "no answer for a while: the countdown moves");
+    assert_eq!(a.lock_left(), Some((14, 20)), "counts down between answers");
     a.update(Msg::Tick(later(now, 60)));
     assert_eq!(a.lock_left(), Some((0, 20)), "never below zero");
     // a stale answer for an old lease is ignored

@@ -66,8 +66,10 @@ pub(super) async fn tls_options(s: &DcsSettings) -> Result<TlsOptions, String> {
 async fn options(s: &DcsSettings) -> Result<ConnectOptions, String> {
     let mut o = ConnectOptions::new()
         .with_connect_timeout(CONNECT_TIMEOUT)
-        // keep-alive finds a dead server under a silent watch stream
-        .with_keep_alive(Duration::from_secs(2), Duration::from_secs(3))
+        // Keep-alive finds a dead server under a silent watch stream. Not more often than
+        // every 5 s: etcd (grpc-go, --grpc-keepalive-min-time 5s) answers faster pings with
+        // GOAWAY "too_many_pings", which broke the watch every ~8 s.
+        .with_keep_alive(Duration::from_secs(7), Duration::from_secs(3))
         .with_keep_alive_while_idle(true);
     if let (Some(u), Some(p)) = (&s.username, &s.password) {
         o = o.with_user(u.clone(), p.expose().to_string());

@@ -206,7 +206,7 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
                 (String::new(), theme.muted)
             } else {
                 (
-                    sparkline(&h, limit, 10),
+                    sparkline(&h, limit, App::TREND_WIDTH),
                     if r.lagging {
                         theme.lagging
                     } else {
