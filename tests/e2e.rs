@@ -394,5 +394,19 @@ fn agent_log_lines_and_the_leader_lock_ttl() {
             "{:?}",
             h.app.etcd_status
         );
+
+        // A healthy etcd keeps the watch for good: a gRPC keep-alive faster than etcd
+        // allows once made it hang up every ~8 s (GOAWAY too_many_pings).
+        let lost = |a: &App| {
+            event_texts(a)
+                .iter()
+                .any(|t| t.contains("etcd connection lost"))
+        };
+        let flapped = h.until(Duration::from_secs(20), lost).await;
+        assert!(
+            !flapped,
+            "the watch broke on a healthy etcd: {:?}",
+            event_texts(&h.app)
+        );
     });
 }
