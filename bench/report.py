@@ -229,7 +229,8 @@ def main():
           + (f" (patrol's times for them: {', '.join(f_ms(x['ms']) for x in slow)})" if slow else "") + ".")
         w("")
     if ps:
-        w(f"patrol draws at most one frame per 33 ms. Of its {len(ps)} samples, {len(near)} came less than "
+        w(f"patrol draws up to 3 frames at once after a quiet moment and 30 a second in a sustained burst "
+          f"(a token bucket). Of its {len(ps)} samples, {len(near)} came less than "
           f"33 ms after its screen had last changed (median {f_ms(median(near))}, max {f_ms(max(near) if near else None)}); "
           f"the other {len(far)} had a median of {f_ms(median(far))} and a max of {f_ms(max(far) if far else None)}.")
         w("")
