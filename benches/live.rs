@@ -1102,6 +1102,14 @@ async fn firstframe(o: &Opts) -> Result<Value> {
                 .map(str::to_string)
         })
         .collect();
+    // A switchover just before (the previous step) leaves the old leader restarting: start
+    // measuring once every member streams again, or the first run waits for the cluster.
+    patrol::install_crypto_provider();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .no_proxy()
+        .build()?;
+    healthy(&mut etcd, &http, &s.cluster_prefix(), names.len()).await?;
     let mut rows = Vec::new();
     for i in 0..pairs {
         let order = if i % 2 == 0 {

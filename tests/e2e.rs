@@ -83,6 +83,11 @@ fn live_model_follows_switchover_and_a_stopped_member() {
             "same leader as patronictl"
         );
         let tl = h.app.rows()[0].timeline.expect("leader timeline");
+        let revision = |a: &App| match a.dcs {
+            patrol::app::DcsHealth::Live { revision, .. } => revision,
+            _ => 0,
+        };
+        let rev0 = revision(&h.app);
         // live lag: both ends from REST
         assert!(h.app.rows().iter().filter(|r| !r.role.is_leader()).all(
             |r| r.replay_lag.is_some() && r.lag_source == patrol::app::members::LagSource::Live
@@ -117,6 +122,12 @@ fn live_model_follows_switchover_and_a_stopped_member() {
         eprintln!(
             "new leader in the model {:?} after patronictl returned",
             t.elapsed()
+        );
+        // the revision shown in the cluster pane follows the watch, not just the snapshot
+        assert!(
+            revision(&h.app) > rev0,
+            "revision {} after the switchover, {rev0} before",
+            revision(&h.app)
         );
         let ok = h.until(Duration::from_secs(60), healthy).await;
         assert!(ok, "old leader streams again:\n{}", describe(&h.app));

@@ -385,7 +385,7 @@ fn many_members_scroll_with_the_selection() {
     press(&mut app, ratatui::crossterm::event::KeyCode::End);
     let bottom = draw(&app, 120, 40);
     assert!(bottom.contains("▸ pg60"), "{bottom}");
-    assert!(bottom.contains("Members 28–60 of 60"), "{bottom}");
+    assert!(bottom.contains("Members 27–60 of 60"), "{bottom}");
     assert!(!bottom.contains("pg04"), "{bottom}");
     both("many_members_bottom", &app);
 }

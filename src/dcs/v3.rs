@@ -227,19 +227,6 @@ async fn follow<M>(
                         was_live: true,
                     };
                 }
-                if resp.events().is_empty() {
-                    if let Some(h) = resp.header()
-                        && tx
-                            .send(wrap(DcsEvent::Progress {
-                                revision: h.revision(),
-                            }))
-                            .await
-                            .is_err()
-                    {
-                        return Follow::ReceiverGone;
-                    }
-                    continue;
-                }
                 for ev in resp.events() {
                     let Some(kv) = ev.kv() else { continue };
                     let msg = match ev.event_type() {
@@ -251,6 +238,18 @@ async fn follow<M>(
                     if tx.send(wrap(msg)).await.is_err() {
                         return Follow::ReceiverGone;
                     }
+                }
+                // the revision the model is now at (shown in the cluster pane), after
+                // events as well as after a progress notification
+                if let Some(h) = resp.header()
+                    && tx
+                        .send(wrap(DcsEvent::Progress {
+                            revision: h.revision(),
+                        }))
+                        .await
+                        .is_err()
+                {
+                    return Follow::ReceiverGone;
                 }
             }
             Ok(None) => {
