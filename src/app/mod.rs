@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::dcs::{self, DcsEvent, RawKv};
+use crate::dcs::{self, DcsEvent};
 use crate::patroni::PatroniStatus;
 pub use cluster::{ClusterState, RestState};
 use dialog::{Dialog, Field, Step};
@@ -303,7 +303,12 @@ impl App {
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let touch = self.touches(&msg);
+        // An etcd change redraws when it touches the cluster on screen: keys of other
+        // clusters in the namespace do not, nor does a progress notification (unless its
+        // revision moved, which `on_dcs` sees).
+        let dcs_news = matches!(msg, Msg::Dcs(..)) && !matches!(touch, Touch::Nothing);
         let mut eff = self.apply(msg);
+        self.dirty |= dcs_news;
         match touch {
             Touch::Nothing => {}
             Touch::All => {
@@ -717,16 +722,7 @@ impl App {
             }
             Msg::Dcs(at, ev) => {
                 self.now = self.now.max(at);
-                // keys of other clusters in the namespace are not on screen
-                let elsewhere = match &ev {
-                    DcsEvent::Put(RawKv { key, .. }) | DcsEvent::Delete { key } => {
-                        dcs::split_key(&self.namespace, key).is_none_or(|(s, _)| s != self.scope)
-                    }
-                    // a progress notification redraws only if the revision moved
-                    DcsEvent::Progress { .. } => true,
-                    _ => false,
-                };
-                self.dirty |= !elsewhere;
+                // (whether it redraws is decided in `update`, from what it touches)
                 self.on_dcs(at, ev)
             }
             Msg::Rest { member, at, result } => {

@@ -100,14 +100,19 @@ pub fn sparkline(samples: &[u64], limit: Option<u64>, width: usize) -> String {
         .collect()
 }
 
-fn tags_text(r: &MemberRow) -> String {
+/// The tags worth showing: `false` and `null` say nothing.
+fn shown_tags(r: &MemberRow) -> impl Iterator<Item = (&String, &Value)> {
     r.tags
         .iter()
-        .filter_map(|(k, v)| match v {
-            Value::Bool(true) => Some(k.clone()),
-            Value::Bool(false) | Value::Null => None,
-            Value::String(s) => Some(format!("{k}={s}")),
-            other => Some(format!("{k}={other}")),
+        .filter(|(_, v)| !matches!(v, Value::Bool(false) | Value::Null))
+}
+
+fn tags_text(r: &MemberRow) -> String {
+    shown_tags(r)
+        .map(|(k, v)| match v {
+            Value::Bool(true) => k.clone(),
+            Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
         })
         .collect::<Vec<_>>()
         .join(",")
@@ -236,10 +241,7 @@ fn width(s: &str) -> u16 {
 fn has_value(r: &MemberRow, c: Col, app: &App) -> bool {
     match c {
         Col::Pending => r.pending_restart,
-        Col::Tags => r
-            .tags
-            .values()
-            .any(|v| !matches!(v, Value::Bool(false) | Value::Null)),
+        Col::Tags => shown_tags(r).next().is_some(),
         Col::Trend => {
             !r.role.is_leader() && app.lag_history.get(&r.name).is_some_and(|h| !h.is_empty())
         }
