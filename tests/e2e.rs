@@ -372,14 +372,7 @@ fn agent_log_lines_and_the_leader_lock_ttl() {
             .until(Duration::from_secs(20), |a| a.lease_ttl.is_some())
             .await;
         assert!(ok, "lease TTL known");
-        let pid = c.patroni_pid("pg1").expect("pid");
-        let sig = |s: &str| {
-            let st = std::process::Command::new("kill")
-                .args([s, &pid.to_string()])
-                .status()
-                .expect("kill");
-            assert!(st.success());
-        };
+        let sig = |s: &str| c.signal_patroni("pg1", s);
         sig("-STOP");
         let ok = h
             .until(Duration::from_secs(15), |a| {

@@ -233,14 +233,7 @@ fn switchover_scheduled_flush_and_failover() {
         // the leader's REST API stops answering (its Patroni is frozen): the switchover
         // goes through the DCS `failover` key instead, as patronictl falls back to
         let frozen = h.app.rows()[0].name.clone();
-        let pid = c.patroni_pid(&frozen).expect("leader's Patroni pid");
-        let sig = |s: &str| {
-            let st = std::process::Command::new("kill")
-                .args([s, &pid.to_string()])
-                .status()
-                .expect("kill");
-            assert!(st.success());
-        };
+        let sig = |s: &str| c.signal_patroni(&frozen, s);
         sig("-STOP");
         let ok = h
             .until(Duration::from_secs(20), |a| {

@@ -531,6 +531,18 @@ impl TestCluster {
         pid_alive(pid).then_some(pid)
     }
 
+    /// Send `sig` (`-STOP`, `-CONT`) to a member's Patroni: freeze it without killing it.
+    pub fn signal_patroni(&self, member: &str, sig: &str) {
+        let pid = self
+            .patroni_pid(member)
+            .unwrap_or_else(|| panic!("{member}'s Patroni is not running"));
+        let st = std::process::Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(st.success(), "kill {sig} {pid}");
+    }
+
     /// The last `n` lines of a member's Patroni log.
     pub fn log_tail(&self, member: &str, n: usize) -> String {
         let text = std::fs::read_to_string(self.log_path(member)).unwrap_or_default();
