@@ -63,7 +63,7 @@ impl ClusterState {
         self.config.as_ref().is_some_and(|c| c.pause)
     }
 
-    /// Apply one put. Returns true when the set of members (or their api_url) changed.
+    /// Apply one put. Returns true when the set of members (or their URLs) changed.
     pub fn put(&mut self, relative: &str, value: &[u8], lease: i64, at: Instant) -> bool {
         match keys::parse(relative, value) {
             Err(e) => {
@@ -85,7 +85,11 @@ impl ClusterState {
                 self.leader_lease = lease;
             }
             KeyValue::Member(name, data) => {
-                let changed = self.members.get(&name).map(|m| &m.api_url) != Some(&data.api_url);
+                // api_url: what is polled; conn_url: where its log is followed from
+                let changed = self
+                    .members
+                    .get(&name)
+                    .is_none_or(|m| m.api_url != data.api_url || m.conn_url != data.conn_url);
                 self.gone.remove(&name);
                 self.members.insert(name.clone(), *data);
                 self.member_written.insert(name, at);

@@ -5,6 +5,7 @@ pub mod checks;
 pub mod cluster;
 pub mod dialog;
 pub mod events;
+mod follow;
 pub mod keymap;
 pub mod members;
 pub mod ops;
@@ -19,6 +20,7 @@ use crate::dcs::{self, DcsEvent};
 use crate::patroni::PatroniStatus;
 pub use cluster::{ClusterState, RestState};
 use dialog::{Dialog, Field, Step};
+pub use follow::{FOLLOW_GONE_FOR, MAX_LOG_FOLLOWERS};
 use keymap::{Action, Keymap};
 pub use members::{MemberRow, Role};
 use ops::{OpKind, Operation, Reply, Request, Rollout, RolloutState, RolloutStep, Settle};
@@ -65,8 +67,10 @@ pub enum Effect {
     Audit(serde_json::Value),
     /// Ask for the TTL of this lease (the leader key's; 0: none).
     WatchLease(i64),
-    /// Follow these members' logs: (member, host). Replaces the previous set.
-    FollowLogs(Vec<(String, String)>),
+    /// Follow these members' logs from these sources. Replaces the previous set.
+    FollowLogs(Vec<(crate::logs::SafeMember, crate::logs::ResolvedSource)>),
+    /// Put this (sanitized) warning in patrol's own log.
+    LogWarning(String),
     /// Put this text on the terminal's clipboard (OSC 52: works over SSH).
     Copy(String),
     /// Write a file; answer with `Msg::Wrote`.
@@ -178,10 +182,18 @@ pub struct App {
     pub log_view: LogView,
     /// Are log sources configured at all?
     pub logs_configured: bool,
+    /// Why members' logs are not followed: key (`members/NAME`, or `logs`) -> message.
+    /// Shown with the key warnings.
+    pub log_warnings: BTreeMap<String, String>,
     /// Where exported event logs go.
     pub export_dir: std::path::PathBuf,
     watched_lease: i64,
-    followed: Vec<(String, String)>,
+    /// `--logs` and its per-member overrides.
+    log_sources: (
+        Option<crate::logs::LogSourceSpec>,
+        BTreeMap<String, crate::logs::LogSourceSpec>,
+    ),
+    followed: BTreeMap<crate::logs::SafeMember, crate::logs::ResolvedSource>,
     /// A one-line message for the status bar (refusals, "nothing scheduled" ...).
     pub flash: Option<(String, Instant)>,
     next_op: u64,
@@ -228,9 +240,11 @@ impl App {
                 ..Default::default()
             },
             logs_configured: false,
+            log_warnings: BTreeMap::new(),
+            log_sources: (None, BTreeMap::new()),
             export_dir: std::env::temp_dir(),
             watched_lease: 0,
-            followed: Vec::new(),
+            followed: BTreeMap::new(),
             flash: None,
             next_op: 1,
             polled: Vec::new(),
@@ -717,6 +731,9 @@ impl App {
                     }
                     // the lock counts down between answers from etcd
                     self.lock_changed();
+                }
+                if self.follower_expired() {
+                    return self.follow_effect();
                 }
                 Vec::new()
             }
@@ -1380,18 +1397,6 @@ impl App {
             .put(rel, value, lease, at)
     }
 
-    /// (member, PostgreSQL host) of every member key: where its log source points.
-    pub fn member_hosts(&self) -> Vec<(String, String)> {
-        self.cluster()
-            .map(|c| {
-                c.members
-                    .iter()
-                    .map(|(n, m)| (n.clone(), m.host_port().map(|(h, _)| h).unwrap_or_default()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     /// The poll set follows the member keys of the cluster on screen.
     fn poll_effect(&mut self) -> Vec<Effect> {
         let want: Vec<(String, String)> = self
@@ -1408,18 +1413,7 @@ impl App {
             self.polled = want.clone();
             eff.push(Effect::PollMembers(want));
         }
-        // logs follow every member seen (also while it is down: its log says why)
-        let mut follow = self.member_hosts();
-        for (n, h) in &self.followed {
-            if !follow.iter().any(|(m, _)| m == n) {
-                follow.push((n.clone(), h.clone()));
-            }
-        }
-        follow.sort();
-        if follow != self.followed {
-            self.followed = follow.clone();
-            eff.push(Effect::FollowLogs(follow));
-        }
+        eff.extend(self.follow_effect());
         eff
     }
 }

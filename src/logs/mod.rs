@@ -11,9 +11,11 @@ mod cmd;
 mod file;
 mod line;
 mod spec;
+mod word;
 
 pub use buffer::{LogBuffer, matches};
 pub use cmd::{Backoff, follow_cmd};
 pub use file::follow_file;
 pub use line::{Level, LogLine, parse_line};
-pub use spec::{LogSourceSpec, SpecError, needs_quoting, shell_quote};
+pub use spec::{LogSourceSpec, ResolveError, ResolvedSource, SpecError, shell_quote};
+pub use word::{SafeHost, SafeMember, WordError};

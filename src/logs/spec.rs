@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::word::{SafeHost, SafeMember};
+
 /// A configured log source, before or after placeholder substitution.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogSourceSpec {
@@ -45,19 +47,27 @@ impl LogSourceSpec {
         }
     }
 
-    /// Substitute `{member}` and `{host}`. Both come from etcd, so in a command they are
-    /// shell-quoted: a member named `x; rm -rf /` stays one word. Write the placeholders
-    /// unquoted in the template (`journalctl -u patroni@{member}`), not inside quotes.
+    /// Substitute `{member}` and `{host}`. Both come from etcd, so only words that passed
+    /// the grammar in [`super::word`] are taken: letters, digits, `.`, `_`, `-`, `:`, never a
+    /// leading `-`. Such a word is neither an option nor anything a shell treats specially,
+    /// also where the command is parsed a second time (`ssh` joins its arguments and hands
+    /// them to the remote shell). In a command they are shell-quoted all the same, as
+    /// defence in depth for the local `sh -c`.
     ///
-    /// One level of quoting protects the local `sh -c` only: `ssh` joins its arguments and
-    /// hands them to the remote shell, which parses them again. Members whose names need
-    /// quoting at all are therefore suspect with `cmd:ssh ...` templates; see
-    /// [`needs_quoting`].
-    pub fn resolve(&self, member: &str, host: &str) -> LogSourceSpec {
-        match self {
+    /// `host` is None when the member has no usable host: a template that needs one cannot
+    /// be resolved then.
+    pub fn resolve(
+        &self,
+        member: &SafeMember,
+        host: Option<&SafeHost>,
+    ) -> Result<ResolvedSource, ResolveError> {
+        if host.is_none() && self.uses_host() {
+            return Err(ResolveError::NoHost);
+        }
+        Ok(ResolvedSource(match self {
             LogSourceSpec::File(p) => LogSourceSpec::File(substitute(p, member, host, false)),
             LogSourceSpec::Cmd(c) => LogSourceSpec::Cmd(substitute(c, member, host, true)),
-        }
+        }))
     }
 
     /// True when the template mentions `{host}` (the caller may need to know a host first).
@@ -84,18 +94,35 @@ impl fmt::Display for LogSourceSpec {
     }
 }
 
+/// A log source with its placeholders filled in from checked words only: made by
+/// [`LogSourceSpec::resolve`] and nothing else, so the runtime can only ever follow one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedSource(LogSourceSpec);
+
+impl ResolvedSource {
+    pub fn spec(&self) -> &LogSourceSpec {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("the log source needs {{host}} and the member has no valid host")]
+    NoHost,
+}
+
 /// One pass over the template, so a value that itself contains `{host}` is not expanded
 /// again.
-fn substitute(template: &str, member: &str, host: &str, quote: bool) -> String {
-    let mut out = String::with_capacity(template.len() + member.len() + host.len());
+fn substitute(template: &str, member: &SafeMember, host: Option<&SafeHost>, quote: bool) -> String {
+    let mut out = String::with_capacity(template.len() + 2 * super::word::MAX_LEN);
     let mut rest = template;
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
         let (value, len) = if tail.starts_with("{member}") {
-            (Some(member), "{member}".len())
-        } else if tail.starts_with("{host}") {
-            (Some(host), "{host}".len())
+            (Some(member.as_str()), "{member}".len())
+        } else if let (true, Some(h)) = (tail.starts_with("{host}"), host) {
+            (Some(h.as_str()), "{host}".len())
         } else {
             (None, 1)
         };
@@ -116,8 +143,7 @@ fn is_plain(c: char) -> bool {
         || matches!(c, '-' | '_' | '.' | ',' | ':' | '/' | '@' | '%' | '+' | '=')
 }
 
-/// Whether `value` would be quoted when put into a `cmd:` source.
-pub fn needs_quoting(value: &str) -> bool {
+fn needs_quoting(value: &str) -> bool {
     value.is_empty() || !value.chars().all(is_plain)
 }
 
@@ -187,60 +213,79 @@ mod tests {
         assert!(!e.contains('\x1b'), "{e}");
     }
 
+    fn m(s: &str) -> SafeMember {
+        SafeMember::parse(s).unwrap()
+    }
+
+    fn h(s: &str) -> SafeHost {
+        SafeHost::parse(s).unwrap()
+    }
+
+    fn resolved(spec: &LogSourceSpec, member: &str, host: &str) -> LogSourceSpec {
+        spec.resolve(&m(member), Some(&h(host)))
+            .unwrap()
+            .spec()
+            .clone()
+    }
+
     #[test]
-    fn file_placeholders_are_substituted_without_quoting() {
+    fn file_placeholders_are_substituted() {
         let s = LogSourceSpec::File("/logs/{host}/{member}-{member}.log".into());
         assert_eq!(
-            s.resolve("pg 1", "10.0.0.1"),
-            LogSourceSpec::File("/logs/10.0.0.1/pg 1-pg 1.log".into())
+            resolved(&s, "pg1", "10.0.0.1"),
+            LogSourceSpec::File("/logs/10.0.0.1/pg1-pg1.log".into())
+        );
+        assert_eq!(
+            resolved(&s, "pg1", "[fe80::1]"),
+            LogSourceSpec::File("/logs/fe80::1/pg1-pg1.log".into())
         );
     }
 
     #[test]
-    fn cmd_placeholders_are_quoted() {
+    fn cmd_placeholders_are_substituted() {
         let s = LogSourceSpec::parse("cmd:ssh {host} journalctl -u patroni@{member} -f").unwrap();
         assert_eq!(
-            s.resolve("pg1", "db1.example.com"),
+            resolved(&s, "pg1", "db1.example.com"),
             LogSourceSpec::Cmd("ssh db1.example.com journalctl -u patroni@pg1 -f".into())
         );
+    }
+
+    #[test]
+    fn a_template_with_host_needs_a_host() {
+        let s = LogSourceSpec::parse("cmd:ssh {host} cat /x/{member}").unwrap();
+        assert_eq!(s.resolve(&m("pg1"), None), Err(ResolveError::NoHost));
+        let f = LogSourceSpec::parse("file:/x/{member}.log").unwrap();
         assert_eq!(
-            s.resolve("x; rm -rf /", "h"),
-            LogSourceSpec::Cmd("ssh h journalctl -u patroni@'x; rm -rf /' -f".into())
-        );
-        assert_eq!(
-            s.resolve("it's", "$(reboot)"),
-            LogSourceSpec::Cmd("ssh '$(reboot)' journalctl -u patroni@'it'\\''s' -f".into())
-        );
-        assert_eq!(
-            LogSourceSpec::Cmd("echo {member}".into()).resolve("", ""),
-            LogSourceSpec::Cmd("echo ''".into())
+            f.resolve(&m("pg1"), None).map(|r| r.spec().clone()),
+            Ok(LogSourceSpec::File("/x/pg1.log".into()))
         );
     }
 
     #[test]
-    fn substituted_values_are_not_expanded_again() {
+    fn other_braces_are_left_alone() {
         let s = LogSourceSpec::Cmd("echo {member} {host} {other} {".into());
         assert_eq!(
-            s.resolve("{host}", "h"),
-            LogSourceSpec::Cmd("echo '{host}' h {other} {".into())
-        );
-        let f = LogSourceSpec::File("/l/{member}".into());
-        assert_eq!(
-            f.resolve("{host}", "h"),
-            LogSourceSpec::File("/l/{host}".into())
+            resolved(&s, "pg1", "h"),
+            LogSourceSpec::Cmd("echo pg1 h {other} {".into())
         );
         assert!(s.uses_host());
-        assert!(!f.uses_host());
+        assert!(!LogSourceSpec::File("/l/{member}".into()).uses_host());
     }
 
-    /// The quoting is checked by the shell itself, not only by string comparison.
+    /// The local quoting is still there, checked by the shell itself.
     #[test]
     fn quoted_values_reach_the_command_as_one_word() {
-        for evil in ["x; echo pwned", "a'b", "$(id)", "`id`", "a\nb", "*", "-n"] {
-            let s = LogSourceSpec::Cmd("printf '%s|' {member}".into()).resolve(evil, "");
-            let LogSourceSpec::Cmd(cmd) = s else {
-                panic!("not a command")
-            };
+        for evil in [
+            "x; echo pwned",
+            "a'b",
+            "$(id)",
+            "`id`",
+            "a\nb",
+            "*",
+            "-n",
+            "",
+        ] {
+            let cmd = format!("printf '%s|' {}", shell_quote(evil));
             let out = std::process::Command::new("sh")
                 .arg("-c")
                 .arg(&cmd)

@@ -90,10 +90,11 @@ pub struct Runner {
     audit_log: Option<std::path::PathBuf>,
     /// The leader lease the info task asks about.
     lease: Option<tokio::sync::watch::Sender<i64>>,
-    /// How to reach each member's Patroni log (`--logs`), and per-member overrides.
-    log_spec: Option<crate::logs::LogSourceSpec>,
-    log_by_member: std::collections::BTreeMap<String, crate::logs::LogSourceSpec>,
-    log_tasks: std::collections::BTreeMap<String, tokio::task::JoinHandle<()>>,
+    /// The log followers `update` asked for: member -> (source, task).
+    log_tasks: std::collections::BTreeMap<
+        crate::logs::SafeMember,
+        (crate::logs::ResolvedSource, tokio::task::JoinHandle<()>),
+    >,
 }
 
 impl Runner {
@@ -109,43 +110,29 @@ impl Runner {
         ))
     }
 
-    pub fn set_log_spec(&mut self, spec: Option<crate::logs::LogSourceSpec>) {
-        self.log_spec = spec;
-    }
-
-    pub fn set_log_overrides(
-        &mut self,
-        by_member: std::collections::BTreeMap<String, crate::logs::LogSourceSpec>,
-    ) {
-        self.log_by_member = by_member;
-    }
-
-    fn follow_logs(&mut self, members: &[(String, String)]) {
-        if self.log_spec.is_none() && self.log_by_member.is_empty() {
-            return;
-        }
-        self.log_tasks.retain(|m, h| {
-            let keep = members.iter().any(|(n, _)| n == m);
+    /// Follow exactly these sources (what `update` decided, resolved from checked words
+    /// only): stop the others, start the new or changed ones.
+    fn follow_logs(&mut self, members: &[(crate::logs::SafeMember, crate::logs::ResolvedSource)]) {
+        self.log_tasks.retain(|m, (src, h)| {
+            let keep = members.iter().any(|(n, s)| n == m && s == src);
             if !keep {
                 h.abort();
             }
             keep
         });
-        for (member, host) in members {
+        for (member, source) in members {
             if self.log_tasks.contains_key(member) {
                 continue;
             }
-            let Some(spec) = self.log_by_member.get(member).or(self.log_spec.as_ref()) else {
-                continue;
-            };
             let (ltx, mut lrx) = mpsc::channel::<crate::logs::LogLine>(256);
-            let follow = match spec.resolve(member, host) {
+            let name = member.to_string();
+            let follow = match source.spec() {
                 crate::logs::LogSourceSpec::File(p) => {
-                    tokio::spawn(crate::logs::follow_file(p.into(), member.clone(), ltx, 200))
+                    tokio::spawn(crate::logs::follow_file(p.into(), name, ltx, 200))
                 }
                 crate::logs::LogSourceSpec::Cmd(c) => tokio::spawn(crate::logs::follow_cmd(
-                    c,
-                    member.clone(),
+                    c.clone(),
+                    name,
                     ltx,
                     crate::logs::Backoff::default(),
                 )),
@@ -161,7 +148,7 @@ impl Runner {
                     }
                 }
             });
-            self.log_tasks.insert(member.clone(), h);
+            self.log_tasks.insert(member.clone(), (source.clone(), h));
         }
     }
 
@@ -181,8 +168,6 @@ impl Runner {
             read_only,
             audit_log,
             lease: None,
-            log_spec: None,
-            log_by_member: std::collections::BTreeMap::new(),
             log_tasks: std::collections::BTreeMap::new(),
         }
     }
@@ -233,6 +218,7 @@ impl Runner {
                     }
                 }
                 Effect::FollowLogs(members) => self.follow_logs(&members),
+                Effect::LogWarning(w) => tracing::warn!("{w}"),
                 Effect::Copy(text) => {
                     use base64::Engine;
                     use std::io::Write;
@@ -314,7 +300,7 @@ impl Drop for AbortOnDrop {
 
 impl Drop for Runner {
     fn drop(&mut self) {
-        for (_, h) in std::mem::take(&mut self.log_tasks) {
+        for (_, (_, h)) in std::mem::take(&mut self.log_tasks) {
             h.abort();
         }
     }
@@ -394,9 +380,8 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
         Some(opts.audit_log.clone()),
     );
     let _info = pollers.start_info(&settings.dcs);
-    app.logs_configured = opts.logs.is_some() || !opts.logs_by_member.is_empty();
-    pollers.set_log_spec(opts.logs.clone());
-    pollers.set_log_overrides(opts.logs_by_member.clone());
+    let follow = app.set_log_sources(opts.logs.clone(), opts.logs_by_member.clone());
+    pollers.run(follow);
 
     let mut frames = FrameBudget::new(tokio::time::Instant::now());
     loop {
@@ -504,11 +489,8 @@ impl Headless {
 
     /// Follow the members' logs through this source (`--logs`).
     pub fn set_logs(&mut self, spec: Option<crate::logs::LogSourceSpec>) {
-        self.app.logs_configured = spec.is_some();
-        self.pollers.set_log_spec(spec);
-        // members already known: start now
-        let members = self.app.member_hosts();
-        self.pollers.run(vec![Effect::FollowLogs(members)]);
+        let follow = self.app.set_log_sources(spec, Default::default());
+        self.pollers.run(follow);
     }
 
     /// Deliver one message (a key, say) as the TUI loop would, running its effects.

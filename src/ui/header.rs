@@ -133,16 +133,17 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
 }
 
 pub fn warning_lines(app: &App) -> u16 {
-    app.cluster().map(|c| c.warnings.len() as u16).unwrap_or(0)
+    let keys = app.cluster().map(|c| c.warnings.len()).unwrap_or(0);
+    u16::try_from(keys.saturating_add(app.log_warnings.len())).unwrap_or(u16::MAX)
 }
 
-/// Keys whose values could not be parsed: shown, never fatal.
+/// Keys whose values could not be parsed, and members whose logs are not followed (and
+/// why): shown, never fatal.
 pub fn render_warnings(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let Some(c) = app.cluster() else { return };
-    let n = c.warnings.len();
-    let lines: Vec<Line> = c
-        .warnings
-        .iter()
+    let keys = app.cluster().map(|c| &c.warnings);
+    let n = keys.map_or(0, |w| w.len()) + app.log_warnings.len();
+    let all = keys.into_iter().flatten().chain(&app.log_warnings);
+    let lines: Vec<Line> = all
         .take(area.height as usize)
         .enumerate()
         .map(|(i, (k, m))| {

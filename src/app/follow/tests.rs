@@ -1,0 +1,244 @@
+//! Which logs are followed, in `update` terms: messages in, `FollowLogs` out.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::app::Msg;
+use crate::dcs::{DcsEvent, RawKv};
+
+fn member(host: &str) -> Vec<u8> {
+    serde_json::json!({
+        "conn_url": format!("postgres://{host}:5432/postgres"),
+        "api_url": "http://127.0.0.1:8008/patroni",
+        "state": "running",
+        "role": "replica",
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn put(name: &str, value: Vec<u8>) -> DcsEvent {
+    DcsEvent::Put(RawKv {
+        key: format!("/service/demo/members/{name}"),
+        value,
+        lease: 0,
+    })
+}
+
+fn delete(name: &str) -> DcsEvent {
+    DcsEvent::Delete {
+        key: format!("/service/demo/members/{name}"),
+    }
+}
+
+/// A loaded cluster with these members (name, conn_url host).
+fn app(members: &[(&str, &str)], now: Instant) -> App {
+    let mut a = App::new("demo", "/service/", vec!["http://e:1".into()], now);
+    let kvs = members
+        .iter()
+        .map(|(n, h)| RawKv {
+            key: format!("/service/demo/members/{n}"),
+            value: member(h),
+            lease: 0,
+        })
+        .collect();
+    a.update(Msg::Dcs(
+        now,
+        DcsEvent::Snapshot {
+            endpoint: "http://e:1".into(),
+            revision: 1,
+            kvs,
+        },
+    ));
+    a
+}
+
+fn spec(s: &str) -> Option<LogSourceSpec> {
+    Some(LogSourceSpec::parse(s).unwrap())
+}
+
+const SSH: &str = "cmd:ssh -o BatchMode=yes {host} journalctl -u patroni@{member} -f";
+
+/// The (member, source) pairs of the last `FollowLogs` among `eff`.
+fn followed(eff: &[Effect]) -> Option<Vec<(String, LogSourceSpec)>> {
+    eff.iter().rev().find_map(|e| match e {
+        Effect::FollowLogs(v) => Some(
+            v.iter()
+                .map(|(m, s)| (m.to_string(), s.spec().clone()))
+                .collect(),
+        ),
+        _ => None,
+    })
+}
+
+fn names(eff: &[Effect]) -> Option<Vec<String>> {
+    followed(eff).map(|v| v.into_iter().map(|(m, _)| m).collect())
+}
+
+fn later(now: Instant, secs: u64) -> Instant {
+    now + Duration::from_secs(secs)
+}
+
+#[test]
+fn hostile_names_and_hosts_are_never_substituted_and_are_warned_about() {
+    let now = Instant::now();
+    let mut a = app(
+        &[
+            ("pg1", "10.0.0.1"),
+            ("pg2", "[fe80::2]"),
+            ("evil", "-oProxyCommand=touch x"),
+            ("x;touch y", "10.0.0.3"),
+            ("-x", "10.0.0.4"),
+            ("..", "10.0.0.5"),
+        ],
+        now,
+    );
+    let eff = a.set_log_sources(spec(SSH), Default::default());
+    assert_eq!(
+        followed(&eff),
+        Some(vec![
+            (
+                "pg1".into(),
+                LogSourceSpec::Cmd(
+                    "ssh -o BatchMode=yes 10.0.0.1 journalctl -u patroni@pg1 -f".into()
+                )
+            ),
+            (
+                "pg2".into(),
+                LogSourceSpec::Cmd(
+                    "ssh -o BatchMode=yes fe80::2 journalctl -u patroni@pg2 -f".into()
+                )
+            ),
+        ])
+    );
+    let keys: Vec<&str> = a.log_warnings.keys().map(|k| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "members/-x",
+            "members/..",
+            "members/evil",
+            "members/x;touch y"
+        ]
+    );
+    assert!(a.log_warnings["members/evil"].contains("conn_url host"));
+    assert!(a.log_warnings["members/x;touch y"].contains("member name"));
+    // each also goes to patrol's own log, once
+    let logged = eff
+        .iter()
+        .filter(|e| matches!(e, Effect::LogWarning(w) if w.starts_with("members/")))
+        .count();
+    assert_eq!(logged, 4);
+    let eff = a.update(Msg::Dcs(later(now, 1), put("pg3", member("10.0.0.6"))));
+    assert!(!eff.iter().any(|e| matches!(e, Effect::LogWarning(_))));
+    assert_eq!(
+        names(&eff),
+        Some(vec!["pg1".into(), "pg2".into(), "pg3".into()])
+    );
+}
+
+#[test]
+fn a_source_without_host_does_not_need_a_valid_one() {
+    let now = Instant::now();
+    let mut a = app(&[("pg1", "10.0.0.1"), ("pg2", "-oProxyCommand=x")], now);
+    let eff = a.set_log_sources(spec("file:/var/log/{member}.log"), Default::default());
+    assert_eq!(
+        followed(&eff),
+        Some(vec![
+            ("pg1".into(), LogSourceSpec::File("/var/log/pg1.log".into())),
+            ("pg2".into(), LogSourceSpec::File("/var/log/pg2.log".into())),
+        ])
+    );
+    assert!(a.log_warnings.is_empty(), "{:?}", a.log_warnings);
+}
+
+#[test]
+fn without_a_log_source_nothing_is_followed_or_warned() {
+    let now = Instant::now();
+    let mut a = app(&[("pg1", "10.0.0.1"), ("x;y", "-oProxyCommand=x")], now);
+    assert!(a.set_log_sources(None, Default::default()).is_empty());
+    assert!(a.log_warnings.is_empty());
+}
+
+#[test]
+fn a_warning_goes_when_the_key_is_fixed() {
+    let now = Instant::now();
+    let mut a = app(&[("pg1", "-oProxyCommand=x")], now);
+    a.set_log_sources(spec(SSH), Default::default());
+    assert!(a.log_warnings.contains_key("members/pg1"));
+    let eff = a.update(Msg::Dcs(later(now, 1), put("pg1", member("10.0.0.1"))));
+    assert_eq!(names(&eff), Some(vec!["pg1".into()]));
+    assert!(a.log_warnings.is_empty());
+    // and a host that turns hostile stops the follower
+    let eff = a.update(Msg::Dcs(later(now, 2), put("pg1", member("$(id)"))));
+    assert_eq!(names(&eff), Some(vec![]));
+    assert!(a.log_warnings.contains_key("members/pg1"));
+}
+
+#[test]
+fn a_gone_member_is_followed_for_a_while_then_stopped() {
+    let now = Instant::now();
+    let mut a = app(&[("pg1", "10.0.0.1"), ("pg2", "10.0.0.2")], now);
+    a.set_log_sources(spec(SSH), Default::default());
+    let eff = a.update(Msg::Dcs(later(now, 10), delete("pg2")));
+    assert_eq!(
+        names(&eff),
+        None,
+        "still followed: its log says why it left"
+    );
+    for s in [11, 60, 300, 309] {
+        let eff = a.update(Msg::Tick(later(now, s)));
+        assert_eq!(names(&eff), None, "{s}");
+    }
+    let eff = a.update(Msg::Tick(later(now, 310)));
+    assert_eq!(names(&eff), Some(vec!["pg1".into()]));
+    // nothing more to do afterwards
+    assert_eq!(names(&a.update(Msg::Tick(later(now, 311)))), None);
+    // back again: followed again
+    let eff = a.update(Msg::Dcs(later(now, 400), put("pg2", member("10.0.0.2"))));
+    assert_eq!(names(&eff), Some(vec!["pg1".into(), "pg2".into()]));
+}
+
+#[test]
+fn followers_are_capped_and_the_cap_is_warned_about() {
+    let now = Instant::now();
+    let hosts: Vec<(String, String)> = (0..70)
+        .map(|i| (format!("m{i:03}"), format!("10.0.1.{i}")))
+        .collect();
+    let refs: Vec<(&str, &str)> = hosts
+        .iter()
+        .map(|(n, h)| (n.as_str(), h.as_str()))
+        .collect();
+    let mut a = app(&refs, now);
+    let eff = a.set_log_sources(spec(SSH), Default::default());
+    let first = names(&eff).unwrap();
+    assert_eq!(first.len(), MAX_LOG_FOLLOWERS);
+    assert_eq!(first.last().map(|s| s.as_str()), Some("m063"));
+    assert_eq!(
+        a.log_warnings.get("logs").map(|s| s.as_str()),
+        Some("6 members' logs not followed: at most 64 followers")
+    );
+    // a newcomer does not push out a member already followed
+    let eff = a.update(Msg::Dcs(later(now, 1), put("a0", member("10.0.2.1"))));
+    assert_eq!(names(&eff), None);
+    assert!(a.log_warnings["logs"].starts_with("7 "));
+    // a followed member gone for long enough frees its place for a waiting one
+    a.update(Msg::Dcs(later(now, 2), delete("m000")));
+    let eff = a.update(Msg::Tick(later(now, 2 + 300)));
+    let now_followed = names(&eff).unwrap();
+    assert_eq!(now_followed.len(), MAX_LOG_FOLLOWERS);
+    assert!(!now_followed.contains(&"m000".to_string()));
+    assert_eq!(now_followed.first().map(|s| s.as_str()), Some("a0"));
+    assert!(a.log_warnings["logs"].starts_with("6 "));
+    // the log followers never exceed the cap, whatever etcd holds
+    for i in 0..500 {
+        let eff = a.update(Msg::Dcs(
+            later(now, 400),
+            put(&format!("junk{i}"), member("10.9.9.9")),
+        ));
+        if let Some(n) = names(&eff) {
+            assert!(n.len() <= MAX_LOG_FOLLOWERS);
+        }
+    }
+    assert!(a.log_warnings["logs"].starts_with("506 "));
+}
