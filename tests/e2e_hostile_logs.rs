@@ -82,12 +82,15 @@ fn hostile_member_keys_never_run_through_a_log_template() {
     let pwned1 = dir.join("pwned-by-host");
     let pwned2 = dir.join("pwned-by-member");
     let ssh = script(&dir, "fake-ssh", FAKE_SSH);
-    // the "remote" side: a member's Patroni log in the sandbox
+    // the "remote" side: a member's Patroni log in the sandbox (like `journalctl -u`, it
+    // ends at once for a member it does not know)
     let logcat = script(
         &dir,
         "logcat",
         &format!(
-            "#!/bin/sh\nexec tail -n 5 -F {}/\"$1\"/log/patroni.log\n",
+            "#!/bin/sh\nf={}/\"$1\"/log/patroni.log\n\
+             [ -f \"$f\" ] || {{ echo \"no log for $1\" >&2; exit 1; }}\n\
+             exec tail -n 5 -F \"$f\"\n",
             dir.display()
         ),
     );
