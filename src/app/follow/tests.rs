@@ -218,9 +218,16 @@ fn followers_are_capped_and_the_cap_is_warned_about() {
         a.log_warnings.get("logs").map(|s| s.as_str()),
         Some("6 members' logs not followed: at most 64 followers")
     );
-    // a newcomer does not push out a member already followed
+    let logged = |eff: &[Effect]| {
+        eff.iter()
+            .filter(|e| matches!(e, Effect::LogWarning(w) if w.starts_with("logs: ")))
+            .count()
+    };
+    assert_eq!(logged(&eff), 1);
+    // a newcomer does not push out a member already followed (nor logs the cap again)
     let eff = a.update(Msg::Dcs(later(now, 1), put("a0", member("10.0.2.1"))));
     assert_eq!(names(&eff), None);
+    assert_eq!(logged(&eff), 0);
     assert!(a.log_warnings["logs"].starts_with("7 "));
     // a followed member gone for long enough frees its place for a waiting one
     a.update(Msg::Dcs(later(now, 2), delete("m000")));
