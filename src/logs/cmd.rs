@@ -67,6 +67,24 @@ pub async fn follow_cmd(command: String, member: String, tx: Sender<LogLine>, ba
     }
 }
 
+/// SIGKILLs a process group when dropped. `kill_on_drop` reaches only `sh`; the commands it
+/// started (a pipeline, `ssh`) would live on, one set more for every follower stopped.
+struct KillGroupOnDrop(u32);
+
+impl Drop for KillGroupOnDrop {
+    fn drop(&mut self) {
+        // the group was made with `process_group(0)`, so its id is the leader's pid
+        if let Ok(pgid) = libc::pid_t::try_from(self.0)
+            && pgid > 1
+        {
+            // SAFETY: kill(2) takes plain integers and touches no memory of ours
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
 enum Outcome {
     ReceiverGone,
     Exited(ExitStatus),
@@ -97,6 +115,8 @@ async fn run_once(command: &str, member: &str, tx: &Sender<LogLine>) -> Outcome 
         Ok(c) => c,
         Err(e) => return Outcome::Failed(format!("cannot start sh: {e}")),
     };
+    // ... and `_group`, which kills what it started: `ssh ... | grep`, a background job
+    let _group = child.id().map(KillGroupOnDrop);
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
         return Outcome::Failed("cannot read the command's output".to_string());
     };
@@ -313,6 +333,39 @@ mod tests {
         })
         .await;
         assert!(gone.is_ok(), "sleep {pid} still runs");
+    }
+
+    /// `sh` starts a pipeline and a background job: dropping the follower ends them too.
+    #[tokio::test]
+    async fn everything_the_command_started_is_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let cmd = format!(
+            "sleep 1000 & echo $! > {}; echo started; sleep 1000 | cat",
+            pid_file.display()
+        );
+        let (tx, mut rx) = mpsc::channel(64);
+        let task = tokio::spawn(follow_cmd(cmd, "pg1".into(), tx, FAST));
+        assert_eq!(next(&mut rx).await.text, "started");
+        let pid = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .to_string();
+        drop(rx);
+        let done = tokio::time::timeout(Duration::from_secs(10), task).await;
+        assert!(matches!(done, Ok(Ok(()))));
+        let stat = format!("/proc/{pid}/stat");
+        let gone = tokio::time::timeout(Duration::from_secs(10), async {
+            while std::fs::read_to_string(&stat).is_ok_and(|s| {
+                !s.rsplit(')')
+                    .next()
+                    .is_some_and(|r| r.trim_start().starts_with('Z'))
+            }) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(gone.is_ok(), "the background sleep {pid} still runs");
     }
 
     #[tokio::test]
