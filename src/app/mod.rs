@@ -61,8 +61,14 @@ pub enum Effect {
     /// Poll exactly these members' REST APIs: (member, api_url). Replaces the previous set.
     PollMembers(Vec<(String, String)>),
     /// Send this request once, never retried; answer with `Msg::OpReply`. Only ever
-    /// produced by a confirmation in a dialog.
-    Send { op: u64, request: Request },
+    /// produced by a confirmation in a dialog. `intent` is the audit line the runtime must
+    /// append and flush to disk before the request leaves; if it cannot, nothing is sent and
+    /// the reply is `NotSent` saying why.
+    Send {
+        op: u64,
+        request: Request,
+        intent: serde_json::Value,
+    },
     /// Append one line to the audit log (the runtime adds time and user).
     Audit(serde_json::Value),
     /// Ask for the TTL of this lease (the leader key's; 0: none).
@@ -1228,7 +1234,7 @@ impl App {
                 _ => kind.label().to_string(),
             },
         };
-        self.ops.push(Operation {
+        let op = Operation {
             id,
             kind,
             cluster: self.scope.clone(),
@@ -1240,8 +1246,17 @@ impl App {
             settle: Settle::Sending,
             timeout: ops::SETTLE_TIMEOUT,
             audited: false,
-        });
-        (id, vec![Effect::Send { op: id, request }])
+        };
+        let intent = ops::intent_record(&op);
+        self.ops.push(op);
+        (
+            id,
+            vec![Effect::Send {
+                op: id,
+                request,
+                intent,
+            }],
+        )
     }
 
     /// After the current step of a rolling restart finishes: start the next one (checked
@@ -1339,7 +1354,7 @@ impl App {
             changed |= o.advance(cluster, now, interval);
             if o.settle.finished() && !o.audited {
                 o.audited = true;
-                eff.push(Effect::Audit(ops::audit_record(o, "", "")));
+                eff.push(Effect::Audit(ops::audit_record(o)));
             }
         }
         self.dirty |= changed;
@@ -1352,7 +1367,7 @@ impl App {
         for o in self.ops.iter_mut().filter(|o| !o.audited) {
             o.audited = true;
             o.settle = Settle::TimedOut("patrol exited before the outcome was seen".into());
-            eff.push(Effect::Audit(ops::audit_record(o, "", "")));
+            eff.push(Effect::Audit(ops::audit_record(o)));
         }
         eff
     }

@@ -1186,3 +1186,31 @@ fn a_write_overlapping_one_in_flight_is_refused_with_the_reason() {
     assert_ne!(sends(&eff)[0].member, reloaded);
 }
 
+#[test]
+fn every_send_carries_its_intent_line() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('s'));
+    press(&mut a, KeyCode::Enter);
+    let Effect::Send {
+        op,
+        request,
+        intent,
+    } = a.update(key('y')).remove(0)
+    else {
+        panic!("sent")
+    };
+    assert_eq!(intent["phase"], "intent");
+    assert_eq!(intent["op"], op);
+    assert_eq!(intent["action"], "switchover");
+    assert_eq!(intent["member"], request.member.as_str());
+    assert_eq!(
+        intent["request"]["url"],
+        format!("{}{}", request.base, request.path)
+    );
+    assert_eq!(
+        intent["request"]["body"],
+        request.body.clone().unwrap_or_default()
+    );
+    assert!(!intent.to_string().contains("sandbox-rest-secret"));
+}
