@@ -98,11 +98,28 @@ async fn last_op(h: &mut Headless, timeout: Duration) -> Settle {
     h.app.ops[n - 1].settle.clone()
 }
 
+/// The outcome lines; each must follow its intent line (same session and op).
 fn audit_lines(p: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(p)
+    let all: Vec<serde_json::Value> = std::fs::read_to_string(p)
         .unwrap_or_default()
         .lines()
         .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+        .collect();
+    let id = |l: &serde_json::Value| (l["session"].clone(), l["op"].clone());
+    for (n, o) in all
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l["phase"] == "outcome")
+    {
+        assert!(
+            all[..n]
+                .iter()
+                .any(|i| i["phase"] == "intent" && id(i) == id(o)),
+            "no intent line before {o}"
+        );
+    }
+    all.into_iter()
+        .filter(|l| l["phase"] == "outcome")
         .collect()
 }
 

@@ -214,7 +214,8 @@ fn switchover_by_keys_only_and_read_only_refuses() {
     });
     assert!(status.success());
     let audit_text = std::fs::read_to_string(&audit).expect("audit log written");
-    assert_eq!(audit_text.lines().count(), 1, "{audit_text}");
+    // the intent line (before the request left), then the outcome
+    assert_eq!(audit_text.lines().count(), 2, "{audit_text}");
 }
 
 #[test]

@@ -37,6 +37,10 @@ pub struct Dialog {
     /// Typed confirmation (cluster or member name).
     pub typed: String,
     pub editing: Option<Field>,
+    /// Typed confirmation only: a key press edited `typed` since the confirm step was (re)entered.
+    /// Enter sends a typed confirmation only when armed, so the Enter that advanced to the
+    /// review (or a second Enter right behind it) can never be the one that sends.
+    pub armed: bool,
     /// The request shown on the confirm step: what `y` promises to send.
     pub shown: Option<Request>,
     /// Why nothing was sent, or what changed.
@@ -63,6 +67,7 @@ impl Dialog {
             from_leader: false,
             switch_first: true,
             typed: String::new(),
+            armed: false,
             editing: None,
             shown: None,
             notice: None,

@@ -61,8 +61,14 @@ pub enum Effect {
     /// Poll exactly these members' REST APIs: (member, api_url). Replaces the previous set.
     PollMembers(Vec<(String, String)>),
     /// Send this request once, never retried; answer with `Msg::OpReply`. Only ever
-    /// produced by a confirmation in a dialog.
-    Send { op: u64, request: Request },
+    /// produced by a confirmation in a dialog. `intent` is the audit line the runtime must
+    /// append and flush to disk before the request leaves; if it cannot, nothing is sent and
+    /// the reply is `NotSent` saying why.
+    Send {
+        op: u64,
+        request: Request,
+        intent: serde_json::Value,
+    },
     /// Append one line to the audit log (the runtime adds time and user).
     Audit(serde_json::Value),
     /// Ask for the TTL of this lease (the leader key's; 0: none).
@@ -655,8 +661,10 @@ impl App {
                         }
                         KeyCode::Char('y') | KeyCode::Enter => {
                             if let Some((label, s)) = self.connection_strings().get(i).cloned() {
+                                // OSC 52 has no answer: whether the terminal (or tmux, or
+                                // the far end of SSH) put it on a clipboard is unknowable
                                 self.flash(format!(
-                                    "copied {label} to the terminal clipboard (OSC 52)"
+                                    "sent {label} to the terminal's clipboard (OSC 52)"
                                 ));
                                 return vec![Effect::Copy(s)];
                             }
@@ -1024,6 +1032,7 @@ impl App {
                 if d.kind == OpKind::DcsSwitchover {
                     d.kind = OpKind::Switchover;
                     d.typed.clear();
+                    d.armed = false;
                     d.notice = None;
                     d.shown = self.plan(&d).request;
                 } else if d.step == Step::Confirm && d.kind.has_options() {
@@ -1062,6 +1071,8 @@ impl App {
                 d.step = Step::Confirm;
                 d.shown = p.request;
                 d.notice = None;
+                d.typed.clear();
+                d.armed = false;
             }
             (Step::Confirm, KeyCode::Char('d')) if d.kind == OpKind::Switchover => {
                 // the DCS fallback, offered when the leader's API is unreachable; its own
@@ -1073,18 +1084,33 @@ impl App {
                 if leader_down {
                     d.kind = OpKind::DcsSwitchover;
                     d.typed.clear();
+                    d.armed = false;
                     d.notice = None;
                     d.shown = self.plan(&d).request;
                 }
             }
+            // The key that sends is never the key that opened or advanced the dialog: Enter
+            // advances to the review, so Enter alone never sends. A `y` confirmation sends on
+            // `y` only; a typed one on Enter only once a key press after reaching this step
+            // has edited the typed name (`armed`), so neither `s` Enter Enter nor a bouncing
+            // Enter can both advance and send.
             (Step::Confirm, KeyCode::Backspace) if typed => {
                 d.typed.pop();
+                d.armed = true;
             }
-            (Step::Confirm, KeyCode::Enter) if typed => return self.confirm(d),
+            (Step::Confirm, KeyCode::Enter) if typed && d.armed => return self.confirm(d),
             (Step::Confirm, KeyCode::Char(c)) if typed && d.typed.len() < 128 => {
                 d.typed.push(c);
+                d.armed = true;
             }
-            (Step::Confirm, KeyCode::Char('y') | KeyCode::Enter) => return self.confirm(d),
+            (Step::Confirm, KeyCode::Char('y')) if !typed => return self.confirm(d),
+            (Step::Confirm, KeyCode::Enter) => {
+                d.notice = Some(if typed {
+                    "type the name, then Enter; nothing sent".into()
+                } else {
+                    "Enter only reviews: press y to send; nothing sent".into()
+                });
+            }
             (Step::Confirm, KeyCode::Char('n')) => return Vec::new(),
             _ => {}
         }
@@ -1122,9 +1148,21 @@ impl App {
             self.dialog = Some(d);
             return Vec::new();
         };
+        if let Some(busy) = self.busy_with(d.kind, &request.member) {
+            d.notice = Some(format!(
+                "not sent: {} is still in flight ({}); wait until it settles",
+                busy.title,
+                busy.settle.label()
+            ));
+            self.dialog = Some(d);
+            return Vec::new();
+        }
         if d.shown.as_ref() != Some(&request) {
             d.notice = Some("the cluster changed while this dialog was open: review the new request; nothing sent".into());
             d.shown = Some(request);
+            // a new review: a typed confirmation is typed again, for this request
+            d.typed.clear();
+            d.armed = false;
             self.dialog = Some(d);
             return Vec::new();
         }
@@ -1144,6 +1182,32 @@ impl App {
         }
         self.start_op(&d.kind, d.member.clone(), request, p.expect)
             .1
+    }
+
+    /// An operation not yet settled that a new write of `kind` to `member` would overlap:
+    /// any unsettled operation for a cluster-wide write (switchover, failover, pause ...) or
+    /// while one is in flight, the same member's for a member's own (restart, reload ...),
+    /// and the current step of a running rolling restart for anything.
+    fn busy_with(&self, kind: OpKind, member: &str) -> Option<&Operation> {
+        let own = |k: OpKind| {
+            matches!(
+                k,
+                OpKind::Restart | OpKind::Reload | OpKind::Reinit | OpKind::FlushRestart
+            )
+        };
+        let rollout_op = self
+            .rollout
+            .as_ref()
+            .filter(|r| r.state == RolloutState::Running)
+            .and_then(|r| r.op);
+        self.ops.iter().find(|o| {
+            !o.settle.finished()
+                && o.cluster == self.scope
+                && (!own(kind)
+                    || !own(o.kind)
+                    || o.request.member == member
+                    || rollout_op == Some(o.id))
+        })
     }
 
     /// Record an operation and ask the runtime to send its request, once.
@@ -1170,7 +1234,7 @@ impl App {
                 _ => kind.label().to_string(),
             },
         };
-        self.ops.push(Operation {
+        let op = Operation {
             id,
             kind,
             cluster: self.scope.clone(),
@@ -1182,8 +1246,17 @@ impl App {
             settle: Settle::Sending,
             timeout: ops::SETTLE_TIMEOUT,
             audited: false,
-        });
-        (id, vec![Effect::Send { op: id, request }])
+        };
+        let intent = ops::intent_record(&op);
+        self.ops.push(op);
+        (
+            id,
+            vec![Effect::Send {
+                op: id,
+                request,
+                intent,
+            }],
+        )
     }
 
     /// After the current step of a rolling restart finishes: start the next one (checked
@@ -1281,7 +1354,7 @@ impl App {
             changed |= o.advance(cluster, now, interval);
             if o.settle.finished() && !o.audited {
                 o.audited = true;
-                eff.push(Effect::Audit(ops::audit_record(o, "", "")));
+                eff.push(Effect::Audit(ops::audit_record(o)));
             }
         }
         self.dirty |= changed;
@@ -1294,7 +1367,7 @@ impl App {
         for o in self.ops.iter_mut().filter(|o| !o.audited) {
             o.audited = true;
             o.settle = Settle::TimedOut("patrol exited before the outcome was seen".into());
-            eff.push(Effect::Audit(ops::audit_record(o, "", "")));
+            eff.push(Effect::Audit(ops::audit_record(o)));
         }
         eff
     }

@@ -128,13 +128,35 @@ impl Request {
     }
 }
 
-/// What came back. `NotSent` is certain (connection refused before any byte left); `Unknown`
-/// is not (timeout, reset, 503): the operation may or may not have happened.
+/// What came back. `NotSent` is certain (connection refused before any byte left, or the
+/// audit intent could not be written); `Failed` is a definitive refusal that is not an HTTP
+/// status (etcd said no); `Unknown` is not certain (timeout, reset, a 503 without Patroni's
+/// answer): the operation may or may not have happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     Status { code: u16, body: String },
     NotSent(String),
+    Failed(String),
     Unknown(String),
+}
+
+/// Patroni's own 503 texts that say the operation did not happen or failed (patroni/api.py:
+/// `do_POST_restart` with `Ha.restart`'s reasons, `do_POST_reinitialize` with
+/// `Ha.reinitialize`'s, `do_POST_failover` and `poll_failover_result`). Anything else with a
+/// 503 (`Switchover status unknown`, `postgres is still starting`, a proxy's page, nothing)
+/// is no answer about the outcome.
+fn patroni_refused_503(body: &str) -> bool {
+    let b = body.trim();
+    matches!(
+        b,
+        "restart failed"
+            | "restart conditions are not satisfied"
+            | "Cluster has no leader, can not reinitialize"
+            | "I am the leader, can not reinitialize"
+            | "Switchover failed"
+            | "Failover failed"
+            | "failed to write failover key into DCS"
+    ) || (b.ends_with(" already in progress") && !b.contains('\n') && b.len() < 100)
 }
 
 impl Reply {
@@ -148,7 +170,11 @@ impl Reply {
         )
     }
     pub fn unknown(&self) -> bool {
-        matches!(self, Reply::Unknown(_) | Reply::Status { code: 503, .. })
+        match self {
+            Reply::Unknown(_) => true,
+            Reply::Status { code: 503, body } => !patroni_refused_503(body),
+            _ => false,
+        }
     }
     /// Patroni's own words, verbatim (sanitized for the terminal).
     pub fn message(&self) -> String {
@@ -157,6 +183,7 @@ impl Reply {
                 format!("HTTP {code}: {}", crate::text::sanitize(body.trim()))
             }
             Reply::NotSent(e) => format!("not sent: {}", crate::text::sanitize(e)),
+            Reply::Failed(e) => format!("refused: {}", crate::text::sanitize(e)),
             Reply::Unknown(e) => format!("result unknown: {}", crate::text::sanitize(e)),
         }
     }
@@ -379,9 +406,35 @@ fn outcome(e: &Expect, c: &ClusterState, now: Instant, interval: Duration) -> Op
     }
 }
 
-/// One line of the audit log: what was asked, of whom, and how it ended. No secrets: the
+/// What is asked, of whom: the part both audit lines of an operation share. No secrets: the
 /// request body never carries credentials (those travel in the Authorization header).
-pub fn audit_record(op: &Operation, time: &str, user: &str) -> Value {
+fn audit_common(op_id: u64, cluster: &str, kind: OpKind, title: &str, req: &Request) -> Value {
+    json!({
+        "op": op_id,
+        "cluster": cluster,
+        "member": req.member,
+        "action": kind.label(),
+        "title": title,
+        "request": {
+            "method": req.method.as_str(),
+            "url": format!("{}{}", req.base, req.path),
+            "body": req.body,
+        },
+    })
+}
+
+/// The first audit line of an operation, written (and flushed to disk) before its request
+/// leaves the process; the runtime adds time and user.
+pub fn intent_record(op: &Operation) -> Value {
+    let mut v = audit_common(op.id, &op.cluster, op.kind, &op.title, &op.request);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("phase".into(), json!("intent"));
+    }
+    v
+}
+
+/// The second audit line: how it ended (joined to the intent by `op`).
+pub fn audit_record(op: &Operation) -> Value {
     let (status, message) = match &op.reply {
         Some(Reply::Status { code, body }) => {
             (json!(code), json!(crate::text::sanitize(body.trim())))
@@ -389,22 +442,14 @@ pub fn audit_record(op: &Operation, time: &str, user: &str) -> Value {
         Some(other) => (Value::Null, json!(other.message())),
         None => (Value::Null, Value::Null),
     };
-    json!({
-        "time": time,
-        "user": user,
-        "cluster": op.cluster,
-        "member": op.request.member,
-        "action": op.kind.label(),
-        "title": op.title,
-        "request": {
-            "method": op.request.method.as_str(),
-            "url": format!("{}{}", op.request.base, op.request.path),
-            "body": op.request.body,
-        },
-        "status": status,
-        "message": message,
-        "outcome": op.settle.label(),
-    })
+    let mut v = audit_common(op.id, &op.cluster, op.kind, &op.title, &op.request);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("phase".into(), json!("outcome"));
+        o.insert("status".into(), status);
+        o.insert("message".into(), message);
+        o.insert("outcome".into(), json!(op.settle.label()));
+    }
+    v
 }
 
 /// One step of a rolling restart.
@@ -442,4 +487,82 @@ pub struct Rollout {
     pub state: RolloutState,
     /// What each finished step came to.
     pub results: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, body: &str) -> Reply {
+        Reply::Status {
+            code,
+            body: body.into(),
+        }
+    }
+
+    /// Patroni's own 503 texts (patroni/api.py and ha.py): the ones that say it did not
+    /// happen are "failed"; the rest of 503s say nothing about the outcome.
+    #[test]
+    fn a_503_is_failed_only_when_patroni_says_so() {
+        for refused in [
+            "restart failed",
+            "restart conditions are not satisfied",
+            "restart already in progress",
+            "reinitialize already in progress",
+            "Cluster has no leader, can not reinitialize",
+            "I am the leader, can not reinitialize",
+            "Switchover failed",
+            "Failover failed",
+            "failed to write failover key into DCS",
+        ] {
+            let r = status(503, refused);
+            assert!(!r.unknown() && !r.accepted(), "{refused:?} is a refusal");
+        }
+        for unknown in [
+            "",
+            "Switchover status unknown",
+            "Failover status unknown",
+            "postgres is still starting",
+            "<html><body><h1>503 Service Unavailable</h1></body></html>",
+        ] {
+            assert!(status(503, unknown).unknown(), "{unknown:?} says nothing");
+        }
+        assert!(Reply::Unknown("timed out".into()).unknown());
+        assert!(!Reply::Failed("etcd refused".into()).unknown());
+        assert!(!status(307, "").unknown() && !status(307, "").accepted());
+    }
+
+    #[test]
+    fn a_patroni_503_refusal_settles_as_failed_with_its_words() {
+        let req = Request::new(
+            "pg1",
+            "http://h:8008/patroni",
+            Method::Post,
+            "/restart",
+            None,
+        );
+        let mut op = Operation {
+            id: 7,
+            kind: OpKind::Restart,
+            cluster: "demo".into(),
+            title: "restart pg1".into(),
+            request: req,
+            expect: Expect::Reply,
+            started: Instant::now(),
+            reply: Some(status(503, "restart failed")),
+            settle: Settle::Sending,
+            timeout: SETTLE_TIMEOUT,
+            audited: false,
+        };
+        op.advance(None, op.started, Duration::from_secs(1));
+        assert_eq!(op.settle, Settle::Failed("HTTP 503: restart failed".into()));
+        let (i, o) = (intent_record(&op), audit_record(&op));
+        assert_eq!((i["op"].clone(), o["op"].clone()), (json!(7), json!(7)));
+        assert_eq!(
+            (i["phase"].clone(), o["phase"].clone()),
+            (json!("intent"), json!("outcome"))
+        );
+        assert_eq!(o["status"], 503);
+        assert!(i.get("outcome").is_none());
+    }
 }

@@ -1088,3 +1088,129 @@ fn keys_of_other_clusters_neither_redraw_nor_make_news() {
     assert!(a.dirty);
     assert!(a.events.len() > n);
 }
+
+#[test]
+fn enter_never_sends_the_key_that_advances_is_not_the_key_that_sends() {
+    let now = Instant::now();
+    // `s` Enter Enter: the second Enter does not send; `y` does
+    let mut a = healthy_live(now);
+    let mut eff = a.update(key('s'));
+    eff.extend(press(&mut a, KeyCode::Enter));
+    eff.extend(press(&mut a, KeyCode::Enter));
+    assert!(sends(&eff).is_empty(), "Enter only reviews");
+    let d = a.dialog.as_ref().expect("still open");
+    assert!(
+        d.notice.as_deref().is_some_and(|n| n.contains("press y")),
+        "{:?}",
+        d.notice
+    );
+    assert_eq!(sends(&a.update(key('y'))).len(), 1, "y sends");
+
+    // restart and reload too (restart has options, reload opens on the review)
+    for k in ['r', 'L'] {
+        let mut a = healthy_live(now);
+        a.update(key('j'));
+        let mut eff = a.update(key(k));
+        for _ in 0..3 {
+            eff.extend(press(&mut a, KeyCode::Enter));
+        }
+        assert!(sends(&eff).is_empty(), "{k}: Enter never sends");
+        assert_eq!(sends(&a.update(key('y'))).len(), 1, "{k}: y sends");
+    }
+
+    // a typed confirmation: Enter sends only after the name was typed at this step
+    let mut a = healthy_live(now);
+    a.update(key('f'));
+    press(&mut a, KeyCode::Enter);
+    let d = a.dialog.as_mut().expect("open");
+    assert_eq!(d.step, Step::Confirm);
+    // even were the name already there, the Enter right behind the advancing one is refused
+    d.typed = "demo".into();
+    assert!(sends(&press(&mut a, KeyCode::Enter)).is_empty());
+    press(&mut a, KeyCode::Backspace);
+    a.update(key('o'));
+    assert_eq!(sends(&press(&mut a, KeyCode::Enter)).len(), 1);
+}
+
+#[test]
+fn a_write_overlapping_one_in_flight_is_refused_with_the_reason() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('s'));
+    press(&mut a, KeyCode::Enter);
+    let Effect::Send { op, .. } = a.update(key('y')).remove(0) else {
+        panic!("switchover sent")
+    };
+    // the switchover is in flight: a pause (cluster-wide) is refused, and says why
+    a.update(key('p'));
+    assert!(sends(&a.update(key('y'))).is_empty());
+    let n = a
+        .dialog
+        .as_ref()
+        .and_then(|d| d.notice.clone())
+        .unwrap_or_default();
+    assert!(n.contains("switchover pg1 → pg2 is still in flight"), "{n}");
+    assert_eq!(a.ops.len(), 1);
+    press(&mut a, KeyCode::Esc);
+    // a member's own write on another member is refused too while a switchover runs
+    a.update(key('j'));
+    a.update(key('L'));
+    assert!(sends(&a.update(key('y'))).is_empty());
+    press(&mut a, KeyCode::Esc);
+    // once it settles (here: refused), the next write goes
+    a.update(Msg::OpReply {
+        op,
+        at: now,
+        reply: ops::Reply::Status {
+            code: 412,
+            body: "leader name does not match".into(),
+        },
+    });
+    assert!(a.ops[0].settle.finished());
+    a.update(key('L'));
+    let eff = a.update(key('y'));
+    assert_eq!(sends(&eff).len(), 1, "reload of {:?}", a.selected);
+    let reloaded = sends(&eff)[0].member.clone();
+    // a reload in flight blocks another write to the same member, not to another one
+    let mut b = healthy_live(now);
+    b.update(key('j'));
+    b.update(key('L'));
+    assert_eq!(sends(&b.update(key('y'))).len(), 1);
+    b.update(key('L'));
+    assert!(sends(&b.update(key('y'))).is_empty(), "same member");
+    press(&mut b, KeyCode::Esc);
+    b.update(key('j'));
+    b.update(key('L'));
+    let eff = b.update(key('y'));
+    assert_eq!(sends(&eff).len(), 1, "another member");
+    assert_ne!(sends(&eff)[0].member, reloaded);
+}
+
+#[test]
+fn every_send_carries_its_intent_line() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('s'));
+    press(&mut a, KeyCode::Enter);
+    let Effect::Send {
+        op,
+        request,
+        intent,
+    } = a.update(key('y')).remove(0)
+    else {
+        panic!("sent")
+    };
+    assert_eq!(intent["phase"], "intent");
+    assert_eq!(intent["op"], op);
+    assert_eq!(intent["action"], "switchover");
+    assert_eq!(intent["member"], request.member.as_str());
+    assert_eq!(
+        intent["request"]["url"],
+        format!("{}{}", request.base, request.path)
+    );
+    assert_eq!(
+        intent["request"]["body"],
+        request.body.clone().unwrap_or_default()
+    );
+    assert!(!intent.to_string().contains("sandbox-rest-secret"));
+}

@@ -4,7 +4,9 @@ pub mod info;
 pub mod keys;
 mod v3;
 
-pub use v3::{describe as describe_v3_error, put as v3_put, run_v3, snapshot as v3_snapshot};
+pub use v3::{
+    PutError, describe as describe_v3_error, put as v3_put, run_v3, snapshot as v3_snapshot,
+};
 
 /// One key as read from etcd, before parsing (parsing is pure and happens in `app`).
 #[derive(Debug, Clone, PartialEq, Eq)]

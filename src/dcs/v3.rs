@@ -268,27 +268,79 @@ async fn follow<M>(
     }
 }
 
-/// One put into etcd, on the first endpoint that takes it. Used only for the switchover
-/// fallback that patronictl also uses; a reply of any kind means it was written.
-pub async fn put(s: &DcsSettings, key: &str, value: &str) -> Result<String, String> {
+/// Why a put did not (certainly) happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PutError {
+    /// No endpoint received it: each one failed before the put was sent.
+    #[error("{0}")]
+    NotSent(String),
+    /// etcd answered and refused it (permission, invalid request ...): not written.
+    #[error("{0}")]
+    Refused(String),
+    /// Sent, and then no answer or a failure that does not say whether it was applied.
+    #[error("{0}")]
+    Unknown(String),
+}
+
+/// An error etcd returned for a put that says the put was not applied. Anything else
+/// (unavailable, deadline, cancelled, a transport error, `etcdserver: request timed out`,
+/// `leader changed`) does not say, and is "result unknown".
+fn refused(e: &etcd_client::Error) -> bool {
+    use tonic::Code;
+    matches!(e, etcd_client::Error::GRpcStatus(s) if matches!(
+        s.code(),
+        Code::InvalidArgument
+            | Code::PermissionDenied
+            | Code::Unauthenticated
+            | Code::FailedPrecondition
+            | Code::Unimplemented
+    ))
+}
+
+/// One put into etcd, sent at most once. Used only for the switchover fallback that
+/// patronictl also uses. The next endpoint is tried only when this one certainly did not
+/// receive the put: it could not be reached at all (connect, and a read on the connection,
+/// failed before the put was sent). Once the put is sent its result is final: a reply, a
+/// refusal, or (timeout, broken connection) unknown. etcd-client retries nothing here (its
+/// token refresh-and-resend is off unless `with_auto_token_refresh`, and explicitly off
+/// below) and tonic has no retry layer.
+pub async fn put(s: &DcsSettings, key: &str, value: &str) -> Result<String, PutError> {
     let mut errors = Vec::new();
     for ep in &s.endpoints {
-        let opts = options(s).await?;
-        let mut client = match Client::connect([ep.as_str()], Some(opts)).await {
-            Ok(c) => c,
-            Err(e) => {
+        let opts = options(s)
+            .await
+            .map_err(PutError::NotSent)?
+            .with_auto_token_refresh(false);
+        // The channel connects lazily: a read proves this endpoint is reachable before the
+        // write is handed to it (a timeout here leaves the put unsent).
+        let reached = async {
+            let mut c = Client::connect([ep.as_str()], Some(opts)).await?;
+            c.get(key, Some(GetOptions::new().with_count_only()))
+                .await?;
+            Ok::<_, etcd_client::Error>(c)
+        };
+        let mut client = match tokio::time::timeout(CONNECT_TIMEOUT, reached).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
                 errors.push(format!("{ep}: {}", describe(&e)));
                 continue;
             }
+            Err(_) => {
+                errors.push(format!("{ep}: no answer within {CONNECT_TIMEOUT:?}"));
+                continue;
+            }
         };
-        match tokio::time::timeout(CONNECT_TIMEOUT, client.put(key, value, None)).await {
+        return match tokio::time::timeout(CONNECT_TIMEOUT, client.put(key, value, None)).await {
             Ok(Ok(r)) => {
                 let rev = r.header().map(|h| h.revision()).unwrap_or(0);
-                return Ok(format!("written to etcd at {ep} (revision {rev})"));
+                Ok(format!("written to etcd at {ep} (revision {rev})"))
             }
-            Ok(Err(e)) => errors.push(format!("{ep}: {}", describe(&e))),
-            Err(_) => errors.push(format!("{ep}: no answer within {CONNECT_TIMEOUT:?}")),
-        }
+            Ok(Err(e)) if refused(&e) => Err(PutError::Refused(format!("{ep}: {}", describe(&e)))),
+            Ok(Err(e)) => Err(PutError::Unknown(format!("{ep}: {}", describe(&e)))),
+            Err(_) => Err(PutError::Unknown(format!(
+                "{ep}: sent, no answer within {CONNECT_TIMEOUT:?}"
+            ))),
+        };
     }
-    Err(errors.join("; "))
+    Err(PutError::NotSent(errors.join("; ")))
 }

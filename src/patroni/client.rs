@@ -25,6 +25,9 @@ pub enum RestError {
 #[derive(Clone)]
 pub struct RestClient {
     http: reqwest::Client,
+    /// Writes only: no connection pool, so hyper never resends a request on a stale reused
+    /// connection; see `builder`.
+    writes: reqwest::Client,
     timeout: Duration,
     /// Basic auth for writes (`ctl.authentication`, else `restapi.authentication`).
     auth: Option<(String, crate::config::Secret)>,
@@ -34,41 +37,67 @@ fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>, RestError> {
     std::fs::read(path).map_err(|e| RestError::Setup(format!("{what} {}: {e}", path.display())))
 }
 
+/// Sent once means once: follow no redirect (reqwest's default re-sends a POST on 307/308,
+/// Authorization header included, to wherever `Location` points; a poll is not steered to
+/// another host either: the 3xx is the answer) and retry nothing (reqwest 0.13's default
+/// policy resends on HTTP/2 GOAWAY and REFUSED_STREAM).
+fn builder(
+    settings: &RestSettings,
+    timeout: Duration,
+) -> Result<reqwest::ClientBuilder, RestError> {
+    let mut b = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(concat!("patrol/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .retry(reqwest::retry::never())
+        .no_proxy();
+    if let Some(ca) = &settings.cacert {
+        let pem = read_pem(ca, "CA certificate")?;
+        let cert =
+            reqwest::Certificate::from_pem(&pem).map_err(|e| RestError::Setup(format!("{e:#}")))?;
+        b = b.add_root_certificate(cert);
+    }
+    if let Some(cert) = &settings.cert {
+        let mut pem = read_pem(cert, "client certificate")?;
+        if let Some(key) = &settings.key {
+            pem.extend_from_slice(b"\n");
+            pem.extend(read_pem(key, "client key")?);
+        }
+        let id =
+            reqwest::Identity::from_pem(&pem).map_err(|e| RestError::Setup(format!("{e:#}")))?;
+        b = b.identity(id);
+    }
+    if settings.insecure {
+        b = b.danger_accept_invalid_certs(true);
+    }
+    Ok(b)
+}
+
 impl RestClient {
     pub fn new(settings: &RestSettings, timeout: Duration) -> Result<RestClient, RestError> {
         crate::install_crypto_provider();
-        let mut b = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .user_agent(concat!("patrol/", env!("CARGO_PKG_VERSION")))
+        let setup = |e: reqwest::Error| RestError::Setup(format!("{e:#}"));
+        let http = builder(settings, timeout)?
             .pool_max_idle_per_host(2)
-            .no_proxy();
-        if let Some(ca) = &settings.cacert {
-            let pem = read_pem(ca, "CA certificate")?;
-            let cert = reqwest::Certificate::from_pem(&pem)
-                .map_err(|e| RestError::Setup(format!("{e:#}")))?;
-            b = b.add_root_certificate(cert);
-        }
-        if let Some(cert) = &settings.cert {
-            let mut pem = read_pem(cert, "client certificate")?;
-            if let Some(key) = &settings.key {
-                pem.extend_from_slice(b"\n");
-                pem.extend(read_pem(key, "client key")?);
-            }
-            let id = reqwest::Identity::from_pem(&pem)
-                .map_err(|e| RestError::Setup(format!("{e:#}")))?;
-            b = b.identity(id);
-        }
-        if settings.insecure {
-            b = b.danger_accept_invalid_certs(true);
-        }
-        let http = b.build().map_err(|e| RestError::Setup(format!("{e:#}")))?;
+            .build()
+            .map_err(setup)?;
+        // hyper's client resends a request that failed on a reused idle connection before it
+        // was written ("retry_canceled_requests", not configurable through reqwest): with
+        // no idle connections kept, a write always goes out on a fresh one
+        // (and HTTP/1 only: Patroni's API speaks nothing else, and no h2 stream is reused)
+        let writes = builder(settings, timeout)?
+            .pool_max_idle_per_host(0)
+            .http1_only()
+            .build()
+            .map_err(setup)?;
         let auth = match (&settings.username, &settings.password) {
             (Some(u), Some(p)) => Some((u.clone(), p.clone())),
             _ => None,
         };
         Ok(RestClient {
             http,
+            writes,
             timeout,
             auth,
         })
@@ -99,9 +128,9 @@ impl RestClient {
         use crate::app::ops::{Method, Reply};
         let url = format!("{}{}", req.base, req.path);
         let mut b = match req.method {
-            Method::Post => self.http.post(&url),
-            Method::Patch => self.http.patch(&url),
-            Method::Delete => self.http.delete(&url),
+            Method::Post => self.writes.post(&url),
+            Method::Patch => self.writes.patch(&url),
+            Method::Delete => self.writes.delete(&url),
             Method::EtcdPut => {
                 return Reply::NotSent("an etcd write is not an HTTP request".into());
             }
@@ -122,9 +151,19 @@ impl RestClient {
             Err(e) => return Reply::Unknown(self.classify(e).to_string()),
         };
         let code = resp.status().as_u16();
+        // a redirect is the answer, not followed: say where it pointed
+        let redirect = resp
+            .status()
+            .is_redirection()
+            .then(|| resp.headers().get(reqwest::header::LOCATION))
+            .flatten()
+            .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned());
         match resp.bytes().await {
             Ok(body) => {
-                let text = String::from_utf8_lossy(&body[..body.len().min(4000)]).into_owned();
+                let mut text = String::from_utf8_lossy(&body[..body.len().min(4000)]).into_owned();
+                if let Some(l) = redirect {
+                    text = format!("{} (redirect to {l}, not followed)", text.trim());
+                }
                 tracing::info!(%url, code, body = %text, "reply");
                 Reply::Status { code, body: text }
             }

@@ -88,6 +88,9 @@ pub struct Runner {
     tx: mpsc::Sender<Msg>,
     read_only: bool,
     audit_log: Option<std::path::PathBuf>,
+    /// Names this run in the audit log: with an operation's id it joins the intent line to
+    /// the outcome line (ids start again in every run).
+    session: String,
     /// The leader lease the info task asks about.
     lease: Option<tokio::sync::watch::Sender<i64>>,
     /// The log followers `update` asked for: member -> (source, task).
@@ -167,6 +170,14 @@ impl Runner {
             tx,
             read_only,
             audit_log,
+            session: format!(
+                "{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis())
+                    .unwrap_or(0)
+            ),
             lease: None,
             log_tasks: std::collections::BTreeMap::new(),
         }
@@ -176,41 +187,11 @@ impl Runner {
         for eff in effects {
             match eff {
                 Effect::PollMembers(set) => self.pollers.set(&set),
-                Effect::Send { op, request } => {
-                    if self.read_only {
-                        // defence in depth: update() never asks for this in read-only mode
-                        tracing::error!(?request, "write refused in read-only mode");
-                        continue;
-                    }
-                    let (client, tx, dcs) =
-                        (self.client.clone(), self.tx.clone(), self.dcs.clone());
-                    tokio::spawn(async move {
-                        let reply = if request.method == crate::app::ops::Method::EtcdPut {
-                            let value = request
-                                .body
-                                .as_ref()
-                                .map(|b| b.to_string())
-                                .unwrap_or_default();
-                            tracing::info!(key = %request.path, %value, "etcd put");
-                            match crate::dcs::v3_put(&dcs, &request.path, &value).await {
-                                Ok(msg) => crate::app::ops::Reply::Status {
-                                    code: 200,
-                                    body: msg,
-                                },
-                                Err(e) => crate::app::ops::Reply::Unknown(e),
-                            }
-                        } else {
-                            client.send(&request).await
-                        };
-                        let _ = tx
-                            .send(Msg::OpReply {
-                                op,
-                                at: Instant::now(),
-                                reply,
-                            })
-                            .await;
-                    });
-                }
+                Effect::Send {
+                    op,
+                    request,
+                    intent,
+                } => self.send(op, request, intent),
                 Effect::Audit(record) => self.audit(record),
                 Effect::WatchLease(id) => {
                     if let Some(l) = &self.lease {
@@ -248,8 +229,76 @@ impl Runner {
         }
     }
 
-    fn audit(&self, mut record: serde_json::Value) {
-        let Some(path) = &self.audit_log else { return };
+    /// The one place a write leaves the process. The intent line is appended to the audit
+    /// log and flushed to disk first; only then is the request spawned. No intent line, no
+    /// request: the operation's reply is `NotSent` with the reason.
+    fn send(&self, op: u64, request: crate::app::ops::Request, intent: serde_json::Value) {
+        use crate::app::ops::Reply;
+        let tx = self.tx.clone();
+        let answer = move |reply: Reply| {
+            tokio::spawn(async move {
+                let _ = tx
+                    .send(Msg::OpReply {
+                        op,
+                        at: Instant::now(),
+                        reply,
+                    })
+                    .await;
+            });
+        };
+        if self.read_only {
+            // defence in depth: update() never asks for this in read-only mode
+            tracing::error!(?request, "write refused in read-only mode");
+            answer(Reply::NotSent("read-only mode".into()));
+            return;
+        }
+        if let Err(e) = self.append_audit(intent) {
+            tracing::error!(error = %e, "audit intent not written: request not sent");
+            answer(Reply::NotSent(format!("{e}; nothing sent")));
+            return;
+        }
+        let (client, dcs) = (self.client.clone(), self.dcs.clone());
+        tokio::spawn(async move {
+            let reply = if request.method == crate::app::ops::Method::EtcdPut {
+                let value = request
+                    .body
+                    .as_ref()
+                    .map(|b| b.to_string())
+                    .unwrap_or_default();
+                tracing::info!(key = %request.path, %value, "etcd put");
+                match crate::dcs::v3_put(&dcs, &request.path, &value).await {
+                    Ok(msg) => Reply::Status {
+                        code: 200,
+                        body: msg,
+                    },
+                    Err(crate::dcs::PutError::NotSent(e)) => Reply::NotSent(e),
+                    Err(crate::dcs::PutError::Refused(e)) => Reply::Failed(e),
+                    Err(crate::dcs::PutError::Unknown(e)) => Reply::Unknown(e),
+                }
+            } else {
+                client.send(&request).await
+            };
+            answer(reply);
+        });
+    }
+
+    /// An outcome line; if it cannot be written the status bar says so.
+    fn audit(&self, record: serde_json::Value) {
+        if let Err(e) = self.append_audit(record) {
+            tracing::error!(error = %e, "cannot write the audit log");
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(Msg::Wrote(Err(e))).await;
+            });
+        }
+    }
+
+    /// Append one line (with time and user) and flush it to disk: the file's data, and the
+    /// directory's entry when the file is new.
+    fn append_audit(&self, mut record: serde_json::Value) -> Result<(), String> {
+        let Some(path) = &self.audit_log else {
+            return Err("no audit log configured".into());
+        };
         if let Some(o) = record.as_object_mut() {
             o.insert(
                 "time".into(),
@@ -257,31 +306,59 @@ impl Runner {
                     .to_string()
                     .into(),
             );
-            o.insert("user".into(), os_user().into());
+            o.insert("session".into(), self.session.clone().into());
+            let who = os_user();
+            o.insert("user".into(), who.name.into());
+            o.insert("uid".into(), who.uid.into());
+            // as claimed by the environment: recorded beside the real user, never instead
+            o.insert("sudo_user".into(), who.sudo_user.into());
         }
         let line = format!("{record}\n");
-        let res = (|| -> std::io::Result<()> {
-            if let Some(dir) = path.parent() {
+        (|| -> std::io::Result<()> {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+            if let Some(dir) = dir {
                 std::fs::create_dir_all(dir)?;
             }
+            let new = !path.exists();
             use std::io::Write;
             let mut f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)?;
-            f.write_all(line.as_bytes())
-        })();
-        if let Err(e) = res {
-            tracing::error!(path = %path.display(), error = %e, "cannot write the audit log");
-        }
+            f.write_all(line.as_bytes())?;
+            f.sync_data()?;
+            if new {
+                std::fs::File::open(dir.unwrap_or(std::path::Path::new(".")))?.sync_all()?;
+            }
+            Ok(())
+        })()
+        .map_err(|e| format!("audit log {}: {e}", path.display()))
     }
 }
 
-/// The login name from /etc/passwd for our uid (environment variables can be missing, in
-/// tmux or cron, and are easy to fake).
-fn passwd_user() -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+/// Who runs patrol, for the audit log.
+struct OsUser {
+    /// The real uid's login name from /etc/passwd (environment variables can be missing, in
+    /// tmux or cron, and are easy to fake); `uid N` when it has none.
+    name: String,
+    uid: Option<u32>,
+    /// `SUDO_USER`, as claimed.
+    sudo_user: Option<String>,
+}
+
+/// The real uid: the first field of `Uid:` in /proc/self/status (real, effective, saved, fs).
+fn real_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn passwd_name(uid: u32) -> Option<String> {
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
@@ -306,14 +383,16 @@ impl Drop for Runner {
     }
 }
 
-fn os_user() -> String {
-    let user = passwd_user()
-        .or_else(|| std::env::var("USER").ok())
-        .or_else(|| std::env::var("LOGNAME").ok())
-        .unwrap_or_else(|| "unknown".into());
-    match std::env::var("SUDO_USER") {
-        Ok(s) if s != user => format!("{user} (sudo from {s})"),
-        _ => user,
+fn os_user() -> OsUser {
+    let uid = real_uid();
+    let name = match uid {
+        Some(u) => passwd_name(u).unwrap_or_else(|| format!("uid {u}")),
+        None => "unknown".into(),
+    };
+    OsUser {
+        name,
+        uid,
+        sudo_user: std::env::var("SUDO_USER").ok().filter(|s| !s.is_empty()),
     }
 }
 
@@ -384,6 +463,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     pollers.run(follow);
 
     let mut frames = FrameBudget::new(tokio::time::Instant::now());
+    let mut failed = None;
     loop {
         if app.dirty {
             if let Some(deadline) = frames.wait_until(tokio::time::Instant::now()) {
@@ -401,10 +481,14 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
             }
             // patrol's own log: moved from tui-logger's intake here, not by its 10 ms thread
             tui_logger::move_events();
-            guard
+            // not `?`: the outcome lines of unfinished operations are still written below
+            if let Err(e) = guard
                 .terminal
                 .draw(|f| crate::ui::render(f, &app, &opts.theme))
-                .wrap_err("drawing failed")?;
+            {
+                failed = Some(color_eyre::eyre::Report::new(e).wrap_err("drawing failed"));
+                break;
+            }
             app.dirty = false;
             frames.spend(tokio::time::Instant::now());
         }
@@ -424,7 +508,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     if let Some(why) = app.quit.as_deref() {
         tracing::info!(why, "patrol exiting");
     }
-    Ok(())
+    failed.map_or(Ok(()), Err)
 }
 
 fn apply(app: &mut App, runner: &mut Runner, msg: Msg) {

@@ -174,7 +174,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
     }
     let keys = match (d.step, &plan.must_type) {
         (Step::Options, _) => {
-            let mut k = String::from(" enter: review and confirm · esc: cancel");
+            let mut k = String::from(" enter: review · esc: cancel");
             if matches!(d.kind, OpKind::Switchover | OpKind::Failover) {
                 k.insert_str(0, " ↑↓: candidate ·");
             }

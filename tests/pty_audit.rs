@@ -1,0 +1,139 @@
+//! Write-ahead audit, with the real binary in a pseudo-terminal against a real cluster:
+//! confirm a switchover, SIGKILL patrol right after the sending key, and the intent line
+//! (the request, the user) is already on disk.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::{TestCluster, eventually};
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN)
+}
+
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+}
+
+impl Screen {
+    fn text(&self) -> String {
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
+    }
+}
+
+fn spawn(
+    args: &[&str],
+    env: &[(&str, &str)],
+    cols: u16,
+    rows: u16,
+) -> (
+    Box<dyn portable_pty::Child + Send + Sync>,
+    Box<dyn Write + Send>,
+    Screen,
+) {
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("open a pty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_patrol"));
+    cmd.args(args);
+    cmd.env("TERM", "xterm-256color");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = pty.slave.spawn_command(cmd).expect("spawn patrol");
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().expect("pty reader");
+    let writer = pty.master.take_writer().expect("pty writer");
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
+    let p = parser.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut p) = p.lock() {
+                p.process(&buf[..n]);
+            }
+        }
+    });
+    std::mem::forget(pty.master);
+    (child, writer, Screen { parser })
+}
+
+#[test]
+fn sigkill_right_after_confirming_leaves_the_intent_on_record() {
+    let c = TestCluster::start(3);
+    let cfg = c.config_path().to_string_lossy().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
+    let audit_arg = audit.to_string_lossy().to_string();
+    let (mut child, mut keys, screen) = spawn(
+        &["-c", &cfg, "--audit-log", &audit_arg],
+        &[("SUDO_USER", "claimed-admin")],
+        120,
+        40,
+    );
+    eventually(Duration::from_secs(30), "cluster on screen", || {
+        (screen.text().matches("streaming").count() >= 2).then_some(())
+    });
+    keys.write_all(b"s").expect("s");
+    eventually(Duration::from_secs(5), "switchover dialog", || {
+        screen.text().contains("candidates").then_some(())
+    });
+    keys.write_all(b"\r").expect("enter");
+    eventually(Duration::from_secs(5), "request shown", || {
+        screen.text().contains("POST http").then_some(())
+    });
+    keys.write_all(b"y").expect("y");
+    keys.flush().expect("flush");
+    std::thread::sleep(Duration::from_millis(100));
+    let pid = child.process_id().expect("pid");
+    let st = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    eventually(Duration::from_secs(10), "patrol is gone", || {
+        child.try_wait().ok().flatten()
+    });
+
+    let text = std::fs::read_to_string(&audit).expect("the audit log exists");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+        .collect();
+    let intent = lines
+        .iter()
+        .find(|l| l["phase"] == "intent")
+        .unwrap_or_else(|| panic!("an intent line: {text}"));
+    assert_eq!(intent["action"], "switchover", "{intent}");
+    assert_eq!(intent["cluster"], support::SCOPE);
+    assert_eq!(intent["request"]["method"], "POST");
+    assert!(
+        intent["request"]["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/switchover")),
+        "{intent}"
+    );
+    assert!(intent["request"]["body"]["leader"].is_string(), "{intent}");
+    let user = intent["user"].as_str().unwrap_or("");
+    assert!(!user.is_empty() && user != "claimed-admin", "{intent}");
+    assert_eq!(
+        intent["sudo_user"], "claimed-admin",
+        "beside the user, as claimed"
+    );
+    assert!(!text.contains(support::REST_PASSWORD), "no secrets");
+}
