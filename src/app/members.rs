@@ -64,6 +64,9 @@ pub struct MemberRow {
     pub host: String,
     pub port: Option<u16>,
     pub role: Role,
+    /// The role the member itself last reported (live REST, else its key): `primary`,
+    /// `replica` ... `role` is from the leader lock; this says whether the member agrees.
+    pub own_role: Option<String>,
     pub state: String,
     pub timeline: Option<u64>,
     pub receive_lsn: Option<u64>,
@@ -276,11 +279,13 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
         .and_then(|s| s.scheduled_restart.as_ref())
         .or(m.scheduled_restart.as_ref())
         .and_then(schedule_text);
+    let own_role = live.and_then(|s| s.role.clone()).or_else(|| m.role.clone());
     MemberRow {
         name: name.to_string(),
         host,
         port,
         role,
+        own_role,
         state,
         timeline,
         receive_lsn,
@@ -306,6 +311,7 @@ fn gone_row(name: &str, gone: Duration) -> MemberRow {
         host: String::new(),
         port: None,
         role: Role::Replica,
+        own_role: None,
         state: "gone".into(),
         timeline: None,
         receive_lsn: None,

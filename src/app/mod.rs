@@ -328,7 +328,7 @@ impl App {
             Touch::All => {
                 let after = self.summary();
                 let news = events::diff(&self.news_baseline, &after);
-                self.news_baseline = after;
+                self.news_baseline = after.carry(&self.news_baseline);
                 for kind in news {
                     self.push_event(kind);
                 }
@@ -383,6 +383,8 @@ impl App {
             before.members.insert(name.clone(), m.clone());
         }
         let news = events::diff(&before, &after);
+        // what is unknown now stays as last known
+        let mut after = after.carry(&before);
         let members = std::mem::take(&mut self.news_baseline.members);
         let config = std::mem::take(&mut self.news_baseline.config);
         let mine = after.members.remove(&name);

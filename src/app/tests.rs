@@ -1027,43 +1027,69 @@ fn replay_delay_in_seconds_only_while_behind() {
 #[test]
 fn the_event_baseline_kept_per_member_equals_the_full_summary() {
     // update() compares only what a message can change; after every message its baseline
-    // must be exactly what a whole-cluster comparison would have used
+    // must be exactly what a whole-cluster comparison would have used (the full summary,
+    // with what is unknown now kept as last known)
     let now = Instant::now();
     let mut a = App::new("demo", "/service/", vec!["http://e:1".into()], now);
-    let check = |a: &App, step: &str| assert_eq!(a.news_baseline, a.summary(), "after {step}");
-    a.update(Msg::Dcs(now, snapshot(healthy_kvs())));
-    check(&a, "snapshot");
-    rest_ok(&mut a, "pg1", status("rest/patroni_leader.json"), now);
-    check(&a, "rest pg1");
-    rest_ok(&mut a, "pg2", replica_behind(4096), now);
-    check(&a, "rest pg2");
-    a.update(Msg::Dcs(
-        now,
-        DcsEvent::Put(kv("members/pg3", &pg3_replica())),
-    ));
-    check(&a, "member put");
-    a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
-    check(&a, "leader put");
-    a.update(Msg::Dcs(
-        now,
-        DcsEvent::Delete {
-            key: "/service/demo/members/pg3".into(),
+    let step = |a: &mut App, msg: Msg, name: &str| {
+        let before = a.news_baseline.clone();
+        a.update(msg);
+        assert_eq!(a.news_baseline, a.summary().carry(&before), "after {name}");
+    };
+    let rest = |member: &str, s: PatroniStatus, at: Instant| Msg::Rest {
+        member: member.into(),
+        at,
+        result: Ok(Box::new(s)),
+    };
+    step(&mut a, Msg::Dcs(now, snapshot(healthy_kvs())), "snapshot");
+    step(
+        &mut a,
+        rest("pg1", status("rest/patroni_leader.json"), now),
+        "rest pg1",
+    );
+    step(&mut a, rest("pg2", replica_behind(4096), now), "rest pg2");
+    step(
+        &mut a,
+        Msg::Dcs(now, DcsEvent::Put(kv("members/pg3", &pg3_replica()))),
+        "member put",
+    );
+    step(
+        &mut a,
+        Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))),
+        "leader put",
+    );
+    step(
+        &mut a,
+        Msg::Dcs(
+            now,
+            DcsEvent::Delete {
+                key: "/service/demo/members/pg3".into(),
+            },
+        ),
+        "member delete",
+    );
+    step(
+        &mut a,
+        Msg::Rest {
+            member: "pg2".into(),
+            at: later(now, 1),
+            result: Err("connection refused".into()),
         },
-    ));
-    check(&a, "member delete");
-    rest_err(&mut a, "pg2", "connection refused", later(now, 1));
-    check(&a, "rest error");
-    a.update(Msg::Tick(later(now, 10)));
-    check(&a, "tick");
-    a.update(Msg::Dcs(
-        later(now, 10),
-        DcsEvent::Put(RawKv {
-            key: "/service/other/members/x1".into(),
-            value: pg3_replica(),
-            lease: 0,
-        }),
-    ));
-    check(&a, "another cluster's key");
+        "rest error",
+    );
+    step(&mut a, Msg::Tick(later(now, 10)), "tick");
+    step(
+        &mut a,
+        Msg::Dcs(
+            later(now, 10),
+            DcsEvent::Put(RawKv {
+                key: "/service/other/members/x1".into(),
+                value: pg3_replica(),
+                lease: 0,
+            }),
+        ),
+        "another cluster's key",
+    );
     assert!(!a.events.is_empty());
 }
 
@@ -1087,4 +1113,104 @@ fn keys_of_other_clusters_neither_redraw_nor_make_news() {
     a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
     assert!(a.dirty);
     assert!(a.events.len() > n);
+}
+
+fn role_events(a: &App, member: &str) -> Vec<String> {
+    a.events
+        .iter()
+        .filter(
+            |e| matches!(&e.kind, events::EventKind::RoleChanged { member: m, .. } if m == member),
+        )
+        .map(|e| e.kind.text())
+        .collect()
+}
+
+#[test]
+fn a_crashed_leader_whose_keys_expire_only_leaves() {
+    // the leader is SIGKILLed: its leader key expires, then its member key (still saying
+    // "primary"); it never became a replica, so no role event may say so
+    let now = Instant::now();
+    let mut a = app(healthy_kvs(), now);
+    rest_err(&mut a, "pg1", "connection refused", later(now, 1));
+    a.update(Msg::Dcs(
+        later(now, 10),
+        DcsEvent::Delete {
+            key: "/service/demo/leader".into(),
+        },
+    ));
+    a.update(Msg::Tick(later(now, 11)));
+    a.update(Msg::Dcs(
+        later(now, 12),
+        DcsEvent::Delete {
+            key: "/service/demo/members/pg1".into(),
+        },
+    ));
+    a.update(Msg::Tick(later(now, 13)));
+    assert_eq!(role_events(&a, "pg1"), Vec::<String>::new());
+    let texts: Vec<String> = a.events.iter().map(|e| e.kind.text()).collect();
+    assert!(
+        texts.contains(&"pg1 left (member key gone)".to_string()),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"leader changed: pg1 → none".to_string()),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn a_crashed_leader_replaced_before_its_key_expires_only_leaves() {
+    // the same with the new leader taking the lock while pg1's member key still exists
+    let now = Instant::now();
+    let mut a = app(healthy_kvs(), now);
+    a.update(Msg::Dcs(
+        later(now, 10),
+        DcsEvent::Delete {
+            key: "/service/demo/leader".into(),
+        },
+    ));
+    a.update(Msg::Dcs(
+        later(now, 11),
+        DcsEvent::Put(kv("leader", b"pg2")),
+    ));
+    a.update(Msg::Tick(later(now, 11)));
+    a.update(Msg::Dcs(
+        later(now, 12),
+        DcsEvent::Delete {
+            key: "/service/demo/members/pg1".into(),
+        },
+    ));
+    assert_eq!(role_events(&a, "pg1"), Vec::<String>::new());
+    assert_eq!(
+        role_events(&a, "pg2"),
+        vec!["pg2: role Replica → Leader".to_string()]
+    );
+    assert!(
+        a.events
+            .iter()
+            .any(|e| e.kind == events::EventKind::MemberLeft("pg1".into()))
+    );
+}
+
+#[test]
+fn a_demotion_seen_after_an_unknown_role_is_one_event() {
+    // pg1 loses the lock (unknown while it still says primary), then reports replica:
+    // the change from the last known role is news, once
+    let now = Instant::now();
+    let mut a = app(healthy_kvs(), now);
+    a.update(Msg::Dcs(later(now, 1), DcsEvent::Put(kv("leader", b"pg2"))));
+    assert_eq!(role_events(&a, "pg1"), Vec::<String>::new());
+    let demoted = String::from_utf8_lossy(&fixture("etcd/member_replica.json"))
+        .replace("24022", "24021")
+        .replace("24012", "24011")
+        .into_bytes();
+    a.update(Msg::Dcs(
+        later(now, 2),
+        DcsEvent::Put(kv("members/pg1", &demoted)),
+    ));
+    a.update(Msg::Tick(later(now, 3)));
+    assert_eq!(
+        role_events(&a, "pg1"),
+        vec!["pg1: role Leader → Replica".to_string()]
+    );
 }
