@@ -990,6 +990,10 @@ impl App {
         self.show_help = false;
         self.flash = None;
         let mut d = Dialog::new(kind, member);
+        // the selection is a member, fixed now: the best candidate at the moment of opening
+        if matches!(kind, OpKind::Switchover | OpKind::Failover) {
+            d.candidate = self.plan(&d).candidates.first().map(|c| c.name.clone());
+        }
         if d.step == Step::Confirm {
             d.shown = self.plan(&d).request;
         }
@@ -1037,9 +1041,11 @@ impl App {
                 }
             }
             (Step::Options, KeyCode::Up | KeyCode::Char('k')) => {
-                d.cursor = d.cursor.saturating_sub(1)
+                d.move_selection(&self.plan(&d).candidates, true)
             }
-            (Step::Options, KeyCode::Down | KeyCode::Char('j')) => d.cursor += 1,
+            (Step::Options, KeyCode::Down | KeyCode::Char('j')) => {
+                d.move_selection(&self.plan(&d).candidates, false)
+            }
             (Step::Options, KeyCode::Char('t'))
                 if matches!(d.kind, OpKind::Switchover | OpKind::Restart) =>
             {
@@ -1060,7 +1066,6 @@ impl App {
             }
             (Step::Options, KeyCode::Enter) => {
                 let p = self.plan(&d);
-                d.cursor = d.cursor.min(p.candidates.len().saturating_sub(1));
                 d.step = Step::Confirm;
                 d.shown = p.request;
                 d.notice = None;
@@ -1089,10 +1094,6 @@ impl App {
             (Step::Confirm, KeyCode::Char('y') | KeyCode::Enter) => return self.confirm(d),
             (Step::Confirm, KeyCode::Char('n')) => return Vec::new(),
             _ => {}
-        }
-        if d.step == Step::Options {
-            let n = self.plan(&d).candidates.len();
-            d.cursor = d.cursor.min(n.saturating_sub(1));
         }
         self.dialog = Some(d);
         Vec::new()

@@ -401,7 +401,7 @@ fn confirm_rechecks_the_state_and_sends_nothing_if_it_changed() {
     assert!(
         d.notice
             .as_deref()
-            .is_some_and(|n| n.contains("nothing sent")),
+            .is_some_and(|n| n.contains("not sent: pg2 is no longer a candidate")),
         "{:?}",
         d.notice
     );
@@ -635,7 +635,12 @@ fn candidates_say_why_not() {
     let mut kvs = healthy_kvs();
     kvs.push(kv("config", br#"{"synchronous_mode": true}"#));
     kvs.push(kv("sync", br#"{"leader":"pg1","sync_standby":"pg3"}"#));
-    let a = app(kvs, now);
+    let mut a = app(kvs, now);
+    rest_ok(&mut a, "pg2", replica_behind(0), now);
+    rest_ok(&mut a, "pg3", replica_behind(0), now);
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    rest_ok(&mut a, "pg1", leader, now);
     let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
     assert_eq!(c[0].name, "pg3", "eligible first");
     assert!(c[0].eligible());
@@ -1213,4 +1218,111 @@ fn a_demotion_seen_after_an_unknown_role_is_one_event() {
         role_events(&a, "pg1"),
         vec!["pg1: role Leader → Replica".to_string()]
     );
+}
+
+#[test]
+fn the_candidate_selection_follows_the_member_when_the_order_changes() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('s'));
+    let names = |a: &App| -> Vec<String> {
+        a.plan(a.dialog.as_ref().unwrap())
+            .candidates
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    assert_eq!(names(&a), ["pg2", "pg3"], "eligible first: pg3 lags");
+    // the member the plan would hand over to
+    let target = |a: &App| match a.plan(a.dialog.as_ref().unwrap()).expect {
+        ops::Expect::NewLeader { to, .. } => to,
+        e => panic!("{e:?}"),
+    };
+    a.update(key('j'));
+    assert_eq!(target(&a).as_deref(), Some("pg3"));
+    // pg3 catches up and pg2 falls behind: the list is sorted the other way round
+    let t = later(now, 1);
+    rest_ok(&mut a, "pg2", replica_behind(2048 * 1024), t);
+    rest_ok(&mut a, "pg3", replica_behind(0), t);
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    rest_ok(&mut a, "pg1", leader, t);
+    assert_eq!(names(&a), ["pg3", "pg2"]);
+    assert_eq!(target(&a).as_deref(), Some("pg3"));
+    press(&mut a, KeyCode::Enter);
+    let shown = a.dialog.as_ref().and_then(|d| d.shown.clone()).unwrap();
+    assert_eq!(
+        shown.display(),
+        r#"POST http://127.0.0.1:24011/switchover {"leader":"pg1","candidate":"pg3"}"#,
+        "the member picked, not the row"
+    );
+    // j/k move through the current order, by name
+    press(&mut a, KeyCode::Esc);
+    a.update(key('j'));
+    assert_eq!(target(&a).as_deref(), Some("pg2"));
+    a.update(key('k'));
+    a.update(key('k'));
+    assert_eq!(target(&a).as_deref(), Some("pg3"));
+}
+
+#[test]
+fn failover_blocks_what_makes_a_candidate_unfit_and_warns_of_data_loss() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    // pg3 is 1.5 MiB behind, above maximum_lag_on_failover (1 MiB)
+    a.update(key('f'));
+    a.update(key('j'));
+    let p = a.plan(a.dialog.as_ref().unwrap());
+    let b = checks::blocked(&p.checks).map(|c| c.text.clone());
+    assert!(
+        b.as_deref()
+            .is_some_and(|t| t.starts_with("pg3 cannot take over: lag 1.5 MiB above")),
+        "{b:?}"
+    );
+    // and nothing is sent, even with the name typed
+    press(&mut a, KeyCode::Enter);
+    for c in "demo".chars() {
+        a.update(key(c));
+    }
+    assert!(sends(&press(&mut a, KeyCode::Enter)).is_empty());
+    assert!(a.ops.is_empty());
+
+    // asynchronous in synchronous mode: a warning, the failover may proceed
+    let mut kvs = healthy_kvs();
+    kvs.push(kv("config", br#"{"synchronous_mode": true}"#));
+    kvs.push(kv("sync", br#"{"leader":"pg1","sync_standby":"pg3"}"#));
+    let mut a = app(kvs, now);
+    rest_ok(&mut a, "pg2", replica_behind(0), now);
+    rest_ok(&mut a, "pg3", replica_behind(0), now);
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    rest_ok(&mut a, "pg1", leader, now);
+    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
+    let checks = checks::failover(a.cluster().unwrap(), Some(pg2));
+    assert_eq!(checks::blocked(&checks), None, "{checks:?}");
+    assert!(
+        checks.iter().any(|c| c.level == checks::Level::Warn
+            && c.text.contains("asynchronous in synchronous mode"))
+    );
+}
+
+#[test]
+fn a_member_never_asked_has_no_answering_rest_api() {
+    let now = Instant::now();
+    let a = app(healthy_kvs(), now);
+    let rows = a.rows();
+    let pg2 = rows.iter().find(|r| r.name == "pg2");
+    let v = checks::member_op(pg2, "restart", false);
+    assert!(
+        !v.iter()
+            .any(|c| c.level == checks::Level::Pass && c.text.contains("answers")),
+        "{v:?}"
+    );
+    assert_eq!(
+        checks::blocked(&v).map(|c| c.text.as_str()),
+        Some("pg2's REST API has not answered yet")
+    );
+    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    assert!(c.iter().all(|c| !c.eligible()), "{c:?}");
 }
