@@ -119,7 +119,9 @@ pub fn candidates(c: &ClusterState, now: Instant, interval: std::time::Duration)
             if !matches!(r.state.as_str(), "streaming" | "running") {
                 why.push((true, format!("not streaming ({})", r.state)));
             }
-            match (max_lag, r.replay_lag.or(r.receive_lag)) {
+            let lag = r.replay_lag.or(r.receive_lag);
+            let lower_bound = r.lag_source == super::members::LagSource::AtLeast;
+            match (max_lag, lag) {
                 (Some(max), Some(lag)) if lag > max => why.push((
                     true,
                     format!(
@@ -130,6 +132,13 @@ pub fn candidates(c: &ClusterState, now: Instant, interval: std::time::Duration)
                 )),
                 // no figure that can be trusted (see `members::live_row`): err towards behind
                 (Some(_), None) => why.push((false, "lag unknown".into())),
+                (Some(_), Some(lag)) if lower_bound => why.push((
+                    false,
+                    format!(
+                        "lag unknown (at least {})",
+                        super::members::human_bytes(lag)
+                    ),
+                )),
                 _ => {}
             }
             if let (Some(l), Some(t)) = (leader_tl, r.timeline)

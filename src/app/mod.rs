@@ -295,6 +295,7 @@ impl App {
         self.rows().iter().any(|r| {
             r.gone.is_some()
                 || matches!(r.rest, members::RestHealth::Unreachable { .. })
+                || r.lag_age.is_some()
                 || (matches!(r.lag_source, members::LagSource::Dcs(_))
                     && (r.receive_lag.is_some() || r.replay_lag.is_some()))
         })
@@ -767,6 +768,7 @@ impl App {
                                 dcs_last_seen: None,
                                 ..(*s).clone()
                             });
+                            r.record(at, &s);
                             r.ok = Some((at, *s));
                             !same || was_failing
                         }

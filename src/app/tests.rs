@@ -1326,3 +1326,123 @@ fn a_member_never_asked_has_no_answering_rest_api() {
     let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
     assert!(c.iter().all(|c| !c.eligible()), "{c:?}");
 }
+
+/// The leader at `lsn`, answering at `at`.
+fn leader_at(a: &mut App, lsn: u64, at: Instant) {
+    let mut s = status("rest/patroni_leader.json");
+    s.xlog.location = Some(lsn);
+    rest_ok(a, "pg1", s, at);
+}
+
+/// pg2 having received and replayed up to `lsn`, answering at `at`.
+fn pg2_at(a: &mut App, lsn: u64, at: Instant) {
+    let mut s = status("rest/patroni_replica.json");
+    s.xlog.received_location = Some(lsn);
+    s.xlog.replayed_location = Some(lsn);
+    rest_ok(a, "pg2", s, at);
+}
+
+fn row(a: &App, name: &str) -> MemberRow {
+    a.rows().into_iter().find(|r| r.name == name).unwrap()
+}
+
+fn ms(now: Instant, ms: u64) -> Instant {
+    now + std::time::Duration::from_millis(ms)
+}
+
+#[test]
+fn lag_pairs_the_replica_with_the_leader_sampled_after_it() {
+    const B: u64 = 0x5000_0000;
+    let now = Instant::now();
+    let mut a = app(healthy_kvs(), now);
+    // the leader answers first; the replica, 100 ms later, has replayed past that figure
+    // (the leader has moved on meanwhile): subtracting would say 0 B
+    leader_at(&mut a, B, now);
+    pg2_at(&mut a, B + 4096, ms(now, 100));
+    let r = row(&a, "pg2");
+    assert_ne!(r.replay_lag, Some(0), "{r:?}");
+    assert_eq!(r.replay_lag, None, "unknown: the leader's figure is older");
+    let c = checks::candidates(a.cluster().unwrap(), a.now, a.rest_interval);
+    let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
+    assert!(!pg2.eligible(), "unknown lag is not eligible: {pg2:?}");
+    assert!(pg2.reasons.iter().any(|r| r == "lag unknown"), "{pg2:?}");
+
+    // the leader's next answer pairs with it: the lag at the replica's sample, or more
+    leader_at(&mut a, B + 16384, ms(now, 1000));
+    let r = row(&a, "pg2");
+    assert_eq!(r.lag_source, members::LagSource::Live);
+    assert_eq!(r.replay_lag, Some(12288));
+    assert_eq!(r.lag_age, None);
+    // a newer replica answer with no leader answer after it yet: the last pair stands
+    pg2_at(&mut a, B + 20000, ms(now, 1100));
+    assert_eq!(row(&a, "pg2").replay_lag, Some(12288));
+    // the leader stops answering: past one interval and a half the age is shown
+    a.update(Msg::Tick(ms(now, 2700)));
+    let r = row(&a, "pg2");
+    assert_eq!(r.replay_lag, Some(12288));
+    assert_eq!(r.lag_age, Some(std::time::Duration::from_millis(1700)));
+    // a leader answer too long after the replica's (1.7 s) does not pair with it
+    leader_at(&mut a, B + 30000, ms(now, 2800));
+    let r = row(&a, "pg2");
+    assert_eq!(
+        r.replay_lag,
+        Some(12288),
+        "still the pair of 0.1 s and 1.0 s"
+    );
+    // past rest_max_age (3 s) the pair is not live any more: etcd's figure, marked
+    a.update(Msg::Tick(ms(now, 4100)));
+    assert!(matches!(
+        row(&a, "pg2").lag_source,
+        members::LagSource::Dcs(_)
+    ));
+
+    // the leader's figure is before the replica's but above it: at least that far behind
+    let mut a = app(healthy_kvs(), now);
+    leader_at(&mut a, B + 8192, now);
+    pg2_at(&mut a, B + 4096, ms(now, 100));
+    let r = row(&a, "pg2");
+    assert_eq!(
+        (r.lag_source, r.replay_lag),
+        (members::LagSource::AtLeast, Some(4096))
+    );
+    let c = checks::candidates(a.cluster().unwrap(), a.now, a.rest_interval);
+    let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
+    assert!(
+        pg2.reasons
+            .iter()
+            .any(|r| r == "lag unknown (at least 4.0 KiB)"),
+        "{pg2:?}"
+    );
+}
+
+#[test]
+fn a_replica_whose_replay_is_paused_never_reads_zero_and_becomes_ineligible() {
+    // replay frozen at R while the leader writes 100 KiB per interval; the two are polled
+    // in either order within each interval
+    const R: u64 = 0x5000_0000;
+    let now = Instant::now();
+    let mut a = app(healthy_kvs(), now);
+    let mut seen_ineligible = false;
+    leader_at(&mut a, R, now);
+    pg2_at(&mut a, R, now);
+    for i in 1..40u64 {
+        let t = now + std::time::Duration::from_secs(i);
+        let lsn = R + i * 100 * 1024;
+        if i % 3 == 0 {
+            leader_at(&mut a, lsn, t);
+            pg2_at(&mut a, R, ms(t, 5));
+        } else {
+            pg2_at(&mut a, R, t);
+            leader_at(&mut a, lsn, ms(t, 5));
+        }
+        let r = row(&a, "pg2");
+        assert_ne!(r.replay_lag, Some(0), "observation {i}: {r:?}");
+        let c = checks::candidates(a.cluster().unwrap(), a.now, a.rest_interval);
+        let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
+        if r.replay_lag.is_some_and(|l| l > 1024 * 1024) {
+            assert!(!pg2.eligible(), "{i}: {pg2:?}");
+            seen_ineligible = true;
+        }
+    }
+    assert!(seen_ineligible);
+}
