@@ -219,8 +219,7 @@ fn switchover_scheduled_flush_and_failover() {
         let cand = h.app.rows()[2].name.clone();
         press(&mut h, KeyCode::Char('f'));
         for _ in 0..3 {
-            let p = h.app.plan(h.app.dialog.as_ref().expect("dialog"));
-            if p.candidates[h.app.dialog.as_ref().expect("dialog").cursor].name == cand {
+            if h.app.dialog.as_ref().expect("dialog").candidate.as_ref() == Some(&cand) {
                 break;
             }
             press(&mut h, KeyCode::Down);

@@ -50,8 +50,11 @@ pub fn blocked(checks: &[Check]) -> Option<&Check> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
     pub name: String,
-    /// Empty: eligible.
+    /// Why it is not a switchover candidate. Empty: eligible.
     pub reasons: Vec<String>,
+    /// Those of `reasons` that also block a failover (see [`failover`]); the others are
+    /// warnings there.
+    pub blocks_failover: Vec<String>,
     /// Asynchronous while the cluster runs in synchronous mode (failover may lose data).
     pub async_in_sync_mode: bool,
 }
@@ -108,37 +111,54 @@ pub fn candidates(c: &ClusterState, now: Instant, interval: std::time::Duration)
         .iter()
         .filter(|r| !r.role.is_leader() && r.gone.is_none())
         .map(|r| {
-            let mut reasons = Vec::new();
+            // (blocks a failover too, reason)
+            let mut why: Vec<(bool, String)> = Vec::new();
             if let Some(t) = tag_says_no(r) {
-                reasons.push(t);
+                why.push((true, t));
             }
             if !matches!(r.state.as_str(), "streaming" | "running") {
-                reasons.push(format!("not streaming ({})", r.state));
+                why.push((true, format!("not streaming ({})", r.state)));
             }
-            if let (Some(max), Some(lag)) = (max_lag, r.replay_lag.or(r.receive_lag))
-                && lag > max
-            {
-                reasons.push(format!(
-                    "lag {} above maximum_lag_on_failover {}",
-                    super::members::human_bytes(lag),
-                    super::members::human_bytes(max)
-                ));
+            let lag = r.replay_lag.or(r.receive_lag);
+            let lower_bound = r.lag_source == super::members::LagSource::AtLeast;
+            match (max_lag, lag) {
+                (Some(max), Some(lag)) if lag > max => why.push((
+                    true,
+                    format!(
+                        "lag {} above maximum_lag_on_failover {}",
+                        super::members::human_bytes(lag),
+                        super::members::human_bytes(max)
+                    ),
+                )),
+                // no figure that can be trusted (see `members::live_row`): err towards behind
+                (Some(_), None) => why.push((false, "lag unknown".into())),
+                (Some(_), Some(lag)) if lower_bound => why.push((
+                    false,
+                    format!(
+                        "lag unknown (at least {})",
+                        super::members::human_bytes(lag)
+                    ),
+                )),
+                _ => {}
             }
             if let (Some(l), Some(t)) = (leader_tl, r.timeline)
                 && t < l
             {
-                reasons.push(format!("timeline {t} behind the leader's {l}"));
+                why.push((true, format!("timeline {t} behind the leader's {l}")));
             }
-            if matches!(r.rest, RestHealth::Unreachable { .. }) {
-                reasons.push("REST API unreachable".into());
+            match r.rest {
+                RestHealth::Unreachable { .. } => why.push((true, "REST API unreachable".into())),
+                RestHealth::Unknown => why.push((true, "REST API has not answered yet".into())),
+                RestHealth::Live => {}
             }
             let async_in_sync_mode = sync_mode != SyncMode::Off && !in_sync(&r.name);
-            if sync_mode != SyncMode::Off && !in_sync(&r.name) {
-                reasons.push("not in /sync (synchronous mode)".into());
+            if async_in_sync_mode {
+                why.push((false, "not in /sync (synchronous mode)".into()));
             }
             Candidate {
                 name: r.name.clone(),
-                reasons,
+                blocks_failover: why.iter().filter(|w| w.0).map(|w| w.1.clone()).collect(),
+                reasons: why.into_iter().map(|w| w.1).collect(),
                 async_in_sync_mode,
             }
         })
@@ -210,16 +230,24 @@ pub fn failover(c: &ClusterState, cand: Option<&Candidate>) -> Vec<Check> {
     match cand {
         None => v.push(Check::fail("no candidate selected")),
         Some(k) => {
-            // failover is the last resort: ineligible reasons are warnings, except a dead API
-            if k.reasons.iter().any(|r| r.starts_with("REST")) {
+            // Failover is the last resort, for when no healthy leader can hand over. What
+            // makes the candidate unable or unfit to lead blocks it, as a switchover: a
+            // nofailover tag or failover_priority 0 (Patroni refuses), a REST API that does
+            // not answer (Patroni refuses), not running or streaming, a timeline behind the
+            // leader's, lag above maximum_lag_on_failover (the cluster's own limit for a
+            // failover). What only risks data is a warning here: not in /sync (the
+            // synchronous leader may be the one that is gone) and lag unknown (with the
+            // leader gone, nothing may be left to measure against).
+            if !k.blocks_failover.is_empty() {
                 v.push(Check::fail(format!(
-                    "{}'s REST API does not answer",
-                    k.name
+                    "{} cannot take over: {}",
+                    k.name,
+                    k.blocks_failover.join(", ")
                 )));
             } else if k.eligible() {
                 v.push(Check::pass(format!("{} is eligible", k.name)));
             } else {
-                for r in &k.reasons {
+                for r in k.reasons.iter().filter(|r| !r.starts_with("not in /sync")) {
                     v.push(Check::warn(format!("{}: {r}", k.name)));
                 }
             }
@@ -250,13 +278,17 @@ pub fn member_op(row: Option<&MemberRow>, what: &str, is_reinit: bool) -> Vec<Ch
             r.name
         ))),
         Some(r) => {
-            if matches!(r.rest, RestHealth::Unreachable { .. }) {
-                v.push(Check::fail(format!(
+            match r.rest {
+                RestHealth::Unreachable { .. } => v.push(Check::fail(format!(
                     "{}'s REST API does not answer",
                     r.name
-                )));
-            } else {
-                v.push(Check::pass(format!("{}'s REST API answers", r.name)));
+                ))),
+                // never asked, or the answer is overdue: nothing says it would answer
+                RestHealth::Unknown => v.push(Check::fail(format!(
+                    "{}'s REST API has not answered yet",
+                    r.name
+                ))),
+                RestHealth::Live => v.push(Check::pass(format!("{}'s REST API answers", r.name))),
             }
             if r.role.is_leader() {
                 if is_reinit {

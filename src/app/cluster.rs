@@ -1,7 +1,7 @@
 //! One cluster's state as patrol knows it: what etcd says plus what each member's REST
 //! API says. Applying DCS events is pure.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
 use crate::dcs::keys::{
@@ -35,9 +35,38 @@ pub struct ClusterState {
 pub struct RestState {
     pub ok: Option<(Instant, PatroniStatus)>,
     pub error: Option<(Instant, String)>,
+    /// The WAL positions of the last few good answers, oldest first: a replica's position
+    /// is paired with the leader's taken after it (see `members::pair`).
+    pub positions: VecDeque<Positions>,
+}
+
+/// The WAL positions one `GET /patroni` answer reported, and when it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Positions {
+    pub at: Instant,
+    /// A primary's current position (`xlog.location`).
+    pub location: Option<u64>,
+    pub received: Option<u64>,
+    pub replayed: Option<u64>,
 }
 
 impl RestState {
+    /// Enough to pair across a few intervals; bounded whatever the member sends.
+    pub const POSITIONS: usize = 8;
+
+    /// Remember a good answer's positions.
+    pub fn record(&mut self, at: Instant, s: &PatroniStatus) {
+        if self.positions.len() >= Self::POSITIONS {
+            self.positions.pop_front();
+        }
+        self.positions.push_back(Positions {
+            at,
+            location: s.xlog.location,
+            received: s.xlog.received_location,
+            replayed: s.xlog.replayed_location,
+        });
+    }
+
     /// The last good answer, if it is newer than the last failure and not too old.
     pub fn fresh(&self, now: Instant, max_age: std::time::Duration) -> Option<&PatroniStatus> {
         let (at, s) = self.ok.as_ref()?;

@@ -1,6 +1,7 @@
 //! The confirmation dialog of an operation: pick, set options, see the checks and the
 //! exact request, confirm. Pure state; `App` turns a confirmation into an effect.
 
+use super::checks::Candidate;
 use super::ops::{OpKind, Request};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +25,9 @@ pub struct Dialog {
     /// The member the operation applies to (restart, reload, reinit, flush restart).
     pub member: Option<String>,
     pub step: Step,
-    /// Candidate cursor (switchover, failover).
-    pub cursor: usize,
+    /// The selected candidate (switchover, failover), by name: the list is sorted again on
+    /// every plan (eligibility, lag), so a row index would move onto another member.
+    pub candidate: Option<String>,
     pub schedule: String,
     pub pg_version: String,
     pub restart_timeout: String,
@@ -58,7 +60,7 @@ impl Dialog {
             kind,
             member,
             step,
-            cursor: 0,
+            candidate: None,
             schedule: String::new(),
             pg_version: String::new(),
             restart_timeout: String::new(),
@@ -71,6 +73,29 @@ impl Dialog {
             editing: None,
             shown: None,
             notice: None,
+        }
+    }
+
+    /// The selected candidate in `candidates` (the current order). `None` when the
+    /// selected member is no longer listed: the selection never moves by itself.
+    pub fn selected<'a>(&self, candidates: &'a [Candidate]) -> Option<&'a Candidate> {
+        let name = self.candidate.as_ref()?;
+        candidates.iter().find(|c| &c.name == name)
+    }
+
+    /// Move the selection `up` or down one place in the current order of `candidates`.
+    pub fn move_selection(&mut self, candidates: &[Candidate], up: bool) {
+        let at = self
+            .candidate
+            .as_ref()
+            .and_then(|n| candidates.iter().position(|c| &c.name == n));
+        let next = match at {
+            Some(i) if up => i.saturating_sub(1),
+            Some(i) => (i + 1).min(candidates.len().saturating_sub(1)),
+            None => 0,
+        };
+        if let Some(c) = candidates.get(next) {
+            self.candidate = Some(c.name.clone());
         }
     }
 

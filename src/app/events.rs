@@ -24,6 +24,24 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// This summary with unknown values taken from the baseline `old` (see
+    /// [`MemberSummary::carry`]); members that left are not carried.
+    pub fn carry(mut self, old: &Summary) -> Summary {
+        self.timeline = self.timeline.or(old.timeline);
+        let members = std::mem::take(&mut self.members);
+        self.members = members
+            .into_iter()
+            .map(|(n, m)| {
+                let m = match old.members.get(&n) {
+                    Some(o) => m.carry(o),
+                    None => m,
+                };
+                (n, m)
+            })
+            .collect();
+        self
+    }
+
     /// The cluster-wide fields only (no members, no config).
     pub fn head(&self) -> Summary {
         Summary {
@@ -39,14 +57,34 @@ impl Summary {
     }
 }
 
+/// One member's observed facts. `None` is "not known now" (a missing value), never a
+/// default: an event is derived only from two known values that differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberSummary {
-    pub role: String,
-    pub state: String,
+    /// Known when the member holds the leader lock, or does not and itself reports a
+    /// replica role. A member that still says "primary" without the lock (its key expiring
+    /// after a crash, say) has no known role: "not the leader" is not "a replica".
+    pub role: Option<String>,
+    pub state: Option<String>,
     pub timeline: Option<u64>,
     pub pending_restart: bool,
     /// Some(true): REST answers; Some(false): failing; None: not known yet.
     pub rest: Option<bool>,
+}
+
+impl MemberSummary {
+    /// This summary with what it does not know taken from `old`: the last known value
+    /// stays the baseline, so Leader, (unknown), Replica is still one change and
+    /// Leader, (unknown), gone is none.
+    pub fn carry(self, old: &MemberSummary) -> MemberSummary {
+        MemberSummary {
+            role: self.role.or_else(|| old.role.clone()),
+            state: self.state.or_else(|| old.state.clone()),
+            timeline: self.timeline.or(old.timeline),
+            rest: self.rest.or(old.rest),
+            ..self
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,9 +201,14 @@ pub fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
 }
 
 pub fn member_summary(r: &MemberRow) -> MemberSummary {
+    let says_replica = r
+        .own_role
+        .as_deref()
+        .is_some_and(|o| matches!(o, "replica" | "sync_standby" | "quorum_standby"));
+    let role = (r.role.is_leader() || says_replica).then(|| r.role.label().to_string());
     MemberSummary {
-        role: r.role.label().to_string(),
-        state: r.state.clone(),
+        role,
+        state: Some(r.state.clone()).filter(|s| !s.is_empty()),
         timeline: r.timeline,
         pending_restart: r.pending_restart,
         rest: match r.rest {
@@ -204,18 +247,22 @@ pub fn diff(a: &Summary, b: &Summary) -> Vec<EventKind> {
         match a.members.get(name) {
             None => ev.push(EventKind::MemberJoined(name.clone())),
             Some(old) => {
-                if old.role != m.role {
+                if let (Some(from), Some(to)) = (&old.role, &m.role)
+                    && from != to
+                {
                     ev.push(EventKind::RoleChanged {
                         member: name.clone(),
-                        from: old.role.clone(),
-                        to: m.role.clone(),
+                        from: from.clone(),
+                        to: to.clone(),
                     });
                 }
-                if old.state != m.state && !m.state.is_empty() && !old.state.is_empty() {
+                if let (Some(from), Some(to)) = (&old.state, &m.state)
+                    && from != to
+                {
                     ev.push(EventKind::StateChanged {
                         member: name.clone(),
-                        from: old.state.clone(),
-                        to: m.state.clone(),
+                        from: from.clone(),
+                        to: to.clone(),
                     });
                 }
                 if old.pending_restart != m.pending_restart {
@@ -275,8 +322,8 @@ mod tests {
 
     fn m(role: &str, state: &str, tl: u64) -> MemberSummary {
         MemberSummary {
-            role: role.into(),
-            state: state.into(),
+            role: Some(role.into()),
+            state: Some(state.into()),
             timeline: Some(tl),
             pending_restart: false,
             rest: Some(true),

@@ -1,12 +1,12 @@
 //! The member table, derived from a [`ClusterState`]: the same rows feed the TUI and
 //! `patrol list`. Pure functions of the state and the current time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::cluster::ClusterState;
+use super::cluster::{ClusterState, Positions};
 use crate::dcs::keys::MemberData;
 use crate::dcs::keys::SyncMode;
 
@@ -38,8 +38,12 @@ impl Role {
 /// Where a lag figure came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LagSource {
-    /// Both ends from `GET /patroni` just now.
+    /// Both ends from `GET /patroni`: the replica's position and the leader's sampled at
+    /// or after it, at most [`pair_window`] later (see [`pair`]).
     Live,
+    /// The replica's live position against the leader's last one, taken *before* it: the
+    /// leader can only have moved on since, so the figure is a lower bound (`≥`).
+    AtLeast,
     /// From the member keys in etcd, written this long ago.
     Dcs(Duration),
 }
@@ -64,6 +68,9 @@ pub struct MemberRow {
     pub host: String,
     pub port: Option<u16>,
     pub role: Role,
+    /// The role the member itself last reported (live REST, else its key): `primary`,
+    /// `replica` ... `role` is from the leader lock; this says whether the member agrees.
+    pub own_role: Option<String>,
     pub state: String,
     pub timeline: Option<u64>,
     pub receive_lsn: Option<u64>,
@@ -71,6 +78,8 @@ pub struct MemberRow {
     pub replay_lsn: Option<u64>,
     pub replay_lag: Option<u64>,
     pub lag_source: LagSource,
+    /// A live figure whose pair is older than [`pair_window`] (a poll is late): how old.
+    pub lag_age: Option<Duration>,
     pub pending_restart: bool,
     pub scheduled_restart: Option<String>,
     pub tags: BTreeMap<String, Value>,
@@ -86,22 +95,57 @@ pub fn rest_max_age(interval: Duration) -> Duration {
     (interval * 3).max(Duration::from_secs(3))
 }
 
-/// The leader's current WAL position: live from its REST API when possible, else the
-/// `status` key, else the leader's own member key.
-pub fn leader_lsn(c: &ClusterState, now: Instant, max_age: Duration) -> (Option<u64>, bool) {
-    if let Some(l) = &c.leader
-        && let Some(s) = c.rest.get(l).and_then(|r| r.fresh(now, max_age))
-        && let Some(loc) = s.xlog.location
-    {
-        return (Some(loc), true);
-    }
-    let dcs = c.status.as_ref().and_then(|s| s.optime).or_else(|| {
+/// How long after a replica's sample the leader's may be taken and still pair with it:
+/// one interval (every member is polled once per interval, so the leader's next answer is
+/// at most one interval away), and half of one for the time the requests take.
+pub fn pair_window(interval: Duration) -> Duration {
+    interval + interval / 2
+}
+
+/// A replica's positions and the leader's position sampled at or after them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair {
+    pub replica: Positions,
+    pub leader_lsn: u64,
+    pub leader_at: Instant,
+}
+
+/// The newest replica sample with a leader sample at or after it, within [`pair_window`].
+/// The leader can only have moved on meanwhile, so `leader_lsn - replayed` is never less
+/// than the lag at the replica's sample, and more by at most the WAL written in one
+/// window. A leader sample taken *before* the replica's would understate it (down to a
+/// false `0 B`): it is never used.
+pub fn pair(
+    replica: &VecDeque<Positions>,
+    leader: &VecDeque<Positions>,
+    interval: Duration,
+) -> Option<Pair> {
+    let window = pair_window(interval);
+    replica
+        .iter()
+        .rev()
+        .filter(|r| r.received.is_some() || r.replayed.is_some())
+        .find_map(|r| {
+            let l = leader
+                .iter()
+                .find(|l| l.at >= r.at && l.location.is_some())?;
+            (l.at.saturating_duration_since(r.at) <= window).then_some(Pair {
+                replica: *r,
+                leader_lsn: l.location?,
+                leader_at: l.at,
+            })
+        })
+}
+
+/// The leader's WAL position as etcd has it: the `status` key, else the leader's own
+/// member key.
+pub fn dcs_leader_lsn(c: &ClusterState) -> Option<u64> {
+    c.status.as_ref().and_then(|s| s.optime).or_else(|| {
         c.leader
             .as_ref()
             .and_then(|l| c.members.get(l))
             .and_then(|m| m.xlog_location)
-    });
-    (dcs, false)
+    })
 }
 
 pub fn role_of(c: &ClusterState, name: &str) -> Role {
@@ -137,23 +181,28 @@ fn schedule_text(v: &Value) -> Option<String> {
 
 /// What every row of one cluster is measured against, computed once per table.
 #[derive(Clone, Copy)]
-struct RowCtx {
+struct RowCtx<'a> {
     now: Instant,
+    interval: Duration,
     max_age: Duration,
-    top: Option<u64>,
-    top_live: bool,
+    /// The leader's recent live positions.
+    leader: Option<&'a VecDeque<Positions>>,
+    dcs_top: Option<u64>,
     max_lag: Option<u64>,
 }
 
-impl RowCtx {
-    fn new(c: &ClusterState, now: Instant, interval: Duration) -> Self {
-        let max_age = rest_max_age(interval);
-        let (top, top_live) = leader_lsn(c, now, max_age);
+impl<'a> RowCtx<'a> {
+    fn new(c: &'a ClusterState, now: Instant, interval: Duration) -> Self {
         RowCtx {
             now,
-            max_age,
-            top,
-            top_live,
+            interval,
+            max_age: rest_max_age(interval),
+            leader: c
+                .leader
+                .as_ref()
+                .and_then(|l| c.rest.get(l))
+                .map(|r| &r.positions),
+            dcs_top: dcs_leader_lsn(c),
             max_lag: c.config.as_ref().and_then(|c| c.maximum_lag_on_failover),
         }
     }
@@ -199,9 +248,10 @@ pub fn member_row(
 fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> MemberRow {
     let RowCtx {
         now,
+        interval,
         max_age,
-        top,
-        top_live,
+        leader,
+        dcs_top,
         max_lag,
     } = *ctx;
     let role = role_of(c, name);
@@ -238,19 +288,42 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
     .unwrap_or_default();
 
     let (mut receive_lsn, mut replay_lsn, mut lag_source) = (None, None, LagSource::Live);
+    let (mut top, mut lag_age) = (None, None);
     if !role.is_leader() {
-        match live {
-            Some(s)
-                if top_live
-                    && (s.xlog.received_location.is_some()
-                        || s.xlog.replayed_location.is_some()) =>
+        // a live figure needs the replica answering now and a sound pair not too old
+        let paired = live
+            .and(rest_state)
+            .zip(leader)
+            .and_then(|(r, l)| pair(&r.positions, l, interval))
+            .filter(|p| now.saturating_duration_since(p.leader_at) <= max_age);
+        match paired {
+            Some(p) => {
+                receive_lsn = p.replica.received;
+                replay_lsn = p.replica.replayed;
+                top = Some(p.leader_lsn);
+                let age = now.saturating_duration_since(p.leader_at);
+                lag_age = (age > pair_window(interval)).then_some(age);
+            }
+            // no pair: the leader's last figure from before the replica's answer
+            None if let Some(s) = live
+                && let Some((r_at, _)) = rest_state.and_then(|r| r.ok.as_ref())
+                && let Some(l) = leader.and_then(|l| {
+                    l.iter()
+                        .rev()
+                        .find(|l| l.at <= *r_at && l.location.is_some())
+                })
+                && now.saturating_duration_since(l.at) <= max_age
+                && (s.xlog.received_location.is_some() || s.xlog.replayed_location.is_some()) =>
             {
                 receive_lsn = s.xlog.received_location;
                 replay_lsn = s.xlog.replayed_location;
+                top = l.location;
+                lag_source = LagSource::AtLeast;
             }
-            _ => {
+            None => {
                 receive_lsn = m.receive_lsn.or(m.xlog_location);
                 replay_lsn = m.replay_lsn;
+                top = dcs_top;
                 let age = c
                     .member_written
                     .get(name)
@@ -260,9 +333,12 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
             }
         }
     }
-    let lag = |lsn: Option<u64>| match (top, lsn) {
-        (Some(t), Some(l)) => Some(t.saturating_sub(l)),
-        _ => None,
+    // A replica "ahead" of the leader's figure means that figure is older than the
+    // replica's: the lag is unknown, not 0.
+    // A lower bound of 0 says nothing: unknown too.
+    let lag = |lsn: Option<u64>| {
+        top?.checked_sub(lsn?)
+            .filter(|l| *l > 0 || lag_source != LagSource::AtLeast)
     };
     let receive_lag = lag(receive_lsn);
     let replay_lag = lag(replay_lsn);
@@ -276,11 +352,13 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
         .and_then(|s| s.scheduled_restart.as_ref())
         .or(m.scheduled_restart.as_ref())
         .and_then(schedule_text);
+    let own_role = live.and_then(|s| s.role.clone()).or_else(|| m.role.clone());
     MemberRow {
         name: name.to_string(),
         host,
         port,
         role,
+        own_role,
         state,
         timeline,
         receive_lsn,
@@ -288,6 +366,7 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
         replay_lsn,
         replay_lag,
         lag_source,
+        lag_age,
         pending_restart,
         scheduled_restart: scheduled,
         // live tags when the member answers (it omits the key when it has none)
@@ -306,6 +385,7 @@ fn gone_row(name: &str, gone: Duration) -> MemberRow {
         host: String::new(),
         port: None,
         role: Role::Replica,
+        own_role: None,
         state: "gone".into(),
         timeline: None,
         receive_lsn: None,
@@ -313,6 +393,7 @@ fn gone_row(name: &str, gone: Duration) -> MemberRow {
         replay_lsn: None,
         replay_lag: None,
         lag_source: LagSource::Live,
+        lag_age: None,
         pending_restart: false,
         scheduled_restart: None,
         tags: BTreeMap::new(),

@@ -301,6 +301,7 @@ impl App {
         self.rows().iter().any(|r| {
             r.gone.is_some()
                 || matches!(r.rest, members::RestHealth::Unreachable { .. })
+                || r.lag_age.is_some()
                 || (matches!(r.lag_source, members::LagSource::Dcs(_))
                     && (r.receive_lag.is_some() || r.replay_lag.is_some()))
         })
@@ -334,7 +335,7 @@ impl App {
             Touch::All => {
                 let after = self.summary();
                 let news = events::diff(&self.news_baseline, &after);
-                self.news_baseline = after;
+                self.news_baseline = after.carry(&self.news_baseline);
                 for kind in news {
                     self.push_event(kind);
                 }
@@ -389,6 +390,8 @@ impl App {
             before.members.insert(name.clone(), m.clone());
         }
         let news = events::diff(&before, &after);
+        // what is unknown now stays as last known
+        let mut after = after.carry(&before);
         let members = std::mem::take(&mut self.news_baseline.members);
         let config = std::mem::take(&mut self.news_baseline.config);
         let mine = after.members.remove(&name);
@@ -773,6 +776,7 @@ impl App {
                                 dcs_last_seen: None,
                                 ..(*s).clone()
                             });
+                            r.record(at, &s);
                             r.ok = Some((at, *s));
                             !same || was_failing
                         }
@@ -996,6 +1000,10 @@ impl App {
         self.show_help = false;
         self.flash = None;
         let mut d = Dialog::new(kind, member);
+        // the selection is a member, fixed now: the best candidate at the moment of opening
+        if matches!(kind, OpKind::Switchover | OpKind::Failover) {
+            d.candidate = self.plan(&d).candidates.first().map(|c| c.name.clone());
+        }
         if d.step == Step::Confirm {
             d.shown = self.plan(&d).request;
         }
@@ -1044,9 +1052,11 @@ impl App {
                 }
             }
             (Step::Options, KeyCode::Up | KeyCode::Char('k')) => {
-                d.cursor = d.cursor.saturating_sub(1)
+                d.move_selection(&self.plan(&d).candidates, true)
             }
-            (Step::Options, KeyCode::Down | KeyCode::Char('j')) => d.cursor += 1,
+            (Step::Options, KeyCode::Down | KeyCode::Char('j')) => {
+                d.move_selection(&self.plan(&d).candidates, false)
+            }
             (Step::Options, KeyCode::Char('t'))
                 if matches!(d.kind, OpKind::Switchover | OpKind::Restart) =>
             {
@@ -1067,7 +1077,6 @@ impl App {
             }
             (Step::Options, KeyCode::Enter) => {
                 let p = self.plan(&d);
-                d.cursor = d.cursor.min(p.candidates.len().saturating_sub(1));
                 d.step = Step::Confirm;
                 d.shown = p.request;
                 d.notice = None;
@@ -1113,10 +1122,6 @@ impl App {
             }
             (Step::Confirm, KeyCode::Char('n')) => return Vec::new(),
             _ => {}
-        }
-        if d.step == Step::Options {
-            let n = self.plan(&d).candidates.len();
-            d.cursor = d.cursor.min(n.saturating_sub(1));
         }
         self.dialog = Some(d);
         Vec::new()

@@ -161,7 +161,17 @@ impl App {
         match d.kind {
             OpKind::DcsSwitchover => {
                 p.candidates = checks::candidates(c, self.now, self.rest_interval);
-                let cand = p.candidates.get(d.cursor).cloned();
+                let cand = match &d.candidate {
+                    Some(_) => d.selected(&p.candidates).cloned(),
+                    // none chosen (a rolling restart's step): the best one now
+                    None => p.candidates.first().cloned(),
+                };
+                if let (None, Some(n)) = (&cand, &d.candidate) {
+                    p.checks.push(Check {
+                        level: Level::Fail,
+                        text: format!("{n} is no longer a candidate: pick another"),
+                    });
+                }
                 let when = schedule(&mut p);
                 match &leader {
                     Some(l) => p.checks.push(Check {
@@ -214,7 +224,17 @@ impl App {
             }
             OpKind::Switchover | OpKind::Failover => {
                 p.candidates = checks::candidates(c, self.now, self.rest_interval);
-                let cand = p.candidates.get(d.cursor).cloned();
+                let cand = match &d.candidate {
+                    Some(_) => d.selected(&p.candidates).cloned(),
+                    // none chosen (a rolling restart's step): the best one now
+                    None => p.candidates.first().cloned(),
+                };
+                if let (None, Some(n)) = (&cand, &d.candidate) {
+                    p.checks.push(Check {
+                        level: Level::Fail,
+                        text: format!("{n} is no longer a candidate: pick another"),
+                    });
+                }
                 let when = if d.kind == OpKind::Switchover {
                     schedule(&mut p)
                 } else {

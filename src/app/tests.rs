@@ -401,7 +401,7 @@ fn confirm_rechecks_the_state_and_sends_nothing_if_it_changed() {
     assert!(
         d.notice
             .as_deref()
-            .is_some_and(|n| n.contains("nothing sent")),
+            .is_some_and(|n| n.contains("not sent: pg2 is no longer a candidate")),
         "{:?}",
         d.notice
     );
@@ -635,7 +635,12 @@ fn candidates_say_why_not() {
     let mut kvs = healthy_kvs();
     kvs.push(kv("config", br#"{"synchronous_mode": true}"#));
     kvs.push(kv("sync", br#"{"leader":"pg1","sync_standby":"pg3"}"#));
-    let a = app(kvs, now);
+    let mut a = app(kvs, now);
+    rest_ok(&mut a, "pg2", replica_behind(0), now);
+    rest_ok(&mut a, "pg3", replica_behind(0), now);
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    rest_ok(&mut a, "pg1", leader, now);
     let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
     assert_eq!(c[0].name, "pg3", "eligible first");
     assert!(c[0].eligible());
@@ -1027,43 +1032,69 @@ fn replay_delay_in_seconds_only_while_behind() {
 #[test]
 fn the_event_baseline_kept_per_member_equals_the_full_summary() {
     // update() compares only what a message can change; after every message its baseline
-    // must be exactly what a whole-cluster comparison would have used
+    // must be exactly what a whole-cluster comparison would have used (the full summary,
+    // with what is unknown now kept as last known)
     let now = Instant::now();
     let mut a = App::new("demo", "/service/", vec!["http://e:1".into()], now);
-    let check = |a: &App, step: &str| assert_eq!(a.news_baseline, a.summary(), "after {step}");
-    a.update(Msg::Dcs(now, snapshot(healthy_kvs())));
-    check(&a, "snapshot");
-    rest_ok(&mut a, "pg1", status("rest/patroni_leader.json"), now);
-    check(&a, "rest pg1");
-    rest_ok(&mut a, "pg2", replica_behind(4096), now);
-    check(&a, "rest pg2");
-    a.update(Msg::Dcs(
-        now,
-        DcsEvent::Put(kv("members/pg3", &pg3_replica())),
-    ));
-    check(&a, "member put");
-    a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
-    check(&a, "leader put");
-    a.update(Msg::Dcs(
-        now,
-        DcsEvent::Delete {
-            key: "/service/demo/members/pg3".into(),
+    let step = |a: &mut App, msg: Msg, name: &str| {
+        let before = a.news_baseline.clone();
+        a.update(msg);
+        assert_eq!(a.news_baseline, a.summary().carry(&before), "after {name}");
+    };
+    let rest = |member: &str, s: PatroniStatus, at: Instant| Msg::Rest {
+        member: member.into(),
+        at,
+        result: Ok(Box::new(s)),
+    };
+    step(&mut a, Msg::Dcs(now, snapshot(healthy_kvs())), "snapshot");
+    step(
+        &mut a,
+        rest("pg1", status("rest/patroni_leader.json"), now),
+        "rest pg1",
+    );
+    step(&mut a, rest("pg2", replica_behind(4096), now), "rest pg2");
+    step(
+        &mut a,
+        Msg::Dcs(now, DcsEvent::Put(kv("members/pg3", &pg3_replica()))),
+        "member put",
+    );
+    step(
+        &mut a,
+        Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))),
+        "leader put",
+    );
+    step(
+        &mut a,
+        Msg::Dcs(
+            now,
+            DcsEvent::Delete {
+                key: "/service/demo/members/pg3".into(),
+            },
+        ),
+        "member delete",
+    );
+    step(
+        &mut a,
+        Msg::Rest {
+            member: "pg2".into(),
+            at: later(now, 1),
+            result: Err("connection refused".into()),
         },
-    ));
-    check(&a, "member delete");
-    rest_err(&mut a, "pg2", "connection refused", later(now, 1));
-    check(&a, "rest error");
-    a.update(Msg::Tick(later(now, 10)));
-    check(&a, "tick");
-    a.update(Msg::Dcs(
-        later(now, 10),
-        DcsEvent::Put(RawKv {
-            key: "/service/other/members/x1".into(),
-            value: pg3_replica(),
-            lease: 0,
-        }),
-    ));
-    check(&a, "another cluster's key");
+        "rest error",
+    );
+    step(&mut a, Msg::Tick(later(now, 10)), "tick");
+    step(
+        &mut a,
+        Msg::Dcs(
+            later(now, 10),
+            DcsEvent::Put(RawKv {
+                key: "/service/other/members/x1".into(),
+                value: pg3_replica(),
+                lease: 0,
+            }),
+        ),
+        "another cluster's key",
+    );
     assert!(!a.events.is_empty());
 }
 
@@ -1213,4 +1244,331 @@ fn every_send_carries_its_intent_line() {
         request.body.clone().unwrap_or_default()
     );
     assert!(!intent.to_string().contains("sandbox-rest-secret"));
+}
+
+fn role_events(a: &App, member: &str) -> Vec<String> {
+    a.events
+        .iter()
+        .filter(
+            |e| matches!(&e.kind, events::EventKind::RoleChanged { member: m, .. } if m == member),
+        )
+        .map(|e| e.kind.text())
+        .collect()
+}
+
+#[test]
+fn a_crashed_leader_whose_keys_expire_only_leaves() {
+    // the leader is SIGKILLed: its leader key expires, then its member key (still saying
+    // "primary"); it never became a replica, so no role event may say so
+    let now = Instant::now();
+    let mut a = app(healthy_kvs(), now);
+    rest_err(&mut a, "pg1", "connection refused", later(now, 1));
+    a.update(Msg::Dcs(
+        later(now, 10),
+        DcsEvent::Delete {
+            key: "/service/demo/leader".into(),
+        },
+    ));
+    a.update(Msg::Tick(later(now, 11)));
+    a.update(Msg::Dcs(
+        later(now, 12),
+        DcsEvent::Delete {
+            key: "/service/demo/members/pg1".into(),
+        },
+    ));
+    a.update(Msg::Tick(later(now, 13)));
+    assert_eq!(role_events(&a, "pg1"), Vec::<String>::new());
+    let texts: Vec<String> = a.events.iter().map(|e| e.kind.text()).collect();
+    assert!(
+        texts.contains(&"pg1 left (member key gone)".to_string()),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"leader changed: pg1 → none".to_string()),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn a_crashed_leader_replaced_before_its_key_expires_only_leaves() {
+    // the same with the new leader taking the lock while pg1's member key still exists
+    let now = Instant::now();
+    let mut a = app(healthy_kvs(), now);
+    a.update(Msg::Dcs(
+        later(now, 10),
+        DcsEvent::Delete {
+            key: "/service/demo/leader".into(),
+        },
+    ));
+    a.update(Msg::Dcs(
+        later(now, 11),
+        DcsEvent::Put(kv("leader", b"pg2")),
+    ));
+    a.update(Msg::Tick(later(now, 11)));
+    a.update(Msg::Dcs(
+        later(now, 12),
+        DcsEvent::Delete {
+            key: "/service/demo/members/pg1".into(),
+        },
+    ));
+    assert_eq!(role_events(&a, "pg1"), Vec::<String>::new());
+    assert_eq!(
+        role_events(&a, "pg2"),
+        vec!["pg2: role Replica → Leader".to_string()]
+    );
+    assert!(
+        a.events
+            .iter()
+            .any(|e| e.kind == events::EventKind::MemberLeft("pg1".into()))
+    );
+}
+
+#[test]
+fn a_demotion_seen_after_an_unknown_role_is_one_event() {
+    // pg1 loses the lock (unknown while it still says primary), then reports replica:
+    // the change from the last known role is news, once
+    let now = Instant::now();
+    let mut a = app(healthy_kvs(), now);
+    a.update(Msg::Dcs(later(now, 1), DcsEvent::Put(kv("leader", b"pg2"))));
+    assert_eq!(role_events(&a, "pg1"), Vec::<String>::new());
+    let demoted = String::from_utf8_lossy(&fixture("etcd/member_replica.json"))
+        .replace("24022", "24021")
+        .replace("24012", "24011")
+        .into_bytes();
+    a.update(Msg::Dcs(
+        later(now, 2),
+        DcsEvent::Put(kv("members/pg1", &demoted)),
+    ));
+    a.update(Msg::Tick(later(now, 3)));
+    assert_eq!(
+        role_events(&a, "pg1"),
+        vec!["pg1: role Leader → Replica".to_string()]
+    );
+}
+
+#[test]
+fn the_candidate_selection_follows_the_member_when_the_order_changes() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(key('s'));
+    let names = |a: &App| -> Vec<String> {
+        a.plan(a.dialog.as_ref().unwrap())
+            .candidates
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    assert_eq!(names(&a), ["pg2", "pg3"], "eligible first: pg3 lags");
+    // the member the plan would hand over to
+    let target = |a: &App| match a.plan(a.dialog.as_ref().unwrap()).expect {
+        ops::Expect::NewLeader { to, .. } => to,
+        e => panic!("{e:?}"),
+    };
+    a.update(key('j'));
+    assert_eq!(target(&a).as_deref(), Some("pg3"));
+    // pg3 catches up and pg2 falls behind: the list is sorted the other way round
+    let t = later(now, 1);
+    rest_ok(&mut a, "pg2", replica_behind(2048 * 1024), t);
+    rest_ok(&mut a, "pg3", replica_behind(0), t);
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    rest_ok(&mut a, "pg1", leader, t);
+    assert_eq!(names(&a), ["pg3", "pg2"]);
+    assert_eq!(target(&a).as_deref(), Some("pg3"));
+    press(&mut a, KeyCode::Enter);
+    let shown = a.dialog.as_ref().and_then(|d| d.shown.clone()).unwrap();
+    assert_eq!(
+        shown.display(),
+        r#"POST http://127.0.0.1:24011/switchover {"leader":"pg1","candidate":"pg3"}"#,
+        "the member picked, not the row"
+    );
+    // j/k move through the current order, by name
+    press(&mut a, KeyCode::Esc);
+    a.update(key('j'));
+    assert_eq!(target(&a).as_deref(), Some("pg2"));
+    a.update(key('k'));
+    a.update(key('k'));
+    assert_eq!(target(&a).as_deref(), Some("pg3"));
+}
+
+#[test]
+fn failover_blocks_what_makes_a_candidate_unfit_and_warns_of_data_loss() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    // pg3 is 1.5 MiB behind, above maximum_lag_on_failover (1 MiB)
+    a.update(key('f'));
+    a.update(key('j'));
+    let p = a.plan(a.dialog.as_ref().unwrap());
+    let b = checks::blocked(&p.checks).map(|c| c.text.clone());
+    assert!(
+        b.as_deref()
+            .is_some_and(|t| t.starts_with("pg3 cannot take over: lag 1.5 MiB above")),
+        "{b:?}"
+    );
+    // and nothing is sent, even with the name typed
+    press(&mut a, KeyCode::Enter);
+    for c in "demo".chars() {
+        a.update(key(c));
+    }
+    assert!(sends(&press(&mut a, KeyCode::Enter)).is_empty());
+    assert!(a.ops.is_empty());
+
+    // asynchronous in synchronous mode: a warning, the failover may proceed
+    let mut kvs = healthy_kvs();
+    kvs.push(kv("config", br#"{"synchronous_mode": true}"#));
+    kvs.push(kv("sync", br#"{"leader":"pg1","sync_standby":"pg3"}"#));
+    let mut a = app(kvs, now);
+    rest_ok(&mut a, "pg2", replica_behind(0), now);
+    rest_ok(&mut a, "pg3", replica_behind(0), now);
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    rest_ok(&mut a, "pg1", leader, now);
+    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
+    let checks = checks::failover(a.cluster().unwrap(), Some(pg2));
+    assert_eq!(checks::blocked(&checks), None, "{checks:?}");
+    assert!(
+        checks.iter().any(|c| c.level == checks::Level::Warn
+            && c.text.contains("asynchronous in synchronous mode"))
+    );
+}
+
+#[test]
+fn a_member_never_asked_has_no_answering_rest_api() {
+    let now = Instant::now();
+    let a = app(healthy_kvs(), now);
+    let rows = a.rows();
+    let pg2 = rows.iter().find(|r| r.name == "pg2");
+    let v = checks::member_op(pg2, "restart", false);
+    assert!(
+        !v.iter()
+            .any(|c| c.level == checks::Level::Pass && c.text.contains("answers")),
+        "{v:?}"
+    );
+    assert_eq!(
+        checks::blocked(&v).map(|c| c.text.as_str()),
+        Some("pg2's REST API has not answered yet")
+    );
+    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    assert!(c.iter().all(|c| !c.eligible()), "{c:?}");
+}
+
+/// The leader at `lsn`, answering at `at`.
+fn leader_at(a: &mut App, lsn: u64, at: Instant) {
+    let mut s = status("rest/patroni_leader.json");
+    s.xlog.location = Some(lsn);
+    rest_ok(a, "pg1", s, at);
+}
+
+/// pg2 having received and replayed up to `lsn`, answering at `at`.
+fn pg2_at(a: &mut App, lsn: u64, at: Instant) {
+    let mut s = status("rest/patroni_replica.json");
+    s.xlog.received_location = Some(lsn);
+    s.xlog.replayed_location = Some(lsn);
+    rest_ok(a, "pg2", s, at);
+}
+
+fn row(a: &App, name: &str) -> MemberRow {
+    a.rows().into_iter().find(|r| r.name == name).unwrap()
+}
+
+fn ms(now: Instant, ms: u64) -> Instant {
+    now + std::time::Duration::from_millis(ms)
+}
+
+#[test]
+fn lag_pairs_the_replica_with_the_leader_sampled_after_it() {
+    const B: u64 = 0x5000_0000;
+    let now = Instant::now();
+    let mut a = app(healthy_kvs(), now);
+    // the leader answers first; the replica, 100 ms later, has replayed past that figure
+    // (the leader has moved on meanwhile): subtracting would say 0 B
+    leader_at(&mut a, B, now);
+    pg2_at(&mut a, B + 4096, ms(now, 100));
+    let r = row(&a, "pg2");
+    assert_ne!(r.replay_lag, Some(0), "{r:?}");
+    assert_eq!(r.replay_lag, None, "unknown: the leader's figure is older");
+    let c = checks::candidates(a.cluster().unwrap(), a.now, a.rest_interval);
+    let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
+    assert!(!pg2.eligible(), "unknown lag is not eligible: {pg2:?}");
+    assert!(pg2.reasons.iter().any(|r| r == "lag unknown"), "{pg2:?}");
+
+    // the leader's next answer pairs with it: the lag at the replica's sample, or more
+    leader_at(&mut a, B + 16384, ms(now, 1000));
+    let r = row(&a, "pg2");
+    assert_eq!(r.lag_source, members::LagSource::Live);
+    assert_eq!(r.replay_lag, Some(12288));
+    assert_eq!(r.lag_age, None);
+    // a newer replica answer with no leader answer after it yet: the last pair stands
+    pg2_at(&mut a, B + 20000, ms(now, 1100));
+    assert_eq!(row(&a, "pg2").replay_lag, Some(12288));
+    // the leader stops answering: past one interval and a half the age is shown
+    a.update(Msg::Tick(ms(now, 2700)));
+    let r = row(&a, "pg2");
+    assert_eq!(r.replay_lag, Some(12288));
+    assert_eq!(r.lag_age, Some(std::time::Duration::from_millis(1700)));
+    // a leader answer too long after the replica's (1.7 s) does not pair with it
+    leader_at(&mut a, B + 30000, ms(now, 2800));
+    let r = row(&a, "pg2");
+    assert_eq!(
+        r.replay_lag,
+        Some(12288),
+        "still the pair of 0.1 s and 1.0 s"
+    );
+    // past rest_max_age (3 s) the pair is not live any more: etcd's figure, marked
+    a.update(Msg::Tick(ms(now, 4100)));
+    assert!(matches!(
+        row(&a, "pg2").lag_source,
+        members::LagSource::Dcs(_)
+    ));
+
+    // the leader's figure is before the replica's but above it: at least that far behind
+    let mut a = app(healthy_kvs(), now);
+    leader_at(&mut a, B + 8192, now);
+    pg2_at(&mut a, B + 4096, ms(now, 100));
+    let r = row(&a, "pg2");
+    assert_eq!(
+        (r.lag_source, r.replay_lag),
+        (members::LagSource::AtLeast, Some(4096))
+    );
+    let c = checks::candidates(a.cluster().unwrap(), a.now, a.rest_interval);
+    let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
+    assert!(
+        pg2.reasons
+            .iter()
+            .any(|r| r == "lag unknown (at least 4.0 KiB)"),
+        "{pg2:?}"
+    );
+}
+
+#[test]
+fn a_replica_whose_replay_is_paused_never_reads_zero_and_becomes_ineligible() {
+    // replay frozen at R while the leader writes 100 KiB per interval; the two are polled
+    // in either order within each interval
+    const R: u64 = 0x5000_0000;
+    let now = Instant::now();
+    let mut a = app(healthy_kvs(), now);
+    let mut seen_ineligible = false;
+    leader_at(&mut a, R, now);
+    pg2_at(&mut a, R, now);
+    for i in 1..40u64 {
+        let t = now + std::time::Duration::from_secs(i);
+        let lsn = R + i * 100 * 1024;
+        if i % 3 == 0 {
+            leader_at(&mut a, lsn, t);
+            pg2_at(&mut a, R, ms(t, 5));
+        } else {
+            pg2_at(&mut a, R, t);
+            leader_at(&mut a, lsn, ms(t, 5));
+        }
+        let r = row(&a, "pg2");
+        assert_ne!(r.replay_lag, Some(0), "observation {i}: {r:?}");
+        let c = checks::candidates(a.cluster().unwrap(), a.now, a.rest_interval);
+        let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
+        if r.replay_lag.is_some_and(|l| l > 1024 * 1024) {
+            assert!(!pg2.eligible(), "{i}: {pg2:?}");
+            seen_ineligible = true;
+        }
+    }
+    assert!(seen_ineligible);
 }

@@ -46,21 +46,29 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
             if plan.candidates.is_empty() {
                 lines.push(Line::styled("   (no other member)", theme.muted));
             }
-            for (i, c) in plan.candidates.iter().enumerate() {
-                let mark = if i == d.cursor { "▸ " } else { "  " };
+            for c in &plan.candidates {
+                let here = d.candidate.as_ref() == Some(&c.name);
+                let mark = if here { "▸ " } else { "  " };
                 let name = Span::styled(
                     format!(" {mark}{:<12}", sanitize(&c.name)),
-                    if i == d.cursor {
-                        theme.selected
-                    } else {
-                        theme.text
-                    },
+                    if here { theme.selected } else { theme.text },
                 );
+                // ✗ is what blocks this operation; a failover only warns (!) of the rest
+                let blocking = if d.kind == OpKind::Failover {
+                    &c.blocks_failover
+                } else {
+                    &c.reasons
+                };
                 let why = if c.eligible() {
                     Span::styled(" eligible", theme.healthy)
+                } else if blocking.is_empty() {
+                    Span::styled(
+                        format!(" ! {}", sanitize(&c.reasons.join(", "))),
+                        theme.warning,
+                    )
                 } else {
                     Span::styled(
-                        format!(" ✗ {}", sanitize(&c.reasons.join(", "))),
+                        format!(" ✗ {}", sanitize(&blocking.join(", "))),
                         theme.warning,
                     )
                 };

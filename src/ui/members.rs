@@ -118,10 +118,16 @@ fn tags_text(r: &MemberRow) -> String {
         .join(",")
 }
 
-fn lag_text(lag: Option<u64>, src: LagSource) -> String {
-    match (lag, src) {
+fn lag_text(r: &MemberRow, lsn: Option<u64>, lag: Option<u64>) -> String {
+    match (lag, r.lag_source) {
+        // a position without a figure to measure it against: unknown, never "0 B"
+        (None, _) if lsn.is_some() && !r.role.is_leader() => "?".into(),
         (None, _) => String::new(),
-        (Some(l), LagSource::Live) => human_bytes(l),
+        (Some(l), LagSource::Live) => match r.lag_age {
+            Some(age) => format!("{} ({} old)", human_bytes(l), human_age(age)),
+            None => human_bytes(l),
+        },
+        (Some(l), LagSource::AtLeast) => format!("≥{}", human_bytes(l)),
         (Some(l), LagSource::Dcs(_)) => format!("~{}", human_bytes(l)),
     }
 }
@@ -188,9 +194,9 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
             r.replay_lsn.map(format_lsn).unwrap_or_default(),
             theme.muted,
         ),
-        Col::ReceiveLag => (lag_text(r.receive_lag, r.lag_source), lag_style),
+        Col::ReceiveLag => (lag_text(r, r.receive_lsn, r.receive_lag), lag_style),
         Col::ReplayLag => {
-            let mut t = lag_text(r.replay_lag, r.lag_source);
+            let mut t = lag_text(r, r.replay_lsn, r.replay_lag);
             // and in time, when the replica is behind and PostgreSQL says since when
             if let Some(d) = app.replay_delay(r).filter(|d| d.as_secs() > 0) {
                 t.push_str(&format!(" {}", human_age(d)));
