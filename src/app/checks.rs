@@ -96,7 +96,7 @@ pub fn candidates(c: &ClusterState, now: Instant, interval: std::time::Duration)
         .iter()
         .find(|r| r.role.is_leader())
         .and_then(|r| r.timeline);
-    let max_lag = c.config.as_ref().and_then(|k| k.maximum_lag_on_failover);
+    let max_lag = Some(crate::dcs::keys::maximum_lag_on_failover(c.config.as_ref()));
     let sync_mode = c
         .config
         .as_ref()

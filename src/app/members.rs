@@ -203,7 +203,7 @@ impl<'a> RowCtx<'a> {
                 .and_then(|l| c.rest.get(l))
                 .map(|r| &r.positions),
             dcs_top: dcs_leader_lsn(c),
-            max_lag: c.config.as_ref().and_then(|c| c.maximum_lag_on_failover),
+            max_lag: Some(crate::dcs::keys::maximum_lag_on_failover(c.config.as_ref())),
         }
     }
 }

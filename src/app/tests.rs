@@ -1572,3 +1572,32 @@ fn a_replica_whose_replay_is_paused_never_reads_zero_and_becomes_ineligible() {
     }
     assert!(seen_ineligible);
 }
+
+#[test]
+fn a_config_without_maximum_lag_on_failover_has_patronis_default_limit() {
+    // Patroni applies 1 MiB when the key is left out: 2 MiB behind is not eligible
+    let now = Instant::now();
+    let mut kvs: Vec<_> = healthy_kvs()
+        .into_iter()
+        .filter(|kv| !kv.key.ends_with("/config"))
+        .collect();
+    kvs.push(kv("config", br#"{"ttl": 20, "loop_wait": 1}"#));
+    let mut a = app(kvs, now);
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    rest_ok(&mut a, "pg1", leader.clone(), now);
+    rest_ok(&mut a, "pg2", replica_behind(2 * 1024 * 1024), now);
+    rest_ok(&mut a, "pg3", replica_behind(0), now);
+    // the leader sampled after the replicas: the pair is known
+    rest_ok(&mut a, "pg1", leader, now);
+    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
+    assert!(
+        pg2.reasons
+            .iter()
+            .any(|r| r.contains("maximum_lag_on_failover")),
+        "{pg2:?}"
+    );
+    let pg3 = c.iter().find(|c| c.name == "pg3").unwrap();
+    assert!(pg3.eligible(), "{pg3:?}");
+}

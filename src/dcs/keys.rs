@@ -133,6 +133,17 @@ pub struct DynConfig {
     pub raw: Value,
 }
 
+/// Patroni's own default for `maximum_lag_on_failover` (1 MiB), in force when the `config`
+/// key leaves it out (or there is no `config` key at all).
+pub const DEFAULT_MAXIMUM_LAG_ON_FAILOVER: u64 = 1 << 20;
+
+/// The lag limit Patroni applies: the configured one, else its default. Never "no limit".
+pub fn maximum_lag_on_failover(config: Option<&DynConfig>) -> u64 {
+    config
+        .and_then(|k| k.maximum_lag_on_failover)
+        .unwrap_or(DEFAULT_MAXIMUM_LAG_ON_FAILOVER)
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SyncMode {
     #[default]

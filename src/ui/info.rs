@@ -31,9 +31,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                         secs(k.ttl),
                         secs(k.loop_wait),
                         secs(k.retry_timeout),
-                        k.maximum_lag_on_failover
-                            .map(human_bytes)
-                            .unwrap_or_else(|| "?".into()),
+                        match k.maximum_lag_on_failover {
+                            Some(v) => human_bytes(v),
+                            None => format!(
+                                "{} (default)",
+                                human_bytes(crate::dcs::keys::DEFAULT_MAXIMUM_LAG_ON_FAILOVER)
+                            ),
+                        },
                         match k.synchronous_mode {
                             SyncMode::Off => "off",
                             SyncMode::On => "on",

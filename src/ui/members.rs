@@ -206,8 +206,7 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
         Col::Trend => {
             let limit = app
                 .cluster()
-                .and_then(|c| c.config.as_ref())
-                .and_then(|k| k.maximum_lag_on_failover);
+                .map(|c| crate::dcs::keys::maximum_lag_on_failover(c.config.as_ref()));
             let h: Vec<u64> = app
                 .lag_history
                 .get(&r.name)
