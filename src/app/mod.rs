@@ -859,7 +859,14 @@ impl App {
                 let content: String = self
                     .events
                     .iter()
-                    .map(|e| format!("{} {}\n", self.clock(e.at), e.kind.text()))
+                    // a file someone will `cat`: one event per line, nothing for the terminal
+                    .map(|e| {
+                        format!(
+                            "{} {}\n",
+                            self.clock(e.at),
+                            crate::text::sanitize(&e.kind.text())
+                        )
+                    })
                     .collect();
                 return vec![Effect::WriteFile { path, content }];
             }

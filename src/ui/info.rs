@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::members::human_bytes;
 use crate::app::{App, DcsHealth};
 use crate::dcs::keys::SyncMode;
-use crate::text::sanitize;
+use crate::text::{redact_url, sanitize};
 use crate::theme::Theme;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -73,9 +73,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     src.push(Span::styled(
         format!(
             "{rev}{}{}/ · endpoints {}",
-            app.namespace,
+            sanitize(&app.namespace),
             sanitize(&app.scope),
-            app.endpoints.join(", ")
+            endpoints(app)
         ),
         theme.muted,
     ));
@@ -99,4 +99,10 @@ fn short_ts(ts: &str) -> String {
         ),
         (None, _) => ts.to_string(),
     }
+}
+
+/// The configured etcd endpoints as shown: without credentials.
+pub fn endpoints(app: &App) -> String {
+    let shown: Vec<String> = app.endpoints.iter().map(|e| redact_url(e)).collect();
+    shown.join(", ")
 }

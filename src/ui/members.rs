@@ -296,14 +296,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
         let msg = if app.loaded {
             format!(
                 "No members under {}{}/ — is the scope right, and is Patroni running?",
-                app.namespace, app.scope
+                sanitize(&app.namespace),
+                sanitize(&app.scope)
             )
         } else {
             match &app.dcs {
                 DcsHealth::Down {
                     endpoint, error, ..
-                } => format!("Cannot reach etcd at {endpoint}: {error}"),
-                _ => format!("Connecting to etcd ({})…", app.endpoints.join(", ")),
+                } => format!(
+                    "Cannot reach etcd at {}: {}",
+                    crate::text::redact_url(endpoint),
+                    sanitize(error)
+                ),
+                _ => format!("Connecting to etcd ({})…", super::info::endpoints(app)),
             }
         };
         f.render_widget(
