@@ -237,10 +237,13 @@ fn pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
             .iter()
             .enumerate()
             .map(|(i, v)| {
+                // padded by hand: `{:width$}` panics on a width over u16::MAX, and a member
+                // name from etcd can be that long
+                let pad = " ".repeat(w[i].saturating_sub(v.chars().count()));
                 if right(cols[i]) {
-                    format!(" {v:>width$} ", width = w[i])
+                    format!(" {pad}{v} ")
                 } else {
-                    format!(" {v:<width$} ", width = w[i])
+                    format!(" {v}{pad} ")
                 }
             })
             .collect();

@@ -204,7 +204,8 @@ async fn follow<M>(
     }
     let opts = WatchOptions::new()
         .with_prefix()
-        .with_start_revision(revision + 1)
+        // etcd's number: i64::MAX must not panic (it then fails as a compacted watch would)
+        .with_start_revision(revision.saturating_add(1))
         .with_progress_notify();
     let mut stream = match client.watch(prefix, Some(opts)).await {
         Ok(s) => s,

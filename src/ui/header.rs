@@ -71,7 +71,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             if let Some((left, granted)) = app.lock_left() {
                 l2.push(Span::styled("  lock ", theme.header_key));
                 // under a third of the TTL left means Patroni is not renewing it
-                let st = if granted > 0 && left * 3 < granted {
+                let st = if granted > 0 && left.saturating_mul(3) < granted {
                     theme.down
                 } else {
                     theme.text

@@ -49,7 +49,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let mut hist = vec![label("last failover")];
         match c.history.iter().max_by_key(|h| h.timeline) {
             Some(h) => {
-                let mut s = format!("TL {} → {}", h.timeline, h.timeline + 1);
+                // a timeline from etcd can be anything, u64::MAX included
+                let next = h
+                    .timeline
+                    .checked_add(1)
+                    .map_or("?".into(), |t| t.to_string());
+                let mut s = format!("TL {} → {next}", h.timeline);
                 if let Some(ts) = &h.timestamp {
                     s.push_str(&format!(" at {}", short_ts(&sanitize(ts))));
                 }

@@ -353,10 +353,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             .iter()
             .zip(&col_w)
             .filter(|(s, _)| **s)
-            .map(|(_, w)| *w)
-            .sum::<u16>()
-            + n.saturating_sub(1)
-            + 2 // highlight symbol
+            // a name or tag from etcd can be 65,535 cells wide: saturate, never overflow
+            .fold(0u16, |t, (_, w)| t.saturating_add(*w))
+            .saturating_add(n.saturating_sub(1))
+            .saturating_add(2) // highlight symbol
     };
     let wanted = shown.clone();
     let mut dropped = Vec::new();
