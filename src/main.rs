@@ -36,7 +36,8 @@ fn init_logging(cli: &Cli, tui: bool) -> Result<()> {
                 .wrap_err_with(|| format!("cannot open log file {}", path.display()))?;
             Some(
                 tracing_subscriber::fmt::layer()
-                    .with_writer(std::sync::Mutex::new(f))
+                    // a file someone will `cat`: every event passes the sanitizer
+                    .with_writer(std::sync::Mutex::new(patrol::text::CleanWriter(f)))
                     .with_ansi(false)
                     .with_filter(filter()),
             )

@@ -114,8 +114,17 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// Every format is safe to print on a terminal (see `text::is_unsafe`): JSON escapes the
+/// unsafe characters (the same value to any reader), TSV cleans each cell (a tab or newline
+/// inside a value cannot shift a column or forge a row), YAML and the table clean each line.
 pub fn render(app: &App, format: Format, extended: bool) -> String {
     let (cols, recs) = records(app, extended);
+    let lines = |s: String| {
+        s.lines()
+            .map(crate::text::clean)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     match format {
         Format::Json | Format::Yaml => {
             // like patronictl: machine formats leave out empty values
@@ -124,12 +133,15 @@ pub fn render(app: &App, format: Format, extended: bool) -> String {
                 .map(|m| Value::Object(m.into_iter().filter(|(_, v)| v != &json!("")).collect()))
                 .collect();
             if format == Format::Json {
-                python_json(&Value::Array(arr))
+                crate::text::json_escape_unsafe(&python_json(&Value::Array(arr))).into_owned()
             } else {
-                serde_saphyr::to_string(&arr)
-                    .unwrap_or_default()
-                    .trim_end()
-                    .to_string()
+                // saphyr escapes controls itself (`\e`, `\x9B`) but writes bidi controls raw
+                lines(
+                    serde_saphyr::to_string(&arr)
+                        .unwrap_or_default()
+                        .trim_end()
+                        .to_string(),
+                )
             }
         }
         Format::Tsv => {
@@ -137,14 +149,14 @@ pub fn render(app: &App, format: Format, extended: bool) -> String {
             for r in &recs {
                 out.push(
                     cols.iter()
-                        .map(|c| text(&r[*c]))
+                        .map(|c| crate::text::sanitize(&text(&r[*c])))
                         .collect::<Vec<_>>()
                         .join("\t"),
                 );
             }
             out.join("\n")
         }
-        Format::Pretty => pretty(app, &cols, &recs),
+        Format::Pretty => lines(pretty(app, &cols, &recs)),
     }
 }
 
@@ -225,10 +237,13 @@ fn pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
             .iter()
             .enumerate()
             .map(|(i, v)| {
+                // padded by hand: `{:width$}` panics on a width over u16::MAX, and a member
+                // name from etcd can be that long
+                let pad = " ".repeat(w[i].saturating_sub(v.chars().count()));
                 if right(cols[i]) {
-                    format!(" {v:>width$} ", width = w[i])
+                    format!(" {pad}{v} ")
                 } else {
-                    format!(" {v:<width$} ", width = w[i])
+                    format!(" {v}{pad} ")
                 }
             })
             .collect();
@@ -240,7 +255,7 @@ fn pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
         .unwrap_or_else(|| "uninitialized".into());
     let title = format!(
         " Cluster: {} ({}) ",
-        app.scope,
+        crate::text::sanitize(&app.scope),
         crate::text::sanitize(&sysid)
     );
     let mut top = rule.clone();

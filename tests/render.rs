@@ -109,10 +109,7 @@ fn etcd_down_is_stale_and_garbage_key_warns() {
     app.update(Msg::Tick(later(now, 40)));
     let screen = draw(&app, 120, 40);
     assert!(screen.contains("STALE"), "{screen}");
-    assert!(
-        !screen.contains('\x1b'),
-        "control characters must not reach the terminal"
-    );
+    // what reaches the terminal is asserted on the real binary's bytes: tests/pty_hostile.rs
     both("etcd_down", &app);
 }
 
@@ -299,7 +296,8 @@ fn logs_and_etcd_views() {
     press(&mut app, KeyCode::Char('l'));
     let screen = draw(&app, 80, 24);
     assert!(screen.contains("WARNING: Request failed"), "{screen}");
-    assert!(!screen.contains('\x1b'));
+    // ratatui would drop the ESC by itself: the `?` says the sanitizer saw it
+    assert!(screen.contains("ERROR: ?[31mpoisoned? line"), "{screen}");
     both("logs_member", &app);
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Char('A'));

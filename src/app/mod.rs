@@ -528,8 +528,10 @@ impl App {
     /// Seconds left on the leader's lock, counting down between answers from etcd.
     pub fn lock_left(&self) -> Option<(i64, i64)> {
         let (_, ttl, granted, at) = self.lease_ttl?;
-        let gone = self.now.saturating_duration_since(at).as_secs() as i64;
-        Some(((ttl - gone).max(0), granted))
+        let gone =
+            i64::try_from(self.now.saturating_duration_since(at).as_secs()).unwrap_or(i64::MAX);
+        // the TTL is etcd's answer: any i64
+        Some((ttl.saturating_sub(gone).max(0), granted))
     }
 
     /// Seconds since the epoch now, when patrol knows the wall clock.
@@ -859,7 +861,14 @@ impl App {
                 let content: String = self
                     .events
                     .iter()
-                    .map(|e| format!("{} {}\n", self.clock(e.at), e.kind.text()))
+                    // a file someone will `cat`: one event per line, nothing for the terminal
+                    .map(|e| {
+                        format!(
+                            "{} {}\n",
+                            self.clock(e.at),
+                            crate::text::sanitize(&e.kind.text())
+                        )
+                    })
                     .collect();
                 return vec![Effect::WriteFile { path, content }];
             }

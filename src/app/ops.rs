@@ -121,7 +121,8 @@ impl Request {
         format!(
             "{} {}{}{}",
             self.method.as_str(),
-            self.base,
+            // the base is a member's api_url from etcd: shown without credentials
+            crate::text::redact_url(&self.base),
             self.path,
             body
         )

@@ -143,7 +143,11 @@ pub async fn run_v3<M: Send + 'static>(
                     if was_live {
                         current = idx;
                     }
-                    tracing::warn!(%endpoint, %error, "etcd watch ended");
+                    tracing::warn!(
+                        endpoint = %crate::text::redact_url(&endpoint),
+                        error = %crate::text::sanitize(&error.to_string()),
+                        "etcd watch ended"
+                    );
                     if tx
                         .send(wrap(DcsEvent::Down { endpoint, error }))
                         .await
@@ -188,7 +192,8 @@ async fn follow<M>(
             };
         }
     };
-    tracing::info!(%endpoint, revision, keys = kvs.len(), "etcd snapshot; watching from the next revision");
+    let shown = crate::text::redact_url(endpoint);
+    tracing::info!(endpoint = %shown, revision, keys = kvs.len(), "etcd snapshot; watching from the next revision");
     let snap = DcsEvent::Snapshot {
         endpoint: endpoint.to_string(),
         revision,
@@ -199,7 +204,8 @@ async fn follow<M>(
     }
     let opts = WatchOptions::new()
         .with_prefix()
-        .with_start_revision(revision + 1)
+        // etcd's number: i64::MAX must not panic (it then fails as a compacted watch would)
+        .with_start_revision(revision.saturating_add(1))
         .with_progress_notify();
     let mut stream = match client.watch(prefix, Some(opts)).await {
         Ok(s) => s,

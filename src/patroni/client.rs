@@ -144,7 +144,9 @@ impl RestClient {
         // Patroni answers a switchover or restart only when it is over: wait for that, not
         // for the short timeout of the status polls.
         b = b.timeout(WRITE_TIMEOUT);
-        tracing::info!(method = req.method.as_str(), %url, body = ?req.body, "sending");
+        // the URL comes from etcd: logged without credentials or control characters
+        let shown = crate::text::redact_url(&url);
+        tracing::info!(method = req.method.as_str(), url = %shown, body = ?req.body, "sending");
         let resp = match b.send().await {
             Ok(r) => r,
             Err(e) if e.is_connect() => return Reply::NotSent(self.classify(e).to_string()),
@@ -164,7 +166,8 @@ impl RestClient {
                 if let Some(l) = redirect {
                     text = format!("{} (redirect to {l}, not followed)", text.trim());
                 }
-                tracing::info!(%url, code, body = %text, "reply");
+                let body = crate::text::sanitize(&text);
+                tracing::info!(url = %shown, code, %body, "reply");
                 Reply::Status { code, body: text }
             }
             Err(e) => Reply::Unknown(format!("HTTP {code}, body lost: {}", self.classify(e))),

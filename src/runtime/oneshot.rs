@@ -36,7 +36,12 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
                 )));
                 break;
             }
-            Err(e) => errors.push(format!("{ep}: {e}")),
+            // printed on stderr: the endpoint without credentials, etcd's words sanitized
+            Err(e) => errors.push(format!(
+                "{}: {}",
+                crate::text::redact_url(ep),
+                crate::text::sanitize(&e.to_string())
+            )),
         }
     }
     let Some(effects) = effects else {

@@ -218,7 +218,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
         .iter()
         .map(|l| l.width().max(1).div_ceil(inner_w))
         .sum();
-    let h = (body_h as u16 + 4).min(area.height);
+    let h = u16::try_from(body_h)
+        .unwrap_or(u16::MAX)
+        .saturating_add(4)
+        .min(area.height);
     let [popup] = Layout::horizontal([Constraint::Length(w)])
         .flex(Flex::Center)
         .areas(area);

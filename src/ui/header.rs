@@ -5,7 +5,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::members::{MemberRow, human_age};
 use crate::app::{App, DcsHealth};
-use crate::text::sanitize;
+use crate::text::{redact_url, sanitize};
 use crate::theme::Theme;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme) {
@@ -28,7 +28,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             l1.push(Span::styled(
                 format!(
                     "connecting {} ({})",
-                    endpoint,
+                    redact_url(endpoint),
                     human_age(app.now.saturating_duration_since(*since))
                 ),
                 theme.warning,
@@ -36,7 +36,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
         }
         DcsHealth::Live { endpoint, .. } => {
             l1.push(Span::styled("● live ", theme.healthy));
-            l1.push(Span::styled(endpoint.clone(), theme.muted));
+            l1.push(Span::styled(redact_url(endpoint), theme.muted));
         }
         DcsHealth::Down {
             endpoint,
@@ -51,7 +51,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
                 ),
                 theme.down,
             ));
-            l1.push(Span::styled(format!("{endpoint}: {error}"), theme.warning));
+            l1.push(Span::styled(
+                format!("{}: {}", redact_url(endpoint), sanitize(error)),
+                theme.warning,
+            ));
         }
     }
 
@@ -68,7 +71,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             if let Some((left, granted)) = app.lock_left() {
                 l2.push(Span::styled("  lock ", theme.header_key));
                 // under a third of the TTL left means Patroni is not renewing it
-                let st = if granted > 0 && left * 3 < granted {
+                let st = if granted > 0 && left.saturating_mul(3) < granted {
                     theme.down
                 } else {
                     theme.text

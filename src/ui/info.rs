@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::members::human_bytes;
 use crate::app::{App, DcsHealth};
 use crate::dcs::keys::SyncMode;
-use crate::text::sanitize;
+use crate::text::{redact_url, sanitize};
 use crate::theme::Theme;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -53,7 +53,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let mut hist = vec![label("last failover")];
         match c.history.iter().max_by_key(|h| h.timeline) {
             Some(h) => {
-                let mut s = format!("TL {} → {}", h.timeline, h.timeline + 1);
+                // a timeline from etcd can be anything, u64::MAX included
+                let next = h
+                    .timeline
+                    .checked_add(1)
+                    .map_or("?".into(), |t| t.to_string());
+                let mut s = format!("TL {} → {next}", h.timeline);
                 if let Some(ts) = &h.timestamp {
                     s.push_str(&format!(" at {}", short_ts(&sanitize(ts))));
                 }
@@ -77,9 +82,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     src.push(Span::styled(
         format!(
             "{rev}{}{}/ · endpoints {}",
-            app.namespace,
+            sanitize(&app.namespace),
             sanitize(&app.scope),
-            app.endpoints.join(", ")
+            endpoints(app)
         ),
         theme.muted,
     ));
@@ -103,4 +108,10 @@ fn short_ts(ts: &str) -> String {
         ),
         (None, _) => ts.to_string(),
     }
+}
+
+/// The configured etcd endpoints as shown: without credentials.
+pub fn endpoints(app: &App) -> String {
+    let shown: Vec<String> = app.endpoints.iter().map(|e| redact_url(e)).collect();
+    shown.join(", ")
 }

@@ -295,14 +295,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
         let msg = if app.loaded {
             format!(
                 "No members under {}{}/ — is the scope right, and is Patroni running?",
-                app.namespace, app.scope
+                sanitize(&app.namespace),
+                sanitize(&app.scope)
             )
         } else {
             match &app.dcs {
                 DcsHealth::Down {
                     endpoint, error, ..
-                } => format!("Cannot reach etcd at {endpoint}: {error}"),
-                _ => format!("Connecting to etcd ({})…", app.endpoints.join(", ")),
+                } => format!(
+                    "Cannot reach etcd at {}: {}",
+                    crate::text::redact_url(endpoint),
+                    sanitize(error)
+                ),
+                _ => format!("Connecting to etcd ({})…", super::info::endpoints(app)),
             }
         };
         f.render_widget(
@@ -347,10 +352,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             .iter()
             .zip(&col_w)
             .filter(|(s, _)| **s)
-            .map(|(_, w)| *w)
-            .sum::<u16>()
-            + n.saturating_sub(1)
-            + 2 // highlight symbol
+            // a name or tag from etcd can be 65,535 cells wide: saturate, never overflow
+            .fold(0u16, |t, (_, w)| t.saturating_add(*w))
+            .saturating_add(n.saturating_sub(1))
+            .saturating_add(2) // highlight symbol
     };
     let wanted = shown.clone();
     let mut dropped = Vec::new();

@@ -72,9 +72,12 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         rest
     };
     // the table takes what its rows need; the cluster pane and the event log share the rest
-    let want = (rows.len() as u16).saturating_add(3);
+    // the member count is etcd's to decide: 70,000 keys must not wrap or overflow
+    let want = u16::try_from(rows.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(3);
     let info_h: u16 = if body.width >= 110 { 5 } else { 7 };
-    if body.height >= want + info_h + 4 {
+    if body.height >= want.saturating_add(info_h + 4) {
         let [table, info, events] = Layout::vertical([
             Constraint::Length(want),
             Constraint::Length(info_h),
@@ -84,7 +87,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         members::render(f, table, app, &rows, theme);
         info::render(f, info, app, theme);
         events::render(f, events, app, theme);
-    } else if body.height >= want + 4 {
+    } else if body.height >= want.saturating_add(4) {
         let [table, events] =
             Layout::vertical([Constraint::Length(want), Constraint::Min(4)]).areas(body);
         members::render(f, table, app, &rows, theme);

@@ -350,7 +350,7 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .iter()
         .map(|e| match &e.result {
             Ok(i) => Row::new([
-                Cell::from(sanitize(&e.endpoint)),
+                Cell::from(redact_url(&e.endpoint)),
                 Cell::from(Span::styled("healthy", theme.healthy)),
                 Cell::from(sanitize(&i.version)),
                 Cell::from(human_bytes(i.db_size.max(0) as u64)),
@@ -363,7 +363,7 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Cell::from(sanitize(&i.errors.join("; "))),
             ]),
             Err(err) => Row::new([
-                Cell::from(sanitize(&e.endpoint)),
+                Cell::from(redact_url(&e.endpoint)),
                 Cell::from(Span::styled("down", theme.down)),
                 Cell::from(""),
                 Cell::from(""),

@@ -1,0 +1,305 @@
+//! Hostile text in etcd and in a member's log reaches no terminal as it is: the real binary in
+//! a pseudo-terminal, asserted on the raw bytes it writes (ratatui drops C0/C1 controls from
+//! its buffer, so a screen or buffer check alone cannot fail for them), and `patrol list` in
+//! every format on the same keys.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::{TestCluster, eventually};
+
+/// A member name with an OSC 0 (window title) sequence.
+const NAME: &str = "ev\x1b]0;pwned\x07il";
+/// A member state with CSI SGR, an 8-bit CSI (C1) and a right-to-left override.
+const STATE: &str = "\x1b[31mRED\u{9b}1mC1\u{202E}RLO";
+/// A tag with OSC 52 (set the clipboard) and isolate, RLM and ALM marks.
+const TAG: &str = "\x1b]52;c;cHduZWQ=\x07\u{2066}ISO\u{200F}RLM\u{061C}ALM";
+/// A config value with CSI 2J (clear screen), line/paragraph separators and LRM.
+const CONF: &str = "\x1b[2JCLEAR\u{2028}LS\u{2029}PS\u{200E}LRM\u{7f}DEL";
+/// A Patroni log line.
+const LOG: &str = "LOGMARK \x1b[31mRED\x1b]0;pwned\x07\u{202E}RLO";
+/// The password in the hostile member's URLs.
+const SECRET: &str = "S3CRETPW";
+
+/// Code points that must never come out (patrol itself writes none of them).
+const UNSAFE: &[char] = &[
+    '\u{9b}', '\u{7f}', '\u{7}', '\u{061C}', '\u{200B}', '\u{200E}', '\u{200F}', '\u{2028}',
+    '\u{2029}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+    '\u{2068}', '\u{2069}', '\u{FEFF}',
+];
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// None of the hostile payloads' control bytes, and no credentials, in `out`.
+fn assert_clean(out: &[u8], what: &str) {
+    let show = |at: usize| {
+        String::from_utf8_lossy(&out[at.saturating_sub(40)..(at + 40).min(out.len())])
+            .escape_debug()
+            .to_string()
+    };
+    // patrol writes no OSC of its own (only OSC 52 on `y`, never pressed here)
+    for bad in [
+        &b"\x1b]"[..],
+        b"\x1b[31mRED",
+        b"\x1b[2JCLEAR",
+        SECRET.as_bytes(),
+    ] {
+        if let Some(at) = find(out, bad) {
+            panic!(
+                "{what}: {:?} in the output: …{}…",
+                String::from_utf8_lossy(bad),
+                show(at)
+            );
+        }
+    }
+    for c in UNSAFE {
+        let mut b = [0u8; 4];
+        let enc = c.encode_utf8(&mut b).as_bytes();
+        if let Some(at) = find(out, enc) {
+            panic!("{what}: U+{:04X} in the output: …{}…", *c as u32, show(at));
+        }
+    }
+}
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN)
+}
+
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Screen {
+    fn text(&self) -> String {
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
+    }
+    fn raw(&self) -> Vec<u8> {
+        self.raw.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+    /// The screen once it shows `needle`; on timeout the panic shows the screen.
+    fn wait_for(&self, what: &str, needle: &str) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let t = self.text();
+            if t.contains(needle) {
+                return t;
+            }
+            if start.elapsed() > Duration::from_secs(15) {
+                panic!("timed out waiting for {what} ({needle:?}); the screen:\n{t}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn spawn(
+    args: &[&str],
+    cols: u16,
+    rows: u16,
+) -> (
+    Box<dyn portable_pty::Child + Send + Sync>,
+    Box<dyn Write + Send>,
+    Screen,
+) {
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("open a pty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_patrol"));
+    cmd.args(args);
+    cmd.env("TERM", "xterm-256color");
+    let child = pty.slave.spawn_command(cmd).expect("spawn patrol");
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().expect("pty reader");
+    let writer = pty.master.take_writer().expect("pty writer");
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
+    let raw = Arc::new(Mutex::new(Vec::new()));
+    let (p, r) = (parser.clone(), raw.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut r) = r.lock() {
+                r.extend_from_slice(&buf[..n]);
+            }
+            if let Ok(mut p) = p.lock() {
+                p.process(&buf[..n]);
+            }
+        }
+    });
+    // keep the master alive as long as the child: leak it into the reader's lifetime
+    std::mem::forget(pty.master);
+    (child, writer, Screen { parser, raw })
+}
+
+/// Write the hostile member key and the hostile config value into the cluster's prefix.
+fn poison(c: &TestCluster) {
+    let member = serde_json::json!({
+        "conn_url": format!("postgres://u:{SECRET}@127.0.0.1:1/postgres"),
+        "api_url": format!("http://u:{SECRET}@127.0.0.1:1/patroni"),
+        "state": STATE,
+        "role": "replica",
+        "version": "4.1.5",
+        "timeline": 1,
+        "tags": {"note": TAG},
+    });
+    let key = format!("{}members/{NAME}", c.key_prefix());
+    let out = c.etcdctl(&["put", &key, &member.to_string()]);
+    assert!(out.status.success(), "etcdctl put member: {out:?}");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&c.etcd_get("config").expect("config key")).expect("config json");
+    config["x_hostile"] = CONF.into();
+    let key = format!("{}config", c.key_prefix());
+    let out = c.etcdctl(&["put", &key, &config.to_string()]);
+    assert!(out.status.success(), "etcdctl put config: {out:?}");
+}
+
+#[test]
+fn hostile_text_never_reaches_the_terminal_or_list_output() {
+    let c = TestCluster::start(1);
+    let cfg = c.config_path().to_string_lossy().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl").to_string_lossy().to_string();
+    let own_log = dir.path().join("patrol.log").to_string_lossy().to_string();
+    let logs = format!("file:{}/{{member}}/log/patroni.log", c.dir().display());
+    let (mut child, mut keys, screen) = spawn(
+        &[
+            "-c",
+            &cfg,
+            "--logs",
+            &logs,
+            "--audit-log",
+            &audit,
+            "--log-file",
+            &own_log,
+        ],
+        160,
+        45,
+    );
+    screen.wait_for("the cluster on screen", "leader pg1");
+
+    // while patrol watches: a member joins, the config changes, a log line arrives
+    poison(&c);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(c.log_path("pg1"))
+        .expect("pg1's log");
+    writeln!(f, "2026-01-01 00:00:00,000 INFO: {LOG}").expect("append the log line");
+    drop(f);
+
+    // the main view: the member's name, state and tag, shown with `?` for each control
+    let t = screen.wait_for("the hostile member on screen", "ev?]0;pwned?il");
+    assert!(t.contains("?[31mRED?1mC1?RLO"), "{t}");
+    assert!(t.contains("?]52;c;cHduZWQ=??ISO?RLM?ALM"), "{t}");
+
+    // its detail view (it sorts after the leader): URLs without credentials
+    keys.write_all(b"G\r").expect("G enter");
+    let t = screen.wait_for("the detail view", "Member ev?]0;pwned?il");
+    assert!(t.contains("http://***@127.0.0.1:1/patroni"), "{t}");
+    // the restart dialog shows the request to its api_url
+    keys.write_all(b"r").expect("r");
+    screen.wait_for("the restart dialog", "restart ·");
+    keys.write_all(b"\r").expect("enter");
+    screen.wait_for("the request", "POST http://***@127.0.0.1:1/restart");
+    // one key at a time: ESC followed at once by a key reads as Alt+key
+    for _ in 0..3 {
+        keys.write_all(b"\x1b").expect("esc");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    // the config view
+    keys.write_all(b"c").expect("c");
+    screen.wait_for("the config view", "x_hostile");
+    keys.write_all(b"\x1b").expect("esc");
+    std::thread::sleep(Duration::from_millis(300));
+    // every member's log
+    keys.write_all(b"A").expect("A");
+    screen.wait_for("the log view", "Log all members");
+    keys.write_all(b"/LOGMARK\r").expect("filter");
+    let t = screen.wait_for("the log line", "LOGMARK ");
+    assert!(t.contains("LOGMARK ?[31mRED?]0;pwned??RLO"), "{t}");
+    keys.write_all(b"\x1b").expect("esc");
+    std::thread::sleep(Duration::from_millis(300));
+    keys.write_all(b"\x1b").expect("esc");
+    std::thread::sleep(Duration::from_millis(300));
+    // the other views
+    for (k, marker) in [
+        ("e", "endpoints"),
+        ("h", "istory"),
+        ("d", "Connection strings"),
+        ("o", "own log"),
+    ] {
+        keys.write_all(k.as_bytes()).expect("view key");
+        screen.wait_for(marker, marker);
+        keys.write_all(b"\x1b").expect("esc");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // the event export: a file someone will `cat`
+    keys.write_all(b"E").expect("E");
+    let written = eventually(Duration::from_secs(10), "the event export", || {
+        std::fs::read_dir(dir.path())
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().contains("patrol-events-"))
+    });
+    let export = eventually(Duration::from_secs(5), "the export written", || {
+        std::fs::read(&written).ok().filter(|b| !b.is_empty())
+    });
+    assert!(
+        String::from_utf8_lossy(&export).contains("ev?]0;pwned?il"),
+        "{}",
+        String::from_utf8_lossy(&export)
+    );
+    assert_clean(&export, "the event export");
+
+    keys.write_all(b"q").expect("q");
+    eventually(Duration::from_secs(10), "patrol exits", || {
+        child.try_wait().ok().flatten()
+    });
+    assert_clean(&screen.raw(), "the TUI");
+    if let Ok(l) = std::fs::read(&own_log) {
+        assert_clean(&l, "patrol's own log file");
+    }
+
+    // `patrol list`, every format, on the same keys
+    for format in ["pretty", "tsv", "yaml", "json"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_patrol"))
+            .args(["-c", &cfg, "list", "-f", format])
+            .output()
+            .expect("patrol list");
+        assert!(out.status.success(), "list -f {format}: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            text.contains("pwned") && text.contains("RLO") && text.contains("ISO"),
+            "list -f {format} shows the member: {text}"
+        );
+        assert_clean(&out.stdout, &format!("list -f {format}"));
+        assert!(
+            !out.stdout.contains(&0x1b),
+            "list -f {format}: ESC in {text:?}"
+        );
+        if format == "json" {
+            // the exact values, escaped
+            let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+            let rows = v.as_array().expect("array");
+            assert!(rows.iter().any(|m| m["Member"] == NAME), "{text}");
+        }
+    }
+}
