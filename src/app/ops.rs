@@ -418,7 +418,8 @@ fn audit_common(op_id: u64, cluster: &str, kind: OpKind, title: &str, req: &Requ
         "title": title,
         "request": {
             "method": req.method.as_str(),
-            "url": format!("{}{}", req.base, req.path),
+            // an api_url from etcd may carry userinfo: the audit file is read by people
+            "url": crate::text::redact_url(&format!("{}{}", req.base, req.path)),
             "body": req.body,
         },
     })
@@ -531,6 +532,38 @@ mod tests {
         assert!(Reply::Unknown("timed out".into()).unknown());
         assert!(!Reply::Failed("etcd refused".into()).unknown());
         assert!(!status(307, "").unknown() && !status(307, "").accepted());
+    }
+
+    #[test]
+    fn audit_lines_carry_no_userinfo_of_an_api_url_from_etcd() {
+        let req = Request::new(
+            "pg1",
+            "http://admin:S3CRETPW@h:8008/patroni",
+            Method::Post,
+            "/restart",
+            None,
+        );
+        let op = Operation {
+            id: 1,
+            kind: OpKind::Restart,
+            cluster: "demo".into(),
+            title: "restart pg1".into(),
+            request: req,
+            expect: Expect::Reply,
+            started: Instant::now(),
+            reply: Some(status(200, "restarted")),
+            settle: Settle::Sending,
+            timeout: SETTLE_TIMEOUT,
+            audited: false,
+        };
+        for line in [intent_record(&op), audit_record(&op)] {
+            let text = line.to_string();
+            assert!(
+                !text.contains("S3CRETPW") && !text.contains("admin"),
+                "{text}"
+            );
+            assert!(text.contains("h:8008/restart"), "{text}");
+        }
     }
 
     #[test]
