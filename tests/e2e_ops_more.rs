@@ -156,6 +156,13 @@ async fn start(cfg: &Path, audit: Option<PathBuf>) -> Headless {
     h
 }
 
+/// Wait until every member's API answers again (a busy machine can miss a poll), so the
+/// dialog's checks see what the cluster is.
+async fn ready(h: &mut Headless) {
+    let ok = h.until(Duration::from_secs(60), healthy).await;
+    assert!(ok, "healthy:\n{}", describe(&h.app));
+}
+
 /// `GET /patroni` of a member, straight from Patroni (not through patrol).
 fn patroni(c: &TestCluster, member: &str) -> Value {
     let out = std::process::Command::new("curl")
@@ -209,6 +216,7 @@ fn restart_options_a_scheduled_restart_and_its_flush() {
         assert_eq!(postmaster_started(&c, &replica), Some(before.clone()));
 
         // version 16.0 with a timeout: it restarts
+        ready(&mut h).await;
         press(&mut h, KeyCode::Char('r'));
         press(&mut h, KeyCode::Char('v'));
         keys(&mut h, "16.0");
@@ -246,6 +254,7 @@ fn restart_options_a_scheduled_restart_and_its_flush() {
             "{}",
             describe(&h.app)
         );
+        ready(&mut h).await;
         press(&mut h, KeyCode::Char('r'));
         press(&mut h, KeyCode::Char('p'));
         press(&mut h, KeyCode::Enter);
@@ -265,6 +274,7 @@ fn restart_options_a_scheduled_restart_and_its_flush() {
         // a restart scheduled an hour ahead: Patroni and etcd both hold it
         let when = humantime::format_rfc3339_seconds(SystemTime::now() + Duration::from_secs(3600))
             .to_string();
+        ready(&mut h).await;
         let started = postmaster_started(&c, &replica);
         press(&mut h, KeyCode::Char('r'));
         press(&mut h, KeyCode::Char('t'));
@@ -312,6 +322,7 @@ fn restart_options_a_scheduled_restart_and_its_flush() {
         );
 
         // x flushes it: gone from Patroni and from etcd, and nothing restarted
+        ready(&mut h).await;
         press(&mut h, KeyCode::Char('x'));
         assert_eq!(
             h.app.dialog.as_ref().map(|d| d.kind),
@@ -373,6 +384,7 @@ fn reinit_with_force_from_the_leader() {
         let replica = h.app.rows()[2].name.clone();
         let before = postmaster_started(&c, &replica).expect("postmaster start time");
         select(&mut h, &replica);
+        ready(&mut h).await;
         press(&mut h, KeyCode::Char('I'));
         press(&mut h, KeyCode::Char('f'));
         press(&mut h, KeyCode::Char('l'));
