@@ -1,5 +1,6 @@
 //! Render snapshots of the main view at 80x24 and 120x40 (ratatui TestBackend + insta).
-//! States come from fixtures captured on a real cluster (tests/fixtures).
+//! States are whole cluster states captured on a real cluster by `scripts/capture-states`
+//! (tests/fixtures/states); `both` refuses to record one no real cluster can be in.
 
 use std::time::Instant;
 
@@ -31,7 +32,9 @@ fn draw(app: &App, w: u16, h: u16) -> String {
     out
 }
 
+/// Every snapshot records a state a real cluster can be in.
 fn both(name: &str, app: &App) {
+    assert_consistent(app);
     insta::assert_snapshot!(format!("{name}_80x24"), draw(app, 80, 24));
     insta::assert_snapshot!(format!("{name}_120x40"), draw(app, 120, 40));
 }
@@ -39,14 +42,16 @@ fn both(name: &str, app: &App) {
 #[test]
 fn healthy_cluster() {
     let now = Instant::now();
-    let app = healthy_live(now);
+    let app = live("lagging", now);
     both("healthy", &app);
 }
 
 #[test]
 fn leaderless_cluster() {
     let now = Instant::now();
-    let kvs = healthy_kvs()
+    // the moment the leader key has expired and no member holds the lock yet
+    let kvs = state("lagging")
+        .kvs
         .into_iter()
         .filter(|k| !k.key.ends_with("/leader"))
         .collect();
@@ -59,20 +64,21 @@ fn leaderless_cluster() {
 #[test]
 fn unreachable_member() {
     let now = Instant::now();
-    let mut app = healthy_live(now);
+    let mut app = live("lagging", now);
     rest_err(
         &mut app,
         "pg3",
         "error sending request: connection refused",
         later(now, 3),
     );
-    rest_ok(
-        &mut app,
-        "pg1",
-        status("rest/patroni_leader.json"),
-        later(now, 12),
-    );
-    rest_ok(&mut app, "pg2", replica_behind(0), later(now, 12));
+    // the others keep answering what they answered (replica first, as captured)
+    for (m, s) in state("lagging")
+        .rest
+        .into_iter()
+        .filter(|(m, _)| m != "pg3")
+    {
+        rest_ok(&mut app, &m, s, later(now, 12));
+    }
     app.update(Msg::Tick(later(now, 12)));
     let screen = draw(&app, 80, 24);
     assert!(screen.contains("✗ 12s"), "{screen}");
@@ -81,20 +87,19 @@ fn unreachable_member() {
 
 #[test]
 fn paused_with_scheduled_switchover() {
+    // pg2 leads (TL 2); a switchover pg2 -> pg1 was scheduled, then the cluster paused
     let now = Instant::now();
-    let mut kvs = healthy_kvs();
-    kvs.push(kv("config", &fixture("etcd/config_paused.json")));
-    kvs.push(kv("failover", &fixture("etcd/failover_scheduled.json")));
-    let app = app(kvs, now);
+    let app = live("paused", now);
     let screen = draw(&app, 80, 24);
     assert!(screen.contains("MAINTENANCE MODE"), "{screen}");
+    assert!(screen.contains("switchover pg2→pg1"), "{screen}");
     both("paused", &app);
 }
 
 #[test]
 fn etcd_down_is_stale_and_garbage_key_warns() {
     let now = Instant::now();
-    let mut app = healthy_live(now);
+    let mut app = live("lagging", now);
     app.update(Msg::Dcs(
         now,
         DcsEvent::Put(kv("members/pg2", b"{\"state\": \x1b[31m")),
@@ -130,7 +135,7 @@ fn connecting_and_help() {
 #[test]
 fn any_size_down_to_1x1_never_panics() {
     let now = Instant::now();
-    let mut app = healthy_live(now);
+    let mut app = live("lagging", now);
     for (w, h) in [
         (1, 1),
         (2, 1),
@@ -148,7 +153,7 @@ fn any_size_down_to_1x1_never_panics() {
     for (w, h) in [(1, 1), (20, 5), (40, 8), (45, 12)] {
         draw(&app, w, h);
     }
-    insta::assert_snapshot!("tiny_20x5", draw(&healthy_live(now), 20, 5));
+    insta::assert_snapshot!("tiny_20x5", draw(&live("lagging", now), 20, 5));
 }
 
 fn press(app: &mut App, c: ratatui::crossterm::event::KeyCode) {
@@ -160,7 +165,7 @@ fn press(app: &mut App, c: ratatui::crossterm::event::KeyCode) {
 fn switchover_dialog_options_and_confirm() {
     use ratatui::crossterm::event::KeyCode;
     let now = Instant::now();
-    let mut app = healthy_live(now);
+    let mut app = live("lagging", now);
     press(&mut app, KeyCode::Char('s'));
     let screen = draw(&app, 80, 24);
     assert!(
@@ -183,7 +188,7 @@ fn switchover_dialog_options_and_confirm() {
 fn failover_typed_confirmation_and_operations_panel() {
     use ratatui::crossterm::event::KeyCode;
     let now = Instant::now();
-    let mut app = healthy_live(now);
+    let mut app = live("lagging", now);
     press(&mut app, KeyCode::Char('f'));
     press(&mut app, KeyCode::Enter);
     for c in "dem".chars() {
@@ -215,7 +220,8 @@ fn failover_typed_confirmation_and_operations_panel() {
 fn restart_and_rolling_restart_dialogs() {
     use ratatui::crossterm::event::KeyCode;
     let now = Instant::now();
-    let mut app = healthy_live(now);
+    // every member has a pending restart (max_connections changed)
+    let mut app = live("pending", now);
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('r'));
     press(&mut app, KeyCode::Char('p'));
@@ -225,31 +231,22 @@ fn restart_and_rolling_restart_dialogs() {
 #[test]
 fn member_detail_history_and_config_views() {
     use ratatui::crossterm::event::KeyCode;
+    // TL 2 after a switchover pg1 -> pg2: a pending restart everywhere, pg3 tagged
+    // nofailover with a restart scheduled
     let now = Instant::now();
-    let mut kvs = healthy_kvs();
-    kvs.push(kv("history", &fixture("etcd/history.json")));
-    let mut app = app(kvs, now);
-    let mut leader = status("rest/patroni_leader.json");
-    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
-    rest_ok(&mut app, "pg1", leader, now);
-    let mut r = replica_behind(2048);
-    r.pending_restart = true;
-    r.pending_restart_reason = Some(
-        serde_json::from_str(r#"{"max_connections": {"old_value": "50", "new_value": "60"}}"#)
-            .expect("json"),
-    );
-    r.tags = serde_json::from_str(r#"{"nofailover": true}"#).expect("json");
-    rest_ok(&mut app, "pg2", r, now);
-    rest_ok(&mut app, "pg3", replica_behind(0), now);
+    let mut app = live("pending", now);
+    press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Enter);
     let screen = draw(&app, 80, 24);
+    assert!(screen.contains("Member pg3"), "{screen}");
     assert!(screen.contains("max_connections: 50 -> 60"), "{screen}");
     assert!(screen.contains("PostgreSQL 15.18"), "{screen}");
+    assert!(screen.contains("nofailover: true"), "{screen}");
     both("detail", &app);
-    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('k'));
     assert!(
-        draw(&app, 80, 24).contains("Member pg3"),
+        draw(&app, 80, 24).contains("Member pg1"),
         "detail follows the selection"
     );
     press(&mut app, KeyCode::Esc);
@@ -271,7 +268,7 @@ fn logs_and_etcd_views() {
     use patrol::dcs::info::{EndpointInfo, EndpointStatus, InfoEvent};
     use ratatui::crossterm::event::KeyCode;
     let now = Instant::now();
-    let mut app = healthy_live(now);
+    let mut app = live("lagging", now);
     app.logs_configured = true;
     for (m, l) in [
         (
@@ -342,7 +339,7 @@ fn logs_and_etcd_views() {
 fn connection_strings_view() {
     use ratatui::crossterm::event::KeyCode;
     let now = Instant::now();
-    let mut app = healthy_live(now);
+    let mut app = live("lagging", now);
     press(&mut app, KeyCode::Char('d'));
     let screen = draw(&app, 120, 40);
     assert!(screen.contains("host=127.0.0.1 port=24021"), "{screen}");
@@ -369,9 +366,14 @@ fn connection_strings_view() {
 fn many_members_scroll_with_the_selection() {
     // 60 members: only the rows in view are drawn, and the selection stays on screen
     let now = Instant::now();
-    let mut kvs = healthy_kvs();
+    let mut kvs = state("lagging").kvs;
+    let pg3 = kvs
+        .iter()
+        .find(|k| k.key.ends_with("/members/pg3"))
+        .map(|k| k.value.clone())
+        .expect("pg3's key");
     for i in 4..=60 {
-        let v = String::from_utf8_lossy(&pg3_replica())
+        let v = String::from_utf8_lossy(&pg3)
             .replace("24023", &format!("{}", 25000 + i))
             .replace("24013", &format!("{}", 26000 + i))
             .into_bytes();

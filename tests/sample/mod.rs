@@ -100,9 +100,181 @@ pub fn healthy_live(now: Instant) -> App {
     rest_ok(&mut a, "pg1", leader, now);
     rest_ok(&mut a, "pg2", replica_behind(0), now);
     rest_ok(&mut a, "pg3", replica_behind(1536 * 1024), now);
+    assert_consistent(&a);
     a
 }
 
 pub fn later(now: Instant, secs: u64) -> Instant {
     now + Duration::from_secs(secs)
+}
+
+// ------------------------------------------------------------------ whole captured states
+
+/// One cluster state captured as a whole by `scripts/capture-states`
+/// (`tests/fixtures/states/<name>/`): every key under the prefix and every member's
+/// `GET /patroni`, the replicas read before the leader.
+pub struct State {
+    pub kvs: Vec<RawKv>,
+    /// `(member, body)`, replicas first, the leader last (the order they were read in).
+    pub rest: Vec<(String, PatroniStatus)>,
+}
+
+/// `etcdctl get --prefix` output: a key line, then its value line.
+fn parse_get_prefix(text: &str) -> Vec<RawKv> {
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .chunks(2)
+        .map(|kv| {
+            let [k, v] = kv else {
+                panic!("etcdctl output ends with a key and no value: {kv:?}")
+            };
+            RawKv {
+                key: k.to_string(),
+                value: v.as_bytes().to_vec(),
+                lease: 0,
+            }
+        })
+        .collect()
+}
+
+pub fn state(name: &str) -> State {
+    let dir = format!("states/{name}");
+    let kvs = parse_get_prefix(&String::from_utf8_lossy(&fixture(&format!(
+        "{dir}/etcd.txt"
+    ))));
+    let leader = kvs
+        .iter()
+        .find(|k| k.key.ends_with("/leader"))
+        .map(|k| String::from_utf8_lossy(&k.value).to_string());
+    let mut members: Vec<String> = kvs
+        .iter()
+        .filter_map(|k| k.key.rsplit_once("/members/").map(|(_, m)| m.to_string()))
+        .collect();
+    // the leader last: it was read last
+    members.sort_by_key(|m| Some(m) == leader.as_ref());
+    let rest = members
+        .into_iter()
+        .map(|m| {
+            let s = status(&format!("{dir}/rest_{m}.json"));
+            (m, s)
+        })
+        .collect();
+    State { kvs, rest }
+}
+
+/// The app after the state's snapshot and two polling rounds (1 s apart, the second at
+/// `now`) in which every member answered what it answered in the capture; panics when the
+/// result is not a state a real cluster can be in.
+pub fn live(name: &str, now: Instant) -> App {
+    let State { kvs, rest } = state(name);
+    let first = now.checked_sub(Duration::from_secs(1)).unwrap_or(now);
+    let mut a = app(kvs, first);
+    for at in [first, now] {
+        for (m, s) in &rest {
+            rest_ok(&mut a, m, s.clone(), at);
+        }
+    }
+    assert_consistent(&a);
+    a
+}
+
+/// Why this app's cluster is not a state a real cluster can be in (empty: it can be).
+/// Positions are compared only within one timeline.
+pub fn inconsistencies(app: &App) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(c) = app.cluster() else {
+        return out;
+    };
+    let Some(leader) = c.leader.clone() else {
+        return out;
+    };
+    let key = c.members.get(&leader);
+    let rest = c
+        .rest
+        .get(&leader)
+        .and_then(|r| r.ok.as_ref())
+        .map(|(_, s)| s);
+    let tl = rest
+        .and_then(|s| s.timeline)
+        .or(key.and_then(|k| k.timeline));
+    // positions: what the leader's key says, and what its REST API said
+    let key_top = key.and_then(|k| k.xlog_location);
+    let rest_top = rest.and_then(|s| s.xlog.location);
+    for (m, k) in &c.members {
+        if *m == leader || k.timeline != tl {
+            continue;
+        }
+        for (what, v) in [
+            ("receive_lsn", k.receive_lsn),
+            ("replay_lsn", k.replay_lsn),
+            ("xlog_location", k.xlog_location),
+        ] {
+            if let (Some(v), Some(top)) = (v, key_top)
+                && v > top
+            {
+                out.push(format!(
+                    "{m}'s key has {what} {v}, ahead of leader {leader}'s {top}"
+                ));
+            }
+        }
+        if let Some(s) = c.rest.get(m).and_then(|r| r.ok.as_ref()).map(|(_, s)| s)
+            && s.timeline == tl
+        {
+            for (what, v) in [
+                ("received_location", s.xlog.received_location),
+                ("replayed_location", s.xlog.replayed_location),
+            ] {
+                if let (Some(v), Some(top)) = (v, rest_top)
+                    && v > top
+                {
+                    out.push(format!(
+                        "{m}'s REST {what} {v} is ahead of leader {leader}'s location {top}"
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(f) = &c.failover
+        && let Some(from) = &f.leader
+        && *from != leader
+    {
+        out.push(format!(
+            "the failover key switches over from {from}, but {leader} leads"
+        ));
+    }
+    if let Some(f) = &c.failover
+        && f.member.as_ref() == Some(&leader)
+    {
+        out.push(format!(
+            "the failover key's candidate {leader} already leads"
+        ));
+    }
+    match (c.history.last(), tl) {
+        (Some(h), Some(tl)) if h.timeline + 1 != tl => out.push(format!(
+            "history ends with timeline {}, but the leader is on timeline {tl}",
+            h.timeline
+        )),
+        (None, Some(tl)) if tl != 1 => {
+            out.push(format!("no history, but the leader is on timeline {tl}"))
+        }
+        _ => {}
+    }
+    if let (Some(h), Some(top)) = (c.history.last(), rest_top.or(key_top))
+        && h.lsn > top
+    {
+        out.push(format!(
+            "history's last switch point {} is ahead of the leader's position {top}",
+            h.lsn
+        ));
+    }
+    out
+}
+
+pub fn assert_consistent(app: &App) {
+    let bad = inconsistencies(app);
+    assert!(
+        bad.is_empty(),
+        "not a state a real cluster can be in:\n  {}",
+        bad.join("\n  ")
+    );
 }
