@@ -1595,8 +1595,13 @@ async fn junk_run(
     let sampler = Sampler::start(term.pid);
     let t0 = Instant::now();
     // "at once": transactions of 100 puts (etcd allows 128 per txn), 16 in flight; the big
-    // values one put each, in the same stream
-    let ops: Vec<Vec<(String, String)>> = kvs.chunks(100).map(<[_]>::to_vec).collect();
+    // values one transaction each (etcd takes at most 1.5 MiB per request), in the same stream
+    let (small, bigs) = kvs.split_at(n);
+    let ops: Vec<Vec<(String, String)>> = small
+        .chunks(100)
+        .map(<[_]>::to_vec)
+        .chain(bigs.iter().map(|kv| vec![kv.clone()]))
+        .collect();
     let results: Vec<Result<(), etcd_client::Error>> = futures::stream::iter(ops)
         .map(|chunk| {
             let mut kv = etcd.kv_client();
