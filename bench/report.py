@@ -3,8 +3,10 @@
 
     bench/report.py target/bench/results.json docs/benchmarks.md
 
-The hand-written analysis in bench/analysis.md (what the profiles showed) is included as is.
-Standard library only.
+Every sentence that states a result is computed from results.json; the hand-written analysis
+in bench/analysis.md (what the profiles showed) is included as is. Percentiles and medians are
+those of bench/stats.py (linear interpolation between ranks). A figure is judged against its
+target only when it rests on at least MIN_N samples. Standard library only.
 """
 
 import json
@@ -12,6 +14,11 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from stats import median  # noqa: E402
+
+# the fewest samples a figure judged against a target may rest on
+MIN_N = 20
 
 
 def g(d, *path):
@@ -36,8 +43,8 @@ def f_mib(kib):
     return f"{kib / 1024:.1f} MiB"
 
 
-def f_pct(x):
-    return "n/a" if x is None else f"{x:.2f} %"
+def f_pct(x, digits=2):
+    return "n/a" if x is None else f"{x:.{digits}f} %"
 
 
 def f_rate(x):
@@ -46,22 +53,36 @@ def f_rate(x):
     return f"{x:,.0f}/s"
 
 
-def mark(ok):
-    if ok is None:
+def f_n(s):
+    return str(g(s, "n") or 0)
+
+
+def spread(s, fmt=f_ms):
+    """min · p25–p75 · max of a stats.summary."""
+    if not s:
         return "n/a"
-    return "**met**" if ok else "**missed**"
+    return f"{fmt(s['min'])} · {fmt(s['p25'])}–{fmt(s['p75'])} · {fmt(s['max'])}"
 
 
-def le(x, limit):
-    return None if x is None else x <= limit
+def verdict(x, limit, n, extra_ok=True, why=""):
+    """met / missed, or why the figure is not judged (too few samples, too coarse a clock)."""
+    if x is None:
+        return "n/a"
+    if (n or 0) < MIN_N:
+        return f"not judged (n = {n or 0} < {MIN_N})"
+    if not extra_ok:
+        return f"not judged ({why})"
+    return "**met**" if x <= limit else "**missed**"
 
 
-def median(xs):
-    if not xs:
-        return None
-    v = sorted(xs)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+def faster(a, b):
+    """How a compares with b in words: 'N × faster', 'N × slower', 'the same'."""
+    if a is None or not b or not a:
+        return "n/a"
+    r = b / a
+    if 0.95 <= r <= 1.05:
+        return "about the same"
+    return f"{r:.1f} × faster" if r > 1 else f"{1 / r:.1f} × slower"
 
 
 def table(header, rows):
@@ -71,10 +92,15 @@ def table(header, rows):
     return "\n".join(out)
 
 
+def timeout(x, t, fmt=f_ms):
+    return fmt(x) if x is not None else f"not within {t or 0:.0f} s"
+
+
 def main():
     src, dst = sys.argv[1], sys.argv[2]
     r = json.load(open(src))
     m = r.get("meta", {})
+    cl = m.get("cluster") or {}
     ev = r.get("events", {})
     sw = r.get("switchover", {})
     ff = r.get("firstframe", {})
@@ -82,88 +108,95 @@ def main():
     idle = r.get("idle", {})
     sc = r.get("scale", {})
     rd = r.get("render", {})
+    jk = r.get("junk", {})
 
     ev_p = g(ev, "patrol", "summary")
     ev_c = g(ev, "patronictl", "summary")
     ev_f = g(ev, "floor", "summary")
     sw_p, sw_c, sw_f = g(sw, "patrol"), g(sw, "patronictl"), g(sw, "floor")
-    r1000 = g(rd, "render/members_1000_120x40", "mean_ns")
-    r1000s = g(rd, "render/members_1000_80x24", "mean_ns")
-    r3 = g(rd, "render/members_3_120x40", "mean_ns")
-    rns = g(rd, "render/namespace_200x5_120x40", "mean_ns")
+    r1000 = rd.get("render/members_1000_120x40") or {}
     ms = lambda ns: None if ns is None else ns / 1e6  # noqa: E731
-    list_ratio = g(ls, "ratio", "median")
-    model = g(sc, "model") or {}
+    ns_ms = lambda s: None if not s else {k: (v / 1e6 if k != "n" else v) for k, v in s.items()}  # noqa: E731
+    list_ratio = g(ls, "ratio")
+    tui = g(sc, "tui") or {}
     big = g(sc, "tui_big") or {}
+    lists = g(sc, "lists", "one_cluster") or {}
     upd_put = g(rd, "update/member_put_1000_members", "mean_ns")
     upd_rest = g(rd, "update/rest_answer_1000_members", "mean_ns")
-    per_s = lambda ns: None if not ns else 1e9 / ns  # noqa: E731
-
-    def pct_core(ns, n):
-        return "n/a" if ns is None else f"{100 * ns * n / 1e9:.0f} %"
-
-    def backlog(t):
-        if not t:
-            return "n/a"
-        if t.get("backlog_ms") is None:
-            return f"not shown within {t.get('timeout_s', 0):.0f} s"
-        return f_ms(t["backlog_ms"])
-    tui = g(sc, "tui") or {}
-    lists = g(sc, "lists") or {}
+    ip, ic = idle.get("patrol") or {}, idle.get("patronictl") or {}
+    tick_s = 1 / (idle.get("clk_tck") or 100)
+    tick_share = (tick_s / ip["cpu_s"]) if ip.get("cpu_s") else None
+    idle_n = g(ip, "cpu_windows_pct", "n")
+    cfg = cl.get("config") or {}
+    jr, jf, jd = jk.get("running") or {}, jk.get("fresh") or {}, jk.get("deleted") or {}
+    jt = jk.get("timeout_s")
 
     rows = [
-        ["Event to screen, median", f_ms(g(ev_p, "median")), f_ms(g(ev_c, "median")),
-         f_ms(g(ev_f, "median")), "≤ 15 ms", mark(le(g(ev_p, "median"), 15))],
-        ["Event to screen, p95", f_ms(g(ev_p, "p95")), f_ms(g(ev_c, "p95")), f_ms(g(ev_f, "p95")),
-         "≤ 40 ms", mark(le(g(ev_p, "p95"), 40))],
-        ["Event to screen, p99", f_ms(g(ev_p, "p99")), f_ms(g(ev_c, "p99")), f_ms(g(ev_f, "p99")),
-         "", ""],
-        [f"Switchover: new leader on screen after etcd names it (median / max, {g(sw_p, 'n') or 0}"
-         f" + {g(sw_c, 'n') or 0} switchovers)",
-         f"{f_ms(g(sw_p, 'median'))} / {f_ms(g(sw_p, 'max'))}",
-         f"{f_ms(g(sw_c, 'median'))} / {f_ms(g(sw_c, 'max'))}",
-         f"{f_ms(g(sw_f, 'median'))} / {f_ms(g(sw_f, 'max'))}",
-         "≤ 20 ms", mark(le(g(sw_p, "max"), 20))],
-        ["Start to first complete frame (median; patrol: every member with REST data, "
-         "patronictl: `list -W` table)",
-         f_ms(g(ff, "patrol", "complete_ms", "median")),
+        ["Event to screen, median", f_n(ev_p), f_ms(g(ev_p, "median")), spread(ev_p),
+         f_ms(g(ev_c, "median")), f_ms(g(ev_f, "median")), "≤ 15 ms",
+         verdict(g(ev_p, "median"), 15, g(ev_p, "n"))],
+        ["Event to screen, p95", f_n(ev_p), f_ms(g(ev_p, "p95")), "", f_ms(g(ev_c, "p95")),
+         f_ms(g(ev_f, "p95")), "≤ 40 ms", verdict(g(ev_p, "p95"), 40, g(ev_p, "n"))],
+        ["Event to screen, p99", f_n(ev_p), f_ms(g(ev_p, "p99")), "", f_ms(g(ev_c, "p99")),
+         f_ms(g(ev_f, "p99")), "", ""],
+        [f"Switchover: new leader on screen after etcd names it, max (median) "
+         f"({f_n(sw_p)} + {f_n(sw_c)} switchovers)",
+         f_n(sw_p), f"{f_ms(g(sw_p, 'max'))} ({f_ms(g(sw_p, 'median'))})", spread(sw_p),
+         f"{f_ms(g(sw_c, 'max'))} ({f_ms(g(sw_c, 'median'))})",
+         f"{f_ms(g(sw_f, 'max'))} ({f_ms(g(sw_f, 'median'))})",
+         "≤ 20 ms, every one", verdict(g(sw_p, "max"), 20, g(sw_p, "n"))],
+        ["Start to first complete frame, median (patrol: every member with REST data; "
+         "patronictl: `list -W` table)", f_n(g(ff, "patrol", "complete_ms")),
+         f_ms(g(ff, "patrol", "complete_ms", "median")), spread(g(ff, "patrol", "complete_ms")),
          f_ms(g(ff, "patronictl", "complete_ms", "median")), "", "", ""],
-        ["`list` wall time (median of interleaved pairs)",
-         f_ms(g(ls, "patrol", "wall_ms", "median")), f_ms(g(ls, "patronictl", "wall_ms", "median")),
-         "", "≤ 0.1 × patronictl",
-         mark(le(list_ratio, 0.1)) + (f" ({list_ratio:.3f} ×)" if list_ratio is not None else "")],
-        ["`list` peak RSS (max)", f_mib(g(ls, "patrol", "maxrss_kib", "max")),
+        ["`list` wall time, median of the per-pair ratio patrol / patronictl", f_n(list_ratio),
+         f"{g(list_ratio, 'median'):.3f} × ({f_ms(g(ls, 'patrol', 'wall_ms', 'median'))})"
+         if g(list_ratio, "median") is not None else "n/a",
+         spread(g(ls, "patrol", "wall_ms")), f_ms(g(ls, "patronictl", "wall_ms", "median")), "",
+         "≤ 0.1 × patronictl", verdict(g(list_ratio, "median"), 0.1, g(list_ratio, "n"))],
+        ["`list` peak RSS, max over the runs", f_n(g(ls, "patrol", "maxrss_kib")),
+         f_mib(g(ls, "patrol", "maxrss_kib", "max")), spread(g(ls, "patrol", "maxrss_kib"), f_mib),
          f_mib(g(ls, "patronictl", "maxrss_kib", "max")), "", "≤ 15 MiB",
-         mark(le(g(ls, "patrol", "maxrss_kib", "max"), 15 * 1024))],
-        [f"Idle CPU, watching 3 members for {g(idle, 'seconds') or '?'} s (1 s REST polling)",
-         f_pct(g(idle, "patrol", "cpu_pct")), f_pct(g(idle, "patronictl", "cpu_pct")), "",
-         "≤ 0.3 % of a core", mark(le(g(idle, "patrol", "cpu_pct"), 0.3))],
-        ["Idle peak RSS", f_mib(g(idle, "patrol", "hwm_kib")), f_mib(g(idle, "patronictl", "hwm_kib")),
-         "", "≤ 20 MiB", mark(le(g(idle, "patrol", "hwm_kib"), 20 * 1024))],
-        ["Render one frame, 1000 members, 120x40 (criterion, TestBackend)", f_ms(ms(r1000), 2), "", "",
-         "≤ 2 ms", mark(le(ms(r1000), 2))],
-        [f"Scale: initial load of {sc.get('clusters', '?')} clusters x {sc.get('members', '?')} members "
-         f"({sc.get('keys', '?')} keys)",
-         f_ms(model.get("load_ms")) + " (whole namespace, one prefix get)",
-         f_ms(g(lists, "patronictl_all", "wall_ms", "median")) + " (`list` of all clusters)", "", "", ""],
-        [f"Scale: {model.get('burst', '?')}-update burst over the namespace: consumed / etcd accepted",
-         f_rate(model.get("consumed_eps")), "", f_rate(model.get("write_eps")) + " (writes)", "", ""],
-        ["Scale: backlog after the last write (namespace model / TUI on a 5-member cluster)",
-         f"{f_ms(model.get('backlog_ms'))} / {f_ms(tui.get('backlog_ms'))}", "", "",
-         "no backlog (≤ 50 ms)",
-         mark(None if model.get("backlog_ms") is None or tui.get("backlog_ms") is None
-              else max(model["backlog_ms"], tui["backlog_ms"]) <= 50)],
-        [f"Scale: backlog after the last write, TUI on a {big.get('members', '?')}-member cluster",
-         backlog(big), "", "", "no backlog (≤ 50 ms)",
-         mark(False if big and big.get("backlog_ms") is None
-              else le(big.get("backlog_ms"), 50))],
-        ["Scale: one member-key event applied by `App::update`, 1000-member cluster (criterion)",
-         f"{f_ms(ms(upd_put), 3)} (≤ {f_rate(per_s(upd_put))})", "", "", "", ""],
-        ["Scale: one REST answer applied, 1000-member cluster (criterion); at 1 s polling",
-         f"{f_ms(ms(upd_rest), 3)}; {pct_core(upd_rest, 1000)} of a core", "", "", "", ""],
-        ["Scale: memory (namespace model peak / TUI peak under burst)",
-         f"{f_mib(model.get('hwm_kib'))} / {f_mib(tui.get('hwm_kib'))}",
-         f_mib(g(lists, "patronictl_all", "maxrss_kib", "max")) + " (`list` of all clusters)", "", "", ""],
+         verdict(g(ls, "patrol", "maxrss_kib", "max"), 15 * 1024, g(ls, "patrol", "maxrss_kib", "n"))],
+        [f"Idle CPU over {idle.get('seconds', '?')} s, % of a core (n = {idle.get('window_s', '?')} s windows; "
+         "patrol polls REST every 1 s, patronictl `list -w 1` reads etcd every 1 s and polls no REST)",
+         str(idle_n or 0), f_pct(ip.get("cpu_pct"), 3), spread(ip.get("cpu_windows_pct"), lambda x: f_pct(x, 3)),
+         f_pct(ic.get("cpu_pct"), 3), "", "≤ 0.3 % of a core",
+         verdict(ip.get("cpu_pct"), 0.3, idle_n, tick_share is not None and tick_share < 0.05,
+                 "one clock tick is 5 % or more of the figure")],
+        ["Idle peak RSS (VmHWM; n = RSS samples)", f_n(ip.get("rss_windows_kib")), f_mib(ip.get("hwm_kib")),
+         spread(ip.get("rss_windows_kib"), f_mib), f_mib(ic.get("hwm_kib")), "", "≤ 20 MiB",
+         verdict(ip.get("hwm_kib"), 20 * 1024, g(ip, "rss_windows_kib", "n"))],
+        ["Render one frame, 1000 members, 120x40 (criterion mean, TestBackend; n = criterion samples)",
+         f_n(r1000.get("samples_ns")), f_ms(ms(r1000.get("mean_ns")), 2),
+         spread(ns_ms(r1000.get("samples_ns")), lambda x: f_ms(x, 2)), "", "", "≤ 2 ms",
+         verdict(ms(r1000.get("mean_ns")), 2, g(r1000, "samples_ns", "n"))],
+        [f"Scale: backlog after a {tui.get('burst', '?')}-update burst, TUI on a {tui.get('members', '?')}-member "
+         "cluster (each polled every 1 s), max (median)", f_n(tui.get("backlog_ms")),
+         f"{f_ms(g(tui, 'backlog_ms', 'max'))} ({f_ms(g(tui, 'backlog_ms', 'median'))})"
+         + (f"; {tui['missed']} not shown within {tui.get('timeout_s', 0):.0f} s" if tui.get("missed") else ""),
+         spread(tui.get("backlog_ms")), "", "", "no backlog (≤ 50 ms), every burst",
+         "**missed**" if tui.get("missed") else verdict(g(tui, "backlog_ms", "max"), 50, g(tui, "backlog_ms", "n"))],
+        [f"Scale: backlog after a {big.get('burst', '?')}-update burst, TUI on a {big.get('members', '?')}-member "
+         "cluster (no REST), max (median)", f_n(big.get("backlog_ms")),
+         f"{f_ms(g(big, 'backlog_ms', 'max'))} ({f_ms(g(big, 'backlog_ms', 'median'))})"
+         + (f"; {big['missed']} not shown within {big.get('timeout_s', 0):.0f} s" if big.get("missed") else ""),
+         spread(big.get("backlog_ms")), "", "", "no backlog (≤ 50 ms), every burst",
+         "**missed**" if big.get("missed") else verdict(g(big, "backlog_ms", "max"), 50, g(big, "backlog_ms", "n"))],
+        [f"Scale: `list c000` in a namespace of {sc.get('clusters', '?')} clusters, median (both list the same cluster)",
+         f_n(g(lists, "patrol", "wall_ms")), f_ms(g(lists, "patrol", "wall_ms", "median")),
+         spread(g(lists, "patrol", "wall_ms")), f_ms(g(lists, "patronictl", "wall_ms", "median")), "", "", ""],
+        ["Scale: `App::update` alone on one member-key event, 1000-member cluster (criterion; no etcd, no drawing)",
+         f_n(g(rd, "update/member_put_1000_members", "samples_ns")), f_ms(ms(upd_put), 3), "", "", "", "", ""],
+        ["Scale: `App::update` alone on one REST answer, 1000-member cluster (criterion; the HTTP request "
+         "itself is not in it)", f_n(g(rd, "update/rest_answer_1000_members", "samples_ns")),
+         f_ms(ms(upd_rest), 3), "", "", "", "", ""],
+        [f"Junk: {jk.get('keys', '?')} junk member keys + {jk.get('big', '?')} of "
+         f"{f_mib((jk.get('big_bytes') or 0) / 1024)}: a real change to screen during the flood (1 flood)",
+         "1" if jr else "0", timeout(jr.get("change_to_screen_ms"), jt) if jr else jk.get("error", "n/a"),
+         "", "", "", "", "not judged (n = 1)"],
+        ["Junk: patrol peak RSS / peak open fds during the flood", "1" if jr else "0",
+         f"{f_mib(jr.get('hwm_kib'))} / {jr.get('fds_peak', 'n/a')}", "", "", "", "", "not judged (n = 1)"],
     ]
 
     out = []
@@ -179,40 +212,59 @@ def main():
       f"{' '.join(m.get('loadavg_start') or [])}, at end {' '.join(m.get('loadavg_end') or [])}.")
     w(f"- **Versions:** {m.get('patrol', '?')} (commit {m.get('patrol_rev', '?')}), {m.get('rustc', '?')}; "
       f"{m.get('patronictl', '?')} on {m.get('python', '?')}; {m.get('etcd', '?')}; {m.get('postgres', '?')}.")
-    w("- **Cluster:** `scripts/cluster` on 127.0.0.1: etcd (single node) + 3 Patroni + PostgreSQL 15, "
-      "`ttl` 20, `loop_wait` 1; everything, viewers included, on the same 2 cores.")
-    w("- **Floor:** a raw `etcdctl watch` printing the key into a terminal: the fastest any viewer can be.")
+    w(f"- **Cluster:** `scripts/cluster` on 127.0.0.1: {cl.get('etcd_members', '?')} etcd member(s) + "
+      f"{cl.get('members', '?')} Patroni members with PostgreSQL, `ttl` {cfg.get('ttl', '?')}, "
+      f"`loop_wait` {cfg.get('loop_wait', '?')}; everything, viewers included, on the same "
+      f"{m.get('cores', '?')} cores.")
+    w("- **Floor:** a raw `etcdctl watch` printing the key into a terminal: how fast the key reaches "
+      "a terminal with no viewer logic at all.")
+    w(f"- **Figures:** medians and percentiles interpolate between ranks (Hyndman & Fan type 7, as R and "
+      f"NumPy; `bench/stats.py`, `benches/stats/mod.rs`). *n* is the number of samples; *spread* is "
+      f"min · p25–p75 · max. A figure is judged against its target only on n ≥ {MIN_N}; "
+      "patrol's and patronictl's columns are the same statistic over the same work.")
     w("")
     w("## Summary")
     w("")
-    w(table(["measurement", "patrol", "patronictl", "floor", "target", "target met"], rows))
+    w(table(["measurement", "n", "patrol", "patrol spread", "patronictl", "floor", "target", "target met"], rows))
     w("")
 
     # ---------------------------------------------------------------- details
     w("## 1. Event to screen")
     w("")
+    per_session = {}
+    for name in ("patrol", "patronictl", "floor"):
+        smp = g(ev, name, "samples") or []
+        sessions = {x.get("session") for x in smp}
+        per_session[name] = (len(smp), len(sessions))
+
+    def sessions_text(name):
+        n, k = per_session.get(name, (0, 0))
+        return f"{n} changes in {k} sessions" if k else "no samples"
     w("Each viewer runs in a pseudo-terminal (120x40) read through vt100. The bench writes a change to "
       "etcd at a random moment (a uniform pause after the previous change became visible: "
       f"{g(ev, 'patrol', 'gap_ms')} ms for patrol and the floor, {g(ev, 'patronictl', 'gap_ms')} ms for "
-      "patronictl, whose 2 s refresh cycle it must cover), and a reader thread stamps the arrival of the "
+      "patronictl, whose refresh cycle it must cover), and a reader thread stamps the arrival of the "
       "bytes that make the change visible. Time is from just before the `put` call. The changes cycle "
       "through a member's state, a new member key, and the leader key, on a synthetic cluster `evbench` "
       "in the real cluster's etcd (Patroni keeps running beside it); its member keys carry no `api_url`, "
-      "so this is the etcd-to-screen path alone. Each viewer process takes 30 changes (patronictl 34), "
-      "and the sessions are interleaved (patrol, floor, patronictl, patrol, ...) so that all three meet "
-      "the same background load.")
+      f"so this is the etcd-to-screen path alone. patrol took {sessions_text('patrol')}, the floor "
+      f"{sessions_text('floor')}, patronictl {sessions_text('patronictl')} (one viewer process per "
+      "session), the sessions interleaved (patrol, floor, patronictl, patrol, ...) so that all three "
+      "meet the same background load.")
     w("")
     krows = []
     for name in ("patrol", "patronictl", "floor"):
         e = ev.get(name) or {}
         s = e.get("summary") or {}
         krows.append([e.get("viewer", name), s.get("n", 0), e.get("missed", "?"), f_ms(s.get("min")),
-                      f_ms(s.get("median")), f_ms(s.get("p95")), f_ms(s.get("p99")), f_ms(s.get("max"))])
+                      f_ms(s.get("p25")), f_ms(s.get("median")), f_ms(s.get("p75")), f_ms(s.get("p95")),
+                      f_ms(s.get("p99")), f_ms(s.get("max"))])
         for kind, ks in (e.get("by_kind") or {}).items():
             if ks:
-                krows.append([f"  {kind}", ks.get("n"), "", f_ms(ks.get("min")), f_ms(ks.get("median")),
-                              f_ms(ks.get("p95")), f_ms(ks.get("p99")), f_ms(ks.get("max"))])
-    w(table(["viewer / change", "samples", "never shown", "min", "median", "p95", "p99", "max"], krows))
+                krows.append([f"  {kind}", ks.get("n"), "", f_ms(ks.get("min")), f_ms(ks.get("p25")),
+                              f_ms(ks.get("median")), f_ms(ks.get("p75")), f_ms(ks.get("p95")),
+                              f_ms(ks.get("p99")), f_ms(ks.get("max"))])
+    w(table(["viewer / change", "n", "never shown", "min", "p25", "median", "p75", "p95", "p99", "max"], krows))
     w("")
     ps = [x for x in (g(ev, "patrol", "samples") or []) if x.get("ms") is not None]
     near = [x["ms"] for x in ps if x.get("screen_changed_before_ms") is not None
@@ -223,16 +275,17 @@ def main():
             for x in (g(ev, v, "samples") or []) if x.get("put_ack_ms") is not None]
     if acks:
         slow = [x for x in ps if x.get("put_ack_ms", 0) > 15]
-        w(f"etcd itself acknowledged the writes in {f_ms(median(acks))} (median) but took more than 15 ms "
-          f"for {sum(1 for a in acks if a > 15)} of {len(acks)} writes (max {f_ms(max(acks))}; a single-node "
-          f"etcd on a shared disk); {len(slow)} of patrol's samples had such a slow write"
+        n_slow = sum(1 for a in acks if a > 15)
+        w(f"etcd itself acknowledged the writes in {f_ms(median(acks))} (median); it took more than 15 ms "
+          f"for {n_slow} of {len(acks)} writes (max {f_ms(max(acks))}); {len(slow)} of patrol's samples "
+          "had such a slow write"
           + (f" (patrol's times for them: {', '.join(f_ms(x['ms']) for x in slow)})" if slow else "") + ".")
         w("")
     if ps:
-        w(f"patrol draws up to 3 frames at once after a quiet moment and 30 a second in a sustained burst "
-          f"(a token bucket). Of its {len(ps)} samples, {len(near)} came less than "
-          f"33 ms after its screen had last changed (median {f_ms(median(near))}, max {f_ms(max(near) if near else None)}); "
-          f"the other {len(far)} had a median of {f_ms(median(far))} and a max of {f_ms(max(far) if far else None)}.")
+        w(f"Of patrol's {len(ps)} samples, {len(near)} came less than 33 ms after its screen had last "
+          f"changed (median {f_ms(median(near))}, max {f_ms(max(near) if near else None)}); the other "
+          f"{len(far)} had a median of {f_ms(median(far))} and a max of {f_ms(max(far) if far else None)} "
+          "(frames are paced by `FrameBudget`, src/runtime/mod.rs).")
         w("")
 
     w("## 2. Switchover visibility")
@@ -241,7 +294,14 @@ def main():
       "bench's own etcd watch receiving the leader key's `put` naming the new leader; each viewer's time "
       "is from then until its screen shows the new leader (patrol's header, patronictl's Role column, "
       "the floor's printed value). Rounds alternate between patrol and `patronictl list -W`, so only one "
-      "of the two heavy viewers runs at a time; the floor runs in every round.")
+      f"of the two heavy viewers runs at a time; the floor runs in every round: {f_n(sw_p)} rounds "
+      f"with patrol, {f_n(sw_c)} with patronictl, {f_n(sw_f)} floor samples.")
+    w("")
+    w(table(["viewer", "n", "min", "p25", "median", "p75", "max"], [
+        [name, f_n(s), f_ms(g(s, "min")), f_ms(g(s, "p25")), f_ms(g(s, "median")), f_ms(g(s, "p75")),
+         f_ms(g(s, "max"))]
+        for name, s in (("patrol", sw_p), ("patronictl list -W", sw_c), ("etcdctl watch", sw_f),
+                        ("request to new leader key", g(sw, "switchover_ms")))]))
     w("")
     srows = []
     for x in sw.get("rounds", []):
@@ -255,43 +315,64 @@ def main():
 
     w("## 3. Start-up")
     w("")
-    w("First frame: the real TUI from `exec` until every member's row shows `ok` in the API column "
-      "(its REST answer is in); `patronictl list -W` until its first table lists every member. `list`: "
-      "`patrol -c F list` against `patronictl -c F list`, output to /dev/null, wall time and peak RSS "
-      "from `wait4`, pairs interleaved with the order alternating, after one unmeasured run of each.")
-    w("")
     fp, fc = ff.get("patrol") or {}, ff.get("patronictl") or {}
+    w(f"First frame ({f_n(fp.get('complete_ms'))} runs of each, interleaved): the real TUI from `exec` "
+      "until every member's row shows `ok` in the API column (its REST answer is in); `patronictl list "
+      "-W` until its first table lists every member. `list`: `patrol -c F list` against `patronictl -c F "
+      f"list` ({f_n(g(ls, 'patrol', 'wall_ms'))} interleaved pairs, the order alternating, after one "
+      "unmeasured run of each), output to /dev/null, wall time and peak RSS from `wait4`. The work is not "
+      "quite the same: `patrol list` also asks every member's REST API for its live state, "
+      "`patronictl list` reads etcd only.")
+    w("")
     w(table(["", "patrol", "patronictl"], [
         ["first output (median)", f_ms(g(fp, "first_output_ms", "median")), f_ms(g(fc, "first_output_ms", "median"))],
         ["members listed (median)", f_ms(g(fp, "members_listed_ms", "median")), f_ms(g(fc, "complete_ms", "median"))],
-        ["complete frame (median / max)",
-         f"{f_ms(g(fp, 'complete_ms', 'median'))} / {f_ms(g(fp, 'complete_ms', 'max'))}",
-         f"{f_ms(g(fc, 'complete_ms', 'median'))} / {f_ms(g(fc, 'complete_ms', 'max'))}"],
+        ["complete frame: median (spread)",
+         f"{f_ms(g(fp, 'complete_ms', 'median'))} ({spread(fp.get('complete_ms'))})",
+         f"{f_ms(g(fc, 'complete_ms', 'median'))} ({spread(fc.get('complete_ms'))})"],
         ["RSS at that moment (max VmHWM)", f_mib(g(fp, "hwm_kib", "max")), f_mib(g(fc, "hwm_kib", "max"))],
-        [f"`list` wall time (median / p95, {g(ls, 'patrol', 'wall_ms', 'n') or 0} pairs)",
-         f"{f_ms(g(ls, 'patrol', 'wall_ms', 'median'))} / {f_ms(g(ls, 'patrol', 'wall_ms', 'p95'))}",
-         f"{f_ms(g(ls, 'patronictl', 'wall_ms', 'median'))} / {f_ms(g(ls, 'patronictl', 'wall_ms', 'p95'))}"],
+        ["`list` wall time: median (spread)",
+         f"{f_ms(g(ls, 'patrol', 'wall_ms', 'median'))} ({spread(g(ls, 'patrol', 'wall_ms'))})",
+         f"{f_ms(g(ls, 'patronictl', 'wall_ms', 'median'))} ({spread(g(ls, 'patronictl', 'wall_ms'))})"],
         ["`list` CPU time (median)", f_ms(g(ls, "patrol", "cpu_ms", "median")),
          f_ms(g(ls, "patronictl", "cpu_ms", "median"))],
-        ["`list` peak RSS (median / max)",
+        ["`list` peak RSS: median / max",
          f"{f_mib(g(ls, 'patrol', 'maxrss_kib', 'median'))} / {f_mib(g(ls, 'patrol', 'maxrss_kib', 'max'))}",
          f"{f_mib(g(ls, 'patronictl', 'maxrss_kib', 'median'))} / {f_mib(g(ls, 'patronictl', 'maxrss_kib', 'max'))}"],
-        ["`list` wall-time ratio patrol / patronictl (median / max)",
-         f"{g(ls, 'ratio', 'median') or 0:.3f} / {g(ls, 'ratio', 'max') or 0:.3f}", ""],
+        ["`list` wall-time ratio patrol / patronictl: median (spread)",
+         f"{g(list_ratio, 'median') or 0:.3f} ({spread(list_ratio, lambda x: f'{x:.3f}')})", ""],
+        ["`list`: patrol compared with patronictl (medians)",
+         faster(g(ls, "patrol", "wall_ms", "median"), g(ls, "patronictl", "wall_ms", "median")), ""],
     ]))
     w("")
 
     w("## 4. Idle cost")
     w("")
-    w(f"patrol's TUI (`--interval 1s`: each member's REST API polled every second, live lag) and "
-      f"`patronictl list -W`, side by side on the healthy 3-member cluster, each in its own 120x40 "
-      f"pseudo-terminal; CPU is user + system time from /proc over {g(idle, 'seconds') or '?'} s after "
-      f"{g(idle, 'warmup_s') or '?'} s of warm-up (10 ms clock ticks), RSS is VmHWM.")
+    agree = None
+    if ip.get("cpu_s") is not None and ip.get("cpu_ticks_s") is not None:
+        agree = abs(ip["cpu_s"] - ip["cpu_ticks_s"]) <= 2 * tick_s
+    w(f"patrol's TUI (`--interval 1s`: each member's REST API polled every second, the etcd watch, "
+      f"the lease query, the clock: everything the process does) and `patronictl list -w 1` (etcd read "
+      f"every second; it polls no REST API, so it does less work), side by side on the healthy cluster, "
+      f"each in its own 120x40 pseudo-terminal, for {idle.get('seconds', '?')} s after "
+      f"{idle.get('warmup_s', '?')} s of warm-up. CPU is the time on a CPU of all the process's threads "
+      f"from `/proc/<pid>/task/<tid>/schedstat` (nanoseconds), summed over {idle_n or 0} windows of "
+      f"{idle.get('window_s', '?')} s. Cross-check from `/proc/<pid>/stat` ({1000 * tick_s:.0f} ms ticks, "
+      f"threads that ended included): patrol {f_pct(ip.get('cpu_ticks_pct'), 3)}, "
+      + ("within two ticks of the schedstat figure" if agree else "**not** within two ticks of the schedstat "
+         "figure (threads that ended between two samples are missing from schedstat)" if agree is False else "n/a")
+      + (f"; one tick is {100 * tick_share:.1f} % of patrol's CPU time in the span"
+         + (" (under 5 %)." if tick_share < 0.05 else " (5 % or more: the figure is not judged).")
+         if tick_share is not None else "."))
     w("")
-    ip, ic = idle.get("patrol") or {}, idle.get("patronictl") or {}
-    w(table(["", "patrol", "patronictl list -W"], [
-        ["CPU, % of one core", f_pct(ip.get("cpu_pct")), f_pct(ic.get("cpu_pct"))],
-        ["CPU seconds in the window", f"{ip.get('cpu_s', 0) or 0:.2f} s", f"{ic.get('cpu_s', 0) or 0:.2f} s"],
+    w(table(["", "patrol", "patronictl list -w 1"], [
+        ["CPU, % of one core (whole span)", f_pct(ip.get("cpu_pct"), 3), f_pct(ic.get("cpu_pct"), 3)],
+        [f"CPU per {idle.get('window_s', '?')} s window: median (spread)",
+         f"{f_pct(g(ip, 'cpu_windows_pct', 'median'), 3)} ({spread(ip.get('cpu_windows_pct'), lambda x: f_pct(x, 3))})",
+         f"{f_pct(g(ic, 'cpu_windows_pct', 'median'), 3)} ({spread(ic.get('cpu_windows_pct'), lambda x: f_pct(x, 3))})"],
+        ["CPU seconds in the span (schedstat / ticks)",
+         f"{ip.get('cpu_s') or 0:.3f} s / {ip.get('cpu_ticks_s') or 0:.2f} s",
+         f"{ic.get('cpu_s') or 0:.3f} s / {ic.get('cpu_ticks_s') or 0:.2f} s"],
         ["peak RSS (VmHWM)", f_mib(ip.get("hwm_kib")), f_mib(ic.get("hwm_kib"))],
         ["bytes written to the terminal per second", f"{ip.get('bytes_per_s', 0):.0f}", f"{ic.get('bytes_per_s', 0):.0f}"],
         ["terminal writes per second", f"{ip.get('writes_per_s', 0):.1f}", f"{ic.get('writes_per_s', 0):.1f}"],
@@ -303,58 +384,100 @@ def main():
     w(f"A synthetic namespace `/bench-scale/` in the same etcd: {sc.get('clusters', '?')} clusters x "
       f"{sc.get('members', '?')} member keys, plus `leader`, `config` and `initialize` each "
       f"({sc.get('keys', '?')} keys, written in {sc.get('populate_s', 0) or 0:.1f} s); member keys point "
-      "their `api_url` at the real members, so patrol's pollers do real work. Two runs:")
+      "their `api_url` at the real members. patrol watches one cluster's prefix, as the binary does:")
     w("")
-    w("- **Namespace model:** patrol's model (`runtime::Headless` watching the whole namespace, the same "
-      "tasks, channel and `App::update` as the TUI) in a child process. Load = start to every cluster "
-      f"loaded. Then {model.get('burst', '?')} member-key updates spread over all clusters, written with "
-      "32 in flight, and a last sentinel key; consumed = updates / (first write to sentinel applied); "
-      "backlog = sentinel acknowledged by etcd to sentinel applied.")
-    w("- **TUI:** the real binary on cluster `c000` while that one cluster takes the whole burst "
-      f"({tui.get('burst', '?')} updates of its 5 member keys) and then the sentinel (a new member key); "
-      "backlog = sentinel acknowledged to the sentinel on screen.")
+    w(f"- **TUI:** the real binary on cluster `c000` ({tui.get('members', '?')} members, each polled every "
+      f"second) while that one cluster takes {tui.get('reps', '?')} bursts of {tui.get('burst', '?')} "
+      "updates of its member keys (32 writes in flight), each burst followed by a new member key (the "
+      "sentinel); backlog = sentinel acknowledged by etcd to the header's member count showing it.")
     w(f"- **TUI at {big.get('members', '?')} members:** the same on a cluster `big` of "
-      f"{big.get('members', '?')} member keys without `api_url` (no REST polling), "
-      f"{big.get('burst', '?')} updates spread over its members; the sentinel shows as the member count "
-      "in the header.")
+      f"{big.get('members', '?')} member keys without `api_url` (no REST polling).")
+    w(f"- **`list c000`:** `patrol list c000` against `patronictl list c000` in this namespace, "
+      f"{f_n(g(lists, 'patrol', 'wall_ms'))} interleaved pairs.")
     w("")
-    w(table(["", "value"], [
-        ["namespace load (start to all clusters in the model)", f_ms(model.get("load_ms"))],
-        ["model RSS before start / after load / peak after burst",
-         f"{f_mib(model.get('rss_before_kib'))} / {f_mib(model.get('rss_loaded_kib'))} / {f_mib(model.get('hwm_kib'))}"],
-        ["burst written in / etcd accepted", f"{model.get('write_s', 0) or 0:.2f} s / {f_rate(model.get('write_eps'))}"],
-        ["consumed by the model", f_rate(model.get("consumed_eps"))],
-        ["backlog after the last write (model)", f_ms(model.get("backlog_ms"))],
-        ["`App::update` alone on the same burst (capacity)", f_rate(model.get("update_only_eps"))],
-        ["TUI: burst written in / accepted", f"{tui.get('write_s', 0) or 0:.2f} s / {f_rate(tui.get('write_eps'))}"],
-        ["TUI: backlog after the last write", f_ms(tui.get("backlog_ms"))],
-        ["TUI: CPU during the burst", f"{tui.get('cpu_s', 0) or 0:.2f} s ({(tui.get('cpu_pct_of_core') or 0):.0f} % of a core)"],
-        ["TUI: bytes to the terminal during the burst", f"{tui.get('bytes_to_terminal', 0):,}"],
-        ["TUI: peak RSS", f_mib(tui.get("hwm_kib"))],
-        [f"TUI on {big.get('members', '?')} members (no REST): burst written in / accepted",
-         f"{big.get('write_s', 0) or 0:.2f} s / {f_rate(big.get('write_eps'))}"],
-        [f"TUI on {big.get('members', '?')} members: backlog after the last write", backlog(big)],
-        [f"TUI on {big.get('members', '?')} members: consumed", f_rate(big.get("consumed_eps"))],
-        [f"TUI on {big.get('members', '?')} members: CPU during the burst",
-         f"{big.get('cpu_s', 0) or 0:.2f} s ({(big.get('cpu_pct_of_core') or 0):.0f} % of a core)"],
-        [f"TUI on {big.get('members', '?')} members: peak RSS", f_mib(big.get("hwm_kib"))],
-        [f"`patronictl list` of all {g(lists, 'patronictl_all', 'clusters') or '?'} clusters (median)",
-         f"{f_ms(g(lists, 'patronictl_all', 'wall_ms', 'median'))}, peak RSS {f_mib(g(lists, 'patronictl_all', 'maxrss_kib', 'max'))}"],
-        ["`list c000` in this namespace: patrol / patronictl (median)",
-         f"{f_ms(g(lists, 'one_cluster', 'patrol', 'wall_ms', 'median'))} / "
-         f"{f_ms(g(lists, 'one_cluster', 'patronictl', 'wall_ms', 'median'))}"],
-    ]))
+
+    def burst_rows(t, label):
+        return [
+            [f"{label}: bursts measured / not shown within {t.get('timeout_s', 0) or 0:.0f} s",
+             f"{f_n(t.get('backlog_ms'))} / {t.get('missed', 'n/a')}"],
+            [f"{label}: etcd accepted (median of bursts)", f_rate(g(t, "write_eps", "median"))],
+            [f"{label}: consumed (median of bursts)", f_rate(g(t, "consumed_eps", "median"))],
+            [f"{label}: backlog after the last write: median (spread)",
+             f"{f_ms(g(t, 'backlog_ms', 'median'))} ({spread(t.get('backlog_ms'))})"],
+            [f"{label}: CPU while busy", f"{t.get('cpu_s', 0) or 0:.2f} s in {t.get('busy_s', 0) or 0:.1f} s "
+             f"({(t.get('cpu_pct_of_core') or 0):.0f} % of a core)"],
+            [f"{label}: bytes to the terminal", f"{t.get('bytes_to_terminal', 0) or 0:,}"],
+            [f"{label}: peak RSS", f_mib(t.get("hwm_kib"))],
+        ]
+    w(table(["", "value"],
+            burst_rows(tui, f"TUI on {tui.get('members', '?')} members")
+            + burst_rows(big, f"TUI on {big.get('members', '?')} members (no REST)")
+            + [["`list c000`: patrol / patronictl, median",
+                f"{f_ms(g(lists, 'patrol', 'wall_ms', 'median'))} / "
+                f"{f_ms(g(lists, 'patronictl', 'wall_ms', 'median'))} (patrol "
+                f"{faster(g(lists, 'patrol', 'wall_ms', 'median'), g(lists, 'patronictl', 'wall_ms', 'median'))})"],
+               ["`list c000`: peak RSS patrol / patronictl, max",
+                f"{f_mib(g(lists, 'patrol', 'maxrss_kib', 'max'))} / {f_mib(g(lists, 'patronictl', 'maxrss_kib', 'max'))}"]]))
     w("")
-    w("Render cost per frame (criterion, `ratatui::backend::TestBackend`, mean; a frame is "
-      "`Terminal::draw`: rows derived from the state, layout, widgets, diff):")
+    w("Render and update cost (criterion, `ratatui::backend::TestBackend`; a frame is `Terminal::draw`: "
+      "rows derived from the state, layout, widgets, diff; `update/*` is `App::update` alone, without "
+      "etcd, HTTP or drawing):")
     w("")
     rrows = []
     for k, v in sorted(rd.items()):
-        rrows.append([f"`{k}`", f_ms(v["mean_ns"] / 1e6, 3),
-                      f"{f_ms(v['mean_ci_ns'][0] / 1e6, 3)} … {f_ms(v['mean_ci_ns'][1] / 1e6, 3)}"])
-    w(table(["benchmark", "mean", "95 % CI"], rrows))
+        s = ns_ms(v.get("samples_ns"))
+        rrows.append([f"`{k}`", f_n(s), f_ms(v["mean_ns"] / 1e6, 3),
+                      f"{f_ms(v['mean_ci_ns'][0] / 1e6, 3)} … {f_ms(v['mean_ci_ns'][1] / 1e6, 3)}",
+                      spread(s, lambda x: f_ms(x, 3))])
+    w(table(["benchmark", "n", "mean", "95 % CI of the mean", "spread of the samples"], rrows))
     w("")
-    _ = (r3, rns, r1000s)
+
+    w("## 6. Junk in the cluster's prefix")
+    w("")
+    if jk.get("error"):
+        w(f"The step failed: `{jk['error']}`.")
+        w("")
+    elif jk:
+        w(f"{jk.get('keys', '?')} junk member keys (each `api_url` a port that refuses connections) and "
+          f"{jk.get('big', '?')} member keys of {jk.get('big_bytes', 0):,} bytes each (1 KiB under etcd's "
+          f"1.5 MiB request limit), {jk.get('junk_bytes', 0):,} bytes in all, written at once (transactions "
+          f"of 100 puts, 16 in flight: {jk.get('write_s', 0) or 0:.1f} s) into the real cluster's prefix "
+          f"({jk.get('real_members', '?')} real members; etcd then held {jk.get('etcd_members', '?')} "
+          "member keys). Right after, a real change: the `config` key gains `\"pause\": true` (what "
+          "`patronictl pause` writes), which patrol shows as MAINTENANCE MODE. Then a fresh patrol is "
+          "started with the junk in place, and the junk is deleted. One flood: these figures are not "
+          f"judged against a target. Every wait is bounded by {jt or 0:.0f} s; a timeout is a result.")
+        w("")
+        w(table(["", "value"], [
+            ["patrol running: the real change on screen after its `put`",
+             timeout(jr.get("change_to_screen_ms"), jt)],
+            ["patrol running: header's member count equals etcd's, after the first junk write",
+             timeout(jr.get("count_equal_ms"), jt)
+             + ("" if jr.get("count_equal_ms") is not None else f" (it showed {jr.get('members_shown_at_end')})")],
+            ["patrol running: header said `live` while behind etcd",
+             "yes" if jr.get("said_live_while_behind") else "no"],
+            ["patrol running: peak RSS (VmHWM) before / after",
+             f"{f_mib(jr.get('hwm_before_kib'))} / {f_mib(jr.get('hwm_kib'))}"],
+            ["patrol running: open fds before / peak", f"{jr.get('fds_before', 'n/a')} / {jr.get('fds_peak', 'n/a')}"],
+            ["patrol running: CPU during the flood", f"{jr.get('cpu_s', 0) or 0:.2f} s"],
+            ["fresh patrol: start to every member key loaded",
+             timeout(jf.get("load_ms"), jt) if jf.get("loaded") else f"did not load within {jt or 0:.0f} s"],
+            ["fresh patrol: the next real change (`pause` off) on screen",
+             timeout(jf.get("unpause_to_screen_ms"), jt) if jf.get("loaded") else "not tried (not loaded)"],
+            ["fresh patrol: peak RSS / peak open fds", f"{f_mib(jf.get('hwm_kib'))} / {jf.get('fds_peak', 'n/a')}"],
+            ["junk deleted: header back to the real members", timeout(jd.get("count_back_ms"), jt)],
+        ]))
+        w("")
+        if jf.get("header_at_end") and not jf.get("loaded"):
+            w("The fresh patrol's header when the wait ended:")
+            w("")
+            w("```")
+            w(jf["header_at_end"])
+            w("```")
+            w("")
+    else:
+        w("Not run.")
+        w("")
 
     analysis = os.path.join(HERE, "analysis.md")
     if os.path.exists(analysis):
@@ -368,8 +491,9 @@ def main():
     w("```")
     w("")
     w("Raw results: `target/bench/results.json` (and one JSON file per step beside it). The pieces: "
-      "`benches/live.rs` (screens, switchover, scale), `benches/render.rs` (criterion), `bench/run.py` "
-      "(process-level figures, the driver), `bench/report.py` (this file). Per-step durations: "
+      "`benches/live.rs` (screens, switchover, scale, junk), `benches/render.rs` (criterion), `bench/run.py` "
+      "(process-level figures, the driver), `bench/stats.py` (percentiles), `bench/report.py` (this file). "
+      "Per-step durations: "
       + ", ".join(f"{k} {v.get('took_s')} s" for k, v in (r.get("steps") or {}).items()) + ".")
     w("")
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)

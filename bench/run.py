@@ -15,10 +15,8 @@ Standard library only.
 import argparse
 import fcntl
 import json
-import math
 import os
 import platform
-import statistics
 import struct
 import subprocess
 import sys
@@ -26,6 +24,9 @@ import termios
 import threading
 import time
 from datetime import datetime, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stats import summary  # noqa: E402  (bench/stats.py: the one percentile definition)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -39,30 +40,6 @@ def loadavg():
         return open("/proc/loadavg").read().split()[:3]
     except OSError:
         return None
-
-
-def percentile(xs, p):
-    """Nearest-rank percentile, as in benches/live.rs."""
-    v = sorted(xs)
-    if not v:
-        return None
-    i = math.ceil(p / 100 * len(v))
-    return v[max(1, min(len(v), i)) - 1]
-
-
-def summary(xs):
-    xs = [x for x in xs if x is not None]
-    if not xs:
-        return None
-    return {
-        "n": len(xs),
-        "min": min(xs),
-        "median": statistics.median(xs),
-        "p95": percentile(xs, 95),
-        "p99": percentile(xs, 99),
-        "max": max(xs),
-        "mean": statistics.fmean(xs),
-    }
 
 
 def proc_stat(pid):
@@ -83,6 +60,28 @@ def proc_stat(pid):
     except OSError:
         pass
     return cpu, hwm, rss
+
+
+def task_cpu_ns(pid):
+    """{tid: CPU ns} of every thread of a live process, from /proc/<pid>/task/<tid>/schedstat
+    (its first field: time on a CPU, in nanoseconds; /proc/<pid>/stat counts 10 ms ticks)."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            out[tid] = int(open(f"/proc/{pid}/task/{tid}/schedstat").read().split()[0])
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+def cpu_ns_between(t0, t1):
+    """CPU ns spent between two task_cpu_ns snapshots: threads born in between count from
+    zero; a thread that ended in between is lost (the per-thread figures go with it)."""
+    return sum(v - t0.get(tid, 0) for tid, v in t1.items())
 
 
 def run_measured(argv, env=None):
@@ -169,13 +168,24 @@ class PtyProc:
 # ------------------------------------------------------------------------------ steps
 
 
-def step_live(a, sub, out, *extra):
+def step_live(a, sub, out, *extra, tolerant=False):
+    """One subcommand of the live bench binary. `tolerant`: a failure is recorded as the
+    step's result ({"error": ...}) instead of ending the suite."""
     path = os.path.join(a.out, out)
     argv = [a.live, sub, "--config", a.config, "--patrol", a.patrol, "--patronictl", a.patronictl,
             "--out", path, *map(str, extra)]
     log(" ".join(argv[1:2] + [str(x) for x in extra]))
     t = time.time()
-    subprocess.run(argv, check=True)
+    if tolerant:
+        if os.path.exists(path):
+            os.unlink(path)
+        p = subprocess.run(argv, stderr=subprocess.PIPE, text=True)
+        sys.stderr.write(p.stderr)
+        if p.returncode != 0 or not os.path.exists(path):
+            return {"error": (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1][:400],
+                    "_took_s": time.time() - t}
+    else:
+        subprocess.run(argv, check=True)
     d = json.load(open(path))
     d["_took_s"] = time.time() - t
     return d
@@ -209,26 +219,43 @@ def list_pairs(a, n, extra_patrol=(), extra_ctl=(), config=None):
     return res
 
 
-def idle(a, seconds, warmup=5.0):
-    """patrol's TUI and `patronictl list -W` watching the healthy cluster side by side."""
+def idle(a, seconds, window=5.0, warmup=5.0):
+    """patrol's TUI (REST polled every second) and `patronictl list -w 1` (etcd read every
+    second, no REST) watching the healthy cluster side by side. CPU in windows of `window`
+    seconds from the threads' schedstat (ns); the whole span also from /proc/<pid>/stat ticks
+    (which count threads that ended, too) as a cross-check."""
     viewers = {
         "patrol": PtyProc([a.patrol, "-c", a.config, "--interval", "1s"]),
-        "patronictl": PtyProc([a.patronictl, "-c", a.config, "list", "-W"]),
+        "patronictl": PtyProc([a.patronictl, "-c", a.config, "list", "-w", "1"]),
     }
     time.sleep(warmup)
-    start = {}
+    pids = {k: v.p.pid for k, v in viewers.items()}
+    start = {k: (time.monotonic(), proc_stat(pid), viewers[k].counters()) for k, pid in pids.items()}
+    snaps = {k: [(time.monotonic(), task_cpu_ns(pid), proc_stat(pid)[2])] for k, pid in pids.items()}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(max(0.0, min(window, deadline - time.monotonic())))
+        for k, pid in pids.items():
+            snaps[k].append((time.monotonic(), task_cpu_ns(pid), proc_stat(pid)[2]))
+    res = {"seconds": seconds, "window_s": window, "warmup_s": warmup, "clk_tck": CLK_TCK}
     for k, v in viewers.items():
-        start[k] = (time.monotonic(), proc_stat(v.p.pid), v.counters())
-    time.sleep(seconds)
-    res = {"seconds": seconds, "warmup_s": warmup}
-    for k, v in viewers.items():
-        t1, (cpu1, hwm, rss), (b1, c1) = time.monotonic(), proc_stat(v.p.pid), v.counters()
+        t1, (cpu1, hwm, rss), (b1, c1) = time.monotonic(), proc_stat(pids[k]), v.counters()
         t0, (cpu0, _, _), (b0, c0) = start[k]
-        alive = v.p.poll() is None
+        ss = snaps[k]
+        win = [100.0 * cpu_ns_between(x[1], y[1]) / 1e9 / (y[0] - x[0]) for x, y in zip(ss, ss[1:])]
+        cpu_ns = sum(cpu_ns_between(x[1], y[1]) for x, y in zip(ss, ss[1:]))
+        span = ss[-1][0] - ss[0][0]
         res[k] = {
-            "alive": alive,
-            "cpu_pct": 100.0 * (cpu1 - cpu0) / (t1 - t0) if cpu0 is not None and cpu1 is not None else None,
-            "cpu_s": (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None,
+            "alive": v.p.poll() is None,
+            # the figure: schedstat over the whole span (the sum of the windows)
+            "cpu_pct": 100.0 * cpu_ns / 1e9 / span if span > 0 else None,
+            "cpu_s": cpu_ns / 1e9,
+            "cpu_windows_pct": summary(win),
+            # cross-check: 10 ms ticks, whole process (threads that ended included)
+            "cpu_ticks_pct": 100.0 * (cpu1 - cpu0) / (t1 - t0) if cpu0 is not None and cpu1 is not None else None,
+            "cpu_ticks_s": (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None,
+            "threads_end": len(ss[-1][1]),
+            "rss_windows_kib": summary([x[2] for x in ss if x[2] is not None]),
             "hwm_kib": hwm,
             "rss_kib": rss,
             "bytes_per_s": (b1 - b0) / (t1 - t0),
@@ -240,20 +267,9 @@ def idle(a, seconds, warmup=5.0):
 
 
 def scale_lists(a, scale, n):
-    """patronictl list over every cluster of the scale namespace, and one cluster of it."""
-    cfg = scale["scale_config"]
-    names = [f"c{c:03d}" for c in range(scale["clusters"])]
-    all_runs = [run_measured([a.patronictl, "-c", cfg, "list", *names]) for _ in range(n)]
-    one = list_pairs(a, max(3, n), extra_patrol=("c000",), extra_ctl=("c000",), config=cfg)
-    return {
-        "patronictl_all": {
-            "clusters": len(names),
-            "wall_ms": summary([r["wall_ms"] for r in all_runs]),
-            "maxrss_kib": summary([r["maxrss_kib"] for r in all_runs]),
-            "failed": sum(1 for r in all_runs if r["rc"] != 0),
-        },
-        "one_cluster": one,
-    }
+    """`list c000` in the scale namespace: patrol against patronictl, the same cluster."""
+    return {"one_cluster": list_pairs(a, n, extra_patrol=("c000",), extra_ctl=("c000",),
+                                      config=scale["scale_config"])}
 
 
 def criterion(a):
@@ -273,7 +289,14 @@ def criterion(a):
             f = os.path.join(gdir, bench, "new", "estimates.json")
             if os.path.exists(f):
                 e = json.load(open(f))
+                per_iter = []
+                sf = os.path.join(gdir, bench, "new", "sample.json")
+                if os.path.exists(sf):
+                    smp = json.load(open(sf))
+                    per_iter = [t / i for t, i in zip(smp.get("times", []), smp.get("iters", [])) if i]
                 out[f"{group}/{bench}"] = {
+                    # criterion's samples: each the mean time of one batch of iterations
+                    "samples_ns": summary(per_iter),
                     "median_ns": e["median"]["point_estimate"],
                     "mean_ns": e["mean"]["point_estimate"],
                     "mean_ci_ns": [e["mean"]["confidence_interval"]["lower_bound"],
@@ -349,6 +372,7 @@ def main():
     res_path = os.path.join(a.out, "results.json")
     res = json.load(open(res_path)) if only and os.path.exists(res_path) else {}
     res["meta"] = meta(a)
+    res["meta"]["cluster"] = step_live(a, "info", "info.json", tolerant=True)
     res["quick"] = q
     steps = res.setdefault("steps", {})
 
@@ -368,7 +392,7 @@ def main():
         done("events", t)
     if want("switchover"):
         t = time.time()
-        res["switchover"] = step_live(a, "switchover", "switchover.json", "--rounds", 2 if q else 8)
+        res["switchover"] = step_live(a, "switchover", "switchover.json", "--rounds", 4 if q else 40)
         done("switchover", t)
     if want("startup"):
         t = time.time()
@@ -378,17 +402,25 @@ def main():
         done("startup", t)
     if want("idle"):
         t = time.time()
-        secs = 10 if q else 60
+        # one 10 ms tick must stay under 5 % of the figure: 180 s at 0.3 % of a core is 540 ms
+        secs = 20 if q else 180
         log(f"idle {secs} s")
         res["idle"] = idle(a, secs)
         done("idle", t)
     if want("scale"):
         t = time.time()
         sc = res["scale"] = step_live(a, "scale", "scale.json", "--workdir", a.out,
-                                      "--clusters", 200, "--members", 5, "--burst", 2000 if q else 10000)
-        log("patronictl list over the scale namespace")
-        sc["lists"] = scale_lists(a, sc, 2 if q else 3)
+                                      "--clusters", 200, "--members", 5, "--burst", 2000 if q else 10000,
+                                      "--reps", 3 if q else 20, "--keep-namespace", 1)
+        log("list c000 in the scale namespace")
+        sc["lists"] = scale_lists(a, sc, 3 if q else 20)
+        step_live(a, "scale-clean", "scale-clean.json")
         done("scale", t)
+    if want("junk"):
+        t = time.time()
+        res["junk"] = step_live(a, "junk", "junk.json", "--keys", 2000 if q else 10000, "--big", 3,
+                                "--timeout", 30 if q else 60, tolerant=True)
+        done("junk", t)
     res["meta"]["loadavg_end"] = loadavg()
     json.dump(res, open(res_path, "w"), indent=1)
     log(f"results in {res_path}")

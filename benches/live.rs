@@ -5,7 +5,9 @@
 //! live events     --config F [--viewers patrol,floor,patronictl] --samples N --slow-samples M --out F
 //! live switchover --config F --rounds N --out F
 //! live firstframe --config F --pairs N --out F
-//! live scale      --config F --workdir D --clusters 200 --members 5 --burst 10000 --out F
+//! live scale      --config F --workdir D --clusters 200 --members 5 --burst 10000 --reps 20 --out F
+//! live junk       --config F --keys 10000 --big 3 --timeout 60 --out F
+//! live info       --config F --out F
 //! ```
 //!
 //! Every screen is a real process in a pseudo-terminal (120x40) read through vt100, as a
@@ -13,10 +15,11 @@
 //! predicate true arrive from the terminal. Without a subcommand (as `cargo test
 //! --all-targets` runs it) it does nothing.
 
+mod stats;
 mod synth;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -131,13 +134,6 @@ fn ms_between(a: Instant, b: Instant) -> f64 {
     if b >= a { ms(b - a) } else { -ms(a - b) }
 }
 
-fn unix_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
-}
-
 /// (VmHWM, VmRSS) in KiB and CPU time (user + system) of a live process.
 #[derive(Debug, Clone, Copy, Default)]
 struct ProcStat {
@@ -182,10 +178,6 @@ fn proc_stat(pid: u32) -> ProcStat {
         }
     }
     s
-}
-
-fn self_stat() -> ProcStat {
-    proc_stat(std::process::id())
 }
 
 // ------------------------------------------------------------------------------- terminal
@@ -551,26 +543,22 @@ impl Env {
     }
 }
 
+/// Count, spread and centre of `xs` as JSON (percentiles as defined in benches/stats).
 fn summary(xs: &[f64]) -> Value {
-    if xs.is_empty() {
-        return json!(null);
+    match stats::summarize(xs) {
+        None => json!(null),
+        Some(s) => json!({
+            "n": s.n,
+            "min": s.min,
+            "p25": s.p25,
+            "median": s.median,
+            "p75": s.p75,
+            "p95": s.p95,
+            "p99": s.p99,
+            "max": s.max,
+            "mean": s.mean,
+        }),
     }
-    let mut v = xs.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    let q = |p: f64| {
-        // nearest-rank percentile
-        let i = ((p / 100.0) * v.len() as f64).ceil() as usize;
-        v[i.clamp(1, v.len()) - 1]
-    };
-    json!({
-        "n": v.len(),
-        "min": v[0],
-        "median": q(50.0),
-        "p95": q(95.0),
-        "p99": q(99.0),
-        "max": v[v.len() - 1],
-        "mean": v.iter().sum::<f64>() / v.len() as f64,
-    })
 }
 
 // ------------------------------------------------------------------------------- events
@@ -1213,10 +1201,6 @@ fn burst_kvs(
         .collect()
 }
 
-fn scopes(clusters: usize) -> Vec<String> {
-    (0..clusters).map(synth::scope_name).collect()
-}
-
 async fn put_all(client: &Client, kvs: Vec<(String, String)>, in_flight: usize) -> Result<()> {
     let results: Vec<Result<(), etcd_client::Error>> = futures::stream::iter(kvs)
         .map(|(k, v)| {
@@ -1232,124 +1216,41 @@ async fn put_all(client: &Client, kvs: Vec<(String, String)>, in_flight: usize) 
     Ok(())
 }
 
-/// The scale namespace's config file (scope c000), for patrol and patronictl.
+/// The scale namespace's config file (scope c000), for patrol and patronictl. It carries no
+/// REST credentials: nothing in this step writes to a member, and Patroni's GETs need none.
 fn write_scale_config(env: &Env, path: &Path) -> Result<()> {
     let host = env
         .endpoint
         .trim_start_matches("http://")
         .trim_start_matches("https://");
-    let (user, pass) = (
-        env.settings.rest.username.clone().unwrap_or_default(),
-        env.settings
-            .rest
-            .password
-            .as_ref()
-            .map(|p| p.expose().to_string())
-            .unwrap_or_default(),
-    );
     std::fs::write(
         path,
         format!(
-            "scope: {}\nnamespace: {SCALE_NS}\netcd3:\n  hosts: {host}\nctl:\n  authentication:\n    username: {user}\n    password: {pass}\n",
+            "scope: {}\nnamespace: {SCALE_NS}\netcd3:\n  hosts: {host}\n",
             synth::scope_name(0)
         ),
     )?;
     Ok(())
 }
 
-/// The child process of `scale`: patrol's namespace-wide load (Headless watching the whole
-/// namespace), then the burst, reported as JSON lines on stdout.
-async fn scale_consumer(o: &Opts) -> Result<()> {
-    let settings = o.settings()?;
-    let clusters = o.num("clusters", 200) as usize;
-    let members = o.num("members", 5) as usize;
-    let burst = o.num("burst", 10_000) as usize;
-    let last = synth::scope_name(clusters - 1);
-    let before = self_stat();
-    let t0 = Instant::now();
-    let mut h = patrol::runtime::Headless::start_watching(
-        &settings,
-        settings.namespace.clone(),
-        Duration::from_secs(1),
-        Duration::from_secs(2),
-    )?;
-    let loaded = h
-        .until(Duration::from_secs(60), |a| {
-            a.loaded && a.clusters.len() >= clusters
-        })
-        .await;
-    let load = t0.elapsed();
-    let keys: usize = h.app.clusters.values().map(|c| c.members.len() + 3).sum();
-    let after_load = self_stat();
-    println!(
-        "{}",
-        json!({"ready": true, "loaded": loaded, "load_ms": ms(load), "clusters": h.app.clusters.len(),
-               "keys": keys, "rss_before_kib": before.rss_kib, "rss_loaded_kib": after_load.rss_kib,
-               "hwm_loaded_kib": after_load.hwm_kib})
-    );
-    std::io::stdout().flush()?;
-    let mut messages = 0u64;
-    let done = h
-        .until(Duration::from_secs(120), |a| {
-            messages += 1;
-            a.clusters
-                .get(&last)
-                .is_some_and(|c| c.members.contains_key("zdone"))
-        })
-        .await;
-    let seen_us = unix_us();
-    let after = self_stat();
-    // capacity: the same burst applied straight to `update`, no etcd, no channel
-    let apis: Vec<String> = o
-        .get("apis", "")
-        .split(',')
-        .filter(|a| !a.is_empty())
-        .map(str::to_string)
-        .collect();
-    let kvs = burst_kvs(
-        burst,
-        &scopes(clusters),
-        members,
-        &settings.namespace,
-        synth::TOP_LSN * 2,
-        &apis,
-    );
-    let msgs: Vec<patrol::app::Msg> = kvs
-        .into_iter()
-        .map(|(k, v)| {
-            patrol::app::Msg::Dcs(
-                Instant::now(),
-                patrol::dcs::DcsEvent::Put(patrol::dcs::RawKv {
-                    key: k,
-                    value: v.into_bytes(),
-                    lease: 0,
-                }),
-            )
-        })
-        .collect();
-    let t = Instant::now();
-    for m in msgs {
-        h.app.update(m);
-    }
-    let apply = t.elapsed();
-    println!(
-        "{}",
-        json!({"done": done, "seen_us": seen_us, "messages": messages - 1,
-               "rss_kib": after.rss_kib, "hwm_kib": after.hwm_kib, "cpu_s": after.cpu.as_secs_f64(),
-               "update_only_eps": burst as f64 / apply.as_secs_f64()})
-    );
-    Ok(())
+/// The member count in patrol's header (`members N`, members whose key is present).
+fn header_members(screen: &str) -> Option<usize> {
+    screen.lines().take(3).find_map(|l| {
+        let rest = &l[l.find("members ")? + "members ".len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    })
 }
 
 /// Scale: a synthetic namespace of `clusters` x `members` member keys (plus leader, config,
-/// initialize each) and a burst of `burst` key updates; measured twice: patrol's model
-/// watching the whole namespace (a child process, for its own memory), and the real binary's
-/// TUI on one cluster of it while that cluster takes the whole burst.
+/// initialize each), and the real binary's TUI on one cluster of it while that cluster takes
+/// `reps` bursts of `burst` key updates; then the same on a cluster of `big` members.
 async fn scale(o: &Opts) -> Result<Value> {
     let env = Env::new(o)?;
     let clusters = o.num("clusters", 200) as usize;
     let members = o.num("members", 5) as usize;
     let burst = o.num("burst", 10_000) as usize;
+    let reps = o.num("reps", 20).max(1) as usize;
     let in_flight = o.num("in-flight", 32) as usize;
     let workdir = PathBuf::from(o.need("workdir")?);
     std::fs::create_dir_all(&workdir)?;
@@ -1397,111 +1298,24 @@ async fn scale(o: &Opts) -> Result<Value> {
     let populate = t.elapsed();
     eprintln!("scale: {n_keys} keys written in {populate:?}");
 
-    // A. the namespace-wide model in a child process
-    let exe = std::env::current_exe()?;
-    let mut child = std::process::Command::new(exe)
-        .args([
-            "scale-consumer",
-            "--config",
-            &scale_cfg.to_string_lossy(),
-            "--clusters",
-            &clusters.to_string(),
-            "--members",
-            &members.to_string(),
-            "--burst",
-            &burst.to_string(),
-            "--apis",
-            &apis.join(","),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()?;
-    let out = child.stdout.take().ok_or_else(|| eyre!("child stdout"))?;
-    let (ltx, mut lrx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    std::thread::spawn(move || {
-        for l in BufReader::new(out).lines().map_while(|l| l.ok()) {
-            if ltx.send(l).is_err() {
-                break;
-            }
-        }
-    });
-    let line = |s: Option<String>| -> Result<Value> {
-        let s = s.ok_or_else(|| eyre!("scale consumer ended early"))?;
-        serde_json::from_str(&s).wrap_err_with(|| format!("scale consumer said: {s}"))
-    };
-    let ready = line(
-        tokio::time::timeout(Duration::from_secs(90), lrx.recv())
-            .await
-            .ok()
-            .flatten(),
-    )?;
-    eprintln!("scale: namespace loaded: {ready}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let kvs = burst_kvs(
-        burst,
-        &scopes(clusters),
-        members,
-        SCALE_NS,
-        synth::TOP_LSN,
-        &apis,
-    );
-    let first_us = unix_us();
-    let t = Instant::now();
-    put_all(&etcd, kvs, in_flight).await?;
-    let writes = t.elapsed();
-    let last = synth::scope_name(clusters - 1);
-    let (k, v) = (
-        format!("{SCALE_NS}{last}/members/zdone"),
-        synth::member_json(5999, false, synth::TOP_LSN, None, "running"),
-    );
-    etcd.put(k, v, None).await?;
-    let sentinel_us = unix_us();
-    let done = line(
-        tokio::time::timeout(Duration::from_secs(150), lrx.recv())
-            .await
-            .ok()
-            .flatten(),
-    )?;
-    let _ = child.wait();
-    let seen_us = done["seen_us"].as_u64().unwrap_or(0);
-    let model = json!({
-        "keys": n_keys,
-        "load_ms": ready["load_ms"],
-        "rss_loaded_kib": ready["rss_loaded_kib"],
-        "rss_before_kib": ready["rss_before_kib"],
-        "hwm_kib": done["hwm_kib"],
-        "burst": burst,
-        "write_s": writes.as_secs_f64(),
-        "write_eps": burst as f64 / writes.as_secs_f64(),
-        "consumed_eps": (burst + 1) as f64 / ((seen_us.saturating_sub(first_us)) as f64 / 1e6),
-        "backlog_ms": (seen_us as f64 - sentinel_us as f64) / 1000.0,
-        "messages": done["messages"],
-        "update_only_eps": done["update_only_eps"],
-        "done": done["done"],
-    });
-    eprintln!("scale: namespace model: {model}");
-
-    // B. the real TUI on c000 while c000 takes the whole burst
+    // A. the real TUI on c000 (its members polled every second) while c000 takes the bursts
     let c0 = synth::scope_name(0);
     let tui = tui_burst(
-        &env,
         &etcd,
-        &scale_cfg.to_string_lossy(),
+        env.spawn(Viewer::Patrol, &c0, "", &scale_cfg.to_string_lossy())?,
         &c0,
         members,
-        burst,
-        in_flight,
+        (burst, reps, in_flight),
         &apis,
         Box::new(|s, _| {
             patrol_leader(s, "m1") && s.contains(" m5 ") && s.matches(" ok ").count() >= 5
         }),
-        Box::new(|s, _| s.contains("zdone")),
         Duration::from_secs(60),
     )
     .await?;
     eprintln!("scale: TUI under burst: {tui}");
 
-    // C. the real TUI on one cluster of `big` members (no api_url: no REST), the same burst
+    // B. the real TUI on one cluster of `big` members (no api_url: no REST), the same bursts
     let big_n = o.num("big", 1000) as usize;
     for kv in synth::cluster_kvs(SCALE_NS, "big", big_n, &[]).chunks(100) {
         let ops: Vec<TxnOp> = kv
@@ -1510,99 +1324,416 @@ async fn scale(o: &Opts) -> Result<Value> {
             .collect();
         etcd.txn(Txn::new().and_then(ops)).await?;
     }
-    let (shown, more) = (format!("members {big_n}"), format!("members {}", big_n + 1));
     let tui_big = tui_burst(
-        &env,
         &etcd,
-        &scale_cfg.to_string_lossy(),
+        env.spawn(Viewer::Patrol, "big", "", &scale_cfg.to_string_lossy())?,
         "big",
         big_n,
-        burst,
-        in_flight,
+        (burst, reps, in_flight),
         &[],
-        Box::new(move |s, _| {
-            patrol_leader(s, "m1") && s.lines().take(3).any(|l| l.contains(&shown))
-        }),
-        Box::new(move |s, _| s.lines().take(3).any(|l| l.contains(&more))),
+        Box::new(move |s, _| patrol_leader(s, "m1") && header_members(s) == Some(big_n)),
         Duration::from_secs(o.num("big-timeout", 180)),
     )
     .await?;
     eprintln!("scale: TUI on {big_n} members under burst: {tui_big}");
+    // bench/run.py lists a cluster of it next, then runs `scale-clean`
+    if o.num("keep-namespace", 0) == 0 {
+        etcd.delete(SCALE_NS, Some(DeleteOptions::new().with_prefix()))
+            .await?;
+    }
     Ok(json!({
         "clusters": clusters,
         "members": members,
         "keys": n_keys,
         "populate_s": populate.as_secs_f64(),
         "scale_config": scale_cfg,
-        "model": model,
         "tui": tui,
         "big_members": big_n,
         "tui_big": tui_big,
     }))
 }
 
-/// The real TUI on `scope` while `burst` updates of its member keys are written, then a new
-/// member key `zdone`: how long after etcd took that last key does the screen show it?
+/// The real TUI `term` on `scope` while `reps` times `burst` updates of its member keys are
+/// written (`in_flight` at a time), each burst followed by a new member key (the sentinel):
+/// how long after etcd took the sentinel does the header's member count show it?
 #[allow(clippy::too_many_arguments)]
 async fn tui_burst(
-    env: &Env,
     etcd: &Client,
-    config: &str,
+    term: Term,
     scope: &str,
     members: usize,
-    burst: usize,
-    in_flight: usize,
+    (burst, reps, in_flight): (usize, usize, usize),
     apis: &[String],
     ready: Pred,
-    sentinel_shown: Pred,
     timeout: Duration,
 ) -> Result<Value> {
-    let term = env.spawn(Viewer::Patrol, scope, "", config)?;
     term.until(Duration::from_secs(30), "patrol on the cluster", ready)
         .await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = term.stat();
     let bytes0 = term.bytes();
-    let id = term.arm(sentinel_shown, true)?;
-    let kvs = burst_kvs(
-        burst,
-        &[scope.to_string()],
-        members,
-        SCALE_NS,
-        synth::TOP_LSN * 3,
-        apis,
-    );
-    let t = Instant::now();
-    put_all(etcd, kvs, in_flight).await?;
-    let writes = t.elapsed();
-    etcd.kv_client()
-        .put(
-            format!("{SCALE_NS}{scope}/members/zdone"),
-            synth::member_json(5999, false, synth::TOP_LSN, None, "running"),
-            None,
-        )
-        .await?;
-    let t_sentinel = Instant::now();
-    let seen = term.wait(id, timeout).await;
+    let mut rows = Vec::new();
+    let mut busy = Duration::ZERO;
+    for r in 0..reps {
+        let want = members + r + 1;
+        let id = term.arm(Box::new(move |s, _| header_members(s) == Some(want)), true)?;
+        let kvs = burst_kvs(
+            burst,
+            &[scope.to_string()],
+            members,
+            SCALE_NS,
+            synth::TOP_LSN * (3 + r as u64),
+            apis,
+        );
+        let t = Instant::now();
+        put_all(etcd, kvs, in_flight).await?;
+        let writes = t.elapsed();
+        etcd.kv_client()
+            .put(
+                format!("{SCALE_NS}{scope}/members/z{r:03}"),
+                synth::member_json(5999, false, synth::TOP_LSN, None, "running"),
+                None,
+            )
+            .await?;
+        let t_sentinel = Instant::now();
+        let seen = term.wait(id, timeout).await;
+        busy += seen.unwrap_or_else(Instant::now) - t;
+        rows.push(json!({
+            "write_s": writes.as_secs_f64(),
+            "write_eps": burst as f64 / writes.as_secs_f64(),
+            "backlog_ms": seen.map(|s| ms_between(t_sentinel, s)),
+            "consumed_eps": seen.map(|s| (burst + 1) as f64 / (s - t).as_secs_f64()),
+        }));
+        if seen.is_none() {
+            // the next sentinel would be judged against a screen that is still behind
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let after = term.stat();
-    let busy = seen.unwrap_or_else(Instant::now) - t;
+    let pick = |k: &str| -> Vec<f64> { rows.iter().filter_map(|r| r[k].as_f64()).collect() };
+    let cpu = after.cpu.saturating_sub(before.cpu);
     let out = json!({
         "members": members,
         "burst": burst,
-        "write_s": writes.as_secs_f64(),
-        "write_eps": burst as f64 / writes.as_secs_f64(),
-        "backlog_ms": seen.map(|s| ms_between(t_sentinel, s)),
+        "reps": reps,
+        "missed": rows.iter().filter(|r| r["backlog_ms"].is_null()).count(),
+        "write_eps": summary(&pick("write_eps")),
+        "backlog_ms": summary(&pick("backlog_ms")),
+        "consumed_eps": summary(&pick("consumed_eps")),
         "timeout_s": timeout.as_secs_f64(),
-        "consumed_eps": seen.map(|s| (burst + 1) as f64 / (s - t).as_secs_f64()),
-        "cpu_s": (after.cpu.saturating_sub(before.cpu)).as_secs_f64(),
-        "cpu_pct_of_core": 100.0 * (after.cpu.saturating_sub(before.cpu)).as_secs_f64()
-            / busy.as_secs_f64(),
+        "cpu_s": cpu.as_secs_f64(),
+        "busy_s": busy.as_secs_f64(),
+        "cpu_pct_of_core": 100.0 * cpu.as_secs_f64() / busy.as_secs_f64().max(1e-9),
         "bytes_to_terminal": term.bytes() - bytes0,
         "hwm_kib": after.hwm_kib,
         "rss_kib": after.rss_kib,
+        "rounds": rows,
     });
     term.stop(true).await;
     Ok(out)
+}
+
+// ------------------------------------------------------------------------------- junk
+
+/// Open file descriptors of a live process.
+fn open_fds(pid: u32) -> Option<usize> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()
+        .map(|d| d.count())
+}
+
+/// Peak open fds and peak VmRSS of `pid`, sampled every 100 ms until the flag drops.
+struct Sampler {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    peak: Arc<Mutex<(usize, u64)>>,
+}
+
+impl Sampler {
+    fn start(pid: u32) -> Sampler {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let peak = Arc::new(Mutex::new((0usize, 0u64)));
+        let (s, p) = (stop.clone(), peak.clone());
+        std::thread::spawn(move || {
+            while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                let fds = open_fds(pid).unwrap_or(0);
+                let rss = proc_stat(pid).rss_kib;
+                if let Ok(mut g) = p.lock() {
+                    g.0 = g.0.max(fds);
+                    g.1 = g.1.max(rss);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        Sampler { stop, peak }
+    }
+    /// (peak fds, peak sampled RSS KiB) so far.
+    fn peak(&self) -> (usize, u64) {
+        self.peak.lock().map(|g| *g).unwrap_or((0, 0))
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// How many member keys etcd holds under `prefix`.
+async fn etcd_members(etcd: &mut Client, prefix: &str) -> Result<usize> {
+    let r = etcd
+        .get(
+            format!("{prefix}members/"),
+            Some(GetOptions::new().with_prefix().with_count_only()),
+        )
+        .await?;
+    Ok(usize::try_from(r.count()).unwrap_or(usize::MAX))
+}
+
+/// The `config` key with `"pause"` set to `paused`: a real change patrol must show (the
+/// header's MAINTENANCE MODE badge), the same change `patronictl pause` makes.
+fn with_pause(config: &[u8], paused: bool) -> Result<String> {
+    let mut v: Value = serde_json::from_slice(config).wrap_err("the config key is not JSON")?;
+    let obj = v
+        .as_object_mut()
+        .ok_or_else(|| eyre!("the config key is not a JSON object"))?;
+    obj.insert("pause".into(), json!(paused));
+    Ok(v.to_string())
+}
+
+/// Junk: `keys` junk member keys (each `api_url` a refused port) and `big` member keys of
+/// `big-bytes` each, written at once into the real cluster's prefix, while patrol watches it.
+/// Measured: how long a real change (the config key's `pause`) takes to reach patrol's screen
+/// during the flood, when the header's member count equals etcd's, patrol's peak RSS and open
+/// fds; then a fresh patrol started with the junk in place (does the prefix load at all?); then
+/// the junk deleted. A timeout is a result, not an error. The junk is always deleted.
+async fn junk(o: &Opts) -> Result<Value> {
+    let env = Env::new(o)?;
+    let prefix = env.settings.cluster_prefix();
+    let mut etcd = env.etcd().await?;
+    let cfg_key = format!("{prefix}config");
+    let original = etcd
+        .get(cfg_key.clone(), None)
+        .await?
+        .kvs()
+        .first()
+        .map(|kv| kv.value().to_vec())
+        .ok_or_else(|| eyre!("the cluster has no config key"))?;
+    let result = junk_run(o, &env, &mut etcd, &prefix, &original).await;
+    // whatever happened: the junk deleted, the config key as it was
+    let deleted = etcd
+        .delete(
+            format!("{prefix}members/junk"),
+            Some(DeleteOptions::new().with_prefix()),
+        )
+        .await;
+    etcd.put(cfg_key, original, None)
+        .await
+        .wrap_err("restore the config key")?;
+    deleted.wrap_err("delete the junk keys")?;
+    result
+}
+
+async fn junk_run(
+    o: &Opts,
+    env: &Env,
+    etcd: &mut Client,
+    prefix: &str,
+    original: &[u8],
+) -> Result<Value> {
+    let n = o.num("keys", 10_000) as usize;
+    let n_big = o.num("big", 3) as usize;
+    // etcd refuses a request over 1.5 MiB (--max-request-bytes): 1 KiB under it, for the key
+    let big_bytes = o.num("big-bytes", 1536 * 1024 - 1024) as usize;
+    let timeout = Duration::from_secs(o.num("timeout", 60));
+    let settings = &env.settings;
+    patrol::install_crypto_provider();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .no_proxy()
+        .build()?;
+    let real = cluster_view(etcd, &http, prefix).await.len().max(1);
+    healthy(etcd, &http, prefix, real).await?;
+    let cfg_key = format!("{prefix}config");
+    let (paused, unpaused) = (with_pause(original, true)?, with_pause(original, false)?);
+    // a port nothing listens on: bound, then let go
+    let refused = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let api = format!("http://127.0.0.1:{refused}");
+    let mut kvs: Vec<(String, String)> = (0..n)
+        .map(|i| {
+            (
+                format!("{prefix}members/junk{i:05}"),
+                synth::member_json(5400, false, synth::TOP_LSN, Some(&api), "running"),
+            )
+        })
+        .collect();
+    for i in 0..n_big {
+        let head = format!(
+            r#"{{"conn_url":"postgres://127.0.0.1:5400/postgres","api_url":"{api}/patroni","state":"running","role":"replica","version":"4.1.5","xlog_location":0,"timeline":1,"pad":""#
+        );
+        let pad = "x".repeat(big_bytes.saturating_sub(head.len() + 2));
+        kvs.push((
+            format!("{prefix}members/junkbig{i}"),
+            format!("{head}{pad}\"}}"),
+        ));
+    }
+    let junk_bytes: usize = kvs.iter().map(|(k, v)| k.len() + v.len()).sum();
+
+    // 1. patrol running when the junk arrives
+    let term = env.spawn(Viewer::Patrol, &settings.scope, "", &env.config)?;
+    term.until(
+        Duration::from_secs(30),
+        "patrol showing the cluster",
+        Box::new(move |s, _| header_members(s) == Some(real) && s.matches(" ok ").count() >= real),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = term.stat();
+    let fds_before = open_fds(term.pid);
+    let sampler = Sampler::start(term.pid);
+    let t0 = Instant::now();
+    // "at once": transactions of 100 puts (etcd allows 128 per txn), 16 in flight; the big
+    // values one transaction each (etcd takes at most 1.5 MiB per request), in the same stream
+    let (small, bigs) = kvs.split_at(n);
+    let ops: Vec<Vec<(String, String)>> = small
+        .chunks(100)
+        .map(<[_]>::to_vec)
+        .chain(bigs.iter().map(|kv| vec![kv.clone()]))
+        .collect();
+    let results: Vec<Result<(), etcd_client::Error>> = futures::stream::iter(ops)
+        .map(|chunk| {
+            let mut kv = etcd.kv_client();
+            async move {
+                let ops: Vec<TxnOp> = chunk
+                    .into_iter()
+                    .map(|(k, v)| TxnOp::put(k, v, None))
+                    .collect();
+                kv.txn(Txn::new().and_then(ops)).await.map(|_| ())
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for r in results {
+        r.wrap_err("write the junk")?;
+    }
+    let write = t0.elapsed();
+    let in_etcd = etcd_members(etcd, prefix).await?;
+    eprintln!(
+        "junk: {} keys ({junk_bytes} bytes) written in {write:?}; etcd holds {in_etcd} member keys",
+        kvs.len()
+    );
+
+    // the real change, right after the flood was acknowledged
+    let id = term.arm(Box::new(|s, _| s.contains("MAINTENANCE MODE")), true)?;
+    let t_change = Instant::now();
+    etcd.put(cfg_key.clone(), paused.clone(), None).await?;
+    let change_seen = term.wait(id, timeout).await;
+    let count_id = term.arm(
+        Box::new(move |s, _| header_members(s) == Some(in_etcd)),
+        false,
+    )?;
+    let count_seen = term
+        .wait(count_id, timeout.saturating_sub(t0.elapsed()))
+        .await;
+    let shown = header_members(&term.text());
+    let live_behind = count_seen.is_none() && term.text().contains("● live");
+    let after = term.stat();
+    let (fds_peak, _) = sampler.peak();
+    drop(sampler);
+    let running = json!({
+        "change_to_screen_ms": change_seen.map(|t| ms_between(t_change, t)),
+        "count_equal_ms": count_seen.map(|t| ms_between(t0, t)),
+        "members_shown_at_end": shown,
+        "said_live_while_behind": live_behind,
+        "hwm_kib": after.hwm_kib,
+        "hwm_before_kib": before.hwm_kib,
+        "fds_before": fds_before,
+        "fds_peak": fds_peak,
+        "cpu_s": after.cpu.saturating_sub(before.cpu).as_secs_f64(),
+    });
+    eprintln!("junk: patrol running during the flood: {running}");
+    term.stop(true).await;
+
+    // 2. a fresh patrol with the junk already in etcd: does the prefix load?
+    let term = env.spawn(Viewer::Patrol, &settings.scope, "", &env.config)?;
+    let sampler = Sampler::start(term.pid);
+    let load_id = term.arm(
+        Box::new(move |s, _| header_members(s) == Some(in_etcd) && s.contains("MAINTENANCE MODE")),
+        false,
+    )?;
+    let loaded = term.wait(load_id, timeout).await;
+    let load_ms = loaded.map(|t| ms_between(term.started, t));
+    let mut unpause_ms = None;
+    if loaded.is_some() {
+        let id = term.arm(Box::new(|s, _| !s.contains("MAINTENANCE MODE")), true)?;
+        let t = Instant::now();
+        etcd.put(cfg_key.clone(), unpaused.clone(), None).await?;
+        unpause_ms = term.wait(id, timeout).await.map(|s| ms_between(t, s));
+    }
+    let header_at_end = term.text().lines().take(3).collect::<Vec<_>>().join("\n");
+    let fresh_st = term.stat();
+    let (fresh_fds, _) = sampler.peak();
+
+    // 3. the junk deleted: when does the screen count the real members again?
+    etcd.delete(
+        format!("{prefix}members/junk"),
+        Some(DeleteOptions::new().with_prefix()),
+    )
+    .await?;
+    let t_del = Instant::now();
+    let back_id = term.arm(Box::new(move |s, _| header_members(s) == Some(real)), false)?;
+    let back = term.wait(back_id, timeout).await;
+    let end_st = term.stat();
+    let (end_fds, _) = sampler.peak();
+    drop(sampler);
+    term.stop(true).await;
+    Ok(json!({
+            "keys": n,
+            "big": n_big,
+            "big_bytes": big_bytes,
+            "junk_bytes": junk_bytes,
+            "real_members": real,
+            "etcd_members": in_etcd,
+            "write_s": write.as_secs_f64(),
+            "timeout_s": timeout.as_secs_f64(),
+            "running": running,
+            "fresh": {
+                "loaded": loaded.is_some(),
+                "load_ms": load_ms,
+                "unpause_to_screen_ms": unpause_ms,
+                "header_at_end": header_at_end,
+                "hwm_kib": fresh_st.hwm_kib,
+                "fds_peak": fresh_fds,
+            },
+            "deleted": {
+                "count_back_ms": back.map(|t| ms_between(t_del, t)),
+                "hwm_kib": end_st.hwm_kib,
+                "fds_peak": end_fds,
+            },
+    }))
+}
+
+// ------------------------------------------------------------------------------- info
+
+/// The cluster the figures were taken on, for the report's prose: its members, its dynamic
+/// configuration (ttl, loop_wait ...) and how many etcd members serve it.
+async fn info(o: &Opts) -> Result<Value> {
+    let env = Env::new(o)?;
+    let prefix = env.settings.cluster_prefix();
+    let mut etcd = env.etcd().await?;
+    let members = etcd_members(&mut etcd, &prefix).await?;
+    let config = etcd
+        .get(format!("{prefix}config"), None)
+        .await?
+        .kvs()
+        .first()
+        .and_then(|kv| serde_json::from_slice::<Value>(kv.value()).ok())
+        .unwrap_or(Value::Null);
+    let etcd_nodes = etcd.member_list().await?.members().len();
+    Ok(json!({"members": members, "config": config, "etcd_members": etcd_nodes}))
 }
 
 // ------------------------------------------------------------------------------- main
@@ -1628,9 +1759,15 @@ fn main() {
             "switchover" => switchover(&o).await?,
             "firstframe" => firstframe(&o).await?,
             "scale" => scale(&o).await?,
-            "scale-consumer" => {
-                scale_consumer(&o).await?;
-                return Ok(());
+            "junk" => junk(&o).await?,
+            "info" => info(&o).await?,
+            "scale-clean" => {
+                Env::new(&o)?
+                    .etcd()
+                    .await?
+                    .delete(SCALE_NS, Some(DeleteOptions::new().with_prefix()))
+                    .await?;
+                json!({"deleted": SCALE_NS})
             }
             other => bail!("unknown subcommand {other}"),
         };
