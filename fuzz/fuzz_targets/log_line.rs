@@ -1,0 +1,27 @@
+//! Log lines as a follower reads them (decoded lossily, one per line), and the first line
+//! as a `--logs` spec resolved with the next two as member and host.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use patrol::logs::{LogSourceSpec, parse_line};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    for raw in text.split_inclusive('\n') {
+        let l = parse_line("pg1", raw);
+        // the text is drawn as is: the sanitiser must have removed every control character
+        assert!(!l.text.chars().any(char::is_control), "{:?}", l.text);
+        if let Some(ts) = &l.ts {
+            assert!(raw.contains(ts.as_str()));
+            // the timestamp is drawn too, and is not passed through the sanitiser
+            assert!(!ts.chars().any(char::is_control), "{ts:?}");
+        }
+    }
+    let mut lines = text.lines();
+    let spec = lines.next().unwrap_or("");
+    let member = lines.next().unwrap_or("");
+    let host = lines.next().unwrap_or("");
+    if let Ok(s) = LogSourceSpec::parse(spec) {
+        let _ = s.resolve(member, host).to_string();
+    }
+});
