@@ -12,7 +12,7 @@ use patrol::app::ClusterState;
 use patrol::app::keymap::Key;
 use patrol::config::{self, ConfigSource};
 use patrol::dcs::keys::{self, KeyKind, KeyValue, MemberData};
-use patrol::logs::{LogSourceSpec, parse_line};
+use patrol::logs::{LogSourceSpec, SafeHost, SafeMember, parse_line};
 use patrol::patroni::PatroniStatus;
 use patrol::text::{redact_url, sanitize};
 use patrol::theme::Theme;
@@ -64,6 +64,19 @@ fn hostile_char_of(n: u32) -> char {
 fn hostile_string(max: usize) -> impl Strategy<Value = String> {
     prop::collection::vec(any::<u32>(), 0..max)
         .prop_map(|v| v.into_iter().map(hostile_char_of).collect())
+}
+
+/// A member name or host: mostly near the grammar (so both sides of it are reached).
+fn word() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => hostile_string(16),
+        2 => "[-a-zA-Z0-9._:]{0,20}",
+        1 => "\\[[0-9a-fA-F:.%a-z]{0,40}\\]",
+        1 => "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,4}",
+        1 => prop::sample::select(vec!["-oProxyCommand=touch x", "x;touch y", ".", "..", "a..b", "[::1]", "::1"])
+            .prop_map(str::to_string),
+        1 => (250usize..260).prop_map(|n| "a".repeat(n)),
+    ]
 }
 
 fn bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -415,15 +428,44 @@ proptest! {
             hostile_string(48).prop_map(|s| format!("cmd:{s}")),
             hostile_string(48).prop_map(|s| format!("file:{s}")),
         ],
-        member in hostile_string(16),
-        host in hostile_string(16),
+        member in word(),
+        host in word(),
     ) {
         match LogSourceSpec::parse(&spec) {
             Ok(s) => {
-                let _ = s.resolve(&member, &host).to_string();
+                if let Ok(m) = SafeMember::parse(&member) {
+                    let h = SafeHost::parse(&host).ok();
+                    if let Ok(r) = s.resolve(&m, h.as_ref()) {
+                        let _ = r.spec().to_string();
+                    }
+                }
                 let _ = s.uses_host();
             }
             Err(e) => prop_assert!(!e.to_string().chars().any(char::is_control), "{e}"),
+        }
+    }
+
+    /// The words that may reach a `--logs` template: whatever is accepted is inside the
+    /// grammar, whatever the input (a member key's name, a conn_url's host).
+    #[test]
+    fn template_words_stay_inside_their_grammar(
+        w in word(),
+        url in prop_oneof![
+            hostile_string(48),
+            (word(), word()).prop_map(|(u, h)| format!("postgres://{u}@{h}/db")),
+            (word(), hostile_string(6)).prop_map(|(h, p)| format!("postgres://[{h}]:{p}/db")),
+        ],
+    ) {
+        let plain = |s: &str, extra: &[u8]| {
+            !s.is_empty()
+                && !s.starts_with('-')
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+        };
+        if let Ok(m) = SafeMember::parse(&w) {
+            prop_assert!(plain(m.as_str(), b"._-") && m.as_str() != "." && m.as_str() != "..");
+        }
+        for h in [SafeHost::parse(&w), SafeHost::from_conn_url(&url)].into_iter().flatten() {
+            prop_assert!(plain(h.as_str(), b".-:"), "{h}");
         }
     }
 

@@ -7,6 +7,14 @@ use std::time::Instant;
 use libfuzzer_sys::fuzz_target;
 use patrol::app::ClusterState;
 use patrol::dcs::keys::{self, KeyValue};
+use patrol::logs::{SafeHost, SafeMember};
+
+/// What may reach a `--logs` template: ASCII letters, digits and a few marks, no leading `-`.
+fn plain(s: &str, extra: &[u8]) -> bool {
+    !s.is_empty()
+        && !s.starts_with('-')
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+}
 
 fuzz_target!(|data: &[u8]| {
     let (key, value) = match data.iter().position(|b| *b == b'\n') {
@@ -15,8 +23,14 @@ fuzz_target!(|data: &[u8]| {
     };
     let key = String::from_utf8_lossy(key);
     let parsed = keys::parse(&key, value);
-    if let Ok(KeyValue::Member(_, m)) = &parsed {
+    if let Ok(KeyValue::Member(name, m)) = &parsed {
         let _ = m.host_port();
+        if let Ok(w) = SafeMember::parse(name) {
+            assert!(plain(w.as_str(), b"._-") && w.as_str() != "." && w.as_str() != "..");
+        }
+        if let Some(Ok(h)) = m.conn_url.as_deref().map(SafeHost::from_conn_url) {
+            assert!(plain(h.as_str(), b".-:"), "{h}");
+        }
         // URLs from member keys are shown redacted and sanitised
         for url in [&m.conn_url, &m.api_url].into_iter().flatten() {
             let shown = patrol::text::redact_url(url);

@@ -1,9 +1,10 @@
 //! Log lines as a follower reads them (decoded lossily, one per line), and the first line
-//! as a `--logs` spec resolved with the next two as member and host.
+//! as a `--logs` spec resolved with the next two as member and host (when they pass the
+//! template-word grammar).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use patrol::logs::{LogSourceSpec, parse_line};
+use patrol::logs::{LogSourceSpec, SafeHost, SafeMember, parse_line};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -21,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
     let spec = lines.next().unwrap_or("");
     let member = lines.next().unwrap_or("");
     let host = lines.next().unwrap_or("");
-    if let Ok(s) = LogSourceSpec::parse(spec) {
-        let _ = s.resolve(member, host).to_string();
+    if let (Ok(s), Ok(m)) = (LogSourceSpec::parse(spec), SafeMember::parse(member)) {
+        let h = SafeHost::parse(host).ok();
+        if let Ok(r) = s.resolve(&m, h.as_ref()) {
+            let _ = r.spec().to_string();
+        }
     }
 });
