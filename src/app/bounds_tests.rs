@@ -8,6 +8,8 @@ use super::*;
 use crate as patrol_crate;
 use crate::dcs::RawKv;
 
+// (the same fixtures as `tests.rs`, kept separate so the two files merge independently)
+#[allow(clippy::duplicate_mod)]
 #[path = "../../tests/sample/mod.rs"]
 mod sample;
 use sample::*;
