@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod clip;
 pub mod config;
 pub mod dcs;
 pub mod logs;

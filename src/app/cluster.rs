@@ -1,8 +1,8 @@
 //! One cluster's state as patrol knows it: what etcd says plus what each member's REST
 //! API says. Applying DCS events is pure.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::time::Instant;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
 
 use crate::dcs::keys::{
     self, DynConfig, Failover, HistoryEntry, KeyValue, MemberData, Status, Sync,
@@ -26,9 +26,27 @@ pub struct ClusterState {
     /// Keys whose value could not be parsed: key -> message.
     pub warnings: BTreeMap<String, String>,
     pub rest: BTreeMap<String, RestState>,
-    /// Members seen in this session whose key has gone (stopped, crashed, removed).
+    /// Members seen in this session whose key has gone (stopped, crashed, removed), for
+    /// [`GONE_KEEP`] and at most [`MAX_GONE`] of them.
     pub gone: BTreeMap<String, Instant>,
+    /// Members whose key names an `api_url`: the candidates for polling.
+    pub with_api: BTreeSet<String>,
+    /// Of those, the ones whose key is bound to a lease (Patroni binds its member key to its
+    /// own lease; a key written by hand usually is not).
+    pub leased_api: BTreeSet<String>,
+    /// Members whose REST API has answered in this session (an index of `rest`).
+    pub answered: BTreeSet<String>,
 }
+
+/// How long a member whose key went stays listed as `gone`.
+pub const GONE_KEEP: Duration = Duration::from_secs(600);
+/// At most this many `gone` rows (the newest kept): deleting thousands of keys must not
+/// leave thousands of rows.
+pub const MAX_GONE: usize = 64;
+/// A member key larger than this is not parsed (Patroni's are under 2 KiB): a warning.
+pub const MAX_MEMBER_VALUE: usize = 64 * 1024;
+/// Any other key larger than this is not parsed (a long `history` stays far below it).
+pub const MAX_VALUE: usize = 1024 * 1024;
 
 /// The last REST answers from one member.
 #[derive(Debug, Clone, Default)]
@@ -94,6 +112,21 @@ impl ClusterState {
 
     /// Apply one put. Returns true when the set of members (or their URLs) changed.
     pub fn put(&mut self, relative: &str, value: &[u8], lease: i64, at: Instant) -> bool {
+        // what etcd holds must not decide how much patrol parses and keeps
+        let max = match keys::KeyKind::classify(relative) {
+            keys::KeyKind::Member(_) => MAX_MEMBER_VALUE,
+            _ => MAX_VALUE,
+        };
+        if value.len() > max {
+            self.warnings.insert(
+                relative.to_string(),
+                format!(
+                    "value of {} bytes is over patrol's limit of {max}: not read",
+                    value.len()
+                ),
+            );
+            return false;
+        }
         match keys::parse(relative, value) {
             Err(e) => {
                 // keep the last good value; the warning tells the operator why it is old
@@ -120,6 +153,16 @@ impl ClusterState {
                     .get(&name)
                     .is_none_or(|m| m.api_url != data.api_url || m.conn_url != data.conn_url);
                 self.gone.remove(&name);
+                if data.api_url.is_some() {
+                    self.with_api.insert(name.clone());
+                } else {
+                    self.with_api.remove(&name);
+                }
+                if data.api_url.is_some() && lease != 0 {
+                    self.leased_api.insert(name.clone());
+                } else {
+                    self.leased_api.remove(&name);
+                }
                 self.members.insert(name.clone(), *data);
                 self.member_written.insert(name, at);
                 return changed;
@@ -148,8 +191,11 @@ impl ClusterState {
                 let existed = self.members.remove(&name).is_some();
                 self.member_written.remove(&name);
                 self.rest.remove(&name);
+                self.answered.remove(&name);
+                self.with_api.remove(&name);
+                self.leased_api.remove(&name);
                 if existed {
-                    self.gone.insert(name, at);
+                    self.mark_gone(name, at);
                 }
                 return existed;
             }
@@ -165,14 +211,40 @@ impl ClusterState {
         false
     }
 
+    /// List a member as gone since `at`, dropping the oldest beyond [`MAX_GONE`].
+    pub fn mark_gone(&mut self, name: String, at: Instant) {
+        self.gone.insert(name, at);
+        while self.gone.len() > MAX_GONE {
+            let Some(oldest) = self
+                .gone
+                .iter()
+                .min_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)))
+                .map(|(n, _)| n.clone())
+            else {
+                break;
+            };
+            self.gone.remove(&oldest);
+        }
+    }
+
+    /// Forget `gone` rows older than [`GONE_KEEP`].
+    pub fn expire_gone(&mut self, now: Instant) -> bool {
+        let before = self.gone.len();
+        self.gone
+            .retain(|_, at| now.saturating_duration_since(*at) < GONE_KEEP);
+        self.gone.len() != before
+    }
+
     /// Forget everything that came from the DCS (before a fresh snapshot), but keep REST
     /// answers and remember which members existed, so a snapshot can report who left.
     pub fn reset_dcs(&mut self) -> Vec<String> {
         let before: Vec<String> = self.members.keys().cloned().collect();
         let rest = std::mem::take(&mut self.rest);
+        let answered = std::mem::take(&mut self.answered);
         let gone = std::mem::take(&mut self.gone);
         *self = ClusterState {
             rest,
+            answered,
             gone,
             ..Default::default()
         };

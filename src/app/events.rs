@@ -173,6 +173,52 @@ impl EventKind {
     }
 }
 
+impl EventKind {
+    /// The same event with every name and value cut to `max` bytes, and at most 32
+    /// config changes: the text of one event stays small whatever etcd holds.
+    pub fn clipped(mut self, max: usize) -> EventKind {
+        let cut = |s: &mut String| crate::clip::clip_bytes(s, max);
+        let cut_opt = |s: &mut Option<String>| {
+            if let Some(s) = s {
+                crate::clip::clip_bytes(s, max)
+            }
+        };
+        match &mut self {
+            EventKind::LeaderChanged { from, to } => {
+                cut_opt(from);
+                cut_opt(to);
+            }
+            EventKind::MemberJoined(m)
+            | EventKind::MemberLeft(m)
+            | EventKind::RestLost(m)
+            | EventKind::RestRegained(m) => cut(m),
+            EventKind::RoleChanged { member, from, to }
+            | EventKind::StateChanged { member, from, to } => {
+                cut(member);
+                cut(from);
+                cut(to);
+            }
+            EventKind::PendingRestart { member, .. } => cut(member),
+            EventKind::SwitchoverScheduled(s) => cut_opt(s),
+            EventKind::ConfigChanged(changes) => {
+                const MAX_CHANGES: usize = 32;
+                if changes.len() > MAX_CHANGES {
+                    let more = changes.len() - MAX_CHANGES + 1;
+                    changes.truncate(MAX_CHANGES - 1);
+                    changes.push((format!("(and {more} more)"), None, None));
+                }
+                for (k, a, b) in changes.iter_mut() {
+                    cut(k);
+                    cut_opt(a);
+                    cut_opt(b);
+                }
+            }
+            _ => {}
+        }
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub at: Instant,

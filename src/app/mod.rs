@@ -33,7 +33,11 @@ pub enum Msg {
     Resize,
     /// The clock: ages on screen tick over.
     Tick(Instant),
+    /// An etcd change, with when the watch received it.
     Dcs(Instant, DcsEvent),
+    /// The runtime's clock as it applies the next message: with the time an etcd change
+    /// was received, how far the screen is behind etcd.
+    Now(Instant),
     Rest {
         member: String,
         at: Instant,
@@ -147,6 +151,13 @@ pub struct App {
     news_baseline: events::Summary,
     /// The leader-lock seconds last put on screen.
     lock_shown: Option<(i64, i64)>,
+    /// Bytes of text in `events`.
+    events_bytes: usize,
+    /// How late the last etcd change was applied after the watch received it, when that
+    /// was noticeable: the screen is behind etcd.
+    dcs_behind: Option<Duration>,
+    /// When the runtime applies the next etcd change (`Msg::Now`).
+    applied_at: Option<Instant>,
     /// The cluster on screen (the config's scope).
     pub scope: String,
     pub namespace: String,
@@ -258,6 +269,9 @@ impl App {
             started: now,
             news_baseline: events::Summary::default(),
             lock_shown: None,
+            events_bytes: 0,
+            dcs_behind: None,
+            applied_at: None,
         }
     }
 
@@ -290,6 +304,23 @@ impl App {
             .as_ref()
             .and_then(|n| rows.iter().position(|r| &r.name == n))
             .unwrap_or(0)
+    }
+
+    /// An etcd change applied later than this after the watch received it means the screen
+    /// is behind etcd, and the header says so instead of `live`.
+    pub const BEHIND_AFTER: Duration = Duration::from_secs(1);
+
+    /// How far behind etcd the screen is, when it is noticeably (see [`App::BEHIND_AFTER`]).
+    pub fn behind(&self) -> Option<Duration> {
+        self.dcs_behind
+    }
+
+    fn note_delay(&mut self, late: Duration) {
+        let behind = (late > Self::BEHIND_AFTER).then_some(late);
+        if behind.map(|d| d.as_secs()) != self.dcs_behind.map(|d| d.as_secs()) {
+            self.dirty = true;
+        }
+        self.dcs_behind = behind;
     }
 
     /// Is any age (which changes by itself as time passes) on screen?
@@ -410,13 +441,29 @@ impl App {
     }
 
     pub const MAX_EVENTS: usize = 2000;
+    /// The event log is bounded in bytes of text too: names and values come from etcd.
+    pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
+    /// Each name or value in one event is cut to this many bytes.
+    pub const MAX_EVENT_FIELD: usize = 256;
 
     fn push_event(&mut self, kind: events::EventKind) {
-        if self.events.len() >= Self::MAX_EVENTS {
-            self.events.pop_front();
-        }
+        let kind = kind.clipped(Self::MAX_EVENT_FIELD);
+        self.events_bytes += kind.text().len();
         self.events.push_back(events::Event { at: self.now, kind });
+        while self.events.len() > Self::MAX_EVENTS
+            || (self.events_bytes > Self::MAX_EVENT_BYTES && self.events.len() > 1)
+        {
+            let Some(old) = self.events.pop_front() else {
+                break;
+            };
+            self.events_bytes = self.events_bytes.saturating_sub(old.kind.text().len());
+        }
         self.dirty = true;
+    }
+
+    /// Bytes of text in the event log (what [`App::MAX_EVENT_BYTES`] bounds).
+    pub fn events_bytes(&self) -> usize {
+        self.events_bytes
     }
 
     /// The wall-clock time of an instant, `HH:MM:SS` (relative `+12s` without a wall clock).
@@ -734,6 +781,13 @@ impl App {
             }
             Msg::Tick(now) => {
                 self.now = now;
+                // bounded memory: gone rows expire, trends of members that left go with them
+                for c in self.clusters.values_mut() {
+                    self.dirty |= c.expire_gone(now);
+                }
+                if let Some(c) = self.clusters.get(&self.scope) {
+                    self.lag_history.retain(|m, _| c.members.contains_key(m));
+                }
                 let second = now.saturating_duration_since(self.started).as_secs();
                 // Only redraw for the clock when an age is actually on screen: an idle,
                 // healthy cluster costs nothing.
@@ -750,7 +804,15 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::Now(t) => {
+                self.now = self.now.max(t);
+                self.applied_at = Some(t);
+                Vec::new()
+            }
             Msg::Dcs(at, ev) => {
+                if let Some(t) = self.applied_at.take() {
+                    self.note_delay(t.saturating_duration_since(at));
+                }
                 self.now = self.now.max(at);
                 // (whether it redraws is decided in `update`, from what it touches)
                 self.on_dcs(at, ev)
@@ -760,9 +822,13 @@ impl App {
                 let sample = result.is_ok();
                 let name = member.clone();
                 let detail_open = self.view == View::Detail(member.clone());
+                let mut first_answer = false;
                 if let Some(c) = self.clusters.get_mut(&self.scope)
                     && c.members.contains_key(&member)
                 {
+                    if sample {
+                        first_answer = c.answered.insert(member.clone());
+                    }
                     let r = c.rest.entry(member).or_default();
                     let was_failing = r.failing().is_some();
                     // redraw only when what is shown can change
@@ -793,7 +859,12 @@ impl App {
                 if sample {
                     self.sample_lag(&name);
                 }
-                Vec::new()
+                // a member that answers ranks above keys that never did
+                if first_answer {
+                    self.poll_effect()
+                } else {
+                    Vec::new()
+                }
             }
             Msg::Shutdown(why) => {
                 self.dialog = None;
@@ -1402,20 +1473,22 @@ impl App {
                 revision,
                 kvs,
             } => {
-                for c in self.clusters.values_mut() {
-                    let before = c.reset_dcs();
-                    for name in before {
-                        c.gone.insert(name, at);
-                    }
-                }
+                let before: Vec<(String, Vec<String>)> = self
+                    .clusters
+                    .iter_mut()
+                    .map(|(scope, c)| (scope.clone(), c.reset_dcs()))
+                    .collect();
                 for kv in kvs {
                     self.put(&kv.key, &kv.value, kv.lease, at);
                 }
-                // members present again are not gone
-                for c in self.clusters.values_mut() {
-                    let present: Vec<String> = c.members.keys().cloned().collect();
-                    for p in present {
-                        c.gone.remove(&p);
+                // members not present again are gone (a put takes a member out of `gone`)
+                for (scope, names) in before {
+                    if let Some(c) = self.clusters.get_mut(&scope) {
+                        for name in names {
+                            if !c.members.contains_key(&name) {
+                                c.mark_gone(name, at);
+                            }
+                        }
                     }
                 }
                 self.loaded = true;
@@ -1460,11 +1533,11 @@ impl App {
                 };
             }
         }
-        let mut eff = if members_changed {
-            self.poll_effect()
-        } else {
-            Vec::new()
-        };
+        // the poll set also follows the leader and sync keys: bounded work, asked every time
+        let mut eff = self.poll_effect();
+        if members_changed {
+            eff.extend(self.follow_effect());
+        }
         let lease = self.cluster().map(|c| c.leader_lease).unwrap_or(0);
         if lease != self.watched_lease {
             self.watched_lease = lease;
@@ -1484,29 +1557,72 @@ impl App {
             .put(rel, value, lease, at)
     }
 
+    /// At most this many members' REST APIs are polled at once: what etcd holds must not
+    /// decide how many connections, tasks and file descriptors patrol keeps (a few
+    /// thousand junk member keys made it poll every one of them).
+    pub const MAX_POLLED: usize = 64;
+
+    /// The members polled now: (member, api_url), by name.
+    pub fn polled(&self) -> &[(String, String)] {
+        &self.polled
+    }
+
+    /// Members of the cluster on screen whose key names an API to poll.
+    pub fn pollable(&self) -> usize {
+        self.cluster().map(|c| c.with_api.len()).unwrap_or(0)
+    }
+
+    /// The members to poll, at most [`App::MAX_POLLED`], best first: the leader, the
+    /// synchronous standbys, members that have answered, members whose key is bound to a
+    /// lease (as Patroni's are), then the rest by name. Each tier is read from an index,
+    /// so this costs O(MAX_POLLED log n), not O(n).
+    fn poll_set(&self) -> Vec<(String, String)> {
+        let Some(c) = self.cluster() else {
+            return Vec::new();
+        };
+        let sync = c
+            .sync
+            .iter()
+            .flat_map(|s| s.sync_standby.iter().map(String::as_str));
+        let answered = c.answered.iter().map(String::as_str);
+        let tiers = c
+            .leader
+            .as_deref()
+            .into_iter()
+            .chain(sync)
+            .chain(answered)
+            .chain(c.leased_api.iter().map(String::as_str))
+            .chain(c.with_api.iter().map(String::as_str));
+        let mut want: BTreeMap<&str, &str> = BTreeMap::new();
+        for name in tiers {
+            if want.len() >= Self::MAX_POLLED {
+                break;
+            }
+            if let Some(url) = c.members.get(name).and_then(|m| m.api_url.as_deref()) {
+                want.insert(name, url);
+            }
+        }
+        want.into_iter()
+            .map(|(n, u)| (n.to_string(), u.to_string()))
+            .collect()
+    }
+
     /// The poll set follows the member keys of the cluster on screen.
     fn poll_effect(&mut self) -> Vec<Effect> {
-        let want: Vec<(String, String)> = self
-            .cluster()
-            .map(|c| {
-                c.members
-                    .iter()
-                    .filter_map(|(n, m)| m.api_url.clone().map(|u| (n.clone(), u)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut eff = Vec::new();
-        if want != self.polled {
-            self.polled = want.clone();
-            eff.push(Effect::PollMembers(want));
+        let want = self.poll_set();
+        if want == self.polled {
+            return Vec::new();
         }
-        eff.extend(self.follow_effect());
-        eff
+        self.polled = want.clone();
+        vec![Effect::PollMembers(want)]
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod bounds_tests;
 
 fn first_kind(step: &RolloutStep) -> OpKind {
     match step {

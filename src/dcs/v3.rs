@@ -13,6 +13,24 @@ use super::{DcsEvent, RawKv};
 use crate::config::DcsSettings;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The most one gRPC response may decode to (tonic's default is 4 MiB, so a cluster prefix
+/// over 4 MiB never loaded). The snapshot is read in pages that stay well under it, and one
+/// key is at most etcd's `--max-request-bytes` (1.5 MiB by default, 10 MiB recommended max).
+const MAX_DECODE: usize = 16 * 1024 * 1024;
+/// Keys per page of a snapshot; halved down to 1 when a page is over [`MAX_DECODE`].
+const PAGE: i64 = 512;
+
+/// The end of the key range of every key starting with `prefix` (etcd's prefix rule).
+fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![0]
+}
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Turn an etcd-client error into something an operator can act on. Its gRPC statuses carry
@@ -95,19 +113,52 @@ pub async fn snapshot(
     prefix: &str,
 ) -> Result<(Client, i64, Vec<RawKv>), String> {
     let opts = options(s).await?;
-    let mut client = Client::connect([endpoint], Some(opts))
+    let client = Client::connect([endpoint], Some(opts))
         .await
         .map_err(|e| describe(&e))?;
-    let resp = tokio::time::timeout(
-        CONNECT_TIMEOUT,
-        client.get(prefix, Some(GetOptions::new().with_prefix())),
-    )
-    .await
-    .map_err(|_| format!("etcd did not answer within {CONNECT_TIMEOUT:?}"))?
-    .map_err(|e| describe(&e))?;
-    let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
-    let kvs = resp.kvs().iter().map(raw).collect();
+    // pages of at most PAGE keys, all at the revision of the first: one consistent snapshot,
+    // never one response of the whole prefix
+    let mut kv = client.kv_client().max_decoding_message_size(MAX_DECODE);
+    let end = prefix_end(prefix.as_bytes());
+    let mut from = prefix.as_bytes().to_vec();
+    let (mut revision, mut limit) = (0i64, PAGE);
+    let mut kvs = Vec::new();
+    loop {
+        let mut o = GetOptions::new().with_range(end.clone()).with_limit(limit);
+        if revision > 0 {
+            o = o.with_revision(revision);
+        }
+        let resp = match tokio::time::timeout(CONNECT_TIMEOUT, kv.get(from.clone(), Some(o))).await
+        {
+            Err(_) => return Err(format!("etcd did not answer within {CONNECT_TIMEOUT:?}")),
+            Ok(Err(e)) if limit > 1 && too_large(&e) => {
+                limit = (limit / 2).max(1);
+                continue;
+            }
+            Ok(Err(e)) => return Err(describe(&e)),
+            Ok(Ok(r)) => r,
+        };
+        if revision == 0 {
+            revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+        }
+        kvs.extend(resp.kvs().iter().map(raw));
+        match resp.kvs().last() {
+            Some(last) if resp.more() => {
+                from = last.key().to_vec();
+                from.push(0);
+            }
+            _ => break,
+        }
+    }
     Ok((client, revision, kvs))
+}
+
+/// Is this tonic refusing a response over the decode limit?
+fn too_large(e: &etcd_client::Error) -> bool {
+    // (tonic says OutOfRange, which etcd also uses for a compacted revision: go by the text)
+    matches!(e, etcd_client::Error::GRpcStatus(s)
+        if s.code() == tonic::Code::ResourceExhausted
+            || s.message().contains("message length too large"))
 }
 
 /// Stream the state under `prefix` into `tx` until the receiver goes away.
@@ -183,7 +234,7 @@ async fn follow<M>(
     tx: &mpsc::Sender<M>,
     wrap: &impl Fn(DcsEvent) -> M,
 ) -> Follow {
-    let (mut client, revision, kvs) = match snapshot(s, endpoint, prefix).await {
+    let (client, revision, kvs) = match snapshot(s, endpoint, prefix).await {
         Ok(x) => x,
         Err(error) => {
             return Follow::Broken {
@@ -202,12 +253,15 @@ async fn follow<M>(
     if tx.send(wrap(snap)).await.is_err() {
         return Follow::ReceiverGone;
     }
+    // fragment: etcd splits a revision with many or large changes into several responses
     let opts = WatchOptions::new()
         .with_prefix()
         // etcd's number: i64::MAX must not panic (it then fails as a compacted watch would)
         .with_start_revision(revision.saturating_add(1))
-        .with_progress_notify();
-    let mut stream = match client.watch(prefix, Some(opts)).await {
+        .with_progress_notify()
+        .with_fragment();
+    let mut watch = client.watch_client().max_decoding_message_size(MAX_DECODE);
+    let mut stream = match watch.watch(prefix, Some(opts)).await {
         Ok(s) => s,
         Err(e) => {
             return Follow::Broken {
@@ -349,4 +403,16 @@ pub async fn put(s: &DcsSettings, key: &str, value: &str) -> Result<String, PutE
         };
     }
     Err(PutError::NotSent(errors.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_end;
+
+    #[test]
+    fn prefix_end_is_the_next_key_after_the_prefix() {
+        assert_eq!(prefix_end(b"/service/demo/"), b"/service/demo0".to_vec());
+        assert_eq!(prefix_end(b"a\xff"), b"b".to_vec());
+        assert_eq!(prefix_end(b"\xff"), vec![0]);
+    }
 }

@@ -20,6 +20,9 @@ struct Entry {
 pub struct LogBuffer {
     entries: VecDeque<Entry>,
     max_lines: usize,
+    /// Bytes of text held (lines, member names, timestamps), bounded by `max_bytes`.
+    bytes: usize,
+    max_bytes: usize,
     dropped: u64,
     last_key_of: HashMap<String, TsKey>,
     last_key: TsKey,
@@ -33,6 +36,10 @@ impl Default for LogBuffer {
 
 impl LogBuffer {
     pub const DEFAULT_MAX_LINES: usize = 5000;
+    /// The lines kept are bounded in bytes too: a source can write very long lines.
+    pub const DEFAULT_MAX_BYTES: usize = 4 * 1024 * 1024;
+    /// One line is cut to this many bytes.
+    pub const MAX_LINE_BYTES: usize = 4096;
 
     /// `max_lines` is over all members together (at least 1).
     pub fn new(max_lines: usize) -> LogBuffer {
@@ -40,6 +47,8 @@ impl LogBuffer {
         LogBuffer {
             entries: VecDeque::with_capacity(max_lines.min(1024)),
             max_lines,
+            bytes: 0,
+            max_bytes: LogBuffer::DEFAULT_MAX_BYTES,
             dropped: 0,
             last_key_of: HashMap::new(),
             last_key: (0, 0),
@@ -50,7 +59,11 @@ impl LogBuffer {
     /// traceback's continuation, a notice, a source without dates) sorts right after the
     /// member's previous dated line, else after the latest dated line of any member: it
     /// stays next to what it arrived with.
-    pub fn push(&mut self, line: LogLine) {
+    pub fn push(&mut self, mut line: LogLine) {
+        crate::clip::clip_bytes(&mut line.text, Self::MAX_LINE_BYTES);
+        if let Some(ts) = &mut line.ts {
+            crate::clip::clip_bytes(ts, 64);
+        }
         let key = match line.ts.as_deref().and_then(ts_key) {
             Some(k) => {
                 match self.last_key_of.get_mut(&line.member) {
@@ -68,11 +81,28 @@ impl LogBuffer {
                 .copied()
                 .unwrap_or(self.last_key),
         };
-        if self.entries.len() == self.max_lines {
-            self.entries.pop_front();
+        self.bytes += size_of_line(&line);
+        self.entries.push_back(Entry { line, key });
+        while self.entries.len() > self.max_lines
+            || (self.bytes > self.max_bytes && self.entries.len() > 1)
+        {
+            let Some(old) = self.entries.pop_front() else {
+                break;
+            };
+            self.bytes = self.bytes.saturating_sub(size_of_line(&old.line));
             self.dropped += 1;
         }
-        self.entries.push_back(Entry { line, key });
+    }
+
+    /// Bytes of text held (bounded by `max_bytes`).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Bound the bytes held (at least one line is always kept).
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> LogBuffer {
+        self.max_bytes = max_bytes;
+        self
     }
 
     pub fn len(&self) -> usize {
@@ -94,6 +124,7 @@ impl LogBuffer {
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.bytes = 0;
         self.last_key_of.clear();
         self.last_key = (0, 0);
     }
@@ -115,6 +146,10 @@ impl LogBuffer {
         v.sort_by_key(|e| e.key);
         v.into_iter().map(|e| &e.line).collect()
     }
+}
+
+fn size_of_line(l: &LogLine) -> usize {
+    l.text.len() + l.member.len() + l.ts.as_ref().map_or(0, String::len)
 }
 
 fn ts_key(ts: &str) -> Option<TsKey> {
@@ -218,6 +253,20 @@ mod tests {
         assert_eq!(LogBuffer::default().max_lines(), 5000);
         b.clear();
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn bounded_in_bytes_and_long_lines_cut() {
+        let mut b = LogBuffer::new(1000).with_max_bytes(64 * 1024);
+        let long = "x".repeat(1024 * 1024);
+        for _ in 0..100 {
+            b.push(line("pg1", &long));
+        }
+        assert!(b.iter().all(|l| l.text.len() <= LogBuffer::MAX_LINE_BYTES));
+        assert!(b.bytes() <= 64 * 1024, "{} bytes held", b.bytes());
+        assert!(b.len() < 100 && b.dropped() > 0);
+        let held: usize = b.iter().map(|l| l.text.len() + l.member.len()).sum();
+        assert_eq!(held, b.bytes());
     }
 
     #[test]

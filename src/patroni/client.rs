@@ -21,6 +21,34 @@ pub enum RestError {
     Body(String),
 }
 
+/// A REST body larger than this is not read: a member's `/patroni` is a few KiB.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Read a response body chunk by chunk, stopping with an error naming `what` as soon as it
+/// passes `max` bytes (never the whole body first).
+async fn read_capped(
+    resp: &mut reqwest::Response,
+    max: usize,
+    what: &str,
+) -> Result<Vec<u8>, ReadError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Http)? {
+        if body.len() + chunk.len() > max {
+            return Err(ReadError::TooLarge(format!(
+                "{} answered with a body over {max} bytes: not read",
+                crate::text::sanitize(&crate::text::redact_url(what))
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+enum ReadError {
+    Http(reqwest::Error),
+    TooLarge(String),
+}
+
 /// One HTTP client shared by every member poller (connection reuse, one TLS setup).
 #[derive(Clone)]
 pub struct RestClient {
@@ -111,8 +139,13 @@ impl RestClient {
             .send()
             .await
             .map_err(|e| self.classify(e))?;
+        let mut resp = resp;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| self.classify(e))?;
+        let body = match read_capped(&mut resp, MAX_BODY, api_url).await {
+            Ok(b) => b,
+            Err(ReadError::Http(e)) => return Err(self.classify(e)),
+            Err(ReadError::TooLarge(m)) => return Err(RestError::Body(m)),
+        };
         // A replica that is not running answers 503 with the same JSON body: still useful.
         if !status.is_success() && !status.is_server_error() {
             return Err(RestError::Status {
@@ -152,6 +185,7 @@ impl RestClient {
             Err(e) if e.is_connect() => return Reply::NotSent(self.classify(e).to_string()),
             Err(e) => return Reply::Unknown(self.classify(e).to_string()),
         };
+        let mut resp = resp;
         let code = resp.status().as_u16();
         // a redirect is the answer, not followed: say where it pointed
         let redirect = resp
@@ -160,7 +194,12 @@ impl RestClient {
             .then(|| resp.headers().get(reqwest::header::LOCATION))
             .flatten()
             .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned());
-        match resp.bytes().await {
+        match read_capped(&mut resp, MAX_BODY, &url).await {
+            // the status is known; only the body is not kept
+            Err(ReadError::TooLarge(m)) => Reply::Status { code, body: m },
+            Err(ReadError::Http(e)) => {
+                Reply::Unknown(format!("HTTP {code}, body lost: {}", self.classify(e)))
+            }
             Ok(body) => {
                 let mut text = String::from_utf8_lossy(&body[..body.len().min(4000)]).into_owned();
                 if let Some(l) = redirect {
@@ -170,7 +209,6 @@ impl RestClient {
                 tracing::info!(url = %shown, code, %body, "reply");
                 Reply::Status { code, body: text }
             }
-            Err(e) => Reply::Unknown(format!("HTTP {code}, body lost: {}", self.classify(e))),
         }
     }
 

@@ -512,6 +512,11 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
 }
 
 fn apply(app: &mut App, runner: &mut Runner, msg: Msg) {
+    if matches!(msg, Msg::Dcs(..)) {
+        // the change carries when the watch received it; the model compares (`behind`)
+        let effects = app.update(Msg::Now(Instant::now()));
+        runner.run(effects);
+    }
     let effects = app.update(msg);
     runner.run(effects);
 }
@@ -575,6 +580,11 @@ impl Headless {
     pub fn set_logs(&mut self, spec: Option<crate::logs::LogSourceSpec>) {
         let follow = self.app.set_log_sources(spec, Default::default());
         self.pollers.run(follow);
+    }
+
+    /// How many REST pollers run (bounded by `App::MAX_POLLED` whatever etcd holds).
+    pub fn pollers(&self) -> usize {
+        self.pollers.pollers.len()
     }
 
     /// Deliver one message (a key, say) as the TUI loop would, running its effects.

@@ -61,7 +61,25 @@ pub fn spawn_clock(tx: Sender<Msg>) -> JoinHandle<()> {
     })
 }
 
-/// One polling task per member; at most one request in flight each.
+/// A member that has never answered is asked less and less often, up to this: a key
+/// naming an API that refuses or hangs must not cost as much as a real member.
+const NEVER_ANSWERED_MAX: Duration = Duration::from_secs(30);
+
+/// How long to wait before the next poll: the interval, or for a member that has never
+/// answered (after `failures` failures in a row) twice as long each time, up to
+/// [`NEVER_ANSWERED_MAX`].
+pub fn poll_delay(interval: Duration, ever_answered: bool, failures: u32) -> Duration {
+    if ever_answered || failures == 0 {
+        return interval;
+    }
+    let factor = 1u32 << failures.min(16);
+    interval
+        .saturating_mul(factor)
+        .min(NEVER_ANSWERED_MAX.max(interval))
+}
+
+/// One polling task per member; at most one request in flight each, at most
+/// [`crate::app::App::MAX_POLLED`] of them.
 pub struct Pollers {
     client: RestClient,
     interval: Duration,
@@ -79,9 +97,24 @@ impl Pollers {
         }
     }
 
+    /// How many pollers run.
+    pub fn len(&self) -> usize {
+        self.running.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.running.is_empty()
+    }
+
     pub fn set(&mut self, want: &[(String, String)]) {
+        // the app never asks for more; defence in depth
+        let want: BTreeMap<&str, &str> = want
+            .iter()
+            .take(crate::app::App::MAX_POLLED)
+            .map(|(n, u)| (n.as_str(), u.as_str()))
+            .collect();
         self.running.retain(|name, (url, h)| {
-            let keep = want.iter().any(|(n, u)| n == name && u == url);
+            let keep = want.get(name.as_str()) == Some(&url.as_str());
             if !keep {
                 h.abort();
             }
@@ -92,8 +125,9 @@ impl Pollers {
                 continue;
             }
             let (client, tx, interval) = (self.client.clone(), self.tx.clone(), self.interval);
-            let (member, api) = (name.clone(), url.clone());
+            let (member, api) = (name.to_string(), url.to_string());
             let h = tokio::spawn(async move {
+                let (mut answered, mut failures) = (false, 0u32);
                 loop {
                     let started = tokio::time::Instant::now();
                     let result = client
@@ -101,6 +135,11 @@ impl Pollers {
                         .await
                         .map(Box::new)
                         .map_err(|e| e.to_string());
+                    if result.is_ok() {
+                        (answered, failures) = (true, 0);
+                    } else {
+                        failures = failures.saturating_add(1);
+                    }
                     let msg = Msg::Rest {
                         member: member.clone(),
                         at: Instant::now(),
@@ -109,10 +148,11 @@ impl Pollers {
                     if tx.send(msg).await.is_err() {
                         return;
                     }
-                    tokio::time::sleep_until(started + interval).await;
+                    tokio::time::sleep_until(started + poll_delay(interval, answered, failures))
+                        .await;
                 }
             });
-            self.running.insert(name.clone(), (url.clone(), h));
+            self.running.insert(name.to_string(), (url.to_string(), h));
         }
     }
 }
@@ -122,5 +162,21 @@ impl Drop for Pollers {
         for (_, (_, h)) in std::mem::take(&mut self.running) {
             h.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_that_never_answered_back_off_to_a_bound() {
+        let iv = Duration::from_millis(500);
+        assert_eq!(poll_delay(iv, false, 0), iv);
+        assert_eq!(poll_delay(iv, false, 1), iv * 2);
+        assert_eq!(poll_delay(iv, false, 3), iv * 8);
+        assert_eq!(poll_delay(iv, false, 40), NEVER_ANSWERED_MAX);
+        // a member that answered once is real: its recovery is seen on time
+        assert_eq!(poll_delay(iv, true, 5), iv);
     }
 }

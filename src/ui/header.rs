@@ -35,7 +35,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             ));
         }
         DcsHealth::Live { endpoint, .. } => {
-            l1.push(Span::styled("● live ", theme.healthy));
+            match app.behind() {
+                // applying etcd's changes late: not live, however connected
+                Some(late) => l1.push(Span::styled(
+                    format!("● behind {} ", human_age(late)),
+                    theme.warning,
+                )),
+                None => l1.push(Span::styled("● live ", theme.healthy)),
+            }
             l1.push(Span::styled(redact_url(endpoint), theme.muted));
         }
         DcsHealth::Down {
@@ -86,6 +93,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
         let present = rows.iter().filter(|r| r.gone.is_none()).count();
         l2.push(Span::styled("  members ", theme.header_key));
         l2.push(Span::styled(present.to_string(), theme.text));
+        // members beyond the poll cap are listed from etcd only: say so
+        let (polled, pollable) = (app.polled().len(), app.pollable());
+        if pollable > polled {
+            l2.push(Span::styled(
+                format!("  REST polled for {polled} of {pollable}"),
+                theme.warning,
+            ));
+        }
     }
     let l3 = badges(app, theme);
     let mut lines = vec![Line::from(l1), Line::from(l2)];
