@@ -88,10 +88,18 @@ fn live_model_follows_switchover_and_a_stopped_member() {
             _ => 0,
         };
         let rev0 = revision(&h.app);
-        // live lag: both ends from REST
-        assert!(h.app.rows().iter().filter(|r| !r.role.is_leader()).all(
-            |r| r.replay_lag.is_some() && r.lag_source == patrol::app::members::LagSource::Live
-        ));
+        // live lag: both ends from REST, once the leader has been sampled after each replica
+        // (the first complete model may hold only unpaired samples)
+        let live_lag = |a: &App| {
+            a.rows().iter().filter(|r| !r.role.is_leader()).all(|r| {
+                r.replay_lag.is_some() && r.lag_source == patrol::app::members::LagSource::Live
+            })
+        };
+        assert!(
+            h.until(Duration::from_secs(5), live_lag).await,
+            "live lag for every replica:\n{}",
+            describe(&h.app)
+        );
 
         // a switchover made with patronictl shows up in patrol's model
         let candidate = h.app.rows()[1].name.clone();

@@ -56,7 +56,7 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
             _ => Vec::new(),
         })
         .collect();
-    let replies = futures::future::join_all(targets.into_iter().map(|(member, url)| {
+    let replies = futures::future::join_all(targets.iter().cloned().map(|(member, url)| {
         let client = client.clone();
         async move {
             let result = client
@@ -71,6 +71,21 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
     for (member, result) in replies {
         app.update(Msg::Rest {
             member,
+            at: Instant::now(),
+            result,
+        });
+    }
+    // Live lag pairs each replica's position with the leader's sampled after it: ask the
+    // leader once more, now that every replica has answered.
+    let leader = app.cluster().and_then(|c| c.leader.clone());
+    if let Some((member, url)) = leader.and_then(|l| targets.iter().find(|(m, _)| *m == l)) {
+        let result = client
+            .status(url)
+            .await
+            .map(Box::new)
+            .map_err(|e| e.to_string());
+        app.update(Msg::Rest {
+            member: member.clone(),
             at: Instant::now(),
             result,
         });
