@@ -43,21 +43,7 @@ fn event_texts(app: &App) -> Vec<String> {
     app.events.iter().map(|e| e.kind.text()).collect()
 }
 
-fn healthy(app: &App) -> bool {
-    let rows = app.rows();
-    rows.len() == 3
-        && rows
-            .iter()
-            .filter(|r| r.role.is_leader() && r.state == "running")
-            .count()
-            == 1
-        && rows
-            .iter()
-            .filter(|r| !r.role.is_leader() && r.state == "streaming")
-            .count()
-            == 2
-        && rows.iter().all(|r| r.rest == RestHealth::Live)
-}
+use support::healthy;
 
 #[test]
 fn live_model_follows_switchover_and_a_stopped_member() {

@@ -51,21 +51,7 @@ fn select(h: &mut Headless, member: &str) {
     panic!("cannot select {member}");
 }
 
-fn healthy(app: &App) -> bool {
-    let rows = app.rows();
-    rows.len() == 3
-        && rows
-            .iter()
-            .filter(|r| r.role.is_leader() && r.state == "running")
-            .count()
-            == 1
-        && rows
-            .iter()
-            .filter(|r| !r.role.is_leader() && r.state == "streaming")
-            .count()
-            == 2
-        && rows.iter().all(|r| r.rest == RestHealth::Live)
-}
+use support::healthy;
 
 fn describe(app: &App) -> String {
     let mut s: Vec<String> = app

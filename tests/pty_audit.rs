@@ -90,9 +90,15 @@ fn sigkill_right_after_confirming_leaves_the_intent_on_record() {
         (screen.text().matches("streaming").count() >= 2).then_some(())
     });
     keys.write_all(b"s").expect("s");
-    eventually(Duration::from_secs(5), "switchover dialog", || {
-        screen.text().contains("candidates").then_some(())
-    });
+    // a candidate is eligible once its lag is known (the leader sampled after it)
+    eventually(
+        Duration::from_secs(10),
+        "switchover dialog with an eligible candidate",
+        || {
+            let t = screen.text();
+            (t.contains("candidates") && t.contains(" is eligible")).then_some(())
+        },
+    );
     keys.write_all(b"\r").expect("enter");
     eventually(Duration::from_secs(5), "request shown", || {
         screen.text().contains("POST http").then_some(())

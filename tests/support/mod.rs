@@ -588,3 +588,27 @@ impl Drop for TestCluster {
         self.cleanup();
     }
 }
+
+/// A healthy model of a 3-member cluster: one running leader, two streaming replicas, every
+/// REST API live, and every replica's lag known from a live pair (the leader sampled after
+/// the replica: until then the lag is unknown and no replica is an eligible candidate).
+pub fn healthy(app: &patrol::app::App) -> bool {
+    use patrol::app::members::{LagSource, RestHealth};
+    let rows = app.rows();
+    rows.len() == 3
+        && rows
+            .iter()
+            .filter(|r| r.role.is_leader() && r.state == "running")
+            .count()
+            == 1
+        && rows
+            .iter()
+            .filter(|r| !r.role.is_leader() && r.state == "streaming")
+            .count()
+            == 2
+        && rows.iter().all(|r| r.rest == RestHealth::Live)
+        && rows
+            .iter()
+            .filter(|r| !r.role.is_leader())
+            .all(|r| r.replay_lag.is_some() && r.lag_source == LagSource::Live)
+}
