@@ -296,14 +296,12 @@ mod tests {
         assert_eq!(delays, ["50ms]", "100ms]", "200ms]", "200ms]"]);
     }
 
-    #[tokio::test]
-    async fn the_child_is_killed_when_the_receiver_is_dropped() {
+    /// Run `cmd` (which writes a pid to the file `{pid}` and prints "started"), drop the
+    /// follower, and wait (bounded) until that process is gone or a zombie.
+    async fn dropping_the_follower_ends(cmd: &str) {
         let dir = tempfile::tempdir().unwrap();
         let pid_file = dir.path().join("pid");
-        let cmd = format!(
-            "echo $$ > {}; echo started; exec sleep 1000",
-            pid_file.display()
-        );
+        let cmd = cmd.replace("{pid}", &pid_file.display().to_string());
         let (tx, mut rx) = mpsc::channel(64);
         let task = tokio::spawn(follow_cmd(cmd, "pg1".into(), tx, FAST));
         assert_eq!(next(&mut rx).await.text, "started");
@@ -314,46 +312,7 @@ mod tests {
         drop(rx);
         let done = tokio::time::timeout(Duration::from_secs(10), task).await;
         assert!(matches!(done, Ok(Ok(()))));
-        // gone (or a zombie until tokio reaps it): poll /proc, bounded
-        let stat = format!("/proc/{pid}/stat");
-        let gone = tokio::time::timeout(Duration::from_secs(10), async {
-            loop {
-                match std::fs::read_to_string(&stat) {
-                    Err(_) => break,
-                    Ok(s)
-                        if s.rsplit(')')
-                            .next()
-                            .is_some_and(|r| r.trim_start().starts_with('Z')) =>
-                    {
-                        break;
-                    }
-                    Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-                }
-            }
-        })
-        .await;
-        assert!(gone.is_ok(), "sleep {pid} still runs");
-    }
-
-    /// `sh` starts a pipeline and a background job: dropping the follower ends them too.
-    #[tokio::test]
-    async fn everything_the_command_started_is_killed() {
-        let dir = tempfile::tempdir().unwrap();
-        let pid_file = dir.path().join("pid");
-        let cmd = format!(
-            "sleep 1000 & echo $! > {}; echo started; sleep 1000 | cat",
-            pid_file.display()
-        );
-        let (tx, mut rx) = mpsc::channel(64);
-        let task = tokio::spawn(follow_cmd(cmd, "pg1".into(), tx, FAST));
-        assert_eq!(next(&mut rx).await.text, "started");
-        let pid = std::fs::read_to_string(&pid_file)
-            .unwrap()
-            .trim()
-            .to_string();
-        drop(rx);
-        let done = tokio::time::timeout(Duration::from_secs(10), task).await;
-        assert!(matches!(done, Ok(Ok(()))));
+        // gone (or a zombie until it is reaped): poll /proc, bounded
         let stat = format!("/proc/{pid}/stat");
         let gone = tokio::time::timeout(Duration::from_secs(10), async {
             while std::fs::read_to_string(&stat).is_ok_and(|s| {
@@ -365,7 +324,19 @@ mod tests {
             }
         })
         .await;
-        assert!(gone.is_ok(), "the background sleep {pid} still runs");
+        assert!(gone.is_ok(), "process {pid} still runs");
+    }
+
+    #[tokio::test]
+    async fn the_child_is_killed_when_the_receiver_is_dropped() {
+        dropping_the_follower_ends("echo $$ > {pid}; echo started; exec sleep 1000").await;
+    }
+
+    /// `sh` starts a pipeline and a background job: dropping the follower ends them too.
+    #[tokio::test]
+    async fn everything_the_command_started_is_killed() {
+        dropping_the_follower_ends("sleep 1000 & echo $! > {pid}; echo started; sleep 1000 | cat")
+            .await;
     }
 
     #[tokio::test]
