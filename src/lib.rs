@@ -12,6 +12,7 @@ pub mod runtime;
 pub mod text;
 pub mod theme;
 pub mod ui;
+pub mod write;
 
 /// rustls needs one process-wide crypto provider; reqwest is built without a default one.
 pub fn install_crypto_provider() {

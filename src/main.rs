@@ -112,42 +112,21 @@ fn run() -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            let dur =
-                |v: &Option<String>, what: &str| -> Result<Option<std::time::Duration>, String> {
-                    v.as_deref()
-                        .map(patrol::cli::parse_duration)
-                        .transpose()
-                        .map_err(|e| format!("{what} in patrol's config: {e}"))
-                };
-            let (cfg_interval, cfg_timeout) =
-                match (dur(&own.interval, "interval"), dur(&own.timeout, "timeout")) {
-                    (Ok(i), Ok(t)) => (i, t),
-                    (Err(e), _) | (_, Err(e)) => {
-                        eprintln!("patrol: {e}");
-                        return Ok(ExitCode::from(2));
-                    }
-                };
-            let parse = |s: &str| patrol::logs::LogSourceSpec::parse(s);
-            let logs = match cli.logs.as_deref().or(own.logs.as_deref()).map(parse) {
-                None => None,
+            let logs = match cli.logs.as_deref().map(patrol::logs::LogSourceSpec::parse) {
+                None => own.logs.clone(),
                 Some(Ok(s)) => Some(s),
                 Some(Err(e)) => {
                     eprintln!("patrol: --logs: {e}");
                     return Ok(ExitCode::from(2));
                 }
             };
-            let mut logs_by_member = std::collections::BTreeMap::new();
-            for (m, spec) in &own.logs_by_member {
-                match parse(spec) {
-                    Ok(s) => {
-                        logs_by_member.insert(m.clone(), s);
-                    }
-                    Err(e) => {
-                        eprintln!("patrol: logs_by_member.{m}: {e}");
-                        return Ok(ExitCode::from(2));
-                    }
+            let keys = match patrol::app::KeymapSet::with_overrides(&own.keys) {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("patrol: [keys] in patrol's config: {e}");
+                    return Ok(ExitCode::from(2));
                 }
-            }
+            };
             let theme = Theme::resolve(cli.theme.as_deref().or(own.theme.as_deref()), no_color)
                 .map_err(color_eyre::eyre::Report::msg)?;
             patrol::runtime::run_tui(
@@ -155,11 +134,11 @@ fn run() -> Result<ExitCode> {
                 patrol::runtime::Options {
                     interval: cli
                         .interval
-                        .or(cfg_interval)
+                        .or(own.interval)
                         .unwrap_or(std::time::Duration::from_secs(1)),
                     timeout: cli
                         .timeout
-                        .or(cfg_timeout)
+                        .or(own.timeout)
                         .unwrap_or(std::time::Duration::from_secs(2)),
                     theme,
                     read_only: cli.read_only || own.read_only.unwrap_or(false),
@@ -169,8 +148,8 @@ fn run() -> Result<ExitCode> {
                         .or(own.audit_log.clone())
                         .unwrap_or_else(patrol::runtime::default_audit_log),
                     logs,
-                    logs_by_member,
-                    keys: own.keys.clone(),
+                    logs_by_member: own.logs_by_member.clone(),
+                    keys,
                 },
             )?;
             Ok(ExitCode::SUCCESS)

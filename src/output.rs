@@ -73,7 +73,7 @@ pub fn records(app: &App, extended: bool) -> (Vec<&'static str>, Vec<Map<String,
             let mut m = Map::new();
             for c in &cols {
                 let v = match *c {
-                    "Cluster" => json!(app.scope),
+                    "Cluster" => json!(app.model.scope),
                     "Member" => json!(r.name),
                     "Host" => match r.port {
                         Some(p) if append_port && !r.host.is_empty() => {
@@ -255,7 +255,7 @@ fn pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
         .unwrap_or_else(|| "uninitialized".into());
     let title = format!(
         " Cluster: {} ({}) ",
-        crate::text::sanitize(&app.scope),
+        crate::text::sanitize(&app.model.scope),
         crate::text::sanitize(&sysid)
     );
     let mut top = rule.clone();

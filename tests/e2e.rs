@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::drive::rt;
+
 use std::time::{Duration, Instant};
 
 use patrol::app::{App, members::RestHealth};
@@ -19,13 +21,6 @@ fn settings(c: &TestCluster) -> Settings {
     .expect("the sandbox's patronictl.yaml loads")
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
 fn describe(app: &App) -> String {
     app.rows()
         .iter()
@@ -40,7 +35,7 @@ fn describe(app: &App) -> String {
 }
 
 fn event_texts(app: &App) -> Vec<String> {
-    app.events.iter().map(|e| e.kind.text()).collect()
+    app.model.events.iter().map(|e| e.kind.text()).collect()
 }
 
 use support::healthy;
@@ -69,7 +64,7 @@ fn live_model_follows_switchover_and_a_stopped_member() {
             "same leader as patronictl"
         );
         let tl = h.app.rows()[0].timeline.expect("leader timeline");
-        let revision = |a: &App| match a.dcs {
+        let revision = |a: &App| match a.model.dcs {
             patrol::app::DcsHealth::Live { revision, .. } => revision,
             _ => 0,
         };
@@ -252,10 +247,10 @@ fn list_json_equals_patronictl_and_garbage_keys_do_not_hurt() {
         assert!(
             ok,
             "healthy through the second endpoint: {:?}\n{}",
-            h2.app.dcs,
+            h2.app.model.dcs,
             describe(&h2.app)
         );
-        match &h2.app.dcs {
+        match &h2.app.model.dcs {
             patrol::app::DcsHealth::Live { endpoint, .. } => assert_eq!(endpoint, &c.etcd_url()),
             other => panic!("not live: {other:?}"),
         }
@@ -279,23 +274,23 @@ fn list_json_equals_patronictl_and_garbage_keys_do_not_hurt() {
             .expect("kill etcd");
         assert!(st.success());
         let ok = h
-            .until(Duration::from_secs(30), |a| a.stale_for().is_some())
+            .until(Duration::from_secs(30), |a| a.model.stale_for().is_some())
             .await;
-        assert!(ok, "etcd down is noticed: {:?}", h.app.dcs);
+        assert!(ok, "etcd down is noticed: {:?}", h.app.model.dcs);
         assert_eq!(h.app.rows().len(), 3, "last state kept while etcd is down");
         let out = c.script(&["start"]);
         assert!(out.status.success(), "restart etcd: {out:?}");
         let ok = h
             .until(Duration::from_secs(60), |a| {
-                a.stale_for().is_none()
-                    && matches!(a.dcs, patrol::app::DcsHealth::Live { .. })
+                a.model.stale_for().is_none()
+                    && matches!(a.model.dcs, patrol::app::DcsHealth::Live { .. })
                     && healthy(a)
             })
             .await;
         assert!(
             ok,
             "live again after etcd returns: {:?}\n{}",
-            h.app.dcs,
+            h.app.model.dcs,
             describe(&h.app)
         );
     });
@@ -337,7 +332,7 @@ fn agent_log_lines_and_the_leader_lock_ttl() {
         ));
         let ok = h
             .until(Duration::from_secs(30), |a| {
-                a.logs.member("pg1").count() > 0
+                a.model.logs.member("pg1").count() > 0
             })
             .await;
         assert!(ok, "pg1's Patroni log lines arrive");
@@ -354,7 +349,8 @@ fn agent_log_lines_and_the_leader_lock_ttl() {
         }
         let ok = h
             .until(Duration::from_secs(20), |a| {
-                a.logs
+                a.model
+                    .logs
                     .member("pg1")
                     .any(|l| l.text.contains(&marker) && l.level == patrol::logs::Level::Warning)
             })
@@ -363,34 +359,36 @@ fn agent_log_lines_and_the_leader_lock_ttl() {
 
         // the lease TTL counts down while Patroni cannot renew it, and resets after
         let ok = h
-            .until(Duration::from_secs(20), |a| a.lease_ttl.is_some())
+            .until(Duration::from_secs(20), |a| a.model.lease_ttl.is_some())
             .await;
         assert!(ok, "lease TTL known");
         let sig = |s: &str| c.signal_patroni("pg1", s);
         sig("-STOP");
         let ok = h
             .until(Duration::from_secs(15), |a| {
-                a.lease_ttl.is_some_and(|(_, ttl, g, _)| ttl <= g - 4)
+                a.model.lease_ttl.is_some_and(|(_, ttl, g, _)| ttl <= g - 4)
             })
             .await;
         sig("-CONT");
-        assert!(ok, "TTL from etcd counts down: {:?}", h.app.lease_ttl);
-        let low = h.app.lease_ttl.map(|(_, t, _, _)| t).unwrap_or(0);
+        assert!(ok, "TTL from etcd counts down: {:?}", h.app.model.lease_ttl);
+        let low = h.app.model.lease_ttl.map(|(_, t, _, _)| t).unwrap_or(0);
         let ok = h
             .until(Duration::from_secs(15), |a| {
-                a.lease_ttl.is_some_and(|(_, ttl, _, _)| ttl > low + 2)
+                a.model
+                    .lease_ttl
+                    .is_some_and(|(_, ttl, _, _)| ttl > low + 2)
             })
             .await;
         assert!(
             ok,
             "TTL resets once Patroni renews the lease: {:?}",
-            h.app.lease_ttl
+            h.app.model.lease_ttl
         );
-        assert!(!h.app.etcd_status.is_empty(), "endpoint status known");
+        assert!(!h.app.model.etcd_status.is_empty(), "endpoint status known");
         assert!(
-            h.app.etcd_status.iter().all(|e| e.result.is_ok()),
+            h.app.model.etcd_status.iter().all(|e| e.result.is_ok()),
             "{:?}",
-            h.app.etcd_status
+            h.app.model.etcd_status
         );
 
         // A healthy etcd keeps the watch for good: a gRPC keep-alive faster than etcd

@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::drive::rt;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -42,13 +44,6 @@ fn settings(c: &TestCluster) -> Settings {
         ..Default::default()
     })
     .expect("the sandbox's patronictl.yaml loads")
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
 }
 
 fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -149,7 +144,7 @@ fn hostile_member_keys_never_run_through_a_log_template() {
             // the real member's log flows, through the same template
             let ok = h
                 .until(Duration::from_secs(30), |a| {
-                    a.logs.member("pg1").count() > 0
+                    a.model.logs.member("pg1").count() > 0
                 })
                 .await;
             assert!(ok, "pg1's log lines arrive through {t}");
@@ -168,7 +163,7 @@ fn hostile_member_keys_never_run_through_a_log_template() {
 
             // each refusal names its key, in the state and on screen
             // (the bad host only matters to a template that uses {host})
-            let w = &h.app.log_warnings;
+            let w = &h.app.model.log_warnings;
             assert!(w.contains_key(member_key), "{w:?}");
             assert!(w[member_key].contains("member name refused"), "{w:?}");
             assert_eq!(w.contains_key(host_key), uses_host, "{w:?}");

@@ -33,11 +33,13 @@ fn leader_fresh(a: &App) -> bool {
     let Some(l) = c.leader.as_deref() else {
         return false;
     };
-    c.rest
-        .get(l)
-        .is_some_and(|r| r.fresh(a.now, rest_max_age(a.rest_interval)).is_some())
-        && a.lock_left()
-            .is_some_and(|(left, granted)| granted > 0 && left > 0)
+    c.rest.get(l).is_some_and(|r| {
+        r.fresh(a.model.now, rest_max_age(a.model.rest_interval))
+            .is_some()
+    }) && a
+        .model
+        .lock_left()
+        .is_some_and(|(left, granted)| granted > 0 && left > 0)
 }
 
 fn members(a: &App) -> usize {
@@ -48,13 +50,13 @@ fn describe(a: &App, h: &Headless) -> String {
     let c = a.cluster();
     format!(
         "loaded {} dcs {:?} members {} warnings {} pollers {} behind {:?} lock {:?} leader rest {:?}",
-        a.loaded,
-        a.dcs,
+        a.model.loaded,
+        a.model.dcs,
         members(a),
         c.map_or(0, |c| c.warnings.len()),
         h.pollers(),
-        a.behind(),
-        a.lock_left(),
+        a.model.behind(),
+        a.model.lock_left(),
         c.and_then(|c| c.leader.as_ref().and_then(|l| c.rest.get(l)))
             .map(|r| (r.ok.as_ref().map(|o| o.0), r.error.clone())),
     )
@@ -124,7 +126,7 @@ fn junk_member_keys_and_a_large_prefix_stay_bounded() {
         );
         // the real leader is still polled on time, its lock still counted
         assert!(
-            h.until(Duration::from_secs(30), |a| leader_fresh(a) && a.behind().is_none())
+            h.until(Duration::from_secs(30), |a| leader_fresh(a) && a.model.behind().is_none())
                 .await,
             "leader REST fresh, lease TTL known, not behind: {}",
             describe(&h.app, &h)
@@ -134,7 +136,7 @@ fn junk_member_keys_and_a_large_prefix_stay_bounded() {
         while t.elapsed() < Duration::from_secs(5) {
             h.until(Duration::from_millis(200), |_| false).await;
             assert!(
-                h.pollers() <= App::MAX_POLLED,
+                h.pollers() <= patrol::app::Model::MAX_POLLED,
                 "{} pollers",
                 h.pollers()
             );
@@ -149,13 +151,13 @@ fn junk_member_keys_and_a_large_prefix_stay_bounded() {
             "leader still fresh: {}",
             describe(&h.app, &h)
         );
-        assert_eq!(h.app.polled().len(), App::MAX_POLLED);
-        assert!(h.app.polled().iter().any(|(m, _)| m.starts_with("pg")));
+        assert_eq!(h.app.model.polled().len(), patrol::app::Model::MAX_POLLED);
+        assert!(h.app.model.polled().iter().any(|(m, _)| m.starts_with("pg")));
 
         // a fresh start loads the whole prefix (over 4 MiB) in one snapshot
         let mut h2 = Headless::start(&s, INTERVAL, Duration::from_secs(2)).expect("start");
         assert!(
-            h2.until(Duration::from_secs(30), |a| a.loaded && caught_up(a))
+            h2.until(Duration::from_secs(30), |a| a.model.loaded && caught_up(a))
                 .await,
             "the large prefix loads: {}",
             describe(&h2.app, &h2)
@@ -165,6 +167,6 @@ fn junk_member_keys_and_a_large_prefix_stay_bounded() {
             "leader fresh after a large snapshot: {}",
             describe(&h2.app, &h2)
         );
-        assert!(h2.pollers() <= App::MAX_POLLED);
+        assert!(h2.pollers() <= patrol::app::Model::MAX_POLLED);
     });
 }

@@ -5,14 +5,14 @@
 
 mod support;
 
-use std::path::Path;
+use support::drive::settings;
+
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use patrol::app::checks;
 use patrol::app::members::RestHealth;
 use patrol::app::{App, Msg};
-use patrol::config::{self, ConfigSource, Settings};
 use patrol::runtime::Headless;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use support::TestCluster;
@@ -20,14 +20,6 @@ use support::TestCluster;
 const PSQL: &str = "/usr/lib/postgresql/15/bin/psql";
 /// scripts/cluster's superuser password (a sandbox secret, not a credential).
 const PGPASSWORD: &str = "sandbox-postgres-secret";
-
-fn settings(path: &Path) -> Settings {
-    config::load(&ConfigSource {
-        file: Some(path.to_path_buf()),
-        ..Default::default()
-    })
-    .expect("config loads")
-}
 
 fn psql(c: &TestCluster, member: &str, sql: &str) -> Command {
     let mut cmd = Command::new(PSQL);
@@ -202,8 +194,8 @@ fn paused_replay_lag_grows_never_reads_zero_and_makes_the_replica_ineligible() {
             KeyCode::Char('s'),
             KeyModifiers::NONE,
         )));
-        let d = h.app.dialog.clone().expect("switchover dialog");
-        let p = h.app.plan(&d);
+        let d = h.app.session.dialog.clone().expect("switchover dialog");
+        let p = h.app.model.plan(&d);
         let k = p
             .candidates
             .iter()
@@ -219,7 +211,7 @@ fn paused_replay_lag_grows_never_reads_zero_and_makes_the_replica_ineligible() {
         // picked anyway, nothing can be sent
         let mut d = d;
         d.candidate = Some(paused.clone());
-        let p = h.app.plan(&d);
+        let p = h.app.model.plan(&d);
         assert!(
             checks::blocked(&p.checks).is_some_and(|b| b.text.contains(&paused)),
             "{:?}",

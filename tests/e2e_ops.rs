@@ -6,83 +6,15 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use patrol::app::App;
 use patrol::app::members::RestHealth;
 use patrol::app::ops::Settle;
-use patrol::app::{App, Msg};
-use patrol::config::{self, ConfigSource, Settings};
 use patrol::runtime::Headless;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use support::TestCluster;
-
-fn settings(path: &Path) -> Settings {
-    config::load(&ConfigSource {
-        file: Some(path.to_path_buf()),
-        ..Default::default()
-    })
-    .expect("config loads")
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
-fn press(h: &mut Headless, code: KeyCode) {
-    h.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-fn keys(h: &mut Headless, s: &str) {
-    for c in s.chars() {
-        press(h, KeyCode::Char(c));
-    }
-}
-
-fn select(h: &mut Headless, member: &str) {
-    press(h, KeyCode::Char('g'));
-    for _ in 0..10 {
-        let rows = h.app.rows();
-        if rows[h.app.selected_index(&rows)].name == member {
-            return;
-        }
-        press(h, KeyCode::Char('j'));
-    }
-    panic!("cannot select {member}");
-}
+use support::drive::{describe, keys, last_op, press, rt, select, settings};
 
 use support::healthy;
-
-fn describe(app: &App) -> String {
-    let mut s: Vec<String> = app
-        .rows()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {:?} {} TL{:?} {:?}",
-                r.name, r.role, r.state, r.timeline, r.rest
-            )
-        })
-        .collect();
-    s.extend(
-        app.ops
-            .iter()
-            .map(|o| format!("op {}: {:?} reply {:?}", o.title, o.settle, o.reply)),
-    );
-    if let Some(d) = &app.dialog {
-        s.push(format!("dialog {:?} notice {:?}", d.kind, d.notice));
-    }
-    s.join("\n")
-}
-
-/// Wait for the newest operation to finish; return its settle state.
-async fn last_op(h: &mut Headless, timeout: Duration) -> Settle {
-    let n = h.app.ops.len();
-    assert!(n > 0, "an operation was sent:\n{}", describe(&h.app));
-    let ok = h.until(timeout, |a| a.ops[n - 1].settle.finished()).await;
-    assert!(ok, "operation finished:\n{}", describe(&h.app));
-    h.app.ops[n - 1].settle.clone()
-}
 
 /// The outcome lines; each must follow its intent line (same session and op).
 fn audit_lines(p: &Path) -> Vec<serde_json::Value> {
@@ -137,6 +69,7 @@ fn switchover_scheduled_flush_and_failover() {
         press(&mut h, KeyCode::Enter);
         let shown = h
             .app
+            .session
             .dialog
             .as_ref()
             .and_then(|d| d.shown.clone())
@@ -205,18 +138,30 @@ fn switchover_scheduled_flush_and_failover() {
         let cand = h.app.rows()[2].name.clone();
         press(&mut h, KeyCode::Char('f'));
         for _ in 0..3 {
-            if h.app.dialog.as_ref().expect("dialog").candidate.as_ref() == Some(&cand) {
+            if h.app
+                .session
+                .dialog
+                .as_ref()
+                .expect("dialog")
+                .candidate
+                .as_ref()
+                == Some(&cand)
+            {
                 break;
             }
             press(&mut h, KeyCode::Down);
         }
         press(&mut h, KeyCode::Enter);
         press(&mut h, KeyCode::Char('y'));
-        assert_eq!(h.app.ops.len(), 3, "y alone does not confirm a failover");
+        assert_eq!(
+            h.app.session.ops.len(),
+            3,
+            "y alone does not confirm a failover"
+        );
         press(&mut h, KeyCode::Backspace); // the "y" went into the name field
         keys(&mut h, "dem");
         press(&mut h, KeyCode::Enter);
-        assert_eq!(h.app.ops.len(), 3, "a wrong name does not confirm");
+        assert_eq!(h.app.session.ops.len(), 3, "a wrong name does not confirm");
         keys(&mut h, "o");
         press(&mut h, KeyCode::Enter);
         let s = last_op(&mut h, Duration::from_secs(90)).await;
@@ -252,25 +197,27 @@ fn switchover_scheduled_flush_and_failover() {
             "frozen leader's API shown unreachable:\n{}",
             describe(&h.app)
         );
-        let before = h.app.ops.len();
+        let before = h.app.session.ops.len();
         press(&mut h, KeyCode::Char('s'));
         press(&mut h, KeyCode::Enter);
         press(&mut h, KeyCode::Char('d'));
         keys(&mut h, "demo");
         press(&mut h, KeyCode::Enter);
-        let n = h.app.ops.len();
+        let n = h.app.session.ops.len();
         assert_eq!(
             n,
             before + 1,
             "the etcd write was confirmed:\n{}",
             describe(&h.app)
         );
-        assert_eq!(
-            h.app.ops[n - 1].request.method,
-            patrol::app::ops::Method::EtcdPut
-        );
+        assert!(matches!(
+            h.app.session.ops[n - 1].request.target,
+            patrol::write::Target::EtcdPut { .. }
+        ));
         let ok = h
-            .until(Duration::from_secs(10), |a| a.ops[n - 1].reply.is_some())
+            .until(Duration::from_secs(10), |a| {
+                a.session.ops[n - 1].reply.is_some()
+            })
             .await;
         sig("-CONT");
         assert!(ok, "the etcd write answered:\n{}", describe(&h.app));
@@ -401,12 +348,13 @@ fn restart_reload_reinit_pause_resume_and_a_wrong_password() {
         press(&mut h, KeyCode::Char('y'));
         let ok = h
             .until(Duration::from_secs(240), |a| {
-                a.rollout
+                a.session
+                    .rollout
                     .as_ref()
                     .is_some_and(|r| r.state != patrol::app::ops::RolloutState::Running)
             })
             .await;
-        let r = h.app.rollout.clone().expect("rollout");
+        let r = h.app.session.rollout.clone().expect("rollout");
         assert!(
             ok && r.state == patrol::app::ops::RolloutState::Done,
             "{r:?}\n{}",

@@ -10,86 +10,18 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use patrol::app::ops::{Reply, Settle};
-use patrol::app::{App, Msg};
-use patrol::config::{self, ConfigSource, Settings};
 use patrol::runtime::Headless;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use serde_json::{Value, json};
+use support::drive::{describe, keys, last_op, press, rt, select, settings};
 use support::{TestCluster, eventually};
 
-fn settings(path: &Path) -> Settings {
-    config::load(&ConfigSource {
-        file: Some(path.to_path_buf()),
-        ..Default::default()
-    })
-    .expect("config loads")
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
-fn press(h: &mut Headless, code: KeyCode) {
-    h.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-fn keys(h: &mut Headless, s: &str) {
-    for c in s.chars() {
-        press(h, KeyCode::Char(c));
-    }
-}
-
-fn select(h: &mut Headless, member: &str) {
-    press(h, KeyCode::Char('g'));
-    for _ in 0..10 {
-        let rows = h.app.rows();
-        if rows[h.app.selected_index(&rows)].name == member {
-            return;
-        }
-        press(h, KeyCode::Char('j'));
-    }
-    panic!("cannot select {member}");
-}
-
 use support::healthy;
-
-fn describe(app: &App) -> String {
-    let mut s: Vec<String> = app
-        .rows()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {:?} {} TL{:?} {:?} pending {} scheduled {:?}",
-                r.name, r.role, r.state, r.timeline, r.rest, r.pending_restart, r.scheduled_restart
-            )
-        })
-        .collect();
-    s.extend(
-        app.ops
-            .iter()
-            .map(|o| format!("op {}: {:?} reply {:?}", o.title, o.settle, o.reply)),
-    );
-    if let Some(d) = &app.dialog {
-        s.push(format!("dialog {:?} notice {:?}", d.kind, d.notice));
-    }
-    s.join("\n")
-}
-
-/// Wait for the newest operation to finish; return its settle state.
-async fn last_op(h: &mut Headless, timeout: Duration) -> Settle {
-    let n = h.app.ops.len();
-    assert!(n > 0, "an operation was sent:\n{}", describe(&h.app));
-    let ok = h.until(timeout, |a| a.ops[n - 1].settle.finished()).await;
-    assert!(ok, "operation finished:\n{}", describe(&h.app));
-    h.app.ops[n - 1].settle.clone()
-}
 
 /// The request body the open dialog shows (what `y` promises to send).
 fn shown_body(h: &Headless) -> Value {
     h.app
+        .session
         .dialog
         .as_ref()
         .and_then(|d| d.shown.as_ref())
@@ -99,9 +31,14 @@ fn shown_body(h: &Headless) -> Value {
 
 /// Confirm the open dialog with `y` (never Enter: Enter reviews) and expect one request out.
 fn confirm(h: &mut Headless) {
-    let before = h.app.ops.len();
+    let before = h.app.session.ops.len();
     press(h, KeyCode::Char('y'));
-    assert_eq!(h.app.ops.len(), before + 1, "sent:\n{}", describe(&h.app));
+    assert_eq!(
+        h.app.session.ops.len(),
+        before + 1,
+        "sent:\n{}",
+        describe(&h.app)
+    );
 }
 
 /// The audit lines that record an outcome: `(action, outcome word, request body)`.
@@ -191,7 +128,7 @@ fn restart_options_a_scheduled_restart_and_its_flush() {
         confirm(&mut h);
         // a refusal settles at once, or (while a 503 reads as "unknown") when it times out
         let s = last_op(&mut h, Duration::from_secs(120)).await;
-        let reply = h.app.ops.last().and_then(|o| o.reply.clone());
+        let reply = h.app.session.ops.last().and_then(|o| o.reply.clone());
         assert!(
             matches!(&reply, Some(Reply::Status { code: 503, body })
                 if body.contains("restart conditions are not satisfied")),
@@ -310,18 +247,15 @@ fn restart_options_a_scheduled_restart_and_its_flush() {
         ready(&mut h).await;
         press(&mut h, KeyCode::Char('x'));
         assert_eq!(
-            h.app.dialog.as_ref().map(|d| d.kind),
+            h.app.session.dialog.as_ref().map(|d| d.kind),
             Some(patrol::app::ops::OpKind::FlushRestart),
             "{}",
             describe(&h.app)
         );
         confirm(&mut h);
-        let n = h.app.ops.len();
-        assert_eq!(
-            h.app.ops[n - 1].request.method,
-            patrol::app::ops::Method::Delete
-        );
-        assert_eq!(h.app.ops[n - 1].request.path, "/restart");
+        let n = h.app.session.ops.len();
+        assert_eq!(h.app.session.ops[n - 1].request.method_label(), "DELETE");
+        assert_eq!(h.app.session.ops[n - 1].request.path(), "/restart");
         let s = last_op(&mut h, Duration::from_secs(30)).await;
         assert!(
             matches!(&s, Settle::Done(m) if m.contains("no scheduled restart")),
@@ -376,11 +310,14 @@ fn reinit_with_force_from_the_leader() {
         press(&mut h, KeyCode::Enter);
         assert_eq!(shown_body(&h), json!({"force": true, "from_leader": true}));
         press(&mut h, KeyCode::Char('y'));
-        assert!(h.app.ops.is_empty(), "y alone does not confirm a reinit");
+        assert!(
+            h.app.session.ops.is_empty(),
+            "y alone does not confirm a reinit"
+        );
         press(&mut h, KeyCode::Backspace);
         keys(&mut h, &replica);
         press(&mut h, KeyCode::Enter);
-        assert_eq!(h.app.ops.len(), 1, "{}", describe(&h.app));
+        assert_eq!(h.app.session.ops.len(), 1, "{}", describe(&h.app));
         let s = last_op(&mut h, Duration::from_secs(120)).await;
         assert!(matches!(&s, Settle::Done(_)), "{s:?}\n{}", describe(&h.app));
         assert_ne!(postmaster_started(&c, &replica), Some(before));

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use patrol::app::{App, Msg};
+use patrol::app::{App, AppConfig, Msg};
 use patrol::dcs::info::{EndpointInfo, EndpointStatus, InfoEvent};
 use patrol::dcs::{DcsEvent, RawKv};
 use patrol::patroni::PatroniStatus;
@@ -142,9 +142,12 @@ fn feed(h: &Hostile) -> App {
     let now = Instant::now();
     let n = |i: usize| h.nums[i % h.nums.len()].clone();
     let t = |i: usize| h.tss[i % h.tss.len()].clone();
-    let mut app = App::new("demo", "/service/", vec!["http://127.0.0.1:1".into()], now);
-    app.wall0 = Some(SystemTime::now());
-    app.logs_configured = true;
+    let mut app = App::new(
+        AppConfig::new("demo", "/service/", vec!["http://127.0.0.1:1".into()]),
+        now,
+    );
+    app.model.wall0 = Some(SystemTime::now());
+    app.model.logs_configured = true;
     let config = json!({
         "ttl": n(0), "loop_wait": n(1), "retry_timeout": n(2),
         "maximum_lag_on_failover": n(3), "check_timeline": true, "synchronous_mode": true,
@@ -275,7 +278,7 @@ proptest! {
     #[test]
     fn hostile_numbers_never_panic(h in hostile()) {
         let mut app = feed(&h);
-        let _ = app.lock_left();
+        let _ = app.model.lock_left();
         let _ = patrol::output::render(&app, patrol::cli::Format::Pretty, true);
         let _ = patrol::output::render(&app, patrol::cli::Format::Json, true);
         every_size(&app);

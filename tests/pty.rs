@@ -2,83 +2,11 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
+use std::io::Write;
 use std::time::Duration;
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::pty::spawn;
 use support::{TestCluster, eventually};
-
-fn nz(n: u16) -> std::num::NonZeroU16 {
-    std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN)
-}
-
-struct Screen {
-    parser: Arc<Mutex<vt100::Parser>>,
-}
-
-impl Screen {
-    fn text(&self) -> String {
-        self.parser
-            .lock()
-            .map(|p| p.screen().contents())
-            .unwrap_or_default()
-    }
-    fn alternate(&self) -> bool {
-        self.parser
-            .lock()
-            .map(|p| p.screen().alternate_screen())
-            .unwrap_or(true)
-    }
-    fn cursor_hidden(&self) -> bool {
-        self.parser
-            .lock()
-            .map(|p| p.screen().hide_cursor())
-            .unwrap_or(true)
-    }
-}
-
-fn spawn(
-    args: &[&str],
-    cols: u16,
-    rows: u16,
-) -> (
-    Box<dyn portable_pty::Child + Send + Sync>,
-    Box<dyn Write + Send>,
-    Screen,
-) {
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows,
-            cols,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("open a pty");
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_patrol"));
-    cmd.args(args);
-    cmd.env("TERM", "xterm-256color");
-    let child = pty.slave.spawn_command(cmd).expect("spawn patrol");
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().expect("pty reader");
-    let writer = pty.master.take_writer().expect("pty writer");
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
-    let p = parser.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            if let Ok(mut p) = p.lock() {
-                p.process(&buf[..n]);
-            }
-        }
-    });
-    // keep the master alive as long as the child: leak it into the reader's lifetime
-    std::mem::forget(pty.master);
-    (child, writer, Screen { parser })
-}
 
 #[test]
 fn shows_the_cluster_and_quits_cleanly() {
@@ -86,7 +14,7 @@ fn shows_the_cluster_and_quits_cleanly() {
     let leader = c.leader().expect("leader");
     let cfg = c.config_path().to_string_lossy().to_string();
     let logs = format!("file:{}/{{member}}/log/patroni.log", c.dir().display());
-    let (mut child, mut keys, screen) = spawn(&["-c", &cfg, "--logs", &logs], 120, 40);
+    let (mut child, mut keys, screen) = spawn(&["-c", &cfg, "--logs", &logs], &[], 120, 40);
 
     let text = eventually(
         Duration::from_secs(20),
@@ -152,8 +80,12 @@ fn switchover_by_keys_only_and_read_only_refuses() {
     let audit = dir.path().join("audit.jsonl").to_string_lossy().to_string();
 
     // --read-only: s does nothing, the hint bar offers no switchover
-    let (mut child, mut keys, screen) =
-        spawn(&["-c", &cfg, "--read-only", "--audit-log", &audit], 120, 40);
+    let (mut child, mut keys, screen) = spawn(
+        &["-c", &cfg, "--read-only", "--audit-log", &audit],
+        &[],
+        120,
+        40,
+    );
     let text = eventually(Duration::from_secs(20), "cluster on screen", || {
         let t = screen.text();
         (t.matches("streaming").count() >= 2).then_some(t)
@@ -182,7 +114,7 @@ fn switchover_by_keys_only_and_read_only_refuses() {
     );
 
     // s, Enter, y: the leader changes and the new one is on screen
-    let (mut child, mut keys, screen) = spawn(&["-c", &cfg, "--audit-log", &audit], 120, 40);
+    let (mut child, mut keys, screen) = spawn(&["-c", &cfg, "--audit-log", &audit], &[], 120, 40);
     eventually(Duration::from_secs(20), "cluster on screen", || {
         (screen.text().matches("streaming").count() >= 2).then_some(())
     });
@@ -229,7 +161,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
     let c = TestCluster::start(1);
     let cfg = c.config_path().to_string_lossy().to_string();
     for sig in ["TERM", "HUP"] {
-        let (mut child, _keys, screen) = spawn(&["-c", &cfg], 80, 24);
+        let (mut child, _keys, screen) = spawn(&["-c", &cfg], &[], 80, 24);
         eventually(Duration::from_secs(20), "member on screen", || {
             screen.text().contains("pg1").then_some(())
         });
@@ -254,7 +186,7 @@ fn broken_config_is_a_clear_error_not_a_panic() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("patroni.yml");
     std::fs::write(&bad, "scope: x\netcd3:\n  hosts: [a\n").expect("write");
-    let (mut child, _keys, screen) = spawn(&["-c", &bad.to_string_lossy()], 80, 24);
+    let (mut child, _keys, screen) = spawn(&["-c", &bad.to_string_lossy()], &[], 80, 24);
     let status = eventually(Duration::from_secs(10), "patrol exits", || {
         child.try_wait().ok().flatten()
     });

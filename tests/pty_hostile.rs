@@ -5,11 +5,10 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
+use std::io::Write;
 use std::time::Duration;
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::pty::spawn;
 use support::{TestCluster, eventually};
 
 /// A member name with an OSC 0 (window title) sequence.
@@ -67,87 +66,6 @@ fn assert_clean(out: &[u8], what: &str) {
     }
 }
 
-fn nz(n: u16) -> std::num::NonZeroU16 {
-    std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN)
-}
-
-struct Screen {
-    parser: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Screen {
-    fn text(&self) -> String {
-        self.parser
-            .lock()
-            .map(|p| p.screen().contents())
-            .unwrap_or_default()
-    }
-    fn raw(&self) -> Vec<u8> {
-        self.raw.lock().map(|r| r.clone()).unwrap_or_default()
-    }
-    /// The screen once it shows `needle`; on timeout the panic shows the screen.
-    fn wait_for(&self, what: &str, needle: &str) -> String {
-        let start = std::time::Instant::now();
-        loop {
-            let t = self.text();
-            if t.contains(needle) {
-                return t;
-            }
-            if start.elapsed() > Duration::from_secs(15) {
-                panic!("timed out waiting for {what} ({needle:?}); the screen:\n{t}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-fn spawn(
-    args: &[&str],
-    cols: u16,
-    rows: u16,
-) -> (
-    Box<dyn portable_pty::Child + Send + Sync>,
-    Box<dyn Write + Send>,
-    Screen,
-) {
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows,
-            cols,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("open a pty");
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_patrol"));
-    cmd.args(args);
-    cmd.env("TERM", "xterm-256color");
-    let child = pty.slave.spawn_command(cmd).expect("spawn patrol");
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().expect("pty reader");
-    let writer = pty.master.take_writer().expect("pty writer");
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
-    let raw = Arc::new(Mutex::new(Vec::new()));
-    let (p, r) = (parser.clone(), raw.clone());
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            if let Ok(mut r) = r.lock() {
-                r.extend_from_slice(&buf[..n]);
-            }
-            if let Ok(mut p) = p.lock() {
-                p.process(&buf[..n]);
-            }
-        }
-    });
-    // keep the master alive as long as the child: leak it into the reader's lifetime
-    std::mem::forget(pty.master);
-    (child, writer, Screen { parser, raw })
-}
-
 /// Write the hostile member key and the hostile config value into the cluster's prefix.
 fn poison(c: &TestCluster) {
     let member = serde_json::json!({
@@ -189,6 +107,7 @@ fn hostile_text_never_reaches_the_terminal_or_list_output() {
             "--log-file",
             &own_log,
         ],
+        &[],
         160,
         45,
     );

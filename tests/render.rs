@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use patrol as patrol_crate;
-use patrol::app::{App, Msg};
+use patrol::app::{App, AppConfig, Msg};
 use patrol::dcs::DcsEvent;
 use patrol::theme::Theme;
 use ratatui::Terminal;
@@ -122,13 +122,11 @@ fn etcd_down_is_stale_and_garbage_key_warns() {
 fn connecting_and_help() {
     let now = Instant::now();
     let mut app = App::new(
-        "demo",
-        "/service/",
-        vec!["http://127.0.0.1:24000".into()],
+        AppConfig::new("demo", "/service/", vec!["http://127.0.0.1:24000".into()]),
         now,
     );
     insta::assert_snapshot!("connecting_80x24", draw(&app, 80, 24));
-    app.show_help = true;
+    app.screen.show_help = true;
     both("help", &app);
 }
 
@@ -149,7 +147,7 @@ fn any_size_down_to_1x1_never_panics() {
     ] {
         draw(&app, w, h);
     }
-    app.show_help = true;
+    app.screen.show_help = true;
     for (w, h) in [(1, 1), (20, 5), (40, 8), (45, 12)] {
         draw(&app, w, h);
     }
@@ -199,7 +197,7 @@ fn failover_typed_confirmation_and_operations_panel() {
     both("failover_confirm", &app);
     press(&mut app, KeyCode::Char('o'));
     press(&mut app, KeyCode::Enter);
-    assert!(app.dialog.is_none());
+    assert!(app.session.dialog.is_none());
     app.update(Msg::OpReply {
         op: 1,
         at: now,
@@ -269,7 +267,7 @@ fn logs_and_etcd_views() {
     use ratatui::crossterm::event::KeyCode;
     let now = Instant::now();
     let mut app = live("lagging", now);
-    app.logs_configured = true;
+    app.model.logs_configured = true;
     for (m, l) in [
         (
             "pg1",
@@ -388,4 +386,74 @@ fn many_members_scroll_with_the_selection() {
     assert!(bottom.contains("Members 27–60 of 60"), "{bottom}");
     assert!(!bottom.contains("pg04"), "{bottom}");
     both("many_members_bottom", &app);
+}
+
+/// The help at 80x24 does not fit: it says so, and scrolling shows every line of it.
+#[test]
+fn help_at_80x24_scrolls_to_every_line() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    press(&mut app, KeyCode::Char('?'));
+    let first = draw(&app, 80, 24);
+    assert!(
+        first.contains("more"),
+        "a cut help says there is more:\n{first}"
+    );
+    let mut seen = first.clone();
+    for _ in 0..app.help_len() {
+        press(&mut app, KeyCode::Char('j'));
+        seen.push_str(&draw(&app, 80, 24));
+    }
+    for (_, d) in app.help_rows() {
+        assert!(seen.contains(d), "{d:?} is reachable by scrolling");
+    }
+    assert!(seen.contains("quit patrol"));
+    let last = draw(&app, 80, 24);
+    assert!(
+        !last.contains("↓ "),
+        "at the end nothing more below:\n{last}"
+    );
+    // at 120x40 it fits whole
+    press(&mut app, KeyCode::Char('g'));
+    let big = draw(&app, 120, 40);
+    assert!(!big.contains("more ("), "{big}");
+}
+
+/// A paused log view keeps the same lines on screen while new ones arrive.
+#[test]
+fn a_paused_log_view_stays_where_it_is() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    app.model.logs_configured = true;
+    let line = |i: usize| {
+        Msg::Log(patrol::logs::parse_line(
+            "pg1",
+            &format!("2026-11-26 00:24:45,401 INFO: line number {i:03}"),
+        ))
+    };
+    for i in 0..60 {
+        app.update(line(i));
+    }
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('f'));
+    press(&mut app, KeyCode::Char('k'));
+    let body = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.contains("line number"))
+            .map(str::to_string)
+            .collect()
+    };
+    let before = body(&draw(&app, 80, 24));
+    assert!(!before.is_empty());
+    for i in 60..70 {
+        app.update(line(i));
+    }
+    let after = body(&draw(&app, 80, 24));
+    assert_eq!(before, after, "paused: the same lines");
+    assert!(draw(&app, 80, 24).contains("paused"));
+    // following again shows the newest
+    press(&mut app, KeyCode::Char('f'));
+    assert!(draw(&app, 80, 24).contains("line number 069"));
 }

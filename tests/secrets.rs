@@ -8,10 +8,9 @@
 
 mod support;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use patrol::app::members::RestHealth;
@@ -19,7 +18,6 @@ use patrol::app::{App, Msg};
 use patrol::config::{self, ConfigSource};
 use patrol::runtime::Headless;
 use patrol::theme::Theme;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -88,75 +86,30 @@ fn config_with_etcd_password(c: &TestCluster) -> PathBuf {
 
 // ------------------------------------------------------------------ the real binary in a PTY
 
-fn nz(n: u16) -> std::num::NonZeroU16 {
-    std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN)
-}
-
 struct Pty {
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    keys: Box<dyn Write + Send>,
-    parser: Arc<Mutex<vt100::Parser>>,
-    /// Every byte the binary wrote to its terminal.
-    raw: Arc<Mutex<Vec<u8>>>,
+    child: support::pty::Child,
+    keys: support::pty::Keys,
+    screen: support::pty::Screen,
 }
 
 impl Pty {
     fn spawn(args: &[&str]) -> Pty {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 40,
-                cols: 120,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("open a pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_patrol"));
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
         // everything patrol can log goes to --log-file
-        cmd.env("PATROL_LOG", "patrol=trace");
-        let child = pty.slave.spawn_command(cmd).expect("spawn patrol");
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().expect("pty reader");
-        let keys = pty.master.take_writer().expect("pty writer");
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(40), nz(120), 0)));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let (p, r) = (parser.clone(), raw.clone());
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                if let Ok(mut p) = p.lock() {
-                    p.process(&buf[..n]);
-                }
-                if let Ok(mut r) = r.lock() {
-                    r.extend_from_slice(&buf[..n]);
-                }
-            }
-        });
-        std::mem::forget(pty.master);
+        let (child, keys, screen) =
+            support::pty::spawn(args, &[("PATROL_LOG", "patrol=trace")], 120, 40);
         Pty {
             child,
             keys,
-            parser,
-            raw,
+            screen,
         }
     }
 
     fn text(&self) -> String {
-        self.parser
-            .lock()
-            .map(|p| p.screen().contents())
-            .unwrap_or_default()
+        self.screen.text()
     }
 
     fn raw(&self) -> String {
-        self.raw
-            .lock()
-            .map(|r| String::from_utf8_lossy(&r).to_string())
-            .unwrap_or_default()
+        String::from_utf8_lossy(&self.screen.raw()).to_string()
     }
 
     /// Send keys, give the screen a moment, and check what it shows.
@@ -389,11 +342,13 @@ async fn every_view_in_process(cfg: &Path, audit: &Path) {
     // a confirmed reload of the leader: the operations panel and the audit line
     press(&mut h, KeyCode::Char('L'));
     press(&mut h, KeyCode::Char('y'));
-    assert_eq!(h.app.ops.len(), 1, "the reload was sent");
+    assert_eq!(h.app.session.ops.len(), 1, "the reload was sent");
     let ok = h
-        .until(Duration::from_secs(30), |a| a.ops[0].settle.finished())
+        .until(Duration::from_secs(30), |a| {
+            a.session.ops[0].settle.finished()
+        })
         .await;
-    assert!(ok, "the reload finished: {:?}", h.app.ops[0]);
+    assert!(ok, "the reload finished: {:?}", h.app.session.ops[0]);
     check_screens(&h, "the operations panel");
     let audit_text = std::fs::read_to_string(audit).expect("audit written");
     assert!(audit_text.contains("\"reload\""), "{audit_text}");

@@ -186,7 +186,7 @@ fn no_intent_line_no_request() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     });
     assert_eq!(seen.all(), Vec::<String>::new(), "nothing reached the API");
-    let op = &a.ops[0];
+    let op = &a.session.ops[0];
     assert!(
         matches!(&op.reply, Some(Reply::NotSent(m)) if m.contains("audit log")),
         "{:?}",
@@ -234,7 +234,7 @@ fn a_redirect_is_the_reply_not_followed_and_the_intent_is_on_disk_first() {
         Vec::<String>::new(),
         "the redirect target received nothing"
     );
-    let op = &a.ops[0];
+    let op = &a.session.ops[0];
     assert!(
         matches!(&op.reply, Some(Reply::Status { code: 307, body }) if body.contains(&format!("127.0.0.1:{port2}"))),
         "{:?}",

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use patrol::app::{App, Msg};
+use patrol::app::{App, AppConfig, Msg};
 use patrol::dcs::{DcsEvent, RawKv};
 use patrol::patroni::{PatroniStatus, Xlog};
 
@@ -119,9 +119,7 @@ pub fn one_cluster_app(members: usize, now: Instant) -> App {
         .map(|i| format!("http://127.0.0.1:{}", 8000 + i % 1000))
         .collect();
     let mut app = App::new(
-        "big",
-        "/service/",
-        vec!["http://127.0.0.1:2379".into()],
+        AppConfig::new("big", "/service/", vec!["http://127.0.0.1:2379".into()]),
         now,
     );
     app.update(Msg::Dcs(
@@ -160,9 +158,11 @@ pub fn namespace_app(clusters: usize, members: usize, now: Instant) -> App {
         kvs.extend(cluster_kvs("/service/", &scope_name(c), members, &apis));
     }
     let mut app = App::new(
-        &scope_name(0),
-        "/service/",
-        vec!["http://127.0.0.1:2379".into()],
+        AppConfig::new(
+            &scope_name(0),
+            "/service/",
+            vec!["http://127.0.0.1:2379".into()],
+        ),
         now,
     );
     app.update(Msg::Dcs(

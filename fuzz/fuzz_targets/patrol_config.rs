@@ -1,4 +1,4 @@
-//! patrol's own config.toml and a theme file; each line also as a key name (`[keys]`) and
+//! patrol's own config.toml (with its `[keys]` through the key map) and a theme file; each line also as a key name (`[keys]`) and
 //! a duration (`interval`, `--timeout`).
 #![no_main]
 
@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = patrol::config::patrol::parse(text);
+    // the `[keys]` table is given meaning by the key map: every context, every action
+    if let Ok(c) = patrol::config::patrol::parse(text) {
+        let _ = patrol::app::KeymapSet::with_overrides(&c.keys);
+    }
     let _ = patrol::theme::Theme::load(Some(text), false);
     let _ = patrol::theme::Theme::load(Some(text), true);
     for line in text.lines().take(64) {

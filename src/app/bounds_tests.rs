@@ -5,14 +5,9 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate as patrol_crate;
 use crate::dcs::RawKv;
 
-// (the same fixtures as `tests.rs`, kept separate so the two files merge independently)
-#[allow(clippy::duplicate_mod)]
-#[path = "../../tests/sample/mod.rs"]
-mod sample;
-use sample::*;
+use super::sample::*;
 
 fn junk(name: &str) -> RawKv {
     kv(
@@ -66,13 +61,16 @@ fn ten_thousand_junk_members_cost_bounded_work_each_and_a_capped_poll_set() {
     assert_eq!(a.cluster().map(|c| c.members.len()), Some(n + 3));
     // every member is listed, only MAX_POLLED are polled, and the real ones among them
     assert_eq!(a.rows().len(), n + 3);
-    assert!(most <= App::MAX_POLLED, "a poll set of {most}");
-    assert_eq!(a.polled().len(), App::MAX_POLLED);
-    assert_eq!(a.pollable(), n + 3);
-    assert!(a.polled().iter().any(|(m, _)| m == "pg1"), "the leader");
+    assert!(most <= Model::MAX_POLLED, "a poll set of {most}");
+    assert_eq!(a.model.polled().len(), Model::MAX_POLLED);
+    assert_eq!(a.model.pollable(), n + 3);
+    assert!(
+        a.model.polled().iter().any(|(m, _)| m == "pg1"),
+        "the leader"
+    );
     // each new key changed the poll set at most until it was full: not O(n) per key
     assert!(
-        items <= App::MAX_POLLED * (App::MAX_POLLED + 3),
+        items <= Model::MAX_POLLED * (Model::MAX_POLLED + 3),
         "{items} poll entries sent for {n} keys"
     );
     // and the junk goes again: no gone rows beyond the bound
@@ -88,20 +86,20 @@ fn members_that_answer_or_hold_a_lease_are_polled_before_junk() {
     let now = Instant::now();
     let mut a = app(healthy_kvs(), now);
     // junk sorting before the real replicas, more than the cap
-    for i in 0..(App::MAX_POLLED * 2) {
+    for i in 0..(Model::MAX_POLLED * 2) {
         put(&mut a, junk(&format!("aaa{i:03}")), now);
     }
     // pg2 is bound to a lease, as Patroni's member keys are
     let mut pg2 = kv("members/pg2", &fixture("etcd/member_replica.json"));
     pg2.lease = 7;
     put(&mut a, pg2, now);
-    let polled = |a: &App, m: &str| a.polled().iter().any(|(n, _)| n == m);
+    let polled = |a: &App, m: &str| a.model.polled().iter().any(|(n, _)| n == m);
     assert!(polled(&a, "pg1") && polled(&a, "pg2"));
     assert!(!polled(&a, "pg3"), "pg3 ranks with the junk by name");
     // pg3 answers once (it was polled before the junk came): it ranks above the junk
     rest_ok(&mut a, "pg3", replica_behind(0), now);
     assert!(polled(&a, "pg3"));
-    assert_eq!(a.polled().len(), App::MAX_POLLED);
+    assert_eq!(a.model.polled().len(), Model::MAX_POLLED);
 }
 
 #[test]
@@ -131,11 +129,11 @@ fn gone_rows_expire_and_are_capped() {
 fn lag_history_goes_with_the_member() {
     let now = Instant::now();
     let mut a = healthy_live(now);
-    assert!(a.lag_history.contains_key("pg3"));
+    assert!(a.model.lag_history.contains_key("pg3"));
     delete(&mut a, "members/pg3", now);
     a.update(Msg::Tick(later(now, 1)));
-    assert!(!a.lag_history.contains_key("pg3"));
-    assert!(a.lag_history.contains_key("pg2"));
+    assert!(!a.model.lag_history.contains_key("pg3"));
+    assert!(a.model.lag_history.contains_key("pg2"));
 }
 
 #[test]
@@ -151,15 +149,15 @@ fn the_event_log_is_bounded_in_bytes() {
         let cfg = serde_json::json!({"ttl": 20, "postgresql": {"parameters": params}});
         put(&mut a, kv("config", cfg.to_string().as_bytes()), now);
     }
-    let texts: Vec<String> = a.events.iter().map(|e| e.kind.text()).collect();
+    let texts: Vec<String> = a.model.events.iter().map(|e| e.kind.text()).collect();
     let bytes: usize = texts.iter().map(String::len).sum();
     assert!(texts.len() >= 10, "{} events", texts.len());
-    assert!(bytes <= App::MAX_EVENT_BYTES, "{bytes} bytes of events");
+    assert!(bytes <= Model::MAX_EVENT_BYTES, "{bytes} bytes of events");
     assert!(
         texts.iter().all(|t| t.len() <= 64 * 1024),
         "one event is small"
     );
-    assert_eq!(bytes, a.events_bytes());
+    assert_eq!(bytes, a.model.events_bytes());
 }
 
 #[test]
@@ -183,18 +181,18 @@ fn a_huge_member_value_is_a_warning_not_parsed() {
 fn the_model_knows_when_it_applies_etcd_changes_late() {
     let now = Instant::now();
     let mut a = app(healthy_kvs(), now);
-    assert_eq!(a.behind(), None);
+    assert_eq!(a.model.behind(), None);
     // received at `now`, applied 5 s later: behind
     a.update(Msg::Now(later(now, 5)));
     a.dirty = false;
     put(&mut a, kv("leader", b"pg1"), now);
-    assert_eq!(a.behind(), Some(Duration::from_secs(5)));
+    assert_eq!(a.model.behind(), Some(Duration::from_secs(5)));
     assert!(a.dirty);
     // applied as it arrives: live again
     a.update(Msg::Now(later(now, 6)));
     a.update(Msg::Dcs(later(now, 6), DcsEvent::Progress { revision: 43 }));
-    assert_eq!(a.behind(), None);
+    assert_eq!(a.model.behind(), None);
     // a change without an apply time (tests, replays) says nothing about lateness
     put(&mut a, kv("leader", b"pg1"), now);
-    assert_eq!(a.behind(), None);
+    assert_eq!(a.model.behind(), None);
 }

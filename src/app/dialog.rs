@@ -2,7 +2,8 @@
 //! exact request, confirm. Pure state; `App` turns a confirmation into an effect.
 
 use super::checks::Candidate;
-use super::ops::{OpKind, Request};
+use super::keymap::{Action, Context};
+use super::ops::{OpKind, Request, spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -19,6 +20,108 @@ pub enum Field {
     Timeout,
 }
 
+/// A dialog's options: each kind carries only its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Options {
+    None,
+    Switchover {
+        /// When (empty: now).
+        schedule: String,
+    },
+    Restart {
+        pending_only: bool,
+        schedule: String,
+        pg_version: String,
+        timeout: String,
+    },
+    Reinit {
+        force: bool,
+        from_leader: bool,
+    },
+    Rolling {
+        /// Switch over before restarting the leader.
+        switch_first: bool,
+    },
+}
+
+impl Options {
+    pub fn for_kind(kind: OpKind) -> Options {
+        (spec(kind).options)()
+    }
+
+    /// The option actions of these options (what the dialog's keys can change).
+    pub fn actions(&self) -> &'static [Action] {
+        match self {
+            Options::None => &[],
+            Options::Switchover { .. } => &[Action::Schedule],
+            Options::Restart { .. } => &[
+                Action::PendingOnly,
+                Action::Schedule,
+                Action::PgVersion,
+                Action::Timeout,
+            ],
+            Options::Reinit { .. } => &[Action::Force, Action::FromLeader],
+            Options::Rolling { .. } => &[Action::SwitchFirst],
+        }
+    }
+
+    /// Apply an option action: a toggle flips, a text option returns its field to edit.
+    pub fn apply(&mut self, a: Action) -> Option<Field> {
+        match (self, a) {
+            (Options::Switchover { .. } | Options::Restart { .. }, Action::Schedule) => {
+                Some(Field::Schedule)
+            }
+            (Options::Restart { .. }, Action::PgVersion) => Some(Field::PgVersion),
+            (Options::Restart { .. }, Action::Timeout) => Some(Field::Timeout),
+            (Options::Restart { pending_only, .. }, Action::PendingOnly) => {
+                *pending_only = !*pending_only;
+                None
+            }
+            (Options::Reinit { force, .. }, Action::Force) => {
+                *force = !*force;
+                None
+            }
+            (Options::Reinit { from_leader, .. }, Action::FromLeader) => {
+                *from_leader = !*from_leader;
+                None
+            }
+            (Options::Rolling { switch_first }, Action::SwitchFirst) => {
+                *switch_first = !*switch_first;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    pub fn field_mut(&mut self, f: Field) -> Option<&mut String> {
+        match (self, f) {
+            (
+                Options::Switchover { schedule } | Options::Restart { schedule, .. },
+                Field::Schedule,
+            ) => Some(schedule),
+            (Options::Restart { pg_version, .. }, Field::PgVersion) => Some(pg_version),
+            (Options::Restart { timeout, .. }, Field::Timeout) => Some(timeout),
+            _ => None,
+        }
+    }
+
+    pub fn field(&self, f: Field) -> &str {
+        match (self, f) {
+            (
+                Options::Switchover { schedule } | Options::Restart { schedule, .. },
+                Field::Schedule,
+            ) => schedule,
+            (Options::Restart { pg_version, .. }, Field::PgVersion) => pg_version,
+            (Options::Restart { timeout, .. }, Field::Timeout) => timeout,
+            _ => "",
+        }
+    }
+
+    pub fn schedule(&self) -> &str {
+        self.field(Field::Schedule)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dialog {
     pub kind: OpKind,
@@ -28,14 +131,7 @@ pub struct Dialog {
     /// The selected candidate (switchover, failover), by name: the list is sorted again on
     /// every plan (eligibility, lag), so a row index would move onto another member.
     pub candidate: Option<String>,
-    pub schedule: String,
-    pub pg_version: String,
-    pub restart_timeout: String,
-    pub pending_only: bool,
-    pub force: bool,
-    pub from_leader: bool,
-    /// Rolling restart: switch over before restarting the leader.
-    pub switch_first: bool,
+    pub options: Options,
     /// Typed confirmation (cluster or member name).
     pub typed: String,
     pub editing: Option<Field>,
@@ -43,7 +139,7 @@ pub struct Dialog {
     /// Enter sends a typed confirmation only when armed, so the Enter that advanced to the
     /// review (or a second Enter right behind it) can never be the one that sends.
     pub armed: bool,
-    /// The request shown on the confirm step: what `y` promises to send.
+    /// The request shown on the confirm step: what the send key promises to send.
     pub shown: Option<Request>,
     /// Why nothing was sent, or what changed.
     pub notice: Option<String>,
@@ -61,18 +157,38 @@ impl Dialog {
             member,
             step,
             candidate: None,
-            schedule: String::new(),
-            pg_version: String::new(),
-            restart_timeout: String::new(),
-            pending_only: false,
-            force: false,
-            from_leader: false,
-            switch_first: true,
+            options: Options::for_kind(kind),
             typed: String::new(),
             armed: false,
             editing: None,
             shown: None,
             notice: None,
+        }
+    }
+
+    /// The key context this dialog is in now.
+    pub fn context(&self) -> Context {
+        match (self.step, self.editing) {
+            (_, Some(_)) => Context::Field,
+            (Step::Options, None) => Context::Options,
+            (Step::Confirm, None) if self.kind.typed_confirmation() => Context::Typed,
+            (Step::Confirm, None) => Context::Confirm,
+        }
+    }
+
+    /// Does this dialog offer `a` in its current step? (The keymap says which keys.)
+    pub fn offers(&self, a: Action) -> bool {
+        match self.context() {
+            Context::Options => match a {
+                Action::Up | Action::Down => self.kind.has_candidates(),
+                Action::Review | Action::Back | Action::Quit => true,
+                a => self.options.actions().contains(&a),
+            },
+            Context::Confirm => match a {
+                Action::DcsFallback => self.kind == OpKind::Switchover,
+                _ => true,
+            },
+            _ => true,
         }
     }
 
@@ -98,33 +214,19 @@ impl Dialog {
             self.candidate = Some(c.name.clone());
         }
     }
-
-    pub fn field_mut(&mut self, f: Field) -> &mut String {
-        match f {
-            Field::Schedule => &mut self.schedule,
-            Field::PgVersion => &mut self.pg_version,
-            Field::Timeout => &mut self.restart_timeout,
-        }
-    }
 }
 
 impl OpKind {
     pub fn has_options(self) -> bool {
-        matches!(
-            self,
-            OpKind::Switchover
-                | OpKind::Failover
-                | OpKind::Restart
-                | OpKind::Reinit
-                | OpKind::RollingRestart
-        )
+        spec(self).has_options()
+    }
+    /// A candidate is picked in the first step.
+    pub fn has_candidates(self) -> bool {
+        spec(self).candidates
     }
     /// Operations that can lose data or availability need the name typed, not just `y`.
     pub fn typed_confirmation(self) -> bool {
-        matches!(
-            self,
-            OpKind::Failover | OpKind::Reinit | OpKind::DcsSwitchover
-        )
+        spec(self).typed
     }
 }
 

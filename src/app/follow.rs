@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{App, Effect};
+use super::Effect;
+use super::model::Model;
+use super::redraw::Changed;
 use crate::logs::{LogSourceSpec, ResolvedSource, SafeHost, SafeMember};
 
 /// How long a member's log is still followed after its key has gone: its log says why.
@@ -14,7 +16,7 @@ pub const FOLLOW_GONE_FOR: Duration = Duration::from_secs(5 * 60);
 /// At most this many log followers (for `cmd:`, a process each), whatever etcd holds.
 pub const MAX_LOG_FOLLOWERS: usize = 64;
 
-impl App {
+impl Model {
     /// Set the log sources (`--logs`, per-member overrides) and follow at once.
     pub fn set_log_sources(
         &mut self,
@@ -37,7 +39,7 @@ impl App {
             .collect();
         if warnings != self.log_warnings {
             self.log_warnings = warnings;
-            self.dirty = true;
+            self.mark(Changed::CLUSTER);
         }
         if follow != self.followed {
             self.followed = follow;

@@ -1,6 +1,12 @@
-//! Keys map to named actions; help and the hint bar are generated from this table, so they
-//! cannot drift from what the keys do. Users rebind with `[keys]` in patrol's config:
-//! `quit = ["q", "ctrl-c"]`.
+//! Keys map to named actions, one table per context: the main view, the log view, the
+//! connection strings, the help, each step of a dialog, the text fields. The hint bar and
+//! the help are generated from the active context's table, so they cannot drift from what
+//! the keys do, and a key means something only where its context says so (`S` rebound to
+//! switchover does nothing in the log view, which has no switchover).
+//!
+//! Users rebind in patrol's config: `[keys] quit = ["q", "ctrl-c"]` rebinds the action in
+//! every context that has it; `[keys.logs] follow = ["F"]` in that context only. A key bound
+//! to two actions of one context is an error at start that names both.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -8,16 +14,22 @@ use std::fmt;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Deserialize;
 
+pub use crate::config::patrol::KeysEntry;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
+    // moving: what moves (the member, the log, the candidate, the help) is the context's
     Up,
     Down,
     Top,
     Bottom,
+    PageUp,
+    PageDown,
     Help,
     Back,
     Quit,
+    // views
     Detail,
     History,
     Config,
@@ -27,6 +39,7 @@ pub enum Action {
     Dsn,
     ExportEvents,
     OwnLog,
+    // operations: each opens its dialog
     Switchover,
     Failover,
     Restart,
@@ -35,14 +48,37 @@ pub enum Action {
     Reinit,
     Pause,
     Flush,
+    // the log view
+    Follow,
+    Wrap,
+    Filter,
+    // the connection strings
+    Copy,
+    // dialogs
+    Review,
+    Send,
+    Cancel,
+    DcsFallback,
+    Schedule,
+    PgVersion,
+    Timeout,
+    PendingOnly,
+    Force,
+    FromLeader,
+    SwitchFirst,
+    // text fields
+    Done,
+    Delete,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 43] = [
         Action::Up,
         Action::Down,
         Action::Top,
         Action::Bottom,
+        Action::PageUp,
+        Action::PageDown,
         Action::Detail,
         Action::Logs,
         Action::AllLogs,
@@ -60,68 +96,368 @@ impl Action {
         Action::Reinit,
         Action::Pause,
         Action::Flush,
+        Action::Follow,
+        Action::Wrap,
+        Action::Filter,
+        Action::Copy,
+        Action::Schedule,
+        Action::PgVersion,
+        Action::Timeout,
+        Action::PendingOnly,
+        Action::Force,
+        Action::FromLeader,
+        Action::SwitchFirst,
+        Action::Review,
+        Action::DcsFallback,
+        Action::Send,
+        Action::Cancel,
+        Action::Done,
+        Action::Delete,
         Action::Help,
         Action::Back,
         Action::Quit,
     ];
 
-    pub fn describe(self) -> &'static str {
-        match self {
-            Action::Up => "select previous member",
-            Action::Down => "select next member",
-            Action::Top => "select first member",
-            Action::Bottom => "select last member",
-            Action::Help => "show / hide this help",
-            Action::Back => "close the popup",
-            Action::Quit => "quit patrol",
-            Action::Detail => "member detail: everything its REST API says",
-            Action::History => "timeline history (like patronictl history)",
-            Action::Config => "dynamic configuration (like patronictl show-config)",
-            Action::Etcd => "etcd: endpoints, health, raft leader and term, DB size",
-            Action::Logs => "the selected member's Patroni log (f follow, w wrap, / filter)",
-            Action::AllLogs => "every member's Patroni log, merged by time",
-            Action::Dsn => "connection strings (read-write, read-only); y copies (OSC 52)",
-            Action::ExportEvents => "write the event log to a file",
-            Action::OwnLog => "patrol's own log: connections, retries, what was sent",
-            Action::Switchover => "switchover: pick a candidate, see the checks, confirm",
-            Action::Failover => "failover, also without a leader (type the cluster name)",
-            Action::Restart => "restart the selected member (options: pending, time, version)",
-            Action::RollingRestart => "rolling restart of every member with a pending restart",
-            Action::Reload => "reload the selected member's configuration",
-            Action::Reinit => "reinitialize the selected replica (type its name)",
-            Action::Pause => "pause / resume automatic failover (maintenance mode)",
-            Action::Flush => "flush a scheduled switchover or restart",
+    /// Does this action write to the cluster (or open the dialog of a write)? Read-only
+    /// mode refuses exactly these, and hides them from hints and help. The list names the
+    /// writes themselves: every view and every key that only moves stays usable.
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            Action::Switchover
+                | Action::Failover
+                | Action::Restart
+                | Action::RollingRestart
+                | Action::Reload
+                | Action::Reinit
+                | Action::Pause
+                | Action::Flush
+                | Action::Send
+                | Action::DcsFallback
+        )
+    }
+
+    /// The name in patrol's config (`[keys] all_logs = ["A"]`).
+    pub fn name(self) -> String {
+        let dbg = format!("{self:?}");
+        let mut out = String::new();
+        for (i, c) in dbg.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+
+    /// What the action does in `ctx`, for the help.
+    pub fn describe(self, ctx: Context) -> &'static str {
+        use Context as C;
+        match (self, ctx) {
+            (Action::Up, C::Main) => "select previous member",
+            (Action::Down, C::Main) => "select next member",
+            (Action::Top, C::Main) => "select first member",
+            (Action::Bottom, C::Main) => "select last member",
+            (Action::Up, C::Logs) => "scroll up (pauses following)",
+            (Action::Down, C::Logs) => "scroll down",
+            (Action::Top, C::Logs) => "oldest line (pauses following)",
+            (Action::Bottom, C::Logs) => "newest line, and follow",
+            (Action::PageUp, C::Logs) => "a page up (pauses following)",
+            (Action::PageDown, C::Logs) => "a page down",
+            (Action::Up | Action::Top, C::Dsn) => "previous connection string",
+            (Action::Down | Action::Bottom, C::Dsn) => "next connection string",
+            (Action::Up | Action::PageUp | Action::Top, C::Help) => "scroll the help up",
+            (Action::Down | Action::PageDown | Action::Bottom, C::Help) => "scroll the help down",
+            (Action::Up, _) => "previous candidate",
+            (Action::Down, _) => "next candidate",
+            (Action::Top | Action::PageUp, _) => "to the top",
+            (Action::Bottom | Action::PageDown, _) => "to the bottom",
+            (Action::Help, _) => "show / hide this help",
+            (Action::Back, C::Main) => "close the popup or view",
+            (Action::Back, C::Logs) => "clear the filter, else back",
+            (Action::Back, C::Options) => "cancel: close the dialog, nothing sent",
+            (Action::Back, C::Confirm | C::Typed) => "back to the options, nothing sent",
+            (Action::Back, _) => "back",
+            (Action::Quit, _) => "quit patrol",
+            (Action::Detail, _) => "member detail: everything its REST API says",
+            (Action::History, _) => "timeline history (like patronictl history)",
+            (Action::Config, _) => "dynamic configuration (like patronictl show-config)",
+            (Action::Etcd, _) => "etcd: endpoints, health, raft leader and term, DB size",
+            (Action::Logs, _) => "the selected member's Patroni log",
+            (Action::AllLogs, _) => "every member's Patroni log, merged by time",
+            (Action::Dsn, _) => "connection strings (read-write, read-only)",
+            (Action::ExportEvents, _) => "write the event log to a file",
+            (Action::OwnLog, _) => "patrol's own log: connections, retries, what was sent",
+            (Action::Switchover, _) => "switchover: pick a candidate, see the checks, confirm",
+            (Action::Failover, _) => "failover, also without a leader (type the cluster name)",
+            (Action::Restart, _) => "restart the selected member (options: pending, time, version)",
+            (Action::RollingRestart, _) => "rolling restart of every member with a pending restart",
+            (Action::Reload, _) => "reload the selected member's configuration",
+            (Action::Reinit, _) => "reinitialize the selected replica (type its name)",
+            (Action::Pause, _) => "pause / resume automatic failover (maintenance mode)",
+            (Action::Flush, _) => "flush a scheduled switchover or restart",
+            (Action::Follow, _) => "follow new lines / pause where you are",
+            (Action::Wrap, _) => "wrap long lines",
+            (Action::Filter, _) => "filter the lines (type, then enter)",
+            (Action::Copy, _) => "put it on the terminal's clipboard (OSC 52)",
+            (Action::Review, C::Confirm) => "nothing: only the send key sends",
+            (Action::Review, _) => "review: the checks and the exact request",
+            (Action::Send, C::Typed) => "send once, when the name typed is right",
+            (Action::Send, _) => "send the request shown, once",
+            (Action::Cancel, _) => "cancel: close the dialog, nothing sent",
+            (Action::DcsFallback, _) => "the leader's API is down: write the switchover into etcd",
+            (Action::Schedule, _) => "when (an ISO 8601 time with a zone; empty: now)",
+            (Action::PgVersion, _) => "only if PostgreSQL is older than this version",
+            (Action::Timeout, _) => "restart timeout in seconds",
+            (Action::PendingOnly, _) => "only if a restart is pending",
+            (Action::Force, _) => "force, even if it is running",
+            (Action::FromLeader, _) => "take the base backup from the leader",
+            (Action::SwitchFirst, _) => "switch over before restarting the leader",
+            (Action::Done, _) => "done editing",
+            (Action::Delete, _) => "delete the last character",
         }
     }
 
     /// The word in the hint bar; None: not worth the space there.
-    pub fn hint(self) -> Option<&'static str> {
+    pub fn hint(self, ctx: Context) -> Option<&'static str> {
+        use Context as C;
+        Some(match (self, ctx) {
+            (Action::Down, C::Main | C::Dsn) => "select",
+            (Action::Down, C::Logs | C::Help) => "scroll",
+            (Action::Down, C::Options) => "candidate",
+            (Action::Help, C::Main | C::Logs | C::Dsn) => "help",
+            (Action::Quit, C::Main) => "quit",
+            (Action::Back, C::Main | C::Logs | C::Dsn | C::Confirm | C::Typed) => "back",
+            (Action::Back, C::Help) => "close",
+            (Action::Back, C::Options) => "cancel",
+            (Action::Switchover, _) => "switchover",
+            (Action::Restart, _) => "restart",
+            (Action::Pause, _) => "pause",
+            (Action::Logs, C::Main) => "logs",
+            (Action::Follow, _) => "follow",
+            (Action::Wrap, _) => "wrap",
+            (Action::Filter, _) => "filter",
+            (Action::Copy, _) => "copy",
+            (Action::Review, C::Options) => "review",
+            (Action::Send, _) => "send once",
+            (Action::Cancel, _) => "cancel",
+            (Action::DcsFallback, _) => "via etcd",
+            (Action::Schedule, _) => "time",
+            (Action::PgVersion, _) => "version",
+            (Action::Timeout, _) => "timeout",
+            (Action::PendingOnly, _) => "pending only",
+            (Action::Force, _) => "force",
+            (Action::FromLeader, _) => "from leader",
+            (Action::SwitchFirst, _) => "switch over first",
+            (Action::Done, _) => "done",
+            _ => return None,
+        })
+    }
+}
+
+/// Where a key press lands: each context has its own table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Context {
+    /// The member table and the views over it (detail, history, config, etcd, own log).
+    Main,
+    Logs,
+    /// Typing the log filter.
+    LogFilter,
+    /// The connection strings.
+    Dsn,
+    /// The help overlay.
+    Help,
+    /// A dialog's first step: candidate and options.
+    Options,
+    /// A dialog's review step, confirmed with a key.
+    Confirm,
+    /// A dialog's review step, confirmed by typing a name.
+    Typed,
+    /// Editing one of a dialog's text fields.
+    Field,
+}
+
+impl Context {
+    pub const ALL: [Context; 9] = [
+        Context::Main,
+        Context::Logs,
+        Context::LogFilter,
+        Context::Dsn,
+        Context::Help,
+        Context::Options,
+        Context::Confirm,
+        Context::Typed,
+        Context::Field,
+    ];
+
+    /// The section name in patrol's config (`[keys.logs]`).
+    pub fn name(self) -> &'static str {
         match self {
-            Action::Down => Some("select"),
-            Action::Help => Some("help"),
-            Action::Quit => Some("quit"),
-            Action::Switchover => Some("switchover"),
-            Action::Restart => Some("restart"),
-            Action::Pause => Some("pause"),
-            Action::Logs => Some("logs"),
-            _ => None,
+            Context::Main => "main",
+            Context::Logs => "logs",
+            Context::LogFilter => "log_filter",
+            Context::Dsn => "dsn",
+            Context::Help => "help",
+            Context::Options => "dialog",
+            Context::Confirm => "confirm",
+            Context::Typed => "typed",
+            Context::Field => "field",
         }
     }
 
-    /// Does this action change the cluster? Read-only mode hides and refuses these.
-    /// Listed the other way round on purpose: a new action is mutating until it is added
-    /// here, so read-only mode can never let one through by omission.
-    pub fn is_mutating(self) -> bool {
-        !matches!(
-            self,
-            Action::Up
-                | Action::Down
-                | Action::Top
-                | Action::Bottom
-                | Action::Help
-                | Action::Back
-                | Action::Quit
-        )
+    pub fn from_name(s: &str) -> Option<Context> {
+        Context::ALL.into_iter().find(|c| c.name() == s)
+    }
+
+    /// Contexts where printable characters are text: a plain character cannot be bound.
+    pub fn takes_text(self) -> bool {
+        matches!(self, Context::LogFilter | Context::Typed | Context::Field)
+    }
+
+    /// The default table: (keys, action).
+    fn defaults(self) -> &'static [(&'static [&'static str], Action)] {
+        use Action as A;
+        const VIEWS: [(&[&str], Action); 9] = [
+            (&["enter"], A::Detail),
+            (&["h"], A::History),
+            (&["c"], A::Config),
+            (&["e"], A::Etcd),
+            (&["l"], A::Logs),
+            (&["A"], A::AllLogs),
+            (&["d"], A::Dsn),
+            (&["E"], A::ExportEvents),
+            (&["o"], A::OwnLog),
+        ];
+        match self {
+            Context::Main => &[
+                (&["k", "up"], A::Up),
+                (&["j", "down"], A::Down),
+                (&["g", "home"], A::Top),
+                (&["G", "end"], A::Bottom),
+                (&["?"], A::Help),
+                (&["esc"], A::Back),
+                (&["q", "ctrl-c"], A::Quit),
+                VIEWS[0],
+                VIEWS[1],
+                VIEWS[2],
+                VIEWS[3],
+                VIEWS[4],
+                VIEWS[5],
+                VIEWS[6],
+                VIEWS[7],
+                VIEWS[8],
+                (&["s"], A::Switchover),
+                (&["f"], A::Failover),
+                (&["r"], A::Restart),
+                (&["R"], A::RollingRestart),
+                (&["L"], A::Reload),
+                (&["I"], A::Reinit),
+                (&["p"], A::Pause),
+                (&["x"], A::Flush),
+            ],
+            // no operation from here: the log view uses f for follow
+            Context::Logs => &[
+                (&["k", "up"], A::Up),
+                (&["j", "down"], A::Down),
+                (&["g", "home"], A::Top),
+                (&["G", "end"], A::Bottom),
+                (&["pageup"], A::PageUp),
+                (&["pagedown", "space"], A::PageDown),
+                (&["f"], A::Follow),
+                (&["w"], A::Wrap),
+                (&["/"], A::Filter),
+                (&["?"], A::Help),
+                (&["esc"], A::Back),
+                (&["q", "ctrl-c"], A::Quit),
+                VIEWS[0],
+                VIEWS[1],
+                VIEWS[2],
+                VIEWS[3],
+                VIEWS[4],
+                VIEWS[5],
+                VIEWS[6],
+                VIEWS[7],
+                VIEWS[8],
+            ],
+            Context::LogFilter => &[
+                (&["enter", "esc"], A::Done),
+                (&["backspace"], A::Delete),
+                (&["ctrl-c"], A::Quit),
+            ],
+            Context::Dsn => &[
+                (&["k", "up"], A::Up),
+                (&["j", "down"], A::Down),
+                (&["g", "home"], A::Top),
+                (&["G", "end"], A::Bottom),
+                (&["y", "enter"], A::Copy),
+                (&["?"], A::Help),
+                (&["esc"], A::Back),
+                (&["q", "ctrl-c"], A::Quit),
+                (&["h"], A::History),
+                (&["c"], A::Config),
+                (&["e"], A::Etcd),
+                (&["l"], A::Logs),
+                (&["A"], A::AllLogs),
+                (&["d"], A::Dsn),
+                (&["E"], A::ExportEvents),
+                (&["o"], A::OwnLog),
+            ],
+            Context::Help => &[
+                (&["k", "up"], A::Up),
+                (&["j", "down"], A::Down),
+                (&["g", "home"], A::Top),
+                (&["G", "end"], A::Bottom),
+                (&["pageup"], A::PageUp),
+                (&["pagedown", "space"], A::PageDown),
+                (&["?"], A::Help),
+                (&["esc"], A::Back),
+                (&["q", "ctrl-c"], A::Quit),
+            ],
+            Context::Options => &[
+                (&["k", "up"], A::Up),
+                (&["j", "down"], A::Down),
+                (&["enter"], A::Review),
+                (&["esc"], A::Back),
+                (&["ctrl-c"], A::Quit),
+                (&["t"], A::Schedule),
+                (&["v"], A::PgVersion),
+                (&["o"], A::Timeout),
+                (&["p"], A::PendingOnly),
+                (&["f"], A::Force),
+                (&["l"], A::FromLeader),
+                (&["s"], A::SwitchFirst),
+            ],
+            // Enter is Review here too, never Send: the key that advanced to this step must
+            // not be the one that sends (`s` Enter Enter sends nothing)
+            Context::Confirm => &[
+                (&["y"], A::Send),
+                (&["n"], A::Cancel),
+                (&["esc"], A::Back),
+                (&["enter"], A::Review),
+                (&["d"], A::DcsFallback),
+                (&["ctrl-c"], A::Quit),
+            ],
+            Context::Typed => &[
+                (&["enter"], A::Send),
+                (&["esc"], A::Back),
+                (&["backspace"], A::Delete),
+                (&["ctrl-c"], A::Quit),
+            ],
+            Context::Field => &[
+                (&["enter", "esc", "tab"], A::Done),
+                (&["backspace"], A::Delete),
+                (&["ctrl-c"], A::Quit),
+            ],
+        }
+    }
+
+    /// The actions this context has (whether bound now or not).
+    pub fn actions(self) -> impl Iterator<Item = Action> {
+        self.defaults().iter().map(|(_, a)| *a)
+    }
+
+    pub fn has(self, a: Action) -> bool {
+        self.actions().any(|b| b == a)
     }
 }
 
@@ -138,6 +474,11 @@ impl Key {
             code: ev.code,
             ctrl: ev.modifiers.contains(KeyModifiers::CONTROL),
         }
+    }
+
+    /// A printable character without ctrl: text in a text field.
+    pub fn is_text(&self) -> bool {
+        matches!(self.code, KeyCode::Char(_)) && !self.ctrl
     }
 
     pub fn parse(s: &str) -> Result<Key, String> {
@@ -157,6 +498,7 @@ impl Key {
             "enter" => KeyCode::Enter,
             "esc" => KeyCode::Esc,
             "tab" => KeyCode::Tab,
+            "backspace" | "bksp" => KeyCode::Backspace,
             "space" => KeyCode::Char(' '),
             _ => {
                 let mut chars = rest.chars();
@@ -187,6 +529,7 @@ impl fmt::Display for Key {
             KeyCode::Enter => f.write_str("enter"),
             KeyCode::Esc => f.write_str("esc"),
             KeyCode::Tab => f.write_str("tab"),
+            KeyCode::Backspace => f.write_str("bksp"),
             KeyCode::Char(' ') => f.write_str("space"),
             KeyCode::Char(c) => write!(f, "{c}"),
             other => write!(f, "{other:?}"),
@@ -194,77 +537,125 @@ impl fmt::Display for Key {
     }
 }
 
+/// Every context's table.
 #[derive(Debug, Clone)]
-pub struct Keymap {
-    bindings: HashMap<Key, Action>,
+pub struct KeymapSet {
+    tables: BTreeMap<Context, HashMap<Key, Action>>,
 }
 
-impl Default for Keymap {
+impl Default for KeymapSet {
     fn default() -> Self {
-        let mut k = Keymap {
-            bindings: HashMap::new(),
+        let mut tables = BTreeMap::new();
+        for ctx in Context::ALL {
+            let mut t = HashMap::new();
+            for (keys, action) in ctx.defaults() {
+                for key in *keys {
+                    if let Ok(key) = Key::parse(key) {
+                        t.insert(key, *action);
+                    }
+                }
+            }
+            tables.insert(ctx, t);
+        }
+        KeymapSet { tables }
+    }
+}
+
+impl KeymapSet {
+    /// The defaults with the user's `[keys]` applied. Errors name the key, the action and
+    /// the context: an unknown action or context, a key that does not parse, a plain
+    /// character in a text field's context, and a key bound to two actions in one context.
+    pub fn with_overrides(overrides: &BTreeMap<String, KeysEntry>) -> Result<KeymapSet, String> {
+        // (context, action) -> keys, the per-context entries winning over the flat ones
+        let mut want: BTreeMap<(Context, Action), (Vec<Key>, String)> = BTreeMap::new();
+        let parse_keys = |keys: &[String]| -> Result<Vec<Key>, String> {
+            keys.iter().map(|k| Key::parse(k)).collect()
         };
-        for (keys, action) in [
-            (&["k", "up"][..], Action::Up),
-            (&["j", "down"][..], Action::Down),
-            (&["g", "home"][..], Action::Top),
-            (&["G", "end"][..], Action::Bottom),
-            (&["?"][..], Action::Help),
-            (&["esc"][..], Action::Back),
-            (&["q", "ctrl-c"][..], Action::Quit),
-            (&["enter"][..], Action::Detail),
-            (&["h"][..], Action::History),
-            (&["c"][..], Action::Config),
-            (&["e"][..], Action::Etcd),
-            (&["l"][..], Action::Logs),
-            (&["A"][..], Action::AllLogs),
-            (&["d"][..], Action::Dsn),
-            (&["E"][..], Action::ExportEvents),
-            (&["o"][..], Action::OwnLog),
-            (&["s"][..], Action::Switchover),
-            (&["f"][..], Action::Failover),
-            (&["r"][..], Action::Restart),
-            (&["R"][..], Action::RollingRestart),
-            (&["L"][..], Action::Reload),
-            (&["I"][..], Action::Reinit),
-            (&["p"][..], Action::Pause),
-            (&["x"][..], Action::Flush),
-        ] {
-            for key in keys {
-                if let Ok(key) = Key::parse(key) {
-                    k.bindings.insert(key, action);
+        let action_named = |name: &str| -> Result<Action, String> {
+            Action::ALL
+                .into_iter()
+                .find(|a| a.name() == name)
+                .ok_or_else(|| format!("unknown action {name:?}"))
+        };
+        for (name, entry) in overrides {
+            if let KeysEntry::Keys(keys) = entry {
+                let a = action_named(name)?;
+                let keys = parse_keys(keys)?;
+                for ctx in Context::ALL.into_iter().filter(|c| c.has(a)) {
+                    // a flat rebinding does not steal letters from text fields
+                    let keys: Vec<Key> = keys
+                        .iter()
+                        .copied()
+                        .filter(|k| !(ctx.takes_text() && k.is_text()))
+                        .collect();
+                    want.insert((ctx, a), (keys, format!("[keys] {name}")));
                 }
             }
         }
-        k
-    }
-}
-
-impl Keymap {
-    pub fn action(&self, ev: &KeyEvent) -> Option<Action> {
-        self.bindings.get(&Key::from_event(ev)).copied()
-    }
-
-    /// Replace the keys of the named actions (from patrol's config file).
-    pub fn rebind(&mut self, overrides: &BTreeMap<Action, Vec<String>>) -> Result<(), String> {
-        for (action, keys) in overrides {
-            let parsed = keys
-                .iter()
-                .map(|k| Key::parse(k))
-                .collect::<Result<Vec<_>, _>>()?;
-            self.bindings.retain(|_, a| a != action);
-            for key in parsed {
-                self.bindings.insert(key, *action);
+        for (name, entry) in overrides {
+            if let KeysEntry::Context(table) = entry {
+                let ctx = Context::from_name(name).ok_or_else(|| {
+                    format!(
+                        "unknown key context [keys.{name}] (one of: {})",
+                        Context::ALL.map(|c| c.name()).join(", ")
+                    )
+                })?;
+                for (aname, keys) in table {
+                    let a = action_named(aname)?;
+                    if !ctx.has(a) {
+                        return Err(format!(
+                            "[keys.{name}] {aname}: the {name} context has no such action"
+                        ));
+                    }
+                    let keys = parse_keys(keys)?;
+                    if let Some(k) = keys.iter().find(|k| ctx.takes_text() && k.is_text()) {
+                        return Err(format!(
+                            "[keys.{name}] {aname}: {k} is text in a text field; use a named or ctrl- key"
+                        ));
+                    }
+                    want.insert((ctx, a), (keys, format!("[keys.{name}] {aname}")));
+                }
             }
         }
-        Ok(())
+        let mut set = KeymapSet::default();
+        for ctx in Context::ALL {
+            let Some(t) = set.tables.get_mut(&ctx) else {
+                continue;
+            };
+            // first take every rebound action's keys away, then bind: swapping two actions'
+            // keys is not a conflict
+            t.retain(|_, a| !want.contains_key(&(ctx, *a)));
+            for ((c, a), (keys, _)) in want.range((ctx, Action::Up)..) {
+                if *c != ctx {
+                    break;
+                }
+                for k in keys {
+                    if let Some(other) = t.get(k).copied().filter(|o| o != a) {
+                        return Err(format!(
+                            "in the {} context, {k} would be bound to both {} and {}",
+                            ctx.name(),
+                            other.name(),
+                            a.name()
+                        ));
+                    }
+                    t.insert(*k, *a);
+                }
+            }
+        }
+        Ok(set)
     }
 
-    /// The keys bound to an action, in a stable order.
-    pub fn keys_for(&self, action: Action) -> Vec<Key> {
+    pub fn action(&self, ctx: Context, ev: &KeyEvent) -> Option<Action> {
+        self.tables.get(&ctx)?.get(&Key::from_event(ev)).copied()
+    }
+
+    /// The keys bound to an action in a context, in a stable order.
+    pub fn keys_for(&self, ctx: Context, action: Action) -> Vec<Key> {
         let mut keys: Vec<Key> = self
-            .bindings
-            .iter()
+            .tables
+            .get(&ctx)
+            .into_iter()
+            .flatten()
             .filter(|(_, a)| **a == action)
             .map(|(k, _)| *k)
             .collect();
@@ -273,35 +664,57 @@ impl Keymap {
         keys
     }
 
-    /// Help rows: (keys, description), one per bound action.
-    pub fn help(&self, read_only: bool) -> Vec<(String, &'static str)> {
+    /// The key to name for an action in prose ("press y to send"): a letter if there is
+    /// one, it is what people type.
+    pub fn key_label(&self, ctx: Context, action: Action) -> Option<String> {
+        let keys = self.keys_for(ctx, action);
+        keys.iter()
+            .find(|k| matches!(k.code, KeyCode::Char(_)) && !k.ctrl)
+            .or(keys.first())
+            .map(Key::to_string)
+    }
+
+    /// Help rows of a context: (keys, description), one per bound action `available` allows.
+    pub fn help(
+        &self,
+        ctx: Context,
+        available: impl Fn(Action) -> bool,
+    ) -> Vec<(String, &'static str)> {
+        let mut seen = Vec::new();
         Action::ALL
             .iter()
-            .filter(|a| !(read_only && a.is_mutating()))
+            .filter(|a| ctx.has(**a) && available(**a))
             .filter_map(|a| {
-                let keys = self.keys_for(*a);
+                if seen.contains(a) {
+                    return None;
+                }
+                seen.push(*a);
+                let keys = self.keys_for(ctx, *a);
                 (!keys.is_empty()).then(|| {
                     let k: Vec<String> = keys.iter().map(Key::to_string).collect();
-                    (k.join(" "), a.describe())
+                    (k.join(" "), a.describe(ctx))
                 })
             })
             .collect()
     }
 
-    /// Hint-bar items: (first key, word).
-    pub fn hints(&self, read_only: bool) -> Vec<(String, &'static str)> {
+    /// Hint-bar items of a context: (first key, word), for the actions `available` allows.
+    pub fn hints(
+        &self,
+        ctx: Context,
+        available: impl Fn(Action) -> bool,
+    ) -> Vec<(String, &'static str)> {
+        let mut seen = Vec::new();
         Action::ALL
             .iter()
-            .filter(|a| !(read_only && a.is_mutating()))
+            .filter(|a| ctx.has(**a) && available(**a))
             .filter_map(|a| {
-                let word = a.hint()?;
-                let keys = self.keys_for(*a);
-                // prefer a letter over an arrow: it is what people type
-                let key = keys
-                    .iter()
-                    .find(|k| matches!(k.code, KeyCode::Char(_)) && !k.ctrl)
-                    .or(keys.first())?;
-                Some((key.to_string(), word))
+                if seen.contains(a) {
+                    return None;
+                }
+                seen.push(*a);
+                let word = a.hint(ctx)?;
+                Some((self.key_label(ctx, *a)?, word))
             })
             .collect()
     }
@@ -315,51 +728,154 @@ mod tests {
         KeyEvent::new(code, m)
     }
 
+    fn ch(c: char) -> KeyEvent {
+        ev(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    fn flat(pairs: &[(&str, &[&str])]) -> BTreeMap<String, KeysEntry> {
+        pairs
+            .iter()
+            .map(|(a, k)| {
+                (
+                    a.to_string(),
+                    KeysEntry::Keys(k.iter().map(|s| s.to_string()).collect()),
+                )
+            })
+            .collect()
+    }
+
     #[test]
     fn default_bindings() {
-        let k = Keymap::default();
+        let k = KeymapSet::default();
+        let main = Context::Main;
+        assert_eq!(k.action(main, &ch('q')), Some(Action::Quit));
         assert_eq!(
-            k.action(&ev(KeyCode::Char('q'), KeyModifiers::NONE)),
+            k.action(main, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)
         );
         assert_eq!(
-            k.action(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            Some(Action::Quit)
-        );
-        assert_eq!(
-            k.action(&ev(KeyCode::Char('c'), KeyModifiers::NONE)),
+            k.action(main, &ch('c')),
             Some(Action::Config),
             "ctrl matters"
         );
-        assert_eq!(k.action(&ev(KeyCode::Char('z'), KeyModifiers::NONE)), None);
+        assert_eq!(k.action(main, &ch('z')), None);
         assert_eq!(
-            k.action(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            k.action(main, &ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
             Some(Action::Bottom)
         );
         assert_eq!(
-            k.action(&ev(KeyCode::Down, KeyModifiers::NONE)),
+            k.action(main, &ev(KeyCode::Down, KeyModifiers::NONE)),
             Some(Action::Down)
         );
+        // the same letter, another context, another action
+        assert_eq!(k.action(Context::Logs, &ch('f')), Some(Action::Follow));
+        assert_eq!(k.action(main, &ch('f')), Some(Action::Failover));
+    }
+
+    /// The defaults themselves obey the rule a user's file must: no key twice in a context.
+    #[test]
+    fn defaults_have_no_key_twice_in_a_context() {
+        for ctx in Context::ALL {
+            let mut seen: HashMap<Key, Action> = HashMap::new();
+            for (keys, a) in ctx.defaults() {
+                for k in *keys {
+                    let k = Key::parse(k).expect("default keys parse");
+                    if let Some(b) = seen.insert(k, *a) {
+                        panic!("{k} is {b:?} and {a:?} in {ctx:?}");
+                    }
+                    assert!(!(ctx.takes_text() && k.is_text()), "{k} is text in {ctx:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_action_is_somewhere_and_names_round_trip() {
+        for a in Action::ALL {
+            assert!(
+                Context::ALL.iter().any(|c| c.has(a)),
+                "{a:?} has no context"
+            );
+            let back: Action =
+                serde_json::from_value(serde_json::Value::String(a.name())).expect("name parses");
+            assert_eq!(back, a);
+        }
     }
 
     #[test]
     fn help_and_hints_follow_rebinding() {
-        let mut k = Keymap::default();
-        let mut o = BTreeMap::new();
-        o.insert(Action::Quit, vec!["x".to_string()]);
-        k.rebind(&o).unwrap();
-        assert_eq!(k.action(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
-        assert_eq!(
-            k.action(&ev(KeyCode::Char('x'), KeyModifiers::NONE)),
-            Some(Action::Quit)
-        );
+        // main's x is flush: alone, a conflict; with flush moved away, fine
+        let e = KeymapSet::with_overrides(&flat(&[("quit", &["x"])])).unwrap_err();
+        assert!(e.contains("flush") && e.contains("quit"), "{e}");
+        let k2 = KeymapSet::with_overrides(&flat(&[("quit", &["x"]), ("flush", &["X"])])).unwrap();
+        assert_eq!(k2.action(Context::Main, &ch('q')), None);
+        assert_eq!(k2.action(Context::Main, &ch('x')), Some(Action::Quit));
         assert!(
-            k.help(false)
+            k2.help(Context::Main, |_| true)
                 .iter()
                 .any(|(keys, d)| keys == "x" && *d == "quit patrol")
         );
-        assert!(k.hints(false).contains(&("x".to_string(), "quit")));
-        o.insert(Action::Help, vec!["nope-key".to_string()]);
-        assert!(k.rebind(&o).is_err());
+        assert!(
+            k2.hints(Context::Main, |_| true)
+                .contains(&("x".to_string(), "quit"))
+        );
+        assert!(KeymapSet::with_overrides(&flat(&[("help", &["nope-key"])])).is_err());
+        assert!(KeymapSet::with_overrides(&flat(&[("teleport", &["t"])])).is_err());
+    }
+
+    #[test]
+    fn a_key_bound_twice_in_a_context_names_both_actions() {
+        let e = KeymapSet::with_overrides(&flat(&[("switchover", &["r"])])).unwrap_err();
+        assert!(
+            e.contains("restart") && e.contains("switchover") && e.contains("main"),
+            "{e}"
+        );
+        // swapping two actions' keys is fine
+        let k = KeymapSet::with_overrides(&flat(&[("switchover", &["r"]), ("restart", &["s"])]))
+            .unwrap();
+        assert_eq!(k.action(Context::Main, &ch('r')), Some(Action::Switchover));
+        assert_eq!(k.action(Context::Main, &ch('s')), Some(Action::Restart));
+    }
+
+    #[test]
+    fn a_context_table_rebinds_that_context_only() {
+        let mut o = BTreeMap::new();
+        o.insert(
+            "logs".to_string(),
+            KeysEntry::Context(BTreeMap::from([(
+                "follow".to_string(),
+                vec!["F".to_string()],
+            )])),
+        );
+        let k = KeymapSet::with_overrides(&o).unwrap();
+        assert_eq!(k.action(Context::Logs, &ch('F')), Some(Action::Follow));
+        assert_eq!(k.action(Context::Logs, &ch('f')), None);
+        assert_eq!(k.action(Context::Main, &ch('f')), Some(Action::Failover));
+        // an action the context does not have, a letter in a text field, an unknown context
+        let bad = |ctx: &str, a: &str, key: &str| {
+            let mut o = BTreeMap::new();
+            o.insert(
+                ctx.to_string(),
+                KeysEntry::Context(BTreeMap::from([(a.to_string(), vec![key.to_string()])])),
+            );
+            KeymapSet::with_overrides(&o).unwrap_err()
+        };
+        assert!(bad("logs", "switchover", "S").contains("no such action"));
+        assert!(bad("typed", "send", "y").contains("text"));
+        assert!(bad("nowhere", "send", "y").contains("unknown key context"));
+    }
+
+    #[test]
+    fn a_flat_rebinding_never_takes_a_letter_from_a_text_field() {
+        let k = KeymapSet::with_overrides(&flat(&[("quit", &["Q", "ctrl-q"])])).unwrap();
+        assert_eq!(k.action(Context::Typed, &ch('Q')), None, "Q is typed");
+        assert_eq!(
+            k.action(
+                Context::Typed,
+                &ev(KeyCode::Char('q'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Quit)
+        );
+        assert_eq!(k.action(Context::Main, &ch('Q')), Some(Action::Quit));
     }
 }

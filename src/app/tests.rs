@@ -5,13 +5,11 @@ use std::time::Instant;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
-use crate as patrol_crate;
 use crate::dcs::RawKv;
+use dialog::Step;
 use ops::{OpKind, RolloutState, RolloutStep};
 
-#[path = "../../tests/sample/mod.rs"]
-mod sample;
-use sample::*;
+use super::sample::*;
 
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
@@ -20,7 +18,10 @@ fn key(c: char) -> Msg {
 #[test]
 fn snapshot_builds_the_cluster_and_asks_to_poll_every_member() {
     let now = Instant::now();
-    let mut a = App::new("demo", "/service/", vec!["http://e:1".into()], now);
+    let mut a = App::new(
+        AppConfig::new("demo", "/service/", vec!["http://e:1".into()]),
+        now,
+    );
     let eff = a.update(Msg::Dcs(now, snapshot(healthy_kvs())));
     assert_eq!(
         eff,
@@ -33,8 +34,8 @@ fn snapshot_builds_the_cluster_and_asks_to_poll_every_member() {
             // no log source configured: no followers (see app/follow/tests.rs)
         ]
     );
-    assert!(a.loaded);
-    assert!(matches!(a.dcs, DcsHealth::Live { revision: 42, .. }));
+    assert!(a.model.loaded);
+    assert!(matches!(a.model.dcs, DcsHealth::Live { revision: 42, .. }));
     let rows = a.rows();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0].name, "pg1");
@@ -118,11 +119,11 @@ fn selection_follows_the_member_when_rows_reorder() {
     let now = Instant::now();
     let mut a = app(healthy_kvs(), now);
     a.update(key('j'));
-    assert_eq!(a.selected.as_deref(), Some("pg2"));
+    assert_eq!(a.screen.selected.as_deref(), Some("pg2"));
     a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
     let rows = a.rows();
-    assert_eq!(rows[a.selected_index(&rows)].name, "pg2");
-    assert_eq!(a.selected_index(&rows), 0);
+    assert_eq!(rows[a.screen.selected_index(&rows)].name, "pg2");
+    assert_eq!(a.screen.selected_index(&rows), 0);
 }
 
 #[test]
@@ -179,14 +180,17 @@ fn etcd_down_marks_stale_and_recovers() {
         },
     ));
     a.update(Msg::Tick(later(now, 25)));
-    assert_eq!(a.stale_for(), Some(std::time::Duration::from_secs(15)));
+    assert_eq!(
+        a.model.stale_for(),
+        Some(std::time::Duration::from_secs(15))
+    );
     assert_eq!(a.rows().len(), 3, "last state is kept");
-    match &a.dcs {
+    match &a.model.dcs {
         DcsHealth::Down { error, .. } => assert!(!error.contains('\x1b'), "sanitized"),
         other => panic!("{other:?}"),
     }
     a.update(Msg::Dcs(later(now, 26), snapshot(healthy_kvs())));
-    assert_eq!(a.stale_for(), None);
+    assert_eq!(a.model.stale_for(), None);
 }
 
 #[test]
@@ -231,7 +235,7 @@ fn idle_cluster_does_not_redraw_on_ticks_or_identical_replies() {
     };
 
     // the trend column fills up first (healthy_live gave it one sample): each sample changes it
-    for s in 1..App::TREND_WIDTH as u64 {
+    for s in 1..Model::TREND_WIDTH as u64 {
         a.dirty = false;
         idle_second(&mut a, s);
         assert!(a.dirty, "second {s}: the trend grows");
@@ -250,11 +254,11 @@ fn idle_cluster_does_not_redraw_on_ticks_or_identical_replies() {
     moved.dcs_last_seen = Some(1_795_650_999);
     rest_ok(&mut a, "pg2", moved.clone(), later(now, 15));
     assert!(!a.dirty, "dcs_last_seen moving is not shown in the table");
-    a.view = View::Detail("pg2".into());
+    a.screen.open(View::Detail("pg2".into()));
     moved.dcs_last_seen = Some(1_795_651_000);
     rest_ok(&mut a, "pg2", moved, later(now, 15));
     assert!(a.dirty, "but it is in pg2's detail view");
-    a.view = View::Main;
+    a.screen.open(View::Main);
     a.dirty = false;
     rest_ok(&mut a, "pg2", replica_behind(4096), later(now, 16));
     assert!(a.dirty, "new position: draw");
@@ -268,18 +272,18 @@ fn keys_move_selection_and_quit() {
     a.update(key('j'));
     a.update(key('j'));
     assert_eq!(
-        a.selected.as_deref(),
+        a.screen.selected.as_deref(),
         Some("pg3"),
         "clamped to the last row"
     );
     a.update(key('k'));
-    assert_eq!(a.selected.as_deref(), Some("pg2"));
+    assert_eq!(a.screen.selected.as_deref(), Some("pg2"));
     a.update(key('g'));
-    assert_eq!(a.selected.as_deref(), Some("pg1"));
+    assert_eq!(a.screen.selected.as_deref(), Some("pg1"));
     a.update(key('?'));
-    assert!(a.show_help);
+    assert!(a.screen.show_help);
     a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
-    assert!(!a.show_help);
+    assert!(!a.screen.show_help);
     assert!(a.quit.is_none());
     a.update(key('q'));
     assert!(a.quit.is_some());
@@ -339,7 +343,7 @@ fn nothing_is_sent_without_a_confirmation() {
         let mut a = healthy_live(now);
         a.update(key('j')); // a replica selected
         let mut eff = a.update(key(k));
-        assert!(a.dialog.is_some(), "{k} opens a dialog");
+        assert!(a.session.dialog.is_some(), "{k} opens a dialog");
         for code in [
             KeyCode::Down,
             KeyCode::Up,
@@ -355,8 +359,8 @@ fn nothing_is_sent_without_a_confirmation() {
             sends(&eff).is_empty(),
             "{k}: no request without confirmation"
         );
-        assert!(a.dialog.is_none(), "{k}: esc closes");
-        assert!(a.ops.is_empty());
+        assert!(a.session.dialog.is_none(), "{k}: esc closes");
+        assert!(a.session.ops.is_empty());
     }
 }
 
@@ -370,6 +374,7 @@ fn switchover_enter_y_sends_exactly_the_request_shown() {
         "enter only reviews"
     );
     let shown = a
+        .session
         .dialog
         .as_ref()
         .and_then(|d| d.shown.clone())
@@ -381,9 +386,9 @@ fn switchover_enter_y_sends_exactly_the_request_shown() {
     let eff = a.update(key('y'));
     let s = sends(&eff);
     assert_eq!(s, vec![&shown], "exactly what was shown, once");
-    assert!(a.dialog.is_none());
-    assert_eq!(a.ops.len(), 1);
-    assert_eq!(a.ops[0].title, "switchover pg1 → pg2");
+    assert!(a.session.dialog.is_none());
+    assert_eq!(a.session.ops.len(), 1);
+    assert_eq!(a.session.ops[0].title, "switchover pg1 → pg2");
 }
 
 #[test]
@@ -396,7 +401,7 @@ fn confirm_rechecks_the_state_and_sends_nothing_if_it_changed() {
     a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
     let eff = a.update(key('y'));
     assert!(sends(&eff).is_empty());
-    let d = a.dialog.as_ref().expect("dialog stays open");
+    let d = a.session.dialog.as_ref().expect("dialog stays open");
     assert!(
         d.notice
             .as_deref()
@@ -404,7 +409,7 @@ fn confirm_rechecks_the_state_and_sends_nothing_if_it_changed() {
         "{:?}",
         d.notice
     );
-    assert!(a.ops.is_empty());
+    assert!(a.session.ops.is_empty());
 }
 
 #[test]
@@ -422,6 +427,7 @@ fn stale_etcd_blocks_every_write() {
     let eff = a.update(key('y'));
     assert!(sends(&eff).is_empty());
     let n = a
+        .session
         .dialog
         .as_ref()
         .and_then(|d| d.notice.clone())
@@ -452,7 +458,7 @@ fn failover_needs_the_cluster_name_typed() {
     let eff = press(&mut a, KeyCode::Enter);
     let s = sends(&eff);
     assert_eq!(s.len(), 1);
-    assert_eq!(s[0].path, "/failover");
+    assert_eq!(s[0].path(), "/failover");
     assert_eq!(s[0].body, Some(serde_json::json!({"candidate": "pg2"})));
 }
 
@@ -540,26 +546,25 @@ fn read_only_refuses_every_mutating_action() {
     a.read_only = true;
     for k in ['s', 'f', 'r', 'R', 'L', 'I', 'p', 'x'] {
         let eff = a.update(key(k));
-        assert!(a.dialog.is_none(), "{k} opens nothing in read-only mode");
+        assert!(
+            a.session.dialog.is_none(),
+            "{k} opens nothing in read-only mode"
+        );
         assert!(sends(&eff).is_empty());
         assert!(
-            a.flash
+            a.screen
+                .flash
                 .as_ref()
                 .is_some_and(|(m, _)| m.contains("read-only")),
             "{k}: {:?}",
-            a.flash
+            a.screen.flash
         );
-        a.flash = None;
+        a.screen.flash = None;
     }
-    assert!(
-        a.keymap
-            .help(true)
-            .iter()
-            .all(|(_, d)| !d.contains("switchover"))
-    );
-    assert!(a.keymap.hints(true).iter().all(|(_, w)| *w != "switchover"));
+    assert!(a.help_rows().iter().all(|(_, d)| !d.contains("switchover")));
+    assert!(a.hints().iter().all(|(_, w)| *w != "switchover"));
     // even a dialog that was somehow open cannot send
-    a.dialog = Some(dialog::Dialog::new(OpKind::Reload, Some("pg2".into())));
+    a.session.dialog = Some(dialog::Dialog::new(OpKind::Reload, Some("pg2".into())));
     assert!(sends(&a.update(key('y'))).is_empty());
 }
 
@@ -568,14 +573,16 @@ fn pause_toggles_to_resume_and_flush_needs_something_scheduled() {
     let now = Instant::now();
     let mut a = healthy_live(now);
     a.update(key('x'));
-    assert!(a.dialog.is_none());
+    assert!(a.session.dialog.is_none());
     assert!(
-        a.flash
+        a.screen
+            .flash
             .as_ref()
             .is_some_and(|(m, _)| m.contains("nothing to flush"))
     );
     a.update(key('p'));
     let shown = a
+        .session
         .dialog
         .as_ref()
         .and_then(|d| d.shown.clone())
@@ -600,11 +607,14 @@ fn pause_toggles_to_resume_and_flush_needs_something_scheduled() {
     ));
     assert_consistent(&a);
     a.update(key('p'));
-    assert_eq!(a.dialog.as_ref().map(|d| d.kind), Some(OpKind::Resume));
+    assert_eq!(
+        a.session.dialog.as_ref().map(|d| d.kind),
+        Some(OpKind::Resume)
+    );
     press(&mut a, KeyCode::Esc);
     a.update(key('x'));
     assert_eq!(
-        a.dialog.as_ref().map(|d| d.kind),
+        a.session.dialog.as_ref().map(|d| d.kind),
         Some(OpKind::FlushSwitchover)
     );
 }
@@ -624,7 +634,7 @@ fn candidates_say_why_not() {
     rest_ok(&mut a, "pg1", leader, now);
     rest_ok(&mut a, "pg2", replica_behind(4 * 1024 * 1024), now);
     rest_err(&mut a, "pg3", "refused", now);
-    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    let c = checks::candidates(a.cluster().unwrap(), now, a.model.rest_interval);
     let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
     assert!(
         pg2.reasons
@@ -646,7 +656,7 @@ fn candidates_say_why_not() {
     let mut leader = status("rest/patroni_leader.json");
     leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
     rest_ok(&mut a, "pg1", leader, now);
-    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    let c = checks::candidates(a.cluster().unwrap(), now, a.model.rest_interval);
     assert_eq!(c[0].name, "pg3", "eligible first");
     assert!(c[0].eligible());
     assert!(c[1].reasons.iter().any(|r| r.contains("/sync")));
@@ -661,7 +671,7 @@ fn operations_settle_from_replies_and_the_dcs() {
     let Effect::Send { op, .. } = a.update(key('y')).remove(0) else {
         panic!()
     };
-    assert_eq!(a.ops[0].settle, ops::Settle::Sending);
+    assert_eq!(a.session.ops[0].settle, ops::Settle::Sending);
     a.update(Msg::OpReply {
         op,
         at: now,
@@ -671,7 +681,7 @@ fn operations_settle_from_replies_and_the_dcs() {
         },
     });
     assert_eq!(
-        a.ops[0].settle,
+        a.session.ops[0].settle,
         ops::Settle::Watching,
         "accepted, but the DCS has the last word"
     );
@@ -692,9 +702,9 @@ fn operations_settle_from_replies_and_the_dcs() {
     }));
     eff.extend(a.update(Msg::Tick(later(now, 1))));
     assert!(
-        matches!(&a.ops[0].settle, ops::Settle::Done(s) if s.contains("pg2 leads on timeline 2")),
+        matches!(&a.session.ops[0].settle, ops::Settle::Done(s) if s.contains("pg2 leads on timeline 2")),
         "{:?}",
-        a.ops[0].settle
+        a.session.ops[0].settle
     );
     let audit: Vec<_> = eff
         .iter()
@@ -727,7 +737,7 @@ fn refusals_fail_and_unknown_results_time_out() {
         },
     });
     assert!(
-        matches!(&a.ops[0].settle, ops::Settle::Failed(m) if m.contains("HTTP 412: candidate name"))
+        matches!(&a.session.ops[0].settle, ops::Settle::Failed(m) if m.contains("HTTP 412: candidate name"))
     );
 
     a.update(key('p'));
@@ -740,12 +750,14 @@ fn refusals_fail_and_unknown_results_time_out() {
         reply: ops::Reply::Unknown("timed out after 60s".into()),
     });
     assert_eq!(
-        a.ops[1].settle,
+        a.session.ops[1].settle,
         ops::Settle::Watching,
         "unknown is not failed: keep watching"
     );
     a.update(Msg::Tick(later(now, 200)));
-    assert!(matches!(&a.ops[1].settle, ops::Settle::TimedOut(m) if m.contains("result unknown")));
+    assert!(
+        matches!(&a.session.ops[1].settle, ops::Settle::TimedOut(m) if m.contains("result unknown"))
+    );
 }
 
 fn pending(mut s: crate::patroni::PatroniStatus, started: &str) -> crate::patroni::PatroniStatus {
@@ -759,14 +771,17 @@ fn rolling_restart_goes_replica_by_replica_then_the_leader_and_stops_at_a_failur
     let now = Instant::now();
     let mut a = healthy_live(now);
     a.update(key('R'));
-    assert!(a.dialog.is_none(), "nothing pending: nothing to roll");
+    assert!(
+        a.session.dialog.is_none(),
+        "nothing pending: nothing to roll"
+    );
     let mut leader = status("rest/patroni_leader.json");
     leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
     rest_ok(&mut a, "pg1", pending(leader, "t0"), now);
     rest_ok(&mut a, "pg2", pending(replica_behind(0), "t0"), now);
     rest_ok(&mut a, "pg3", pending(replica_behind(0), "t0"), now);
     a.update(key('R'));
-    let p = a.plan(a.dialog.as_ref().unwrap());
+    let p = a.model.plan(a.session.dialog.as_ref().unwrap());
     assert_eq!(
         p.steps,
         vec![
@@ -783,13 +798,10 @@ fn rolling_restart_goes_replica_by_replica_then_the_leader_and_stops_at_a_failur
         s.len(),
         1,
         "one step at a time: {:?} {:?}",
-        a.dialog,
-        a.flash
+        a.session.dialog,
+        a.screen.flash
     );
-    assert_eq!(
-        (s[0].member.as_str(), s[0].path.as_str()),
-        ("pg2", "/restart")
-    );
+    assert_eq!((s[0].member.as_str(), s[0].path()), ("pg2", "/restart"));
     assert_eq!(
         s[0].body,
         Some(serde_json::json!({"restart_pending": true}))
@@ -814,7 +826,7 @@ fn rolling_restart_goes_replica_by_replica_then_the_leader_and_stops_at_a_failur
         result: Ok(Box::new(back)),
     });
     let s = sends(&eff);
-    assert_eq!(s.len(), 1, "{:?}", a.rollout);
+    assert_eq!(s.len(), 1, "{:?}", a.session.rollout);
     assert_eq!(s[0].member, "pg3");
     let Effect::Send { op, .. } = eff
         .iter()
@@ -836,7 +848,7 @@ fn rolling_restart_goes_replica_by_replica_then_the_leader_and_stops_at_a_failur
     assert!(sends(&eff).is_empty());
     let eff = a.update(Msg::Tick(later(now, 200)));
     assert!(sends(&eff).is_empty());
-    match &a.rollout.as_ref().unwrap().state {
+    match &a.session.rollout.as_ref().unwrap().state {
         RolloutState::Failed(why) => assert!(why.contains("step 2"), "{why}"),
         other => panic!("{other:?}"),
     }
@@ -856,7 +868,7 @@ fn leader_api_down_offers_the_dcs_fallback_with_its_own_typed_confirmation() {
         "the REST path is blocked"
     );
     a.update(key('d'));
-    let d = a.dialog.as_ref().expect("dialog");
+    let d = a.session.dialog.as_ref().expect("dialog");
     assert_eq!(d.kind, OpKind::DcsSwitchover);
     let shown = d.shown.clone().expect("request");
     assert_eq!(
@@ -879,7 +891,10 @@ fn leader_api_down_offers_the_dcs_fallback_with_its_own_typed_confirmation() {
 fn update_records_events_for_a_switchover_and_a_member_leaving() {
     let now = Instant::now();
     let mut a = healthy_live(now);
-    assert!(a.events.is_empty(), "the first snapshot is the baseline");
+    assert!(
+        a.model.events.is_empty(),
+        "the first snapshot is the baseline"
+    );
     a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
     let mut s2 = status("rest/patroni_leader_after_switchover.json");
     s2.patroni.name = Some("pg2".into());
@@ -890,7 +905,7 @@ fn update_records_events_for_a_switchover_and_a_member_leaving() {
             key: "/service/demo/members/pg3".into(),
         },
     ));
-    let texts: Vec<String> = a.events.iter().map(|e| e.kind.text()).collect();
+    let texts: Vec<String> = a.model.events.iter().map(|e| e.kind.text()).collect();
     assert!(
         texts.contains(&"leader changed: pg1 → pg2".to_string()),
         "{texts:?}"
@@ -903,18 +918,18 @@ fn update_records_events_for_a_switchover_and_a_member_leaving() {
         texts.contains(&"pg3 left (member key gone)".to_string()),
         "{texts:?}"
     );
-    assert_eq!(a.clock(a.events[0].at), "+0s");
+    assert_eq!(a.model.clock(a.model.events[0].at), "+0s");
 }
 
 #[test]
 fn the_event_log_is_bounded() {
     let now = Instant::now();
     let mut a = healthy_live(now);
-    for i in 0..(App::MAX_EVENTS + 10) {
+    for i in 0..(Model::MAX_EVENTS + 10) {
         let v = if i % 2 == 0 { &b"pg2"[..] } else { &b"pg1"[..] };
         a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", v))));
     }
-    assert_eq!(a.events.len(), App::MAX_EVENTS);
+    assert_eq!(a.model.events.len(), Model::MAX_EVENTS);
 }
 
 #[test]
@@ -933,7 +948,7 @@ fn lock_ttl_counts_down_between_answers() {
         granted: 20,
         at: now,
     }));
-    assert_eq!(a.lock_left(), Some((18, 20)));
+    assert_eq!(a.model.lock_left(), Some((18, 20)));
     // Patroni renews the lock every loop_wait: the same figure a second later is no news
     a.dirty = false;
     a.update(Msg::Info(crate::dcs::info::InfoEvent::LeaseTtl {
@@ -945,9 +960,13 @@ fn lock_ttl_counts_down_between_answers() {
     assert!(!a.dirty, "the same seconds left: nothing to draw");
     a.update(Msg::Tick(later(now, 5)));
     assert!(a.dirty, "no answer for a while: the countdown moves");
-    assert_eq!(a.lock_left(), Some((14, 20)), "counts down between answers");
+    assert_eq!(
+        a.model.lock_left(),
+        Some((14, 20)),
+        "counts down between answers"
+    );
     a.update(Msg::Tick(later(now, 60)));
-    assert_eq!(a.lock_left(), Some((0, 20)), "never below zero");
+    assert_eq!(a.model.lock_left(), Some((0, 20)), "never below zero");
     // a stale answer for an old lease is ignored
     a.update(Msg::Info(crate::dcs::info::InfoEvent::LeaseTtl {
         lease: 5,
@@ -955,7 +974,7 @@ fn lock_ttl_counts_down_between_answers() {
         granted: 20,
         at: later(now, 60),
     }));
-    assert_eq!(a.lock_left(), Some((0, 20)));
+    assert_eq!(a.model.lock_left(), Some((0, 20)));
     let eff = a.update(Msg::Dcs(
         now,
         DcsEvent::Delete {
@@ -963,7 +982,7 @@ fn lock_ttl_counts_down_between_answers() {
         },
     ));
     assert!(eff.contains(&Effect::WatchLease(0)));
-    assert_eq!(a.lock_left(), None);
+    assert_eq!(a.model.lock_left(), None);
 }
 
 #[test]
@@ -971,34 +990,40 @@ fn log_view_keys_never_reach_operations() {
     let now = Instant::now();
     let mut a = healthy_live(now);
     a.update(key('l'));
-    assert!(a.flash.is_some(), "no log source configured: say how");
-    assert_eq!(a.view, View::Main);
-    a.logs_configured = true;
+    assert!(
+        a.screen.flash.is_some(),
+        "no log source configured: say how"
+    );
+    assert_eq!((*a.screen.view()), View::Main);
+    a.model.logs_configured = true;
     a.update(key('l'));
-    assert_eq!(a.view, View::Logs(Some("pg1".into())));
+    assert_eq!((*a.screen.view()), View::Logs(Some("pg1".into())));
     a.update(Msg::Log(crate::logs::parse_line(
         "pg1",
         "2026-11-26 00:24:45,401 INFO: no action",
     )));
     assert!(a.dirty);
     // f is follow here, not failover; typing a filter with s/r/p opens nothing
-    assert!(a.log_view.follow);
+    assert!(a.screen.log_view.follow);
     a.update(key('f'));
-    assert!(!a.log_view.follow);
+    assert!(!a.screen.log_view.follow);
     a.update(key('/'));
     for c in "sprx".chars() {
         assert!(sends(&a.update(key(c))).is_empty());
     }
-    assert_eq!(a.log_view.filter, "sprx");
+    assert_eq!(a.screen.log_view.filter, "sprx");
     press(&mut a, KeyCode::Enter);
     for c in ['s', 'r', 'p', 'x', 'L', 'I', 'R'] {
         a.update(key(c));
-        assert!(a.dialog.is_none(), "{c} does nothing in the log view");
+        assert!(
+            a.session.dialog.is_none(),
+            "{c} does nothing in the log view"
+        );
     }
     press(&mut a, KeyCode::Esc); // clears the filter
-    assert!(a.log_view.filter.is_empty());
+    assert!(a.screen.log_view.filter.is_empty());
     press(&mut a, KeyCode::Esc); // back
-    assert_eq!(a.view, View::Main);
+    assert_eq!((*a.screen.view()), View::Main);
     // lines of a member not on screen do not redraw
     a.dirty = false;
     a.update(Msg::Log(crate::logs::parse_line("pg2", "x")));
@@ -1010,25 +1035,25 @@ fn replay_delay_in_seconds_only_while_behind() {
     let now = Instant::now();
     let mut a = healthy_live(now);
     // wall clock: 2026-11-26 00:25:00 UTC at `now`
-    a.wall0 = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_652_700));
-    a.started_at_for_tests(now);
+    a.model.wall0 = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_652_700));
+    a.model.started_at_for_tests(now);
     let mut behind = replica_behind(4096);
     behind.xlog.replayed_timestamp = Some("2026-11-26 00:24:45.123+00".into());
     rest_ok(&mut a, "pg3", behind, now);
     let rows = a.rows();
     let pg3 = rows.iter().find(|r| r.name == "pg3").unwrap();
     assert_eq!(
-        a.replay_delay(pg3),
+        a.model.replay_delay(pg3),
         Some(std::time::Duration::from_millis(14_877))
     );
     let pg2 = rows.iter().find(|r| r.name == "pg2").unwrap();
     assert_eq!(
-        a.replay_delay(pg2),
+        a.model.replay_delay(pg2),
         Some(std::time::Duration::ZERO),
         "caught up: 0 s"
     );
     assert_eq!(
-        a.replay_delay(&rows[0]),
+        a.model.replay_delay(&rows[0]),
         None,
         "the leader has no replay delay"
     );
@@ -1040,11 +1065,18 @@ fn the_event_baseline_kept_per_member_equals_the_full_summary() {
     // must be exactly what a whole-cluster comparison would have used (the full summary,
     // with what is unknown now kept as last known)
     let now = Instant::now();
-    let mut a = App::new("demo", "/service/", vec!["http://e:1".into()], now);
+    let mut a = App::new(
+        AppConfig::new("demo", "/service/", vec!["http://e:1".into()]),
+        now,
+    );
     let step = |a: &mut App, msg: Msg, name: &str| {
-        let before = a.news_baseline.clone();
+        let before = a.model.news_baseline().clone();
         a.update(msg);
-        assert_eq!(a.news_baseline, a.summary().carry(&before), "after {name}");
+        assert_eq!(
+            *a.model.news_baseline(),
+            a.model.summary().carry(&before),
+            "after {name}"
+        );
     };
     let rest = |member: &str, s: PatroniStatus, at: Instant| Msg::Rest {
         member: member.into(),
@@ -1100,7 +1132,7 @@ fn the_event_baseline_kept_per_member_equals_the_full_summary() {
         ),
         "another cluster's key",
     );
-    assert!(!a.events.is_empty());
+    assert!(!a.model.events.is_empty());
 }
 
 #[test]
@@ -1108,7 +1140,7 @@ fn keys_of_other_clusters_neither_redraw_nor_make_news() {
     let now = Instant::now();
     let mut a = healthy_live(now);
     a.dirty = false;
-    let n = a.events.len();
+    let n = a.model.events.len();
     a.update(Msg::Dcs(
         now,
         DcsEvent::Put(RawKv {
@@ -1118,11 +1150,11 @@ fn keys_of_other_clusters_neither_redraw_nor_make_news() {
         }),
     ));
     assert!(!a.dirty);
-    assert_eq!(a.events.len(), n);
+    assert_eq!(a.model.events.len(), n);
     // the same key in the cluster on screen does both
     a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
     assert!(a.dirty);
-    assert!(a.events.len() > n);
+    assert!(a.model.events.len() > n);
 }
 
 #[test]
@@ -1134,7 +1166,7 @@ fn enter_never_sends_the_key_that_advances_is_not_the_key_that_sends() {
     eff.extend(press(&mut a, KeyCode::Enter));
     eff.extend(press(&mut a, KeyCode::Enter));
     assert!(sends(&eff).is_empty(), "Enter only reviews");
-    let d = a.dialog.as_ref().expect("still open");
+    let d = a.session.dialog.as_ref().expect("still open");
     assert!(
         d.notice.as_deref().is_some_and(|n| n.contains("press y")),
         "{:?}",
@@ -1158,7 +1190,7 @@ fn enter_never_sends_the_key_that_advances_is_not_the_key_that_sends() {
     let mut a = healthy_live(now);
     a.update(key('f'));
     press(&mut a, KeyCode::Enter);
-    let d = a.dialog.as_mut().expect("open");
+    let d = a.session.dialog.as_mut().expect("open");
     assert_eq!(d.step, Step::Confirm);
     // even were the name already there, the Enter right behind the advancing one is refused
     d.typed = "demo".into();
@@ -1181,12 +1213,13 @@ fn a_write_overlapping_one_in_flight_is_refused_with_the_reason() {
     a.update(key('p'));
     assert!(sends(&a.update(key('y'))).is_empty());
     let n = a
+        .session
         .dialog
         .as_ref()
         .and_then(|d| d.notice.clone())
         .unwrap_or_default();
     assert!(n.contains("switchover pg1 → pg2 is still in flight"), "{n}");
-    assert_eq!(a.ops.len(), 1);
+    assert_eq!(a.session.ops.len(), 1);
     press(&mut a, KeyCode::Esc);
     // a member's own write on another member is refused too while a switchover runs
     a.update(key('j'));
@@ -1202,10 +1235,10 @@ fn a_write_overlapping_one_in_flight_is_refused_with_the_reason() {
             body: "leader name does not match".into(),
         },
     });
-    assert!(a.ops[0].settle.finished());
+    assert!(a.session.ops[0].settle.finished());
     a.update(key('L'));
     let eff = a.update(key('y'));
-    assert_eq!(sends(&eff).len(), 1, "reload of {:?}", a.selected);
+    assert_eq!(sends(&eff).len(), 1, "reload of {:?}", a.screen.selected);
     let reloaded = sends(&eff)[0].member.clone();
     // a reload in flight blocks another write to the same member, not to another one
     let mut b = healthy_live(now);
@@ -1240,10 +1273,7 @@ fn every_send_carries_its_intent_line() {
     assert_eq!(intent["op"], op);
     assert_eq!(intent["action"], "switchover");
     assert_eq!(intent["member"], request.member.as_str());
-    assert_eq!(
-        intent["request"]["url"],
-        format!("{}{}", request.base, request.path)
-    );
+    assert_eq!(intent["request"]["url"], request.url());
     assert_eq!(
         intent["request"]["body"],
         request.body.clone().unwrap_or_default()
@@ -1252,7 +1282,8 @@ fn every_send_carries_its_intent_line() {
 }
 
 fn role_events(a: &App, member: &str) -> Vec<String> {
-    a.events
+    a.model
+        .events
         .iter()
         .filter(
             |e| matches!(&e.kind, events::EventKind::RoleChanged { member: m, .. } if m == member),
@@ -1283,7 +1314,7 @@ fn a_crashed_leader_whose_keys_expire_only_leaves() {
     ));
     a.update(Msg::Tick(later(now, 13)));
     assert_eq!(role_events(&a, "pg1"), Vec::<String>::new());
-    let texts: Vec<String> = a.events.iter().map(|e| e.kind.text()).collect();
+    let texts: Vec<String> = a.model.events.iter().map(|e| e.kind.text()).collect();
     assert!(
         texts.contains(&"pg1 left (member key gone)".to_string()),
         "{texts:?}"
@@ -1322,7 +1353,8 @@ fn a_crashed_leader_replaced_before_its_key_expires_only_leaves() {
         vec!["pg2: role Replica → Leader".to_string()]
     );
     assert!(
-        a.events
+        a.model
+            .events
             .iter()
             .any(|e| e.kind == events::EventKind::MemberLeft("pg1".into()))
     );
@@ -1357,7 +1389,8 @@ fn the_candidate_selection_follows_the_member_when_the_order_changes() {
     let mut a = healthy_live(now);
     a.update(key('s'));
     let names = |a: &App| -> Vec<String> {
-        a.plan(a.dialog.as_ref().unwrap())
+        a.model
+            .plan(a.session.dialog.as_ref().unwrap())
             .candidates
             .iter()
             .map(|c| c.name.clone())
@@ -1365,7 +1398,7 @@ fn the_candidate_selection_follows_the_member_when_the_order_changes() {
     };
     assert_eq!(names(&a), ["pg2", "pg3"], "eligible first: pg3 lags");
     // the member the plan would hand over to
-    let target = |a: &App| match a.plan(a.dialog.as_ref().unwrap()).expect {
+    let target = |a: &App| match a.model.plan(a.session.dialog.as_ref().unwrap()).expect {
         ops::Expect::NewLeader { to, .. } => to,
         e => panic!("{e:?}"),
     };
@@ -1381,7 +1414,12 @@ fn the_candidate_selection_follows_the_member_when_the_order_changes() {
     assert_eq!(names(&a), ["pg3", "pg2"]);
     assert_eq!(target(&a).as_deref(), Some("pg3"));
     press(&mut a, KeyCode::Enter);
-    let shown = a.dialog.as_ref().and_then(|d| d.shown.clone()).unwrap();
+    let shown = a
+        .session
+        .dialog
+        .as_ref()
+        .and_then(|d| d.shown.clone())
+        .unwrap();
     assert_eq!(
         shown.display(),
         r#"POST http://127.0.0.1:24011/switchover {"leader":"pg1","candidate":"pg3"}"#,
@@ -1403,7 +1441,7 @@ fn failover_blocks_what_makes_a_candidate_unfit_and_warns_of_data_loss() {
     // pg3 is 1.5 MiB behind, above maximum_lag_on_failover (1 MiB)
     a.update(key('f'));
     a.update(key('j'));
-    let p = a.plan(a.dialog.as_ref().unwrap());
+    let p = a.model.plan(a.session.dialog.as_ref().unwrap());
     let b = checks::blocked(&p.checks).map(|c| c.text.clone());
     assert!(
         b.as_deref()
@@ -1416,7 +1454,7 @@ fn failover_blocks_what_makes_a_candidate_unfit_and_warns_of_data_loss() {
         a.update(key(c));
     }
     assert!(sends(&press(&mut a, KeyCode::Enter)).is_empty());
-    assert!(a.ops.is_empty());
+    assert!(a.session.ops.is_empty());
 
     // asynchronous in synchronous mode: a warning, the failover may proceed
     let mut kvs = healthy_kvs();
@@ -1428,7 +1466,7 @@ fn failover_blocks_what_makes_a_candidate_unfit_and_warns_of_data_loss() {
     let mut leader = status("rest/patroni_leader.json");
     leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
     rest_ok(&mut a, "pg1", leader, now);
-    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    let c = checks::candidates(a.cluster().unwrap(), now, a.model.rest_interval);
     let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
     let checks = checks::failover(a.cluster().unwrap(), Some(pg2));
     assert_eq!(checks::blocked(&checks), None, "{checks:?}");
@@ -1454,7 +1492,7 @@ fn a_member_never_asked_has_no_answering_rest_api() {
         checks::blocked(&v).map(|c| c.text.as_str()),
         Some("pg2's REST API has not answered yet")
     );
-    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    let c = checks::candidates(a.cluster().unwrap(), now, a.model.rest_interval);
     assert!(c.iter().all(|c| !c.eligible()), "{c:?}");
 }
 
@@ -1493,7 +1531,7 @@ fn lag_pairs_the_replica_with_the_leader_sampled_after_it() {
     let r = row(&a, "pg2");
     assert_ne!(r.replay_lag, Some(0), "{r:?}");
     assert_eq!(r.replay_lag, None, "unknown: the leader's figure is older");
-    let c = checks::candidates(a.cluster().unwrap(), a.now, a.rest_interval);
+    let c = checks::candidates(a.cluster().unwrap(), a.model.now, a.model.rest_interval);
     let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
     assert!(!pg2.eligible(), "unknown lag is not eligible: {pg2:?}");
     assert!(pg2.reasons.iter().any(|r| r == "lag unknown"), "{pg2:?}");
@@ -1536,7 +1574,7 @@ fn lag_pairs_the_replica_with_the_leader_sampled_after_it() {
         (r.lag_source, r.replay_lag),
         (members::LagSource::AtLeast, Some(4096))
     );
-    let c = checks::candidates(a.cluster().unwrap(), a.now, a.rest_interval);
+    let c = checks::candidates(a.cluster().unwrap(), a.model.now, a.model.rest_interval);
     let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
     assert!(
         pg2.reasons
@@ -1568,7 +1606,7 @@ fn a_replica_whose_replay_is_paused_never_reads_zero_and_becomes_ineligible() {
         }
         let r = row(&a, "pg2");
         assert_ne!(r.replay_lag, Some(0), "observation {i}: {r:?}");
-        let c = checks::candidates(a.cluster().unwrap(), a.now, a.rest_interval);
+        let c = checks::candidates(a.cluster().unwrap(), a.model.now, a.model.rest_interval);
         let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
         if r.replay_lag.is_some_and(|l| l > 1024 * 1024) {
             assert!(!pg2.eligible(), "{i}: {pg2:?}");
@@ -1595,7 +1633,7 @@ fn a_config_without_maximum_lag_on_failover_has_patronis_default_limit() {
     rest_ok(&mut a, "pg3", replica_behind(0), now);
     // the leader sampled after the replicas: the pair is known
     rest_ok(&mut a, "pg1", leader, now);
-    let c = checks::candidates(a.cluster().unwrap(), now, a.rest_interval);
+    let c = checks::candidates(a.cluster().unwrap(), now, a.model.rest_interval);
     let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
     assert!(
         pg2.reasons

@@ -3,6 +3,7 @@ use std::time::Duration;
 use crate::config::RestSettings;
 
 use super::PatroniStatus;
+use crate::write::{Method, Reply, RestRequest};
 
 /// How long a write may take before its result counts as unknown.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -157,21 +158,17 @@ impl RestClient {
     }
 
     /// Send one write, once. Never retried: a timeout is "result unknown", not "failed".
-    pub async fn send(&self, req: &crate::app::ops::Request) -> crate::app::ops::Reply {
-        use crate::app::ops::{Method, Reply};
+    pub async fn send(&self, req: &RestRequest, body: Option<&serde_json::Value>) -> Reply {
         let url = format!("{}{}", req.base, req.path);
         let mut b = match req.method {
             Method::Post => self.writes.post(&url),
             Method::Patch => self.writes.patch(&url),
             Method::Delete => self.writes.delete(&url),
-            Method::EtcdPut => {
-                return Reply::NotSent("an etcd write is not an HTTP request".into());
-            }
         };
         if let Some((u, p)) = &self.auth {
             b = b.basic_auth(u, Some(p.expose()));
         }
-        if let Some(body) = &req.body {
+        if let Some(body) = body {
             b = b.json(body);
         }
         // Patroni answers a switchover or restart only when it is over: wait for that, not
@@ -179,7 +176,7 @@ impl RestClient {
         b = b.timeout(WRITE_TIMEOUT);
         // the URL comes from etcd: logged without credentials or control characters
         let shown = crate::text::redact_url(&url);
-        tracing::info!(method = req.method.as_str(), url = %shown, body = ?req.body, "sending");
+        tracing::info!(method = req.method.as_str(), url = %shown, body = ?body, "sending");
         let resp = match b.send().await {
             Ok(r) => r,
             Err(e) if e.is_connect() => return Reply::NotSent(self.classify(e).to_string()),

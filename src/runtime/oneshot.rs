@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::app::{App, Effect, Msg};
+use crate::app::{App, AppConfig, Effect, Msg};
 use crate::config::{DcsApi, Settings};
 use crate::dcs::DcsEvent;
 use crate::patroni::RestClient;
@@ -16,9 +16,11 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
     }
     let prefix = settings.cluster_prefix();
     let mut app = App::new(
-        &settings.scope,
-        &settings.namespace,
-        settings.dcs.endpoints.clone(),
+        AppConfig::new(
+            &settings.scope,
+            &settings.namespace,
+            settings.dcs.endpoints.clone(),
+        ),
         Instant::now(),
     );
     let mut errors = Vec::new();

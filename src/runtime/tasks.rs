@@ -1,6 +1,5 @@
 //! The tasks that feed the one channel: input, signals, clock, DCS, REST pollers.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -79,12 +78,12 @@ pub fn poll_delay(interval: Duration, ever_answered: bool, failures: u32) -> Dur
 }
 
 /// One polling task per member; at most one request in flight each, at most
-/// [`crate::app::App::MAX_POLLED`] of them.
+/// [`crate::app::Model::MAX_POLLED`] of them.
 pub struct Pollers {
     client: RestClient,
     interval: Duration,
     tx: Sender<Msg>,
-    running: BTreeMap<String, (String, JoinHandle<()>)>,
+    running: super::taskset::TaskSet<String, String>,
 }
 
 impl Pollers {
@@ -93,7 +92,7 @@ impl Pollers {
             client,
             interval,
             tx,
-            running: BTreeMap::new(),
+            running: super::taskset::TaskSet::new(),
         }
     }
 
@@ -108,25 +107,15 @@ impl Pollers {
 
     pub fn set(&mut self, want: &[(String, String)]) {
         // the app never asks for more; defence in depth
-        let want: BTreeMap<&str, &str> = want
+        let want = want
             .iter()
-            .take(crate::app::App::MAX_POLLED)
-            .map(|(n, u)| (n.as_str(), u.as_str()))
-            .collect();
-        self.running.retain(|name, (url, h)| {
-            let keep = want.get(name.as_str()) == Some(&url.as_str());
-            if !keep {
-                h.abort();
-            }
-            keep
-        });
-        for (name, url) in want {
-            if self.running.contains_key(name) {
-                continue;
-            }
-            let (client, tx, interval) = (self.client.clone(), self.tx.clone(), self.interval);
-            let (member, api) = (name.to_string(), url.to_string());
-            let h = tokio::spawn(async move {
+            .take(crate::app::Model::MAX_POLLED)
+            .map(|(n, u)| (n, u));
+        let (client, tx, interval) = (&self.client, &self.tx, self.interval);
+        self.running.reconcile(want, |name, url| {
+            let (client, tx) = (client.clone(), tx.clone());
+            let (member, api) = (name.clone(), url.clone());
+            tokio::spawn(async move {
                 let (mut answered, mut failures) = (false, 0u32);
                 loop {
                     let started = tokio::time::Instant::now();
@@ -151,17 +140,8 @@ impl Pollers {
                     tokio::time::sleep_until(started + poll_delay(interval, answered, failures))
                         .await;
                 }
-            });
-            self.running.insert(name.to_string(), (url.to_string(), h));
-        }
-    }
-}
-
-impl Drop for Pollers {
-    fn drop(&mut self) {
-        for (_, (_, h)) in std::mem::take(&mut self.running) {
-            h.abort();
-        }
+            })
+        });
     }
 }
 

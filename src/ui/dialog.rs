@@ -6,10 +6,10 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::app::App;
 use crate::app::checks::Level;
-use crate::app::dialog::{Dialog, Field, Step};
+use crate::app::dialog::{Dialog, Field, Options, Step};
 use crate::app::ops::OpKind;
+use crate::app::{Action, App, Context};
 use crate::text::sanitize;
 use crate::theme::Theme;
 
@@ -27,8 +27,22 @@ fn toggle(on: bool) -> &'static str {
     if on { "[x]" } else { "[ ]" }
 }
 
+/// `(t)`: the key of an option, as the key map has it now.
+fn key_of(app: &App, a: Action) -> String {
+    app.keys
+        .key_label(Context::Options, a)
+        .map(|k| format!("({k})"))
+        .unwrap_or_default()
+}
+
 pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
-    let plan = app.plan(d);
+    let plan = app.model.plan(d);
+    let (pending_only, force, from_leader, switch_first) = match d.options {
+        Options::Restart { pending_only, .. } => (pending_only, false, false, false),
+        Options::Reinit { force, from_leader } => (false, force, from_leader, false),
+        Options::Rolling { switch_first } => (false, false, false, switch_first),
+        _ => (false, false, false, false),
+    };
     let mut lines: Vec<Line> = Vec::new();
     let target = d.member.as_deref().map(sanitize).unwrap_or_default();
     let leader = app.cluster().and_then(|c| c.leader.clone());
@@ -77,8 +91,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
             if matches!(d.kind, OpKind::Switchover | OpKind::DcsSwitchover) {
                 lines.push(Line::from(vec![
                     Span::styled(" when    ", theme.header_key),
-                    field(d, Field::Schedule, &d.schedule, "now", theme),
-                    Span::styled("  (t: ISO 8601 time with zone)", theme.muted),
+                    field(d, Field::Schedule, d.options.schedule(), "now", theme),
+                    Span::styled(
+                        format!(
+                            "  {} ISO 8601 time with zone",
+                            key_of(app, Action::Schedule)
+                        ),
+                        theme.muted,
+                    ),
                 ]));
             }
         }
@@ -88,29 +108,44 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
                 Span::styled(target.clone(), theme.text),
             ]));
             lines.push(Line::from(vec![
-                Span::styled(format!(" {} ", toggle(d.pending_only)), theme.text),
-                Span::styled("only if a restart is pending (p)", theme.text),
+                Span::styled(format!(" {} ", toggle(pending_only)), theme.text),
+                Span::styled(
+                    format!(
+                        "only if a restart is pending {}",
+                        key_of(app, Action::PendingOnly)
+                    ),
+                    theme.text,
+                ),
             ]));
             lines.push(Line::from(vec![
                 Span::styled(" when    ", theme.header_key),
-                field(d, Field::Schedule, &d.schedule, "now", theme),
-                Span::styled("  (t)", theme.muted),
+                field(d, Field::Schedule, d.options.schedule(), "now", theme),
+                Span::styled(format!("  {}", key_of(app, Action::Schedule)), theme.muted),
             ]));
             lines.push(Line::from(vec![
                 Span::styled(" only if PostgreSQL version < ", theme.header_key),
-                field(d, Field::PgVersion, &d.pg_version, "any", theme),
-                Span::styled("  (v)", theme.muted),
+                field(
+                    d,
+                    Field::PgVersion,
+                    d.options.field(Field::PgVersion),
+                    "any",
+                    theme,
+                ),
+                Span::styled(format!("  {}", key_of(app, Action::PgVersion)), theme.muted),
             ]));
             lines.push(Line::from(vec![
                 Span::styled(" timeout ", theme.header_key),
                 field(
                     d,
                     Field::Timeout,
-                    &d.restart_timeout,
+                    d.options.field(Field::Timeout),
                     "Patroni's default",
                     theme,
                 ),
-                Span::styled("  (o, seconds)", theme.muted),
+                Span::styled(
+                    format!("  {} seconds", key_of(app, Action::Timeout)),
+                    theme.muted,
+                ),
             ]));
         }
         OpKind::Reinit => {
@@ -119,12 +154,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
                 Span::styled(target.clone(), theme.text),
             ]));
             lines.push(Line::raw(format!(
-                " {} force, even if it is running (f)",
-                toggle(d.force)
+                " {} force, even if it is running {}",
+                toggle(force),
+                key_of(app, Action::Force)
             )));
             lines.push(Line::raw(format!(
-                " {} take the base backup from the leader (l)",
-                toggle(d.from_leader)
+                " {} take the base backup from the leader {}",
+                toggle(from_leader),
+                key_of(app, Action::FromLeader)
             )));
         }
         OpKind::Reload | OpKind::FlushRestart => {
@@ -135,8 +172,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
         }
         OpKind::RollingRestart => {
             lines.push(Line::raw(format!(
-                " {} switch over before restarting the leader (s)",
-                toggle(d.switch_first)
+                " {} switch over before restarting the leader {}",
+                toggle(switch_first),
+                key_of(app, Action::SwitchFirst)
             )));
             lines.push(Line::styled(
                 " steps, one at a time; each must settle before the next",
@@ -180,36 +218,34 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
     if let Some(n) = &d.notice {
         lines.push(Line::styled(format!(" {}", sanitize(n)), theme.danger));
     }
-    let keys = match (d.step, &plan.must_type) {
-        (Step::Options, _) => {
-            let mut k = String::from(" enter: review · esc: cancel");
-            if matches!(d.kind, OpKind::Switchover | OpKind::Failover) {
-                k.insert_str(0, " ↑↓: candidate ·");
-            }
-            Line::styled(k, theme.muted)
-        }
-        (Step::Confirm, Some(must)) => Line::from(vec![
-            Span::styled(
-                format!(" type {} to confirm: ", sanitize(must)),
-                theme.warning,
-            ),
-            Span::styled(format!("{}▏", sanitize(&d.typed)), theme.selected),
-            Span::styled("  enter: send · esc: back", theme.muted),
-        ]),
-        (Step::Confirm, None) => Line::from(vec![
-            Span::styled(" y", theme.key),
-            Span::styled(
-                if d.kind == OpKind::RollingRestart {
-                    ": start (first request above) · "
-                } else {
-                    ": send once · "
-                },
-                theme.muted,
-            ),
-            Span::styled("esc", theme.key),
-            Span::styled(": cancel", theme.muted),
-        ]),
-    };
+    // the prompt: what the keys of this step do, from the key map
+    let mut keys: Vec<Span> = Vec::new();
+    if let (Step::Confirm, Some(must)) = (d.step, &plan.must_type) {
+        keys.push(Span::styled(
+            format!(" type {} to confirm: ", sanitize(must)),
+            theme.warning,
+        ));
+        keys.push(Span::styled(
+            format!("{}▏", sanitize(&d.typed)),
+            theme.selected,
+        ));
+        keys.push(Span::raw(" "));
+    }
+    // the options name their own keys beside them: the prompt has the step's keys
+    let ctx = app.context();
+    let prompt = app.keys.hints(ctx, |a| {
+        app.available(ctx, a) && !d.options.actions().contains(&a)
+    });
+    for (k, word) in prompt {
+        keys.push(Span::styled(format!(" {k}"), theme.key));
+        let word = if word == "send once" && d.kind == crate::app::ops::OpKind::RollingRestart {
+            "start (first request above)"
+        } else {
+            word
+        };
+        keys.push(Span::styled(format!(": {word} "), theme.muted));
+    }
+    let keys = Line::from(keys);
 
     let w = area.width.min(100);
     let inner_w = w.saturating_sub(2).max(1) as usize;
@@ -228,11 +264,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
     let [popup] = Layout::vertical([Constraint::Length(h)])
         .flex(Flex::Center)
         .areas(popup);
-    let title = format!(" {} · {} ", d.kind.label(), sanitize(&app.scope));
-    let danger = matches!(
-        d.kind,
-        OpKind::Failover | OpKind::Reinit | OpKind::DcsSwitchover
-    );
+    let title = format!(" {} · {} ", d.kind.label(), sanitize(&app.model.scope));
+    let danger = d.kind.typed_confirmation();
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(if danger { theme.down } else { theme.border })
@@ -258,7 +291,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
 pub fn render_ops(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut n = area.height.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
-    if let Some(r) = &app.rollout {
+    if let Some(r) = &app.session.rollout {
         use crate::app::ops::RolloutState;
         let (text, st) = match &r.state {
             RolloutState::Running => (
@@ -282,14 +315,15 @@ pub fn render_ops(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         lines.push(Line::styled(sanitize(&text), st));
         n = n.saturating_sub(1);
     }
-    lines.extend(app.ops.iter().rev().take(n).map(|o| {
+    lines.extend(app.session.ops.iter().rev().take(n).map(|o| {
         let st = match &o.settle {
             crate::app::ops::Settle::Done(_) => theme.healthy,
             crate::app::ops::Settle::Failed(_) => theme.down,
             crate::app::ops::Settle::TimedOut(_) => theme.warning,
             _ => theme.warning,
         };
-        let age = crate::app::members::human_age(app.now.saturating_duration_since(o.started));
+        let age =
+            crate::app::members::human_age(app.model.now.saturating_duration_since(o.started));
         // a failure's label already carries Patroni's reply; say it once
         let reply = match (&o.settle, &o.reply) {
             (crate::app::ops::Settle::Failed(_), _) => String::new(),

@@ -12,6 +12,7 @@ use crate::theme::Theme;
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let n = area.height.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = app
+        .model
         .events
         .iter()
         .rev()
@@ -23,7 +24,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme.text
             };
             Line::from(vec![
-                Span::styled(format!(" {} ", app.clock(e.at)), theme.muted),
+                Span::styled(format!(" {} ", app.model.clock(e.at)), theme.muted),
                 Span::styled(sanitize(&e.kind.text()), st),
             ])
         })
@@ -34,7 +35,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.muted,
         ));
     }
-    let title = format!(" Events ({}) ", app.events.len());
+    let title = format!(" Events ({}) ", app.model.events.len());
     f.render_widget(
         Paragraph::new(lines).block(
             Block::default()

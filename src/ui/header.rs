@@ -14,7 +14,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
     // line 1: which cluster, where from, how fresh
     let mut l1 = vec![
         Span::styled(" patrol ", theme.title),
-        Span::styled(sanitize(&app.scope), theme.title),
+        Span::styled(sanitize(&app.model.scope), theme.title),
     ];
     if let Some(id) = cluster.and_then(|c| c.initialize.as_deref()) {
         l1.push(Span::styled(
@@ -23,19 +23,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
         ));
     }
     l1.push(Span::styled("  etcd ", theme.header_key));
-    match &app.dcs {
+    match &app.model.dcs {
         DcsHealth::Connecting { endpoint, since } => {
             l1.push(Span::styled(
                 format!(
                     "connecting {} ({})",
                     redact_url(endpoint),
-                    human_age(app.now.saturating_duration_since(*since))
+                    human_age(app.model.now.saturating_duration_since(*since))
                 ),
                 theme.warning,
             ));
         }
         DcsHealth::Live { endpoint, .. } => {
-            match app.behind() {
+            match app.model.behind() {
                 // applying etcd's changes late: not live, however connected
                 Some(late) => l1.push(Span::styled(
                     format!("● behind {} ", human_age(late)),
@@ -54,7 +54,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             l1.push(Span::styled(
                 format!(
                     "✗ DOWN {} ",
-                    human_age(app.now.saturating_duration_since(*since))
+                    human_age(app.model.now.saturating_duration_since(*since))
                 ),
                 theme.down,
             ));
@@ -75,7 +75,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
                 l2.push(Span::styled("  TL ", theme.header_key));
                 l2.push(Span::styled(tl.to_string(), theme.text));
             }
-            if let Some((left, granted)) = app.lock_left() {
+            if let Some((left, granted)) = app.model.lock_left() {
                 l2.push(Span::styled("  lock ", theme.header_key));
                 // under a third of the TTL left means Patroni is not renewing it
                 let st = if granted > 0 && left.saturating_mul(3) < granted {
@@ -86,15 +86,15 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
                 l2.push(Span::styled(format!("{left}s/{granted}s"), st));
             }
         }
-        None if app.loaded => l2.push(Span::styled(" NO LEADER ", theme.danger)),
+        None if app.model.loaded => l2.push(Span::styled(" NO LEADER ", theme.danger)),
         None => l2.push(Span::styled("waiting for etcd…", theme.muted)),
     }
-    if app.loaded {
+    if app.model.loaded {
         let present = rows.iter().filter(|r| r.gone.is_none()).count();
         l2.push(Span::styled("  members ", theme.header_key));
         l2.push(Span::styled(present.to_string(), theme.text));
         // members beyond the poll cap are listed from etcd only: say so
-        let (polled, pollable) = (app.polled().len(), app.pollable());
+        let (polled, pollable) = (app.model.polled().len(), app.model.pollable());
         if pollable > polled {
             l2.push(Span::styled(
                 format!("  REST polled for {polled} of {pollable}"),
@@ -140,7 +140,7 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
             l2.push(Span::styled(s, theme.warning));
         }
     }
-    if let Some(age) = app.stale_for() {
+    if let Some(age) = app.model.stale_for() {
         l2.push(Span::raw(" "));
         l2.push(Span::styled(
             format!(" STALE: etcd data {} old ", human_age(age)),
@@ -152,15 +152,15 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
 
 pub fn warning_lines(app: &App) -> u16 {
     let keys = app.cluster().map(|c| c.warnings.len()).unwrap_or(0);
-    u16::try_from(keys.saturating_add(app.log_warnings.len())).unwrap_or(u16::MAX)
+    u16::try_from(keys.saturating_add(app.model.log_warnings.len())).unwrap_or(u16::MAX)
 }
 
 /// Keys whose values could not be parsed, and members whose logs are not followed (and
 /// why): shown, never fatal.
 pub fn render_warnings(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let keys = app.cluster().map(|c| &c.warnings);
-    let n = keys.map_or(0, |w| w.len()) + app.log_warnings.len();
-    let all = keys.into_iter().flatten().chain(&app.log_warnings);
+    let n = keys.map_or(0, |w| w.len()) + app.model.log_warnings.len();
+    let all = keys.into_iter().flatten().chain(&app.model.log_warnings);
     let lines: Vec<Line> = all
         .take(area.height as usize)
         .enumerate()

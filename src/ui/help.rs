@@ -3,12 +3,13 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::app::App;
+use crate::app::{Action, App, Context};
 use crate::theme::Theme;
 
-/// The help overlay, generated from the keymap.
+/// The help overlay of the view on screen, generated from its key map. When it does not
+/// fit, it scrolls, and its border says how many lines are above and below.
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let rows = app.keymap.help(app.read_only);
+    let rows = app.help_rows();
     let key_w = rows
         .iter()
         .map(|(k, _)| k.chars().count())
@@ -24,30 +25,51 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        " Lag: leader WAL position minus the replica's, live from",
-        theme.muted,
-    ));
-    lines.push(Line::styled(
-        " each member's REST API; ~ marks figures from etcd.",
-        theme.muted,
-    ));
+    for note in crate::app::HELP_NOTE {
+        lines.push(Line::styled(note, theme.muted));
+    }
     let w = lines.iter().map(Line::width).max().unwrap_or(20) as u16 + 3;
-    let h = lines.len() as u16 + 2;
+    let h = (lines.len() as u16).saturating_add(2).min(area.height);
     let [popup] = Layout::horizontal([Constraint::Length(w.min(area.width))])
         .flex(Flex::Center)
         .areas(area);
-    let [popup] = Layout::vertical([Constraint::Length(h.min(area.height))])
+    let [popup] = Layout::vertical([Constraint::Length(h)])
         .flex(Flex::Center)
         .areas(popup);
+    let visible = usize::from(h.saturating_sub(2));
+    let top = app
+        .screen
+        .help_scroll
+        .min(lines.len().saturating_sub(visible));
+    let below = lines.len().saturating_sub(top + visible);
+    let close = app
+        .keys
+        .key_label(Context::Help, Action::Back)
+        .unwrap_or_else(|| "esc".into());
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(
+            format!(" help · {close} closes "),
+            theme.title,
+        ));
+    if top > 0 {
+        block =
+            block.title_top(Line::styled(format!(" ↑ {top} more "), theme.warning).right_aligned());
+    }
+    if below > 0 {
+        let down = app
+            .keys
+            .key_label(Context::Help, Action::Down)
+            .unwrap_or_else(|| "↓".into());
+        block = block.title_bottom(
+            Line::styled(format!(" ↓ {below} more ({down} scrolls) "), theme.warning)
+                .right_aligned(),
+        );
+    }
     f.render_widget(Clear, popup);
     f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.border)
-                .title(Span::styled(" help · esc closes ", theme.title)),
-        ),
+        Paragraph::new(lines.split_off(top.min(lines.len()))).block(block),
         popup,
     );
 }

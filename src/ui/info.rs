@@ -75,15 +75,15 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         lines.push(Line::from(hist));
     }
     let mut src = vec![label("etcd")];
-    let rev = match &app.dcs {
+    let rev = match &app.model.dcs {
         DcsHealth::Live { revision, .. } => format!("watching at revision {revision} · "),
         _ => String::new(),
     };
     src.push(Span::styled(
         format!(
             "{rev}{}{}/ · endpoints {}",
-            sanitize(&app.namespace),
-            sanitize(&app.scope),
+            sanitize(&app.model.namespace),
+            sanitize(&app.model.scope),
             endpoints(app)
         ),
         theme.muted,
@@ -112,6 +112,6 @@ fn short_ts(ts: &str) -> String {
 
 /// The configured etcd endpoints as shown: without credentials.
 pub fn endpoints(app: &App) -> String {
-    let shown: Vec<String> = app.endpoints.iter().map(|e| redact_url(e)).collect();
+    let shown: Vec<String> = app.model.endpoints.iter().map(|e| redact_url(e)).collect();
     shown.join(", ")
 }

@@ -198,7 +198,7 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
         Col::ReplayLag => {
             let mut t = lag_text(r, r.replay_lsn, r.replay_lag);
             // and in time, when the replica is behind and PostgreSQL says since when
-            if let Some(d) = app.replay_delay(r).filter(|d| d.as_secs() > 0) {
+            if let Some(d) = app.model.replay_delay(r).filter(|d| d.as_secs() > 0) {
                 t.push_str(&format!(" {}", human_age(d)));
             }
             (t, lag_style)
@@ -208,6 +208,7 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
                 .cluster()
                 .map(|c| crate::dcs::keys::maximum_lag_on_failover(c.config.as_ref()));
             let h: Vec<u64> = app
+                .model
                 .lag_history
                 .get(&r.name)
                 .map(|h| h.iter().copied().collect())
@@ -216,7 +217,7 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
                 (String::new(), theme.muted)
             } else {
                 (
-                    sparkline(&h, limit, App::TREND_WIDTH),
+                    sparkline(&h, limit, crate::app::Model::TREND_WIDTH),
                     if r.lagging {
                         theme.lagging
                     } else {
@@ -248,7 +249,12 @@ fn has_value(r: &MemberRow, c: Col, app: &App) -> bool {
         Col::Pending => r.pending_restart,
         Col::Tags => shown_tags(r).next().is_some(),
         Col::Trend => {
-            !r.role.is_leader() && app.lag_history.get(&r.name).is_some_and(|h| !h.is_empty())
+            !r.role.is_leader()
+                && app
+                    .model
+                    .lag_history
+                    .get(&r.name)
+                    .is_some_and(|h| !h.is_empty())
         }
         _ => true,
     }
@@ -265,7 +271,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
     // Format only the rows in view (a 40-line terminal shows ~30 of 1000 members): the
     // window ratatui would scroll to, so that the selection stays on screen.
     let visible = usize::from(area.height.saturating_sub(3)).max(1);
-    let selected = app.selected_index(rows);
+    let selected = app.screen.selected_index(rows);
     let first = (selected + 1).saturating_sub(visible);
     let window = &rows[first..(first + visible).min(rows.len())];
     let title = if window.len() < rows.len() {
@@ -292,14 +298,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
         ));
     }
     if rows.is_empty() {
-        let msg = if app.loaded {
+        let msg = if app.model.loaded {
             format!(
                 "No members under {}{}/ — is the scope right, and is Patroni running?",
-                sanitize(&app.namespace),
-                sanitize(&app.scope)
+                sanitize(&app.model.namespace),
+                sanitize(&app.model.scope)
             )
         } else {
-            match &app.dcs {
+            match &app.model.dcs {
                 DcsHealth::Down {
                     endpoint, error, ..
                 } => format!(

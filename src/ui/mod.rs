@@ -40,7 +40,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     .areas(area);
     header::render(f, head, app, &rows, theme);
     header::render_warnings(f, warn, app, theme);
-    match &app.view {
+    match app.screen.view() {
         crate::app::View::Main => {}
         other => {
             match other {
@@ -50,23 +50,24 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
                 crate::app::View::Dsn(i) => views::dsn(f, body, app, *i, theme),
                 crate::app::View::OwnLog => views::own_log(f, body, theme),
                 crate::app::View::Logs(m) => views::logs(f, body, app, m.as_deref(), theme),
-                _ => views::config(f, body, app, theme),
+                crate::app::View::Config => views::config(f, body, app, theme),
+                crate::app::View::Main => {}
             }
             statusbar::render(f, status, app, theme);
-            if let Some(d) = &app.dialog {
+            if let Some(d) = &app.session.dialog {
                 dialog::render(f, area, app, d, theme);
-            } else if app.show_help {
+            } else if app.screen.show_help {
                 help::render(f, area, app, theme);
             }
             return;
         }
     }
     // operations in flight (or recent) sit right under the header: that is where eyes are
-    let body = if app.ops.is_empty() {
+    let body = if app.session.ops.is_empty() {
         body
     } else {
         // one line per recent operation, room for one of them to wrap
-        let n = app.ops.len().min(4) as u16 + 3 + u16::from(app.rollout.is_some());
+        let n = app.session.ops.len().min(4) as u16 + 3 + u16::from(app.session.rollout.is_some());
         let [ops, rest] = Layout::vertical([Constraint::Length(n), Constraint::Min(3)]).areas(body);
         dialog::render_ops(f, ops, app, theme);
         rest
@@ -96,9 +97,9 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         members::render(f, body, app, &rows, theme);
     }
     statusbar::render(f, status, app, theme);
-    if let Some(d) = &app.dialog {
+    if let Some(d) = &app.session.dialog {
         dialog::render(f, area, app, d, theme);
-    } else if app.show_help {
+    } else if app.screen.show_help {
         help::render(f, area, app, theme);
     }
 }
@@ -110,7 +111,7 @@ fn tiny(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme)
         .find(|r| r.role.is_leader())
         .map(|r| r.name.as_str());
     let mut spans = vec![
-        Span::styled(crate::text::sanitize(&app.scope), theme.title),
+        Span::styled(crate::text::sanitize(&app.model.scope), theme.title),
         Span::raw(" "),
     ];
     match leader {
@@ -118,10 +119,10 @@ fn tiny(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme)
             format!("L:{}", crate::text::sanitize(l)),
             theme.leader,
         )),
-        None if app.loaded => spans.push(Span::styled("NO LEADER", theme.danger)),
+        None if app.model.loaded => spans.push(Span::styled("NO LEADER", theme.danger)),
         None => spans.push(Span::styled("…", theme.muted)),
     }
-    if app.stale_for().is_some() {
+    if app.model.stale_for().is_some() {
         spans.push(Span::styled(" etcd DOWN", theme.down));
     }
     spans.push(Span::styled(format!(" {}m", rows.len()), theme.muted));

@@ -19,7 +19,6 @@ fn block<'a>(title: String, theme: &Theme) -> Block<'a> {
         .borders(Borders::ALL)
         .border_style(theme.border)
         .title(Span::styled(title, theme.title))
-        .title_bottom(Span::styled(" esc: back ", theme.muted))
 }
 
 fn kv<'a>(k: &str, v: String, theme: &Theme) -> Line<'a> {
@@ -122,11 +121,14 @@ pub fn detail(
         ));
         lines.push(kv(
             "REST answered",
-            format!("{} ago", human_age(app.now.saturating_duration_since(at))),
+            format!(
+                "{} ago",
+                human_age(app.model.now.saturating_duration_since(at))
+            ),
             theme,
         ));
         if let Some(seen) = s.dcs_last_seen {
-            let txt = match app.wall_now_unix() {
+            let txt = match app.model.wall_now_unix() {
                 Some(now) => format!(
                     "{} ago",
                     human_age(std::time::Duration::from_secs(now.saturating_sub(seen)))
@@ -151,7 +153,7 @@ pub fn detail(
         };
         lines.push(kv("received", pos(row.receive_lsn, row.receive_lag), theme));
         lines.push(kv("replayed", pos(row.replay_lsn, row.replay_lag), theme));
-        if let Some(d) = app.replay_delay(row) {
+        if let Some(d) = app.model.replay_delay(row) {
             lines.push(kv("replay delay", human_age(d), theme));
         }
         if let Some(ts) = live.and_then(|(_, s)| s.xlog.replayed_timestamp.as_deref()) {
@@ -202,7 +204,7 @@ pub fn detail(
     if !row.role.is_leader()
         && let Some(c) = c
     {
-        let cands = checks::candidates(c, app.now, app.rest_interval);
+        let cands = checks::candidates(c, app.model.now, app.model.rest_interval);
         let txt = match cands.iter().find(|k| k.name == row.name) {
             Some(k) if k.eligible() => "eligible as switchover / failover candidate".to_string(),
             Some(k) => format!("not a candidate: {}", k.reasons.join(", ")),
@@ -246,7 +248,7 @@ pub fn history(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let since = h
         .first()
         .and_then(|e| e.timestamp.as_deref())
-        .and_then(|ts| app.age_of_timestamp(ts))
+        .and_then(|ts| app.model.age_of_timestamp(ts))
         .map(|a| format!(" · last leader change {} ago", human_age(a)))
         .unwrap_or_default();
     let title = format!(" Timeline history ({} changes){since} ", h.len());
@@ -301,6 +303,7 @@ pub fn config(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     // keys changed in this session's last config change are highlighted
     let changed: Vec<String> = app
+        .model
         .events
         .iter()
         .rev()
@@ -346,6 +349,7 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ])
     .style(theme.table_header);
     let rows: Vec<Row> = app
+        .model
         .etcd_status
         .iter()
         .map(|e| match &e.result {
@@ -373,13 +377,13 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ]),
         })
         .collect();
-    let lease = match app.lock_left() {
+    let lease = match app.model.lock_left() {
         Some((left, granted)) => format!(" · leader lock {left}s of {granted}s"),
         None => String::new(),
     };
     let title = format!(
         " etcd ({} endpoints){lease} ",
-        app.etcd_status.len().max(app.endpoints.len())
+        app.model.etcd_status.len().max(app.model.endpoints.len())
     );
     if rows.is_empty() {
         f.render_widget(
@@ -408,10 +412,10 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &Theme) {
     use crate::logs::{Level, matches};
-    let lv = &app.log_view;
+    let lv = &app.screen.log_view;
     let lines: Vec<&crate::logs::LogLine> = match member {
-        Some(m) => app.logs.member(m).collect(),
-        None => app.logs.merged(),
+        Some(m) => app.model.logs.member(m).collect(),
+        None => app.model.logs.merged(),
     };
     let filtered: Vec<(&crate::logs::LogLine, Vec<(usize, usize)>)> = lines
         .into_iter()
@@ -465,22 +469,14 @@ pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &
     let title = format!(
         " Log {who} · {} lines{filter} · {}{} ",
         filtered.len(),
-        if lv.follow {
-            "following"
-        } else {
-            "paused (f follows)"
-        },
+        if lv.follow { "following" } else { "paused" },
         if lv.wrap { " · wrap" } else { "" }
     );
     let mut p = Paragraph::new(out).block(
         Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border)
-            .title(Span::styled(title, theme.title))
-            .title_bottom(Span::styled(
-                " f follow · w wrap · / filter · j/k scroll · esc back ",
-                theme.muted,
-            )),
+            .title(Span::styled(title, theme.title)),
     );
     if lv.wrap {
         p = p.wrap(Wrap { trim: false });
@@ -490,7 +486,7 @@ pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &
 
 pub fn dsn(f: &mut Frame, area: Rect, app: &App, selected: usize, theme: &Theme) {
     let mut lines = Vec::new();
-    for (i, (label, s)) in app.connection_strings().iter().enumerate() {
+    for (i, (label, s)) in app.model.connection_strings().iter().enumerate() {
         let st = if i == selected {
             theme.selected
         } else {
@@ -522,10 +518,6 @@ pub fn dsn(f: &mut Frame, area: Rect, app: &App, selected: usize, theme: &Theme)
                 .title(Span::styled(
                     " Connection strings (like patronictl dsn) ",
                     theme.title,
-                ))
-                .title_bottom(Span::styled(
-                    " j/k select · y copy (OSC 52) · esc back ",
-                    theme.muted,
                 )),
         ),
         area,

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::patrol_crate::app::{App, Msg};
+use super::patrol_crate::app::{App, AppConfig, Msg};
 use super::patrol_crate::dcs::{DcsEvent, RawKv};
 use super::patrol_crate::patroni::PatroniStatus;
 
@@ -53,12 +53,14 @@ pub fn snapshot(kvs: Vec<RawKv>) -> DcsEvent {
 }
 
 pub fn app(kvs: Vec<RawKv>, now: Instant) -> App {
-    let mut app = App::new(
-        "demo",
-        "/service/",
-        vec!["http://127.0.0.1:24000".into()],
-        now,
-    );
+    app_with(|_| {}, kvs, now)
+}
+
+/// Like [`app`], with the config changed by `f` first (keys, read-only, logs ...).
+pub fn app_with(f: impl FnOnce(&mut AppConfig), kvs: Vec<RawKv>, now: Instant) -> App {
+    let mut cfg = AppConfig::new("demo", "/service/", vec!["http://127.0.0.1:24000".into()]);
+    f(&mut cfg);
+    let mut app = App::new(cfg, now);
     app.update(Msg::Dcs(now, snapshot(kvs)));
     app
 }
@@ -94,7 +96,12 @@ pub fn replica_behind(behind: u64) -> PatroniStatus {
 
 /// Healthy cluster with every member answering REST; pg3 is 1.5 MiB behind on replay.
 pub fn healthy_live(now: Instant) -> App {
-    let mut a = app(healthy_kvs(), now);
+    healthy_live_with(|_| {}, now)
+}
+
+/// Like [`healthy_live`], with the config changed by `f` first.
+pub fn healthy_live_with(f: impl FnOnce(&mut AppConfig), now: Instant) -> App {
+    let mut a = app_with(f, healthy_kvs(), now);
     let mut leader = status("rest/patroni_leader.json");
     leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
     rest_ok(&mut a, "pg1", leader, now);

@@ -15,6 +15,9 @@
 //! - `PATROL_VENV`: where the Patroni venv is (same rule as `scripts/lib.sh`).
 #![allow(dead_code)]
 
+pub mod drive;
+pub mod pty;
+
 use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::app::Msg;
+use crate::app::{App, AppConfig, Msg};
 use crate::dcs::{DcsEvent, RawKv};
 
 fn member(host: &str) -> Vec<u8> {
@@ -33,7 +33,10 @@ fn delete(name: &str) -> DcsEvent {
 
 /// A loaded cluster with these members (name, conn_url host).
 fn app(members: &[(&str, &str)], now: Instant) -> App {
-    let mut a = App::new("demo", "/service/", vec!["http://e:1".into()], now);
+    let mut a = App::new(
+        AppConfig::new("demo", "/service/", vec!["http://e:1".into()]),
+        now,
+    );
     let kvs = members
         .iter()
         .map(|(n, h)| RawKv {
@@ -93,7 +96,7 @@ fn hostile_names_and_hosts_are_never_substituted_and_are_warned_about() {
         ],
         now,
     );
-    let eff = a.set_log_sources(spec(SSH), Default::default());
+    let eff = a.model.set_log_sources(spec(SSH), Default::default());
     assert_eq!(
         followed(&eff),
         Some(vec![
@@ -111,7 +114,7 @@ fn hostile_names_and_hosts_are_never_substituted_and_are_warned_about() {
             ),
         ])
     );
-    let keys: Vec<&str> = a.log_warnings.keys().map(|k| k.as_str()).collect();
+    let keys: Vec<&str> = a.model.log_warnings.keys().map(|k| k.as_str()).collect();
     assert_eq!(
         keys,
         [
@@ -121,8 +124,8 @@ fn hostile_names_and_hosts_are_never_substituted_and_are_warned_about() {
             "members/x;touch y"
         ]
     );
-    assert!(a.log_warnings["members/evil"].contains("conn_url host"));
-    assert!(a.log_warnings["members/x;touch y"].contains("member name"));
+    assert!(a.model.log_warnings["members/evil"].contains("conn_url host"));
+    assert!(a.model.log_warnings["members/x;touch y"].contains("member name"));
     // each also goes to patrol's own log, once
     let logged = eff
         .iter()
@@ -141,7 +144,9 @@ fn hostile_names_and_hosts_are_never_substituted_and_are_warned_about() {
 fn a_source_without_host_does_not_need_a_valid_one() {
     let now = Instant::now();
     let mut a = app(&[("pg1", "10.0.0.1"), ("pg2", "-oProxyCommand=x")], now);
-    let eff = a.set_log_sources(spec("file:/var/log/{member}.log"), Default::default());
+    let eff = a
+        .model
+        .set_log_sources(spec("file:/var/log/{member}.log"), Default::default());
     assert_eq!(
         followed(&eff),
         Some(vec![
@@ -149,37 +154,41 @@ fn a_source_without_host_does_not_need_a_valid_one() {
             ("pg2".into(), LogSourceSpec::File("/var/log/pg2.log".into())),
         ])
     );
-    assert!(a.log_warnings.is_empty(), "{:?}", a.log_warnings);
+    assert!(
+        a.model.log_warnings.is_empty(),
+        "{:?}",
+        a.model.log_warnings
+    );
 }
 
 #[test]
 fn without_a_log_source_nothing_is_followed_or_warned() {
     let now = Instant::now();
     let mut a = app(&[("pg1", "10.0.0.1"), ("x;y", "-oProxyCommand=x")], now);
-    assert!(a.set_log_sources(None, Default::default()).is_empty());
-    assert!(a.log_warnings.is_empty());
+    assert!(a.model.set_log_sources(None, Default::default()).is_empty());
+    assert!(a.model.log_warnings.is_empty());
 }
 
 #[test]
 fn a_warning_goes_when_the_key_is_fixed() {
     let now = Instant::now();
     let mut a = app(&[("pg1", "-oProxyCommand=x")], now);
-    a.set_log_sources(spec(SSH), Default::default());
-    assert!(a.log_warnings.contains_key("members/pg1"));
+    a.model.set_log_sources(spec(SSH), Default::default());
+    assert!(a.model.log_warnings.contains_key("members/pg1"));
     let eff = a.update(Msg::Dcs(later(now, 1), put("pg1", member("10.0.0.1"))));
     assert_eq!(names(&eff), Some(vec!["pg1".into()]));
-    assert!(a.log_warnings.is_empty());
+    assert!(a.model.log_warnings.is_empty());
     // and a host that turns hostile stops the follower
     let eff = a.update(Msg::Dcs(later(now, 2), put("pg1", member("$(id)"))));
     assert_eq!(names(&eff), Some(vec![]));
-    assert!(a.log_warnings.contains_key("members/pg1"));
+    assert!(a.model.log_warnings.contains_key("members/pg1"));
 }
 
 #[test]
 fn a_gone_member_is_followed_for_a_while_then_stopped() {
     let now = Instant::now();
     let mut a = app(&[("pg1", "10.0.0.1"), ("pg2", "10.0.0.2")], now);
-    a.set_log_sources(spec(SSH), Default::default());
+    a.model.set_log_sources(spec(SSH), Default::default());
     let eff = a.update(Msg::Dcs(later(now, 10), delete("pg2")));
     assert_eq!(
         names(&eff),
@@ -210,12 +219,12 @@ fn followers_are_capped_and_the_cap_is_warned_about() {
         .map(|(n, h)| (n.as_str(), h.as_str()))
         .collect();
     let mut a = app(&refs, now);
-    let eff = a.set_log_sources(spec(SSH), Default::default());
+    let eff = a.model.set_log_sources(spec(SSH), Default::default());
     let first = names(&eff).unwrap();
     assert_eq!(first.len(), MAX_LOG_FOLLOWERS);
     assert_eq!(first.last().map(|s| s.as_str()), Some("m063"));
     assert_eq!(
-        a.log_warnings.get("logs").map(|s| s.as_str()),
+        a.model.log_warnings.get("logs").map(|s| s.as_str()),
         Some("6 members' logs not followed: at most 64 followers")
     );
     let logged = |eff: &[Effect]| {
@@ -228,7 +237,7 @@ fn followers_are_capped_and_the_cap_is_warned_about() {
     let eff = a.update(Msg::Dcs(later(now, 1), put("a0", member("10.0.2.1"))));
     assert_eq!(names(&eff), None);
     assert_eq!(logged(&eff), 0);
-    assert!(a.log_warnings["logs"].starts_with("7 "));
+    assert!(a.model.log_warnings["logs"].starts_with("7 "));
     // a followed member gone for long enough frees its place for a waiting one
     a.update(Msg::Dcs(later(now, 2), delete("m000")));
     let eff = a.update(Msg::Tick(later(now, 2 + 300)));
@@ -236,7 +245,7 @@ fn followers_are_capped_and_the_cap_is_warned_about() {
     assert_eq!(now_followed.len(), MAX_LOG_FOLLOWERS);
     assert!(!now_followed.contains(&"m000".to_string()));
     assert_eq!(now_followed.first().map(|s| s.as_str()), Some("a0"));
-    assert!(a.log_warnings["logs"].starts_with("6 "));
+    assert!(a.model.log_warnings["logs"].starts_with("6 "));
     // the log followers never exceed the cap, whatever etcd holds
     for i in 0..500 {
         let eff = a.update(Msg::Dcs(
@@ -247,5 +256,5 @@ fn followers_are_capped_and_the_cap_is_warned_about() {
             assert!(n.len() <= MAX_LOG_FOLLOWERS);
         }
     }
-    assert!(a.log_warnings["logs"].starts_with("506 "));
+    assert!(a.model.log_warnings["logs"].starts_with("506 "));
 }

@@ -7,6 +7,21 @@ use serde_json::{Value, json};
 
 use super::cluster::ClusterState;
 
+mod dcs_switchover;
+mod failover;
+mod flush;
+mod pause;
+mod reinit;
+mod reload;
+mod restart;
+mod rolling;
+pub mod spec;
+mod switchover;
+
+pub use spec::{OpSpec, spec};
+
+pub use crate::write::{Method, Reply, Request};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpKind {
     Switchover,
@@ -28,165 +43,7 @@ pub enum OpKind {
 
 impl OpKind {
     pub fn label(self) -> &'static str {
-        match self {
-            OpKind::Switchover => "switchover",
-            OpKind::Failover => "failover",
-            OpKind::Restart => "restart",
-            OpKind::Reload => "reload",
-            OpKind::Reinit => "reinit",
-            OpKind::Pause => "pause",
-            OpKind::Resume => "resume",
-            OpKind::FlushSwitchover => "flush switchover",
-            OpKind::FlushRestart => "flush restart",
-            OpKind::RollingRestart => "rolling restart",
-            OpKind::DcsSwitchover => "switchover via etcd",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Post,
-    Patch,
-    Delete,
-    /// Not HTTP: a put of `path` (the key) with the body as value, into etcd.
-    EtcdPut,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Post => "POST",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-            Method::EtcdPut => "etcd PUT",
-        }
-    }
-}
-
-/// One HTTP request to one member's Patroni REST API, exactly as it will be sent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Request {
-    /// The member whose API receives it.
-    pub member: String,
-    /// `http://host:port` (the member's `api_url` without `/patroni`).
-    pub base: String,
-    pub method: Method,
-    /// The URL path, or the etcd key for `EtcdPut`.
-    pub path: String,
-    pub body: Option<Value>,
-}
-
-impl Request {
-    pub fn new(
-        member: &str,
-        api_url: &str,
-        method: Method,
-        path: &'static str,
-        body: Option<Value>,
-    ) -> Request {
-        let base = api_url
-            .trim_end_matches('/')
-            .strip_suffix("/patroni")
-            .unwrap_or(api_url)
-            .trim_end_matches('/')
-            .to_string();
-        Request {
-            member: member.to_string(),
-            base,
-            method,
-            path: path.to_string(),
-            body,
-        }
-    }
-
-    /// A put into etcd (`member` is who is expected to act on it).
-    pub fn etcd_put(member: &str, key: String, value: Value) -> Request {
-        Request {
-            member: member.to_string(),
-            base: String::new(),
-            method: Method::EtcdPut,
-            path: key,
-            body: Some(value),
-        }
-    }
-
-    /// `POST http://127.0.0.1:8008/switchover {"leader": ...}`: what the dialog shows.
-    pub fn display(&self) -> String {
-        let body = self
-            .body
-            .as_ref()
-            .map(|b| format!(" {b}"))
-            .unwrap_or_default();
-        format!(
-            "{} {}{}{}",
-            self.method.as_str(),
-            // the base is a member's api_url from etcd: shown without credentials
-            crate::text::redact_url(&self.base),
-            self.path,
-            body
-        )
-    }
-}
-
-/// What came back. `NotSent` is certain (connection refused before any byte left, or the
-/// audit intent could not be written); `Failed` is a definitive refusal that is not an HTTP
-/// status (etcd said no); `Unknown` is not certain (timeout, reset, a 503 without Patroni's
-/// answer): the operation may or may not have happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    Status { code: u16, body: String },
-    NotSent(String),
-    Failed(String),
-    Unknown(String),
-}
-
-/// Patroni's own 503 texts that say the operation did not happen or failed (patroni/api.py:
-/// `do_POST_restart` with `Ha.restart`'s reasons, `do_POST_reinitialize` with
-/// `Ha.reinitialize`'s, `do_POST_failover` and `poll_failover_result`). Anything else with a
-/// 503 (`Switchover status unknown`, `postgres is still starting`, a proxy's page, nothing)
-/// is no answer about the outcome.
-fn patroni_refused_503(body: &str) -> bool {
-    let b = body.trim();
-    matches!(
-        b,
-        "restart failed"
-            | "restart conditions are not satisfied"
-            | "Cluster has no leader, can not reinitialize"
-            | "I am the leader, can not reinitialize"
-            | "Switchover failed"
-            | "Failover failed"
-            | "failed to write failover key into DCS"
-    ) || (b.ends_with(" already in progress") && !b.contains('\n') && b.len() < 100)
-}
-
-impl Reply {
-    pub fn accepted(&self) -> bool {
-        matches!(
-            self,
-            Reply::Status {
-                code: 200..=202,
-                ..
-            }
-        )
-    }
-    pub fn unknown(&self) -> bool {
-        match self {
-            Reply::Unknown(_) => true,
-            Reply::Status { code: 503, body } => !patroni_refused_503(body),
-            _ => false,
-        }
-    }
-    /// Patroni's own words, verbatim (sanitized for the terminal).
-    pub fn message(&self) -> String {
-        match self {
-            Reply::Status { code, body } => {
-                format!("HTTP {code}: {}", crate::text::sanitize(body.trim()))
-            }
-            Reply::NotSent(e) => format!("not sent: {}", crate::text::sanitize(e)),
-            Reply::Failed(e) => format!("refused: {}", crate::text::sanitize(e)),
-            Reply::Unknown(e) => format!("result unknown: {}", crate::text::sanitize(e)),
-        }
+        spec(self).label
     }
 }
 
@@ -417,9 +274,9 @@ fn audit_common(op_id: u64, cluster: &str, kind: OpKind, title: &str, req: &Requ
         "action": kind.label(),
         "title": title,
         "request": {
-            "method": req.method.as_str(),
+            "method": req.method_label(),
             // an api_url from etcd may carry userinfo: the audit file is read by people
-            "url": crate::text::redact_url(&format!("{}{}", req.base, req.path)),
+            "url": crate::text::redact_url(&req.url()),
             "body": req.body,
         },
     })

@@ -1,0 +1,340 @@
+//! The only door from a key press to an action: the context comes from the screen and the
+//! session, the action from that context's key map, and each context's handler does what
+//! the action says there. Hints and help ask [`App::available`], the same rule the keys
+//! obey.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+
+use super::keymap::{Action, Context, Key};
+use super::ops::{OpKind, RolloutState};
+use super::redraw::Changed;
+use super::{App, Effect, View};
+
+impl App {
+    /// Where a key press lands now.
+    pub fn context(&self) -> Context {
+        if let Some(d) = &self.session.dialog {
+            return d.context();
+        }
+        if self.screen.show_help {
+            return Context::Help;
+        }
+        self.view_context()
+    }
+
+    /// The context of the view on screen, under any help or dialog: what the help lists.
+    pub fn view_context(&self) -> Context {
+        match self.screen.view() {
+            View::Logs(_) if self.screen.log_view.editing_filter => Context::LogFilter,
+            View::Logs(_) => Context::Logs,
+            View::Dsn(_) => Context::Dsn,
+            _ => Context::Main,
+        }
+    }
+
+    /// Can `a` be used in `ctx` now? Read-only refuses exactly the actions that write; a
+    /// dialog offers only its own kind's options. Hints and help show exactly these.
+    pub fn available(&self, ctx: Context, a: Action) -> bool {
+        if !ctx.has(a) || (self.read_only && a.writes()) {
+            return false;
+        }
+        match (&self.session.dialog, ctx) {
+            (Some(d), Context::Options | Context::Confirm | Context::Typed | Context::Field) => {
+                d.offers(a) && (a != Action::DcsFallback || self.model.leader_api_down())
+            }
+            // esc in the main view goes back from a view; on the member table, nowhere
+            (_, Context::Main) => a != Action::Back || *self.screen.view() != View::Main,
+            _ => true,
+        }
+    }
+
+    /// Hint-bar items of the context now: (key, word).
+    pub fn hints(&self) -> Vec<(String, &'static str)> {
+        let ctx = self.context();
+        self.keys.hints(ctx, |a| self.available(ctx, a))
+    }
+
+    /// Help rows of the view on screen: (keys, description).
+    pub fn help_rows(&self) -> Vec<(String, &'static str)> {
+        let ctx = self.view_context();
+        self.keys.help(ctx, |a| self.available(ctx, a))
+    }
+
+    /// Lines the help overlay has (its rows and the note under them).
+    pub fn help_len(&self) -> usize {
+        self.help_rows().len() + crate::app::HELP_NOTE.len() + 1
+    }
+
+    pub(super) fn on_key(&mut self, ev: KeyEvent) -> Vec<Effect> {
+        if ev.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        self.changed.mark(Changed::SCREEN);
+        // a message in the status bar lasts until the next key
+        self.screen.flash = None;
+        let ctx = self.context();
+        let action = self.keys.action(ctx, &ev);
+        if action == Some(Action::Quit) {
+            self.quit = Some("quit".into());
+            return Vec::new();
+        }
+        if let Some(a) = action
+            && a.writes()
+            && self.read_only
+        {
+            self.flash(format!(
+                "read-only: {} refused, nothing sent",
+                a.describe(ctx).split(':').next().unwrap_or("")
+            ));
+            return Vec::new();
+        }
+        let key = Key::from_event(&ev);
+        match ctx {
+            Context::Options | Context::Confirm | Context::Typed | Context::Field => {
+                let send = self
+                    .keys
+                    .key_label(ctx, Action::Send)
+                    .or_else(|| self.keys.key_label(Context::Confirm, Action::Send))
+                    .unwrap_or_else(|| "the send key".into());
+                self.session
+                    .dialog_key(&self.model, action, key, &send, self.read_only)
+            }
+            Context::Help => {
+                self.help_key(action);
+                Vec::new()
+            }
+            Context::LogFilter => {
+                let lv = &mut self.screen.log_view;
+                match (action, key.code) {
+                    (Some(Action::Done), _) => lv.editing_filter = false,
+                    (Some(Action::Delete), _) => {
+                        lv.filter.pop();
+                    }
+                    (None, KeyCode::Char(c)) if key.is_text() && lv.filter.len() < 100 => {
+                        lv.filter.push(c)
+                    }
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Context::Logs => match action {
+                Some(a) => self.logs_act(a),
+                None => Vec::new(),
+            },
+            Context::Dsn => match action {
+                Some(a) => self.dsn_act(a),
+                None => Vec::new(),
+            },
+            Context::Main => match action {
+                Some(a) => self.act(a),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    fn help_key(&mut self, action: Option<Action>) {
+        let last = self.help_len().saturating_sub(1);
+        let s = &mut self.screen;
+        match action {
+            Some(Action::Up) => s.help_scroll = s.help_scroll.saturating_sub(1),
+            Some(Action::Down) => s.help_scroll = (s.help_scroll + 1).min(last),
+            Some(Action::PageUp) => s.help_scroll = s.help_scroll.saturating_sub(10),
+            Some(Action::PageDown) => s.help_scroll = (s.help_scroll + 10).min(last),
+            Some(Action::Top) => s.help_scroll = 0,
+            Some(Action::Bottom) => s.help_scroll = last,
+            Some(Action::Help | Action::Back) => {
+                s.show_help = false;
+                s.help_scroll = 0;
+            }
+            _ => {}
+        }
+    }
+
+    /// The log view's own actions; the views it shares with the main view go there.
+    fn logs_act(&mut self, a: Action) -> Vec<Effect> {
+        let lv = &mut self.screen.log_view;
+        match a {
+            Action::Follow => {
+                lv.follow = !lv.follow;
+                if lv.follow {
+                    lv.scroll = 0;
+                }
+            }
+            Action::Wrap => lv.wrap = !lv.wrap,
+            Action::Filter => lv.editing_filter = true,
+            Action::Up => {
+                lv.follow = false;
+                lv.scroll = lv.scroll.saturating_add(1);
+            }
+            Action::Down => lv.scroll = lv.scroll.saturating_sub(1),
+            Action::PageUp => {
+                lv.follow = false;
+                lv.scroll = lv.scroll.saturating_add(20);
+            }
+            Action::PageDown => lv.scroll = lv.scroll.saturating_sub(20),
+            Action::Top => {
+                lv.follow = false;
+                lv.scroll = self.model.logs.len();
+            }
+            Action::Bottom => {
+                lv.scroll = 0;
+                lv.follow = true;
+            }
+            Action::Back if !lv.filter.is_empty() => lv.filter.clear(),
+            a => return self.act(a),
+        }
+        Vec::new()
+    }
+
+    /// The connection strings' own actions.
+    fn dsn_act(&mut self, a: Action) -> Vec<Effect> {
+        let View::Dsn(i) = *self.screen.view() else {
+            return Vec::new();
+        };
+        let n = self.model.connection_strings().len();
+        let last = n.saturating_sub(1);
+        match a {
+            Action::Up => self.screen.replace_top(View::Dsn(i.saturating_sub(1))),
+            Action::Down => self.screen.replace_top(View::Dsn((i + 1).min(last))),
+            Action::Top => self.screen.replace_top(View::Dsn(0)),
+            Action::Bottom => self.screen.replace_top(View::Dsn(last)),
+            Action::Copy => {
+                if let Some((label, s)) = self.model.connection_strings().get(i).cloned() {
+                    // OSC 52 has no answer: whether the terminal (or tmux, or the far end
+                    // of SSH) put it on a clipboard is unknowable
+                    self.flash(format!("sent {label} to the terminal's clipboard (OSC 52)"));
+                    return vec![Effect::Copy(s)];
+                }
+            }
+            a => return self.act(a),
+        }
+        Vec::new()
+    }
+
+    /// The main view's actions (and the views' shared ones).
+    fn act(&mut self, a: Action) -> Vec<Effect> {
+        let rows = self.model.rows();
+        let n = rows.len();
+        let i = self.screen.selected_index(&rows);
+        let pick = |i: usize| rows.get(i).map(|r| r.name.clone());
+        match a {
+            Action::Up | Action::Down => {
+                let j = if a == Action::Up {
+                    i.saturating_sub(1)
+                } else {
+                    (i + 1).min(n.saturating_sub(1))
+                };
+                self.screen.selected = pick(j);
+                // the detail view follows the selection
+                if let (View::Detail(_), Some(m)) = (self.screen.view(), pick(j)) {
+                    self.screen.replace_top(View::Detail(m));
+                }
+            }
+            Action::Top => self.screen.selected = pick(0),
+            Action::Bottom => self.screen.selected = pick(n.saturating_sub(1)),
+            Action::Help => {
+                self.screen.show_help = !self.screen.show_help;
+                self.screen.help_scroll = 0;
+            }
+            Action::Back => self.screen.back(),
+            Action::Detail => {
+                if let Some(m) = pick(i) {
+                    self.screen.open(View::Detail(m));
+                }
+            }
+            Action::Dsn => self.screen.toggle(View::Dsn(0)),
+            Action::OwnLog => self.screen.toggle(View::OwnLog),
+            Action::Etcd => self.screen.toggle(View::Etcd),
+            Action::History => self.screen.toggle(View::History),
+            Action::Config => self.screen.toggle(View::Config),
+            Action::ExportEvents => return vec![self.export_events()],
+            Action::Logs | Action::AllLogs => {
+                if !self.model.logs_configured {
+                    self.flash(
+                        "no log source: start patrol with --logs file:/var/log/patroni/{member}.log (or cmd:...)".into(),
+                    );
+                } else {
+                    let v = View::Logs(if a == Action::Logs { pick(i) } else { None });
+                    if *self.screen.view() == v {
+                        self.screen.back();
+                    } else {
+                        self.screen.open(v);
+                        self.screen.log_view.scroll = 0;
+                    }
+                }
+            }
+            Action::Switchover => self.open(OpKind::Switchover, None),
+            Action::Failover => self.open(OpKind::Failover, None),
+            Action::Restart => self.open(OpKind::Restart, pick(i)),
+            Action::Reload => self.open(OpKind::Reload, pick(i)),
+            Action::RollingRestart => {
+                if self
+                    .session
+                    .rollout
+                    .as_ref()
+                    .is_some_and(|r| r.state == RolloutState::Running)
+                {
+                    self.flash("a rolling restart is already running".into());
+                } else if self.model.rollout_steps(true).is_empty() {
+                    self.flash("no member has a pending restart: nothing to roll".into());
+                } else {
+                    self.open(OpKind::RollingRestart, None)
+                }
+            }
+            Action::Reinit => self.open(OpKind::Reinit, pick(i)),
+            Action::Pause => {
+                let paused = self.model.cluster().is_some_and(|c| c.is_paused());
+                self.open(
+                    if paused {
+                        OpKind::Resume
+                    } else {
+                        OpKind::Pause
+                    },
+                    None,
+                )
+            }
+            Action::Flush => {
+                let member = pick(i);
+                let scheduled_sw = self.model.cluster().is_some_and(|c| c.failover.is_some());
+                let scheduled_restart = rows.get(i).is_some_and(|r| r.scheduled_restart.is_some());
+                if scheduled_sw {
+                    self.open(OpKind::FlushSwitchover, None)
+                } else if scheduled_restart {
+                    self.open(OpKind::FlushRestart, member)
+                } else {
+                    self.flash("nothing to flush: no scheduled switchover, and no scheduled restart on the selected member".into());
+                }
+            }
+            // the other contexts' own actions never reach the main view
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn open(&mut self, kind: OpKind, member: Option<String>) {
+        self.screen.show_help = false;
+        self.screen.flash = None;
+        self.session.open(&self.model, kind, member);
+    }
+
+    fn export_events(&self) -> Effect {
+        let m = &self.model;
+        let stamp = m.wall_now_unix().unwrap_or(0);
+        let path = self
+            .export_dir
+            .join(format!("patrol-events-{}-{stamp}.txt", m.scope));
+        let content: String = m
+            .events
+            .iter()
+            // a file someone will `cat`: one event per line, nothing for the terminal
+            .map(|e| {
+                format!(
+                    "{} {}\n",
+                    m.clock(e.at),
+                    crate::text::sanitize(&e.kind.text())
+                )
+            })
+            .collect();
+        Effect::WriteFile { path, content }
+    }
+}

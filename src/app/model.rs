@@ -1,0 +1,817 @@
+//! The model of one cluster as etcd and the members' REST APIs show it: DCS state, REST
+//! observations, the member rows derived from them, the event log, lag trends, agent log
+//! lines, and which members to poll and follow. No screen in it (no selection, no view, no
+//! dialog, no redraw), so several can live side by side and one can be fed from recorded
+//! messages. Time arrives in messages; nothing here does IO.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::dcs::{self, DcsEvent};
+use crate::patroni::PatroniStatus;
+
+use super::cluster::ClusterState;
+use super::events;
+use super::members::{self, MemberRow};
+use super::redraw::Changed;
+use super::{Effect, Msg};
+
+/// How the DCS connection is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DcsHealth {
+    Connecting {
+        endpoint: String,
+        since: Instant,
+    },
+    Live {
+        endpoint: String,
+        since: Instant,
+        revision: i64,
+    },
+    Down {
+        endpoint: String,
+        error: String,
+        since: Instant,
+        /// When the data on screen was last known to be current.
+        last_live: Option<Instant>,
+    },
+}
+
+/// What part of the event-log summary a message can change.
+enum Touch {
+    Nothing,
+    Member(String),
+    All,
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The summary the event log compares the next change with.
+    news_baseline: events::Summary,
+    /// Bytes of text in `events`.
+    events_bytes: usize,
+    /// How late the last etcd change was applied after the watch received it, when that
+    /// was noticeable: the screen is behind etcd.
+    dcs_behind: Option<Duration>,
+    /// When the runtime applies the next etcd change (`Msg::Now`).
+    applied_at: Option<Instant>,
+    /// What the messages since the last [`Model::take_changed`] changed.
+    changed: Changed,
+    /// The cluster this model is about (the config's scope).
+    pub scope: String,
+    pub namespace: String,
+    pub endpoints: Vec<String>,
+    /// Keyed by cluster name: a namespace-wide watch loads every cluster of it.
+    pub clusters: BTreeMap<String, ClusterState>,
+    pub dcs: DcsHealth,
+    /// Has a snapshot ever arrived?
+    pub loaded: bool,
+    pub rest_interval: Duration,
+    pub now: Instant,
+    /// What changed, newest last; bounded.
+    pub events: VecDeque<events::Event>,
+    /// Wall-clock time at `started`, to print event times (None in tests: relative times).
+    pub wall0: Option<SystemTime>,
+    /// Each etcd endpoint's last status answer.
+    pub etcd_status: Vec<crate::dcs::info::EndpointStatus>,
+    /// (lease, ttl, granted, when asked) of the leader key's lease.
+    pub lease_ttl: Option<(i64, i64, i64, Instant)>,
+    /// Recent live replay lag of each replica, one sample per REST answer, oldest first.
+    pub lag_history: BTreeMap<String, VecDeque<u64>>,
+    /// Agent log lines of every followed member (bounded).
+    pub logs: crate::logs::LogBuffer,
+    /// Are log sources configured at all?
+    pub logs_configured: bool,
+    /// Why members' logs are not followed: key (`members/NAME`, or `logs`) -> message.
+    /// Shown with the key warnings.
+    pub log_warnings: BTreeMap<String, String>,
+    watched_lease: i64,
+    /// `--logs` and its per-member overrides.
+    pub(super) log_sources: (
+        Option<crate::logs::LogSourceSpec>,
+        BTreeMap<String, crate::logs::LogSourceSpec>,
+    ),
+    pub(super) followed: BTreeMap<crate::logs::SafeMember, crate::logs::ResolvedSource>,
+    polled: Vec<(String, String)>,
+    started: Instant,
+}
+
+impl Model {
+    pub fn new(scope: &str, namespace: &str, endpoints: Vec<String>, now: Instant) -> Model {
+        let mut clusters = BTreeMap::new();
+        clusters.insert(scope.to_string(), ClusterState::default());
+        Model {
+            scope: scope.to_string(),
+            namespace: namespace.to_string(),
+            dcs: DcsHealth::Connecting {
+                endpoint: endpoints.first().cloned().unwrap_or_default(),
+                since: now,
+            },
+            endpoints,
+            clusters,
+            loaded: false,
+            rest_interval: Duration::from_secs(1),
+            now,
+            events: VecDeque::new(),
+            wall0: None,
+            etcd_status: Vec::new(),
+            lease_ttl: None,
+            lag_history: BTreeMap::new(),
+            logs: crate::logs::LogBuffer::default(),
+            logs_configured: false,
+            log_warnings: BTreeMap::new(),
+            log_sources: (None, BTreeMap::new()),
+            watched_lease: 0,
+            followed: BTreeMap::new(),
+            polled: Vec::new(),
+            started: now,
+            news_baseline: events::Summary::default(),
+            events_bytes: 0,
+            dcs_behind: None,
+            applied_at: None,
+            changed: Changed::default(),
+        }
+    }
+
+    /// Tests: the event log's baseline.
+    #[cfg(test)]
+    pub(crate) fn news_baseline(&self) -> &events::Summary {
+        &self.news_baseline
+    }
+
+    /// When this model started (ages and event times count from here).
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// What changed since the last call, for the redraw decision.
+    pub fn take_changed(&mut self) -> Changed {
+        std::mem::take(&mut self.changed)
+    }
+
+    pub(super) fn mark(&mut self, bit: u16) {
+        self.changed.mark(bit);
+    }
+
+    /// Feed one message that is not a key press. Returns what the runtime must do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let touch = self.touches(&msg);
+        // An etcd change redraws when it touches the cluster on screen: keys of other
+        // clusters in the namespace do not, nor does a progress notification (unless its
+        // revision moved, which `on_dcs` sees).
+        if matches!(msg, Msg::Dcs(..)) && !matches!(touch, Touch::Nothing) {
+            self.mark(Changed::CLUSTER);
+        }
+        let eff = self.apply(msg);
+        match touch {
+            Touch::Nothing => {}
+            Touch::All => {
+                let after = self.summary();
+                let news = events::diff(&self.news_baseline, &after);
+                self.news_baseline = after.carry(&self.news_baseline);
+                for kind in news {
+                    self.push_event(kind);
+                }
+            }
+            Touch::Member(name) => self.member_news(name),
+        }
+        eff
+    }
+
+    pub fn cluster(&self) -> Option<&ClusterState> {
+        self.clusters.get(&self.scope)
+    }
+
+    pub fn rows(&self) -> Vec<MemberRow> {
+        self.cluster()
+            .map(|c| members::member_rows(c, self.now, self.rest_interval))
+            .unwrap_or_default()
+    }
+
+    /// Is the data on screen older than the DCS connection allows us to know?
+    pub fn stale_for(&self) -> Option<Duration> {
+        match &self.dcs {
+            DcsHealth::Down {
+                last_live, since, ..
+            } => Some(
+                self.now
+                    .saturating_duration_since(last_live.unwrap_or(*since)),
+            ),
+            _ => None,
+        }
+    }
+
+    pub const BEHIND_AFTER: Duration = Duration::from_secs(1);
+
+    /// How far behind etcd the screen is, when it is noticeably (see [`Model::BEHIND_AFTER`]).
+    pub fn behind(&self) -> Option<Duration> {
+        self.dcs_behind
+    }
+
+    fn note_delay(&mut self, late: Duration) {
+        let behind = (late > Self::BEHIND_AFTER).then_some(late);
+        if behind.map(|d| d.as_secs()) != self.dcs_behind.map(|d| d.as_secs()) {
+            self.mark(Changed::HEADER);
+        }
+        self.dcs_behind = behind;
+    }
+
+    pub fn complete(&self) -> bool {
+        self.loaded
+            && self.cluster().is_some_and(|c| {
+                c.members
+                    .iter()
+                    .filter(|(_, m)| m.api_url.is_some())
+                    .all(|(n, _)| {
+                        c.rest
+                            .get(n)
+                            .is_some_and(|r| r.ok.is_some() || r.error.is_some())
+                    })
+            })
+    }
+
+    fn touches(&self, msg: &Msg) -> Touch {
+        let key = match msg {
+            Msg::Tick(_) => return Touch::All,
+            Msg::Rest { member, .. } => return Touch::Member(member.clone()),
+            Msg::Dcs(_, DcsEvent::Put(kv)) => kv.key.as_str(),
+            Msg::Dcs(_, DcsEvent::Delete { key }) => key.as_str(),
+            Msg::Dcs(_, DcsEvent::Progress { .. }) => return Touch::Nothing,
+            Msg::Dcs(..) => return Touch::All,
+            _ => return Touch::Nothing,
+        };
+        match dcs::split_key(&self.namespace, key) {
+            Some((scope, _)) if scope != self.scope => Touch::Nothing,
+            Some((_, rel)) => match rel.strip_prefix("members/") {
+                Some(name) if !name.is_empty() && !name.contains('/') => {
+                    Touch::Member(name.to_string())
+                }
+                _ => Touch::All,
+            },
+            None => Touch::Nothing,
+        }
+    }
+
+    /// News from a change to one member: that member's summary and the cluster-wide
+    /// fields, compared with the baseline, which is then brought up to date.
+    fn member_news(&mut self, name: String) {
+        let mut after = self.summary_head();
+        if let Some(r) = self
+            .cluster()
+            .and_then(|c| members::member_row(c, &name, self.now, self.rest_interval))
+            .filter(|r| r.gone.is_none())
+        {
+            after
+                .members
+                .insert(name.clone(), events::member_summary(&r));
+        }
+        let mut before = self.news_baseline.head();
+        if let Some(m) = self.news_baseline.members.get(&name) {
+            before.members.insert(name.clone(), m.clone());
+        }
+        let news = events::diff(&before, &after);
+        // what is unknown now stays as last known
+        let mut after = after.carry(&before);
+        let members = std::mem::take(&mut self.news_baseline.members);
+        let config = std::mem::take(&mut self.news_baseline.config);
+        let mine = after.members.remove(&name);
+        self.news_baseline = events::Summary {
+            members,
+            config,
+            ..after
+        };
+        match mine {
+            Some(m) => self.news_baseline.members.insert(name, m),
+            None => self.news_baseline.members.remove(&name),
+        };
+        for kind in news {
+            self.push_event(kind);
+        }
+    }
+
+    pub const MAX_EVENTS: usize = 2000;
+    /// The event log is bounded in bytes of text too: names and values come from etcd.
+    pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
+    /// Each name or value in one event is cut to this many bytes.
+    pub const MAX_EVENT_FIELD: usize = 256;
+
+    fn push_event(&mut self, kind: events::EventKind) {
+        let kind = kind.clipped(Self::MAX_EVENT_FIELD);
+        self.events_bytes += kind.text().len();
+        self.events.push_back(events::Event { at: self.now, kind });
+        while self.events.len() > Self::MAX_EVENTS
+            || (self.events_bytes > Self::MAX_EVENT_BYTES && self.events.len() > 1)
+        {
+            let Some(old) = self.events.pop_front() else {
+                break;
+            };
+            self.events_bytes = self.events_bytes.saturating_sub(old.kind.text().len());
+        }
+        self.mark(Changed::EVENTS);
+    }
+
+    /// Bytes of text in the event log (what [`Model::MAX_EVENT_BYTES`] bounds).
+    pub fn events_bytes(&self) -> usize {
+        self.events_bytes
+    }
+
+    /// The wall-clock time of an instant, `HH:MM:SS` (relative `+12s` without a wall clock).
+    pub fn clock(&self, at: Instant) -> String {
+        let since = at.saturating_duration_since(self.started);
+        match self.wall0 {
+            Some(w) => {
+                let t = humantime::format_rfc3339_seconds(w + since).to_string();
+                t.get(11..19).unwrap_or(&t).to_string()
+            }
+            None => format!("+{}s", since.as_secs()),
+        }
+    }
+
+    pub const LAG_SAMPLES: usize = 120;
+    /// Samples in the trend column.
+    pub const TREND_WIDTH: usize = 10;
+
+    /// Remember a replica's live replay lag (for the trend column).
+    fn sample_lag(&mut self, member: &str) {
+        let Some(r) = self
+            .cluster()
+            .and_then(|c| members::member_row(c, member, self.now, self.rest_interval))
+        else {
+            return;
+        };
+        if r.role.is_leader() || r.lag_source != members::LagSource::Live {
+            return;
+        }
+        let Some(lag) = r.replay_lag.or(r.receive_lag) else {
+            return;
+        };
+        let h = self.lag_history.entry(member.to_string()).or_default();
+        let shown = |h: &VecDeque<u64>| -> Vec<u64> {
+            h.iter().rev().take(Self::TREND_WIDTH).copied().collect()
+        };
+        let before = shown(h);
+        if h.len() >= Self::LAG_SAMPLES {
+            h.pop_front();
+        }
+        h.push_back(lag);
+        // the trend column shows the last few samples: redraw only when they change
+        if shown(h) != before {
+            self.mark(Changed::TREND);
+        }
+    }
+
+    pub fn connection_strings(&self) -> Vec<(String, String)> {
+        let rows = self.rows();
+        let mut out = Vec::new();
+        let hp = |r: &MemberRow| match r.port {
+            Some(p) => format!("{}:{p}", r.host),
+            None => r.host.clone(),
+        };
+        if let Some(l) = rows.iter().find(|r| r.role.is_leader()) {
+            let port = l.port.map(|p| format!(" port={p}")).unwrap_or_default();
+            out.push((
+                format!("read-write (leader {})", l.name),
+                format!("host={}{port}", l.host),
+            ));
+            out.push((
+                "read-write, any member (libpq picks the primary)".into(),
+                format!(
+                    "postgresql://{}/postgres?target_session_attrs=read-write",
+                    rows.iter()
+                        .filter(|r| r.gone.is_none())
+                        .map(hp)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            ));
+        }
+        let replicas: Vec<String> = rows
+            .iter()
+            .filter(|r| !r.role.is_leader() && r.gone.is_none() && r.state == "streaming")
+            .map(hp)
+            .collect();
+        if !replicas.is_empty() {
+            out.push((
+                "read-only (streaming replicas)".into(),
+                format!(
+                    "postgresql://{}/postgres?target_session_attrs=standby",
+                    replicas.join(",")
+                ),
+            ));
+        }
+        for r in rows.iter().filter(|r| r.gone.is_none()) {
+            let port = r.port.map(|p| format!(" port={p}")).unwrap_or_default();
+            out.push((
+                format!("{} ({})", r.name, r.role.label()),
+                format!("host={}{port}", r.host),
+            ));
+        }
+        out
+    }
+
+    pub fn lock_left(&self) -> Option<(i64, i64)> {
+        let (_, ttl, granted, at) = self.lease_ttl?;
+        let gone =
+            i64::try_from(self.now.saturating_duration_since(at).as_secs()).unwrap_or(i64::MAX);
+        // the TTL is etcd's answer: any i64
+        Some((ttl.saturating_sub(gone).max(0), granted))
+    }
+
+    /// Seconds since the epoch now, when patrol knows the wall clock.
+    pub fn wall_now_unix(&self) -> Option<u64> {
+        let w = self.wall0? + self.now.saturating_duration_since(self.started);
+        w.duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs())
+    }
+
+    /// Tests pin the wall clock to a known instant.
+    #[cfg(test)]
+    pub(crate) fn started_at_for_tests(&mut self, at: Instant) {
+        self.started = at;
+    }
+
+    /// Replay lag in time: how long ago the last replayed transaction committed, counted
+    /// only while the replica is behind in bytes (an idle primary commits nothing, and a
+    /// caught-up replica is not "behind" however old its last transaction is).
+    pub fn replay_delay(&self, r: &MemberRow) -> Option<Duration> {
+        if r.role.is_leader() || r.lag_source != members::LagSource::Live {
+            return None;
+        }
+        if r.replay_lag? == 0 {
+            return Some(Duration::ZERO);
+        }
+        let ts = self
+            .cluster()?
+            .rest
+            .get(&r.name)?
+            .ok
+            .as_ref()?
+            .1
+            .xlog
+            .replayed_timestamp
+            .clone()?;
+        // PostgreSQL's format: `2026-11-26 00:24:45.123+00` (short zone)
+        let t = ts.replacen(' ', "T", 1);
+        let t = if t.ends_with("+00") {
+            format!("{}Z", &t[..t.len() - 3])
+        } else {
+            t
+        };
+        self.age_of_timestamp(&t)
+    }
+
+    /// How long ago an ISO 8601 UTC timestamp (as Patroni writes them) was.
+    pub fn age_of_timestamp(&self, ts: &str) -> Option<Duration> {
+        // Patroni writes `2026-11-25T23:52:46.335636+00:00`; humantime wants a `Z`
+        let t = ts
+            .trim()
+            .strip_suffix("+00:00")
+            .map(|t| format!("{t}Z"))
+            .unwrap_or_else(|| ts.trim().to_string());
+        let then = humantime::parse_rfc3339_weak(&t).ok()?;
+        let now = self.wall0? + self.now.saturating_duration_since(self.started);
+        now.duration_since(then).ok()
+    }
+
+    /// The parts of the model the event log compares.
+    pub fn summary(&self) -> events::Summary {
+        let mut s = self.summary_head();
+        if let Some(k) = self.cluster().and_then(|c| c.config.as_ref()) {
+            events::flatten("", &k.raw, &mut s.config);
+        }
+        s.members = self
+            .rows()
+            .iter()
+            .filter(|r| r.gone.is_none())
+            .map(|r| (r.name.clone(), events::member_summary(r)))
+            .collect();
+        s
+    }
+
+    /// The cluster-wide part of [`Model::summary`] (no members, no config).
+    fn summary_head(&self) -> events::Summary {
+        let c = self.cluster();
+        events::Summary {
+            dcs_live: !matches!(self.dcs, DcsHealth::Down { .. }),
+            loaded: self.loaded,
+            leader: c.and_then(|c| c.leader.clone()),
+            // the timeline of the member holding the leader key, as the table shows it
+            timeline: c
+                .and_then(|c| {
+                    let l = c.leader.as_deref()?;
+                    members::member_row(c, l, self.now, self.rest_interval)
+                })
+                .filter(|r| r.role.is_leader())
+                .and_then(|r| r.timeline),
+            members: BTreeMap::new(),
+            paused: c.is_some_and(|c| c.is_paused()),
+            scheduled_switchover: c.and_then(|c| c.failover.as_ref()).map(|f| {
+                let mut s = String::new();
+                if let (Some(a), Some(b)) = (&f.leader, &f.member) {
+                    s.push_str(&format!("{a} → {b}"));
+                } else if let Some(b) = &f.member {
+                    s.push_str(&format!("to {b}"));
+                }
+                if let Some(at) = &f.scheduled_at {
+                    s.push_str(&format!(" at {at}"));
+                }
+                s.trim().to_string()
+            }),
+            config: BTreeMap::new(),
+        }
+    }
+
+    fn on_dcs(&mut self, at: Instant, ev: DcsEvent) -> Vec<Effect> {
+        let mut members_changed = false;
+        match ev {
+            DcsEvent::Connecting { endpoint } => {
+                if let DcsHealth::Connecting { .. } = self.dcs {
+                    self.dcs = DcsHealth::Connecting {
+                        endpoint,
+                        since: at,
+                    };
+                }
+            }
+            DcsEvent::Snapshot {
+                endpoint,
+                revision,
+                kvs,
+            } => {
+                let before: Vec<(String, Vec<String>)> = self
+                    .clusters
+                    .iter_mut()
+                    .map(|(scope, c)| (scope.clone(), c.reset_dcs()))
+                    .collect();
+                for kv in kvs {
+                    self.put(&kv.key, &kv.value, kv.lease, at);
+                }
+                // members not present again are gone (a put takes a member out of `gone`)
+                for (scope, names) in before {
+                    if let Some(c) = self.clusters.get_mut(&scope) {
+                        for name in names {
+                            if !c.members.contains_key(&name) {
+                                c.mark_gone(name, at);
+                            }
+                        }
+                    }
+                }
+                self.loaded = true;
+                members_changed = true;
+                self.dcs = DcsHealth::Live {
+                    endpoint,
+                    since: at,
+                    revision,
+                };
+            }
+            DcsEvent::Put(kv) => members_changed = self.put(&kv.key, &kv.value, kv.lease, at),
+            DcsEvent::Delete { key } => {
+                if let Some((scope, rel)) = dcs::split_key(&self.namespace, &key)
+                    && let Some(c) = self.clusters.get_mut(scope)
+                {
+                    members_changed = c.delete(rel, at);
+                }
+            }
+            DcsEvent::Progress { revision } => {
+                if let DcsHealth::Live { revision: r, .. } = &mut self.dcs
+                    && *r != revision
+                {
+                    *r = revision;
+                    self.mark(Changed::HEADER);
+                }
+            }
+            DcsEvent::Down { endpoint, error } => {
+                let last_live = match &self.dcs {
+                    DcsHealth::Live { .. } => Some(at),
+                    DcsHealth::Down { last_live, .. } => *last_live,
+                    DcsHealth::Connecting { .. } => None,
+                };
+                let since = match &self.dcs {
+                    DcsHealth::Down { since, .. } => *since,
+                    _ => at,
+                };
+                self.dcs = DcsHealth::Down {
+                    endpoint,
+                    error: crate::text::sanitize(&error),
+                    since,
+                    last_live,
+                };
+            }
+        }
+        // the poll set also follows the leader and sync keys: bounded work, asked every time
+        let mut eff = self.poll_effect();
+        if members_changed {
+            eff.extend(self.follow_effect());
+        }
+        let lease = self.cluster().map(|c| c.leader_lease).unwrap_or(0);
+        if lease != self.watched_lease {
+            self.watched_lease = lease;
+            self.lease_ttl = None;
+            eff.push(Effect::WatchLease(lease));
+        }
+        eff
+    }
+
+    fn put(&mut self, key: &str, value: &[u8], lease: i64, at: Instant) -> bool {
+        let Some((scope, rel)) = dcs::split_key(&self.namespace, key) else {
+            return false;
+        };
+        self.clusters
+            .entry(scope.to_string())
+            .or_default()
+            .put(rel, value, lease, at)
+    }
+
+    /// At most this many members' REST APIs are polled at once: what etcd holds must not
+    /// decide how many connections, tasks and file descriptors patrol keeps (a few
+    /// thousand junk member keys made it poll every one of them).
+    pub const MAX_POLLED: usize = 64;
+
+    /// The members polled now: (member, api_url), by name.
+    pub fn polled(&self) -> &[(String, String)] {
+        &self.polled
+    }
+
+    /// Members of the cluster on screen whose key names an API to poll.
+    pub fn pollable(&self) -> usize {
+        self.cluster().map(|c| c.with_api.len()).unwrap_or(0)
+    }
+
+    /// The members to poll, at most [`Model::MAX_POLLED`], best first: the leader, the
+    /// synchronous standbys, members that have answered, members whose key is bound to a
+    /// lease (as Patroni's are), then the rest by name. Each tier is read from an index,
+    /// so this costs O(MAX_POLLED log n), not O(n).
+    fn poll_set(&self) -> Vec<(String, String)> {
+        let Some(c) = self.cluster() else {
+            return Vec::new();
+        };
+        let sync = c
+            .sync
+            .iter()
+            .flat_map(|s| s.sync_standby.iter().map(String::as_str));
+        let answered = c.answered.iter().map(String::as_str);
+        let tiers = c
+            .leader
+            .as_deref()
+            .into_iter()
+            .chain(sync)
+            .chain(answered)
+            .chain(c.leased_api.iter().map(String::as_str))
+            .chain(c.with_api.iter().map(String::as_str));
+        let mut want: BTreeMap<&str, &str> = BTreeMap::new();
+        for name in tiers {
+            if want.len() >= Self::MAX_POLLED {
+                break;
+            }
+            if let Some(url) = c.members.get(name).and_then(|m| m.api_url.as_deref()) {
+                want.insert(name, url);
+            }
+        }
+        want.into_iter()
+            .map(|(n, u)| (n.to_string(), u.to_string()))
+            .collect()
+    }
+
+    /// The poll set follows the member keys of the cluster on screen.
+    fn poll_effect(&mut self) -> Vec<Effect> {
+        let want = self.poll_set();
+        if want == self.polled {
+            return Vec::new();
+        }
+        self.polled = want.clone();
+        vec![Effect::PollMembers(want)]
+    }
+
+    /// The messages the model owns; keys, writes' replies and the rest belong to the app.
+    fn apply(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Info(crate::dcs::info::InfoEvent::Endpoints(st)) => {
+                if st != self.etcd_status {
+                    self.etcd_status = st;
+                    self.mark(Changed::ETCD);
+                }
+                Vec::new()
+            }
+            Msg::Info(crate::dcs::info::InfoEvent::LeaseTtl {
+                lease,
+                ttl,
+                granted,
+                at,
+            }) => {
+                self.now = self.now.max(at);
+                if lease == self.watched_lease {
+                    self.lease_ttl = Some((lease, ttl, granted, at));
+                    self.mark(Changed::LEASE);
+                }
+                Vec::new()
+            }
+            Msg::Log(line) => {
+                self.changed.log_of = Some(line.member.clone());
+                self.logs.push(line);
+                Vec::new()
+            }
+            Msg::Tick(now) => {
+                self.now = now;
+                self.mark(Changed::CLOCK);
+                // bounded memory: gone rows expire, trends of members that left go with them
+                let mut expired = false;
+                for c in self.clusters.values_mut() {
+                    expired |= c.expire_gone(now);
+                }
+                if expired {
+                    self.mark(Changed::CLUSTER);
+                }
+                if let Some(c) = self.clusters.get(&self.scope) {
+                    self.lag_history.retain(|m, _| c.members.contains_key(m));
+                }
+                if self.follower_expired() {
+                    return self.follow_effect();
+                }
+                Vec::new()
+            }
+            Msg::Now(t) => {
+                self.now = self.now.max(t);
+                self.applied_at = Some(t);
+                Vec::new()
+            }
+            Msg::Dcs(at, ev) => {
+                if let Some(t) = self.applied_at.take() {
+                    self.note_delay(t.saturating_duration_since(at));
+                }
+                self.now = self.now.max(at);
+                // (whether it redraws is decided in `update`, from what it touches)
+                self.on_dcs(at, ev)
+            }
+            Msg::Rest { member, at, result } => self.on_rest(member, at, result),
+            Msg::OpReply { at, .. } => {
+                self.now = self.now.max(at);
+                Vec::new()
+            }
+            Msg::Key(_) | Msg::Resize | Msg::Shutdown(_) | Msg::Wrote(_) => Vec::new(),
+        }
+    }
+
+    fn on_rest(
+        &mut self,
+        member: String,
+        at: Instant,
+        result: Result<Box<PatroniStatus>, String>,
+    ) -> Vec<Effect> {
+        self.now = self.now.max(at);
+        let sample = result.is_ok();
+        let name = member.clone();
+        let mut first_answer = false;
+        let mut changed = Changed::default();
+        if let Some(c) = self.clusters.get_mut(&self.scope)
+            && c.members.contains_key(&member)
+        {
+            if sample {
+                first_answer = c.answered.insert(member.clone());
+            }
+            let r = c.rest.entry(member).or_default();
+            let was_failing = r.failing().is_some();
+            // say what changed: most answers repeat the last one
+            match result {
+                Ok(s) => {
+                    let same_but_last_seen = r.ok.as_ref().is_some_and(|(_, old)| {
+                        PatroniStatus {
+                            dcs_last_seen: None,
+                            ..old.clone()
+                        } == PatroniStatus {
+                            dcs_last_seen: None,
+                            ..(*s).clone()
+                        }
+                    });
+                    let last_seen_moved =
+                        r.ok.as_ref()
+                            .is_some_and(|(_, old)| old.dcs_last_seen != s.dcs_last_seen);
+                    r.record(at, &s);
+                    r.ok = Some((at, *s));
+                    if !same_but_last_seen || was_failing {
+                        changed.mark(Changed::CLUSTER);
+                    } else if last_seen_moved {
+                        // `dcs_last_seen` moves every loop_wait: only the detail shows it
+                        changed.detail_of = Some(name.clone());
+                    }
+                }
+                Err(e) => {
+                    let same = r.error.as_ref().is_some_and(|(_, old)| *old == e);
+                    r.error = Some((at, e));
+                    if !same || !was_failing {
+                        changed.mark(Changed::CLUSTER);
+                    }
+                }
+            }
+        }
+        self.changed |= changed;
+        if sample {
+            self.sample_lag(&name);
+        }
+        // a member that answers ranks above keys that never did
+        if first_answer {
+            self.poll_effect()
+        } else {
+            Vec::new()
+        }
+    }
+}

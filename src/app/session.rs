@@ -1,0 +1,436 @@
+//! The operations session: the open dialog, the operations sent and how each settles, the
+//! rolling restart. It reads the model (to plan and to settle) and never draws; a write
+//! leaves only as `Effect::Send`, produced by a confirmation here and nowhere else.
+
+use super::Effect;
+use super::checks;
+use super::dialog::{Dialog, Step};
+use super::keymap::{Action, Key};
+use super::model::Model;
+use super::ops::{
+    self, OpKind, Operation, Reply, Request, Rollout, RolloutState, RolloutStep, Settle,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    /// The open operation dialog, if any.
+    pub dialog: Option<Dialog>,
+    /// Operations sent in this session, newest last.
+    pub ops: Vec<Operation>,
+    /// A rolling restart in progress (or the last one).
+    pub rollout: Option<Rollout>,
+    next_op: u64,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session {
+            dialog: None,
+            ops: Vec::new(),
+            rollout: None,
+            next_op: 1,
+        }
+    }
+
+    /// Open the dialog of `kind` (on `member`), planned against the model now.
+    pub fn open(&mut self, model: &Model, kind: OpKind, member: Option<String>) {
+        let mut d = Dialog::new(kind, member);
+        // the selection is a member, fixed now: the best candidate at the moment of opening
+        if kind.has_candidates() {
+            d.candidate = model.plan(&d).candidates.first().map(|c| c.name.clone());
+        }
+        if d.step == Step::Confirm {
+            d.shown = model.plan(&d).request;
+        }
+        self.dialog = Some(d);
+    }
+
+    /// Patroni's answer to an operation's request.
+    pub fn reply(&mut self, op: u64, reply: Reply) -> bool {
+        match self.ops.iter_mut().find(|o| o.id == op) {
+            Some(o) => {
+                o.reply = Some(reply);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A key in the open dialog: `action` is what the dialog's context maps it to (None:
+    /// unbound; a printable one is text in a text field). Returns the `Send` effect only on
+    /// a valid confirmation.
+    pub fn dialog_key(
+        &mut self,
+        model: &Model,
+        action: Option<Action>,
+        key: Key,
+        send_key: &str,
+        read_only: bool,
+    ) -> Vec<Effect> {
+        let Some(mut d) = self.dialog.take() else {
+            return Vec::new();
+        };
+        let text = match key.code {
+            ratatui::crossterm::event::KeyCode::Char(c) if key.is_text() => Some(c),
+            _ => None,
+        };
+        // a text field being edited takes every printable key
+        if let Some(f) = d.editing {
+            match (action, text) {
+                (Some(Action::Done), _) => d.editing = None,
+                (Some(Action::Delete), _) => {
+                    if let Some(v) = d.options.field_mut(f) {
+                        v.pop();
+                    }
+                }
+                (None, Some(c)) => {
+                    if let Some(v) = d.options.field_mut(f).filter(|v| v.len() < 64) {
+                        v.push(c);
+                    }
+                }
+                _ => {}
+            }
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        let typed = d.step == Step::Confirm && d.kind.typed_confirmation();
+        if typed && action.is_none() {
+            // the name being typed; the send key sends only once a key press after
+            // reaching this step edited it (`armed`), so neither `s` Enter Enter nor a
+            // bouncing Enter can both advance and send
+            if let Some(c) = text
+                && d.typed.len() < 128
+            {
+                d.typed.push(c);
+                d.armed = true;
+            }
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        let Some(a) = action.filter(|a| d.offers(*a)) else {
+            self.dialog = Some(d);
+            return Vec::new();
+        };
+        match (d.step, a) {
+            (_, Action::Back) => {
+                if d.kind == OpKind::DcsSwitchover {
+                    d.kind = OpKind::Switchover;
+                    d.typed.clear();
+                    d.armed = false;
+                    d.notice = None;
+                    d.shown = model.plan(&d).request;
+                } else if d.step == Step::Confirm && d.kind.has_options() {
+                    d.step = Step::Options;
+                    d.typed.clear();
+                    d.notice = None;
+                } else {
+                    return Vec::new(); // closed: nothing sent
+                }
+            }
+            (_, Action::Cancel) => return Vec::new(),
+            (Step::Options, Action::Up | Action::Down) => {
+                d.move_selection(&model.plan(&d).candidates, a == Action::Up)
+            }
+            (Step::Options, Action::Review) => {
+                let p = model.plan(&d);
+                d.step = Step::Confirm;
+                d.shown = p.request;
+                d.notice = None;
+                d.typed.clear();
+                d.armed = false;
+            }
+            (Step::Options, a) => {
+                if let Some(f) = d.options.apply(a) {
+                    d.editing = Some(f);
+                }
+            }
+            // the DCS fallback, offered when the leader's API is unreachable; its own
+            // dialog and its own (typed) confirmation
+            (Step::Confirm, Action::DcsFallback) if model.leader_api_down() => {
+                d.kind = OpKind::DcsSwitchover;
+                d.typed.clear();
+                d.armed = false;
+                d.notice = None;
+                d.shown = model.plan(&d).request;
+            }
+            (Step::Confirm, Action::Delete) if typed => {
+                d.typed.pop();
+                d.armed = true;
+            }
+            (Step::Confirm, Action::Send) if !typed || d.armed => {
+                return self.confirm(model, d, read_only);
+            }
+            (Step::Confirm, Action::Send) => {
+                d.notice = Some(format!("type the name, then {send_key}; nothing sent"))
+            }
+            (Step::Confirm, Action::Review) => {
+                d.notice = Some(format!(
+                    "Enter only reviews: press {send_key} to send; nothing sent"
+                ));
+            }
+            _ => {}
+        }
+        self.dialog = Some(d);
+        Vec::new()
+    }
+
+    /// The moment of confirming: check again against the state *now*; send only if the
+    /// request is still the one the operator saw and nothing blocks it.
+    fn confirm(&mut self, model: &Model, mut d: Dialog, read_only: bool) -> Vec<Effect> {
+        // (read-only refuses the send key before it gets here: refused again at the last step)
+        if read_only {
+            d.notice = Some("read-only: nothing sent".into());
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        let p = model.plan(&d);
+        if let Some(must) = &p.must_type
+            && d.typed != *must
+        {
+            d.notice = Some(format!("type {must:?} exactly to confirm; nothing sent"));
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        if let Some(b) = checks::blocked(&p.checks) {
+            d.notice = Some(format!("not sent: {}", b.text));
+            d.shown = p.request;
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        let Some(request) = p.request else {
+            d.notice = Some("not sent: no request can be built for this state".into());
+            self.dialog = Some(d);
+            return Vec::new();
+        };
+        if let Some(busy) = self.busy_with(&model.scope, d.kind, &request.member) {
+            d.notice = Some(format!(
+                "not sent: {} is still in flight ({}); wait until it settles",
+                busy.title,
+                busy.settle.label()
+            ));
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        if d.shown.as_ref() != Some(&request) {
+            d.notice = Some("the cluster changed while this dialog was open: review the new request; nothing sent".into());
+            d.shown = Some(request);
+            // a new review: a typed confirmation is typed again, for this request
+            d.typed.clear();
+            d.armed = false;
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        if d.kind == OpKind::RollingRestart {
+            let Some(first) = p.steps.first().cloned() else {
+                return Vec::new();
+            };
+            let (id, eff) = self.start_op(
+                model,
+                first_kind(&first),
+                d.member.clone(),
+                request,
+                p.expect,
+            );
+            self.rollout = Some(Rollout {
+                steps: p.steps,
+                current: 0,
+                op: Some(id),
+                state: RolloutState::Running,
+                results: Vec::new(),
+            });
+            return eff;
+        }
+        self.start_op(model, d.kind, d.member.clone(), request, p.expect)
+            .1
+    }
+
+    /// An operation not yet settled that a new write of `kind` to `member` would overlap:
+    /// any unsettled operation for a cluster-wide write (switchover, failover, pause ...) or
+    /// while one is in flight, the same member's for a member's own (restart, reload ...),
+    /// and the current step of a running rolling restart for anything.
+    fn busy_with(&self, scope: &str, kind: OpKind, member: &str) -> Option<&Operation> {
+        let own = |k: OpKind| ops::spec(k).member_scoped;
+        let rollout_op = self
+            .rollout
+            .as_ref()
+            .filter(|r| r.state == RolloutState::Running)
+            .and_then(|r| r.op);
+        self.ops.iter().find(|o| {
+            !o.settle.finished()
+                && o.cluster == scope
+                && (!own(kind)
+                    || !own(o.kind)
+                    || o.request.member == member
+                    || rollout_op == Some(o.id))
+        })
+    }
+
+    /// Record an operation and ask the runtime to send its request, once.
+    fn start_op(
+        &mut self,
+        model: &Model,
+        kind: OpKind,
+        member: Option<String>,
+        request: Request,
+        expect: ops::Expect,
+    ) -> (u64, Vec<Effect>) {
+        let id = self.next_op;
+        self.next_op += 1;
+        let title = match (&expect, &member) {
+            (ops::Expect::NewLeader { from, to, .. }, _) => format!(
+                "{} {} → {}",
+                kind.label(),
+                from.as_deref().unwrap_or("(no leader)"),
+                to.as_deref().unwrap_or("?")
+            ),
+            (_, Some(m)) => format!("{} {m}", kind.label()),
+            (_, None) => match &request.member {
+                m if kind == OpKind::Restart => format!("{} {m}", kind.label()),
+                _ => kind.label().to_string(),
+            },
+        };
+        let op = Operation {
+            id,
+            kind,
+            cluster: model.scope.clone(),
+            title,
+            request: request.clone(),
+            expect,
+            started: model.now,
+            reply: None,
+            settle: Settle::Sending,
+            timeout: ops::SETTLE_TIMEOUT,
+            audited: false,
+        };
+        let intent = ops::intent_record(&op);
+        self.ops.push(op);
+        (
+            id,
+            vec![Effect::Send {
+                op: id,
+                request,
+                intent,
+            }],
+        )
+    }
+
+    /// After the current step of a rolling restart finishes: start the next one (checked
+    /// against the state now), or stop at the first failure.
+    fn advance_rollout(&mut self, model: &Model) -> Vec<Effect> {
+        let Some(r) = self.rollout.as_ref() else {
+            return Vec::new();
+        };
+        if r.state != RolloutState::Running {
+            return Vec::new();
+        }
+        let Some(op) = r.op.and_then(|id| self.ops.iter().find(|o| o.id == id)) else {
+            return Vec::new();
+        };
+        if !op.settle.finished() {
+            return Vec::new();
+        }
+        let settle = op.settle.clone();
+        let title = op.title.clone();
+        let mut r = match self.rollout.take() {
+            Some(r) => r,
+            None => return Vec::new(),
+        };
+        r.results.push(format!("{title}: {}", settle.label()));
+        if !matches!(settle, Settle::Done(_)) {
+            r.state = RolloutState::Failed(format!(
+                "stopped at step {}: {}",
+                r.current + 1,
+                settle.label()
+            ));
+            self.rollout = Some(r);
+            return Vec::new();
+        }
+        let mut eff = Vec::new();
+        loop {
+            r.current += 1;
+            let Some(step) = r.steps.get(r.current).cloned() else {
+                r.state = RolloutState::Done;
+                r.op = None;
+                break;
+            };
+            // a member whose restart is no longer pending (the switchover restarted it) is skipped
+            if let RolloutStep::Restart(m) = &step
+                && !model
+                    .rows()
+                    .iter()
+                    .any(|x| &x.name == m && x.pending_restart)
+            {
+                r.results
+                    .push(format!("restart {m}: skipped, no longer pending"));
+                continue;
+            }
+            let p = model.step_plan(&step);
+            if let Some(b) = checks::blocked(&p.checks) {
+                r.state = RolloutState::Failed(format!(
+                    "step {} ({}) not sent: {}",
+                    r.current + 1,
+                    step.label(),
+                    b.text
+                ));
+                break;
+            }
+            let Some(request) = p.request else {
+                r.state = RolloutState::Failed(format!(
+                    "step {} ({}): no request",
+                    r.current + 1,
+                    step.label()
+                ));
+                break;
+            };
+            let (id, e) = self.start_op(model, first_kind(&step), None, request, p.expect);
+            r.op = Some(id);
+            eff = e;
+            break;
+        }
+        self.rollout = Some(r);
+        eff
+    }
+
+    /// Move every open operation forward; audit the ones that just finished. Also says
+    /// whether anything the operations pane shows changed.
+    pub fn settle(&mut self, model: &Model) -> (Vec<Effect>, bool) {
+        let rollout_before = self.rollout.clone();
+        let (mut eff, changed) = self.settle_each(model);
+        eff.extend(self.advance_rollout(model));
+        let rollout_changed = self.rollout != rollout_before;
+        (eff, changed || rollout_changed)
+    }
+
+    fn settle_each(&mut self, model: &Model) -> (Vec<Effect>, bool) {
+        let (now, interval) = (model.now, model.rest_interval);
+        let cluster = model.clusters.get(&model.scope);
+        let mut eff = Vec::new();
+        let mut changed = false;
+        for o in self.ops.iter_mut() {
+            changed |= o.advance(cluster, now, interval);
+            if o.settle.finished() && !o.audited {
+                o.audited = true;
+                eff.push(Effect::Audit(ops::audit_record(o)));
+            }
+        }
+        (eff, changed)
+    }
+
+    /// Operations still open when patrol exits are audited as unknown.
+    pub fn audit_unfinished(&mut self) -> Vec<Effect> {
+        let mut eff = Vec::new();
+        for o in self.ops.iter_mut().filter(|o| !o.audited) {
+            o.audited = true;
+            o.settle = Settle::TimedOut("patrol exited before the outcome was seen".into());
+            eff.push(Effect::Audit(ops::audit_record(o)));
+        }
+        eff
+    }
+}
+
+fn first_kind(step: &RolloutStep) -> OpKind {
+    match step {
+        RolloutStep::Restart(_) => OpKind::Restart,
+        RolloutStep::SwitchoverFrom(_) => OpKind::Switchover,
+    }
+}

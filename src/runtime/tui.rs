@@ -1,0 +1,120 @@
+//! The console's loop: owns the `App`, applies messages as they come, runs their effects,
+//! and draws when `update` says a frame is due, within the frame budget.
+
+use std::time::Instant;
+
+use color_eyre::eyre::{Result, WrapErr};
+use tokio::sync::mpsc;
+
+use super::effects::Runner;
+use super::frames::FrameBudget;
+use super::{Options, TerminalGuard, spawn_dcs, tasks};
+use crate::app::{App, AppConfig, Msg};
+use crate::config::Settings;
+use crate::patroni::RestClient;
+
+pub fn run_tui(settings: Settings, opts: Options) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    rt.block_on(tui_main(settings, opts))
+}
+
+async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
+    let client = RestClient::new(&settings.rest, opts.timeout).wrap_err("REST client")?;
+    let (tx, mut rx) = mpsc::channel::<Msg>(4096);
+    let now = Instant::now();
+    let mut cfg = AppConfig::new(
+        &settings.scope,
+        &settings.namespace,
+        settings.dcs.endpoints.clone(),
+    );
+    cfg.rest_interval = opts.interval;
+    cfg.read_only = opts.read_only;
+    cfg.wall_clock = Some(std::time::SystemTime::now());
+    if let Some(d) = opts.audit_log.parent() {
+        cfg.export_dir = d.to_path_buf();
+    }
+    cfg.keys = opts.keys.clone();
+    cfg.logs = opts.logs.clone();
+    cfg.logs_by_member = opts.logs_by_member.clone();
+    let mut app = App::new(cfg, now);
+
+    // The guard is created before any task can fail, and dropped on every way out.
+    let mut guard = TerminalGuard::enter().wrap_err("cannot set up the terminal")?;
+    let _signals = tasks::spawn_signals(tx.clone()).wrap_err("signal handlers")?;
+    let _input = tasks::spawn_input(tx.clone());
+    let _clock = tasks::spawn_clock(tx.clone());
+    let _dcs = spawn_dcs(&settings, settings.cluster_prefix(), tx.clone())?;
+    let mut runner = Runner::new(
+        client,
+        settings.dcs.clone(),
+        opts.interval,
+        tx,
+        opts.read_only,
+        Some(opts.audit_log.clone()),
+    );
+    let _info = runner.start_info(&settings.dcs);
+    let follow = app.start();
+    runner.run(follow);
+
+    let mut frames = FrameBudget::new(tokio::time::Instant::now());
+    let mut failed = None;
+    loop {
+        if app.dirty {
+            if let Some(deadline) = frames.wait_until(tokio::time::Instant::now()) {
+                // coalesce a burst: wait for the next frame, taking messages meanwhile
+                while tokio::time::Instant::now() < deadline {
+                    match tokio::time::timeout_at(deadline, rx.recv()).await {
+                        Ok(Some(m)) => apply(&mut app, &mut runner, m),
+                        Ok(None) => break,
+                        Err(_) => break,
+                    }
+                }
+            }
+            if app.quit.is_some() {
+                break;
+            }
+            // patrol's own log: moved from tui-logger's intake here, not by its 10 ms thread
+            tui_logger::move_events();
+            // not `?`: the outcome lines of unfinished operations are still written below
+            if let Err(e) = guard
+                .terminal
+                .draw(|f| crate::ui::render(f, &app, &opts.theme))
+            {
+                failed = Some(color_eyre::eyre::Report::new(e).wrap_err("drawing failed"));
+                break;
+            }
+            app.dirty = false;
+            frames.spend(tokio::time::Instant::now());
+        }
+        let Some(msg) = rx.recv().await else { break };
+        apply(&mut app, &mut runner, msg);
+        while let Ok(m) = rx.try_recv() {
+            apply(&mut app, &mut runner, m);
+        }
+        if app.quit.is_some() {
+            break;
+        }
+    }
+    let leftovers = app.audit_unfinished();
+    runner.run(leftovers);
+    drop(runner);
+    drop(guard);
+    if let Some(why) = app.quit.as_deref() {
+        tracing::info!(why, "patrol exiting");
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// One message through `update`, its effects run (shared with [`super::Headless`]).
+pub(super) fn apply(app: &mut App, runner: &mut Runner, msg: Msg) {
+    if matches!(msg, Msg::Dcs(..)) {
+        // the change carries when the watch received it; the model compares (`behind`)
+        let effects = app.update(Msg::Now(Instant::now()));
+        runner.run(effects);
+    }
+    let effects = app.update(msg);
+    runner.run(effects);
+}
