@@ -145,7 +145,7 @@ pub fn from_str(
     let raw: raw::RawConfig = if text.trim().is_empty() {
         raw::RawConfig::default()
     } else {
-        serde_saphyr::from_str(text).map_err(|e| {
+        serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
             let (line, column) = e
                 .location()
                 .map(|l| (l.line(), l.column()))
@@ -163,6 +163,22 @@ pub fn from_str(
             path: shown,
             message,
         })
+}
+
+/// At most this many YAML events copied into anchors, and replayed from aliases, per file.
+/// A patroni.yml reuses an anchor or two, if any. The parser's default is a million: an
+/// anchor made of ten aliases of the anchor before, six deep, is 400 bytes the parser copied
+/// a million events for before it gave up (14 s in the fuzz build).
+const MAX_ALIAS_EVENTS: usize = 10_000;
+
+/// The parser's defaults, with alias expansion bounded by [`MAX_ALIAS_EVENTS`].
+fn yaml_options() -> serde_saphyr::Options {
+    let mut o = serde_saphyr::Options::default();
+    o.alias_limits.max_total_replayed_events = MAX_ALIAS_EVENTS;
+    let mut budget = o.budget.take().unwrap_or_default();
+    budget.max_recorded_anchor_events = MAX_ALIAS_EVENTS;
+    o.budget = Some(budget);
+    o
 }
 
 /// serde-saphyr's messages can carry a code snippet; one line is enough for the UI.

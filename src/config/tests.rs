@@ -185,3 +185,32 @@ fn garbage_types_do_not_panic() {
         assert!(r.is_err(), "{text:?} -> {r:?}");
     }
 }
+
+#[test]
+fn yaml_alias_bomb_is_refused_not_expanded() {
+    // fuzz/corpus/patroni_yaml/regression-alias-bomb took the patroni_yaml target past its
+    // 10 s limit: each anchor is ten aliases of the one before, so the parser copies ten
+    // times more events per level. Four levels (11 000 copies), in keys patrol ignores:
+    let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for (name, prev) in [("b", "a"), ("c", "b"), ("d", "c")] {
+        let refs = vec![format!("*{prev}"); 10].join(", ");
+        text += &format!("{name}: &{name} [{refs}]\n");
+    }
+    text += "scope: demo\netcd3:\n  hosts: 10.0.0.1\n";
+    let r = from_str(&text, None, &ConfigSource::default());
+    let e = r.map(|s| s.dcs.endpoints).unwrap_err();
+    assert!(matches!(e, ConfigError::Syntax { .. }), "{e}");
+    assert!(e.to_string().contains("budget"), "{e}");
+
+    // an anchor used once or twice, as a real file might, still works
+    let s = from_str(
+        "etcd_hosts: &h [10.0.0.1, 10.0.0.2]\nscope: demo\netcd3:\n  hosts: *h\n",
+        None,
+        &ConfigSource::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        s.dcs.endpoints,
+        vec!["http://10.0.0.1:2379", "http://10.0.0.2:2379"]
+    );
+}
