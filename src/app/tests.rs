@@ -1644,3 +1644,40 @@ fn a_config_without_maximum_lag_on_failover_has_patronis_default_limit() {
     let pg3 = c.iter().find(|c| c.name == "pg3").unwrap();
     assert!(pg3.eligible(), "{pg3:?}");
 }
+
+/// The cluster model alone, fed a recording of the messages an app saw: no screen, no
+/// session, no keys. Two models side by side reach the same state, and the same as the
+/// app's own model.
+#[test]
+fn a_model_fed_from_recorded_messages_needs_no_screen() {
+    let now = Instant::now();
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    let rest = |member: &str, s: crate::patroni::PatroniStatus| Msg::Rest {
+        member: member.into(),
+        at: now,
+        result: Ok(Box::new(s)),
+    };
+    let recording = vec![
+        Msg::Dcs(now, snapshot(healthy_kvs())),
+        rest("pg2", replica_behind(0)),
+        rest("pg3", replica_behind(1536 * 1024)),
+        rest("pg1", leader),
+        Msg::Tick(later(now, 1)),
+    ];
+    let endpoints = vec!["http://127.0.0.1:24000".to_string()];
+    let mut a = App::new(AppConfig::new("demo", "/service/", endpoints.clone()), now);
+    let mut m1 = Model::new("demo", "/service/", endpoints, now);
+    let mut m2 = m1.clone();
+    for msg in recording {
+        a.update(msg.clone());
+        m1.update(msg.clone());
+        m2.update(msg);
+    }
+    assert_eq!(m1.rows().len(), 3);
+    assert_eq!(m1.rows(), a.rows());
+    assert_eq!(m1.summary(), m2.summary());
+    assert_eq!(m1.summary(), a.model.summary());
+    assert_eq!(m1.events.len(), a.model.events.len());
+    assert_eq!(m1.polled(), a.model.polled());
+}

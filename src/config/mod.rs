@@ -171,9 +171,12 @@ pub fn from_str(
 /// a million events for before it gave up (14 s in the fuzz build).
 const MAX_ALIAS_EVENTS: usize = 10_000;
 
-/// The parser's defaults, with alias expansion bounded by [`MAX_ALIAS_EVENTS`].
+/// The parser's defaults, with alias expansion bounded by [`MAX_ALIAS_EVENTS`], and a key
+/// given twice taking its last value, as Patroni's own YAML loader (PyYAML) does: a file
+/// Patroni runs with must open in patrol.
 fn yaml_options() -> serde_saphyr::Options {
     let mut o = serde_saphyr::Options::default();
+    o.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
     o.alias_limits.max_total_replayed_events = MAX_ALIAS_EVENTS;
     let mut budget = o.budget.take().unwrap_or_default();
     budget.max_recorded_anchor_events = MAX_ALIAS_EVENTS;

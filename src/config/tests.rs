@@ -214,3 +214,15 @@ fn yaml_alias_bomb_is_refused_not_expanded() {
         vec!["http://10.0.0.1:2379", "http://10.0.0.2:2379"]
     );
 }
+
+#[test]
+fn a_key_given_twice_takes_its_last_value_as_patroni_does() {
+    // PyYAML (what Patroni reads patroni.yml with) keeps the last value of a repeated key
+    let s = from_str(
+        "scope: old\netcd3:\n  hosts: 10.0.0.1\nscope: demo\n",
+        None,
+        &ConfigSource::default(),
+    )
+    .unwrap();
+    assert_eq!(s.scope, "demo");
+}
