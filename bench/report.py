@@ -285,7 +285,7 @@ def main():
         w(f"Of patrol's {len(ps)} samples, {len(near)} came less than 33 ms after its screen had last "
           f"changed (median {f_ms(median(near))}, max {f_ms(max(near) if near else None)}); the other "
           f"{len(far)} had a median of {f_ms(median(far))} and a max of {f_ms(max(far) if far else None)} "
-          "(frames are paced by `FrameBudget`, src/runtime/mod.rs).")
+          "(frames are paced by `FrameBudget`, src/runtime/frames.rs).")
         w("")
 
     w("## 2. Switchover visibility")
