@@ -12,12 +12,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use serde::Deserialize;
 
 pub use crate::config::patrol::KeysEntry;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
     // moving: what moves (the member, the log, the candidate, the help) is the context's
     Up,
@@ -255,6 +253,9 @@ impl Action {
     }
 }
 
+/// Part of a context's default table: (keys, action).
+type Group = &'static [(&'static [&'static str], Action)];
+
 /// Where a key press lands: each context has its own table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Context {
@@ -314,11 +315,26 @@ impl Context {
         matches!(self, Context::LogFilter | Context::Typed | Context::Field)
     }
 
-    /// The default table: (keys, action).
-    fn defaults(self) -> &'static [(&'static [&'static str], Action)] {
+    /// The default table, in groups shared between contexts: (keys, action).
+    fn defaults(self) -> &'static [Group] {
         use Action as A;
-        const VIEWS: [(&[&str], Action); 9] = [
-            (&["enter"], A::Detail),
+        const MOVE: Group = &[
+            (&["k", "up"], A::Up),
+            (&["j", "down"], A::Down),
+            (&["g", "home"], A::Top),
+            (&["G", "end"], A::Bottom),
+        ];
+        const PAGE: Group = &[
+            (&["pageup"], A::PageUp),
+            (&["pagedown", "space"], A::PageDown),
+        ];
+        const GLOBAL: Group = &[
+            (&["?"], A::Help),
+            (&["esc"], A::Back),
+            (&["q", "ctrl-c"], A::Quit),
+        ];
+        const DETAIL: Group = &[(&["enter"], A::Detail)];
+        const VIEWS: Group = &[
             (&["h"], A::History),
             (&["c"], A::Config),
             (&["e"], A::Etcd),
@@ -328,132 +344,84 @@ impl Context {
             (&["E"], A::ExportEvents),
             (&["o"], A::OwnLog),
         ];
+        const OPS: Group = &[
+            (&["s"], A::Switchover),
+            (&["f"], A::Failover),
+            (&["r"], A::Restart),
+            (&["R"], A::RollingRestart),
+            (&["L"], A::Reload),
+            (&["I"], A::Reinit),
+            (&["p"], A::Pause),
+            (&["x"], A::Flush),
+        ];
+        // no operation from the log view: it uses f for follow
+        const LOG: Group = &[(&["f"], A::Follow), (&["w"], A::Wrap), (&["/"], A::Filter)];
+        const COPY: Group = &[(&["y", "enter"], A::Copy)];
+        // in a dialog or a text field, q is a letter: ctrl-c quits
+        const CTRL_C: Group = &[(&["ctrl-c"], A::Quit)];
         match self {
-            Context::Main => &[
-                (&["k", "up"], A::Up),
-                (&["j", "down"], A::Down),
-                (&["g", "home"], A::Top),
-                (&["G", "end"], A::Bottom),
-                (&["?"], A::Help),
-                (&["esc"], A::Back),
-                (&["q", "ctrl-c"], A::Quit),
-                VIEWS[0],
-                VIEWS[1],
-                VIEWS[2],
-                VIEWS[3],
-                VIEWS[4],
-                VIEWS[5],
-                VIEWS[6],
-                VIEWS[7],
-                VIEWS[8],
-                (&["s"], A::Switchover),
-                (&["f"], A::Failover),
-                (&["r"], A::Restart),
-                (&["R"], A::RollingRestart),
-                (&["L"], A::Reload),
-                (&["I"], A::Reinit),
-                (&["p"], A::Pause),
-                (&["x"], A::Flush),
-            ],
-            // no operation from here: the log view uses f for follow
-            Context::Logs => &[
-                (&["k", "up"], A::Up),
-                (&["j", "down"], A::Down),
-                (&["g", "home"], A::Top),
-                (&["G", "end"], A::Bottom),
-                (&["pageup"], A::PageUp),
-                (&["pagedown", "space"], A::PageDown),
-                (&["f"], A::Follow),
-                (&["w"], A::Wrap),
-                (&["/"], A::Filter),
-                (&["?"], A::Help),
-                (&["esc"], A::Back),
-                (&["q", "ctrl-c"], A::Quit),
-                VIEWS[0],
-                VIEWS[1],
-                VIEWS[2],
-                VIEWS[3],
-                VIEWS[4],
-                VIEWS[5],
-                VIEWS[6],
-                VIEWS[7],
-                VIEWS[8],
-            ],
+            Context::Main => &[MOVE, GLOBAL, DETAIL, VIEWS, OPS],
+            Context::Logs => &[MOVE, PAGE, LOG, GLOBAL, DETAIL, VIEWS],
             Context::LogFilter => &[
-                (&["enter", "esc"], A::Done),
-                (&["backspace"], A::Delete),
-                (&["ctrl-c"], A::Quit),
+                &[(&["enter", "esc"], A::Done), (&["backspace"], A::Delete)],
+                CTRL_C,
             ],
-            Context::Dsn => &[
-                (&["k", "up"], A::Up),
-                (&["j", "down"], A::Down),
-                (&["g", "home"], A::Top),
-                (&["G", "end"], A::Bottom),
-                (&["y", "enter"], A::Copy),
-                (&["?"], A::Help),
-                (&["esc"], A::Back),
-                (&["q", "ctrl-c"], A::Quit),
-                (&["h"], A::History),
-                (&["c"], A::Config),
-                (&["e"], A::Etcd),
-                (&["l"], A::Logs),
-                (&["A"], A::AllLogs),
-                (&["d"], A::Dsn),
-                (&["E"], A::ExportEvents),
-                (&["o"], A::OwnLog),
-            ],
-            Context::Help => &[
-                (&["k", "up"], A::Up),
-                (&["j", "down"], A::Down),
-                (&["g", "home"], A::Top),
-                (&["G", "end"], A::Bottom),
-                (&["pageup"], A::PageUp),
-                (&["pagedown", "space"], A::PageDown),
-                (&["?"], A::Help),
-                (&["esc"], A::Back),
-                (&["q", "ctrl-c"], A::Quit),
-            ],
+            Context::Dsn => &[MOVE, COPY, GLOBAL, VIEWS],
+            Context::Help => &[MOVE, PAGE, GLOBAL],
             Context::Options => &[
-                (&["k", "up"], A::Up),
-                (&["j", "down"], A::Down),
-                (&["enter"], A::Review),
-                (&["esc"], A::Back),
-                (&["ctrl-c"], A::Quit),
-                (&["t"], A::Schedule),
-                (&["v"], A::PgVersion),
-                (&["o"], A::Timeout),
-                (&["p"], A::PendingOnly),
-                (&["f"], A::Force),
-                (&["l"], A::FromLeader),
-                (&["s"], A::SwitchFirst),
+                &[
+                    (&["k", "up"], A::Up),
+                    (&["j", "down"], A::Down),
+                    (&["enter"], A::Review),
+                    (&["esc"], A::Back),
+                    (&["t"], A::Schedule),
+                    (&["v"], A::PgVersion),
+                    (&["o"], A::Timeout),
+                    (&["p"], A::PendingOnly),
+                    (&["f"], A::Force),
+                    (&["l"], A::FromLeader),
+                    (&["s"], A::SwitchFirst),
+                ],
+                CTRL_C,
             ],
             // Enter is Review here too, never Send: the key that advanced to this step must
             // not be the one that sends (`s` Enter Enter sends nothing)
             Context::Confirm => &[
-                (&["y"], A::Send),
-                (&["n"], A::Cancel),
-                (&["esc"], A::Back),
-                (&["enter"], A::Review),
-                (&["d"], A::DcsFallback),
-                (&["ctrl-c"], A::Quit),
+                &[
+                    (&["y"], A::Send),
+                    (&["n"], A::Cancel),
+                    (&["esc"], A::Back),
+                    (&["enter"], A::Review),
+                    (&["d"], A::DcsFallback),
+                ],
+                CTRL_C,
             ],
             Context::Typed => &[
-                (&["enter"], A::Send),
-                (&["esc"], A::Back),
-                (&["backspace"], A::Delete),
-                (&["ctrl-c"], A::Quit),
+                &[
+                    (&["enter"], A::Send),
+                    (&["esc"], A::Back),
+                    (&["backspace"], A::Delete),
+                ],
+                CTRL_C,
             ],
             Context::Field => &[
-                (&["enter", "esc", "tab"], A::Done),
-                (&["backspace"], A::Delete),
-                (&["ctrl-c"], A::Quit),
+                &[
+                    (&["enter", "esc", "tab"], A::Done),
+                    (&["backspace"], A::Delete),
+                ],
+                CTRL_C,
             ],
         }
     }
 
+    /// Every (keys, action) of the default table.
+    fn default_bindings(self) -> impl Iterator<Item = &'static (&'static [&'static str], Action)> {
+        self.defaults().iter().flat_map(|g| g.iter())
+    }
+
     /// The actions this context has (whether bound now or not).
     pub fn actions(self) -> impl Iterator<Item = Action> {
-        self.defaults().iter().map(|(_, a)| *a)
+        self.default_bindings().map(|(_, a)| *a)
     }
 
     pub fn has(self, a: Action) -> bool {
@@ -548,7 +516,7 @@ impl Default for KeymapSet {
         let mut tables = BTreeMap::new();
         for ctx in Context::ALL {
             let mut t = HashMap::new();
-            for (keys, action) in ctx.defaults() {
+            for (keys, action) in ctx.default_bindings() {
                 for key in *keys {
                     if let Ok(key) = Key::parse(key) {
                         t.insert(key, *action);
@@ -680,15 +648,10 @@ impl KeymapSet {
         ctx: Context,
         available: impl Fn(Action) -> bool,
     ) -> Vec<(String, &'static str)> {
-        let mut seen = Vec::new();
         Action::ALL
             .iter()
             .filter(|a| ctx.has(**a) && available(**a))
             .filter_map(|a| {
-                if seen.contains(a) {
-                    return None;
-                }
-                seen.push(*a);
                 let keys = self.keys_for(ctx, *a);
                 (!keys.is_empty()).then(|| {
                     let k: Vec<String> = keys.iter().map(Key::to_string).collect();
@@ -704,15 +667,10 @@ impl KeymapSet {
         ctx: Context,
         available: impl Fn(Action) -> bool,
     ) -> Vec<(String, &'static str)> {
-        let mut seen = Vec::new();
         Action::ALL
             .iter()
             .filter(|a| ctx.has(**a) && available(**a))
             .filter_map(|a| {
-                if seen.contains(a) {
-                    return None;
-                }
-                seen.push(*a);
                 let word = a.hint(ctx)?;
                 Some((self.key_label(ctx, *a)?, word))
             })
@@ -721,7 +679,7 @@ impl KeymapSet {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn ev(code: KeyCode, m: KeyModifiers) -> KeyEvent {
@@ -732,7 +690,8 @@ mod tests {
         ev(KeyCode::Char(c), KeyModifiers::NONE)
     }
 
-    fn flat(pairs: &[(&str, &[&str])]) -> BTreeMap<String, KeysEntry> {
+    /// A flat `[keys]` table: action = keys.
+    pub(crate) fn flat(pairs: &[(&str, &[&str])]) -> BTreeMap<String, KeysEntry> {
         pairs
             .iter()
             .map(|(a, k)| {
@@ -777,7 +736,7 @@ mod tests {
     fn defaults_have_no_key_twice_in_a_context() {
         for ctx in Context::ALL {
             let mut seen: HashMap<Key, Action> = HashMap::new();
-            for (keys, a) in ctx.defaults() {
+            for (keys, a) in ctx.default_bindings() {
                 for k in *keys {
                     let k = Key::parse(k).expect("default keys parse");
                     if let Some(b) = seen.insert(k, *a) {
@@ -790,15 +749,19 @@ mod tests {
     }
 
     #[test]
-    fn every_action_is_somewhere_and_names_round_trip() {
+    fn every_action_is_somewhere_and_has_its_own_name() {
         for a in Action::ALL {
             assert!(
                 Context::ALL.iter().any(|c| c.has(a)),
                 "{a:?} has no context"
             );
-            let back: Action =
-                serde_json::from_value(serde_json::Value::String(a.name())).expect("name parses");
-            assert_eq!(back, a);
+            let n = a.name();
+            assert!(n.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{n}");
+            assert_eq!(
+                Action::ALL.iter().filter(|b| b.name() == n).count(),
+                1,
+                "{n} names one action"
+            );
         }
     }
 

@@ -12,21 +12,9 @@ use dialog::Options;
 use keymap::Key;
 use ops::{OpKind, RolloutStep};
 
+use super::keymap::tests::flat;
 use super::sample::*;
-
-fn key(c: char) -> Msg {
-    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
-}
-
-fn press(a: &mut App, code: KeyCode) -> Vec<Effect> {
-    a.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
-
-fn sends(eff: &[Effect]) -> usize {
-    eff.iter()
-        .filter(|e| matches!(e, Effect::Send { .. }))
-        .count()
-}
+use super::tests::{key, press, sends};
 
 fn log_line(member: &str, text: &str) -> Msg {
     Msg::Log(crate::logs::parse_line(
@@ -102,7 +90,7 @@ fn read_only_opens_every_view_and_refuses_exactly_the_writes() {
                 b.update(key(o));
             }
             let eff = b.update(Msg::Key(ev));
-            assert_eq!(sends(&eff), 0, "{ev:?} after {open:?}");
+            assert_eq!(sends(&eff).len(), 0, "{ev:?} after {open:?}");
             assert!(
                 b.session.dialog.is_none(),
                 "{ev:?} after {open:?} opened a dialog"
@@ -145,25 +133,17 @@ fn s_enter_enter_sends_nothing() {
     eff.extend(press(&mut a, KeyCode::Enter));
     eff.extend(press(&mut a, KeyCode::Enter));
     eff.extend(press(&mut a, KeyCode::Enter));
-    assert_eq!(sends(&eff), 0);
+    assert_eq!(sends(&eff).len(), 0);
     let notice = a.session.dialog.as_ref().and_then(|d| d.notice.clone());
     assert!(
         notice.as_deref().is_some_and(|n| n.contains("press y")),
         "{notice:?}"
     );
-    assert_eq!(sends(&a.update(key('y'))), 1, "y is the key that sends");
-}
-
-fn flat(pairs: &[(&str, &[&str])]) -> BTreeMap<String, KeysEntry> {
-    pairs
-        .iter()
-        .map(|(a, k)| {
-            (
-                a.to_string(),
-                KeysEntry::Keys(k.iter().map(|s| s.to_string()).collect()),
-            )
-        })
-        .collect()
+    assert_eq!(
+        sends(&a.update(key('y'))).len(),
+        1,
+        "y is the key that sends"
+    );
 }
 
 #[test]
@@ -242,12 +222,12 @@ fn a_rebound_send_key_sends_and_the_prompt_names_it() {
     let mut a = healthy_live_with(|c| c.keys = keys, now);
     a.update(key('s'));
     press(&mut a, KeyCode::Enter);
-    assert_eq!(sends(&a.update(key('y'))), 0, "y no longer sends");
+    assert_eq!(sends(&a.update(key('y'))).len(), 0, "y no longer sends");
     assert!(a.hints().contains(&("Y".to_string(), "send once")));
     press(&mut a, KeyCode::Enter);
     let notice = a.session.dialog.as_ref().and_then(|d| d.notice.clone());
     assert!(notice.is_some_and(|n| n.contains("press Y")));
-    assert_eq!(sends(&a.update(key('Y'))), 1);
+    assert_eq!(sends(&a.update(key('Y'))).len(), 1);
 }
 
 fn pending(mut s: crate::patroni::PatroniStatus) -> crate::patroni::PatroniStatus {

@@ -214,11 +214,11 @@ impl App {
                 Vec::new()
             }
             Msg::OpReply { op, at, reply } => {
-                if self.session.reply(op, reply) {
+                if self.session.reply(op, reply.clone()) {
                     self.changed.mark(Changed::OPS);
                 }
-                self.model.now = self.model.now.max(at);
-                Vec::new()
+                // (the model takes only the time from it)
+                self.model.update(Msg::OpReply { op, at, reply })
             }
             Msg::Log(line) => {
                 self.hold_paused_log(&line);

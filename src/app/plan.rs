@@ -53,6 +53,12 @@ impl Plan {
     }
 }
 
+/// Has this member's REST API answered recently (its row says `Live`)?
+fn rest_live(rows: &[MemberRow], member: &str) -> bool {
+    rows.iter()
+        .any(|r| r.name == member && r.rest == RestHealth::Live)
+}
+
 /// What every operation's plan reads, derived once per plan.
 pub struct Ctx<'a> {
     pub model: &'a Model,
@@ -77,9 +83,7 @@ impl Ctx<'_> {
     }
 
     pub fn rest_live(&self, member: &str) -> bool {
-        self.rows
-            .iter()
-            .any(|r| r.name == member && r.rest == RestHealth::Live)
+        rest_live(&self.rows, member)
     }
 
     /// Where cluster-wide writes (pause, flush switchover) go: the leader, else any member
@@ -129,14 +133,8 @@ impl Model {
     /// Is there a leader whose REST API does not answer? (The DCS fallback's case.)
     pub fn leader_api_down(&self) -> bool {
         self.cluster()
-            .and_then(|c| c.leader.clone())
-            .is_some_and(|l| !self.rest_live(&l))
-    }
-
-    pub(super) fn rest_live(&self, member: &str) -> bool {
-        self.rows()
-            .iter()
-            .any(|r| r.name == member && r.rest == RestHealth::Live)
+            .and_then(|c| c.leader.as_deref())
+            .is_some_and(|l| !rest_live(&self.rows(), l))
     }
 
     /// The plan of one rolling-restart step, in the state as it is when the step starts.

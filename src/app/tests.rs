@@ -11,7 +11,8 @@ use ops::{OpKind, RolloutState, RolloutStep};
 
 use super::sample::*;
 
-fn key(c: char) -> Msg {
+/// A key press of this character (the key tests share it).
+pub(super) fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
@@ -323,11 +324,12 @@ fn sync_standby_role_in_synchronous_mode() {
 
 // ---------------------------------------------------------------- operations
 
-fn press(a: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(super) fn press(a: &mut App, code: KeyCode) -> Vec<Effect> {
     a.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-fn sends(eff: &[Effect]) -> Vec<&ops::Request> {
+/// The requests these effects send.
+pub(super) fn sends(eff: &[Effect]) -> Vec<&ops::Request> {
     eff.iter()
         .filter_map(|e| match e {
             Effect::Send { request, .. } => Some(request),

@@ -4,22 +4,18 @@
 
 use serde_json::{Map, Value, json};
 
-use super::super::dialog::{Dialog, Options};
+use super::super::dialog::Dialog;
 use super::super::plan::{Ctx, Plan};
 use super::spec::OpSpec;
 use super::{Expect, OpKind, Request};
 
+/// A switchover (its candidate and time) with its own label, confirmation and plan.
 pub const SPEC: OpSpec = OpSpec {
     kind: OpKind::DcsSwitchover,
     label: "switchover via etcd",
     typed: true,
-    candidates: true,
-    options: || Options::Switchover {
-        schedule: String::new(),
-    },
-    member_scoped: false,
     plan,
-    plan_alone: None,
+    ..super::switchover::SPEC
 };
 
 fn plan(x: &Ctx, d: &Dialog, p: &mut Plan) {
