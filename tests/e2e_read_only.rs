@@ -9,11 +9,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use patrol::app::View;
-use patrol::config::{self, ConfigSource};
 use patrol::logs::LogSourceSpec;
 use patrol::runtime::Headless;
 use ratatui::crossterm::event::KeyCode;
-use support::drive::{press, rt};
+use support::drive::{press, rt, settings};
 use support::{TestCluster, healthy};
 
 fn every_key() -> Vec<KeyCode> {
@@ -35,12 +34,7 @@ fn every_key() -> Vec<KeyCode> {
 }
 
 async fn start(c: &TestCluster, audit: &Path, read_only: bool) -> Headless {
-    let cfg = c.config_path();
-    let settings = config::load(&ConfigSource {
-        file: Some(cfg.to_path_buf()),
-        ..Default::default()
-    })
-    .expect("config loads");
+    let settings = settings(c.config_path());
     let mut h = Headless::start(
         &settings,
         Duration::from_millis(500),

@@ -118,20 +118,7 @@ fn switchover_by_keys_only_and_read_only_refuses() {
     eventually(Duration::from_secs(20), "cluster on screen", || {
         (screen.text().matches("streaming").count() >= 2).then_some(())
     });
-    keys.write_all(b"s").expect("s");
-    // a candidate is eligible once its lag is known (the leader sampled after it)
-    eventually(
-        Duration::from_secs(10),
-        "switchover dialog with an eligible candidate",
-        || {
-            let t = screen.text();
-            (t.contains("candidates") && t.contains(" is eligible")).then_some(())
-        },
-    );
-    keys.write_all(b"\r").expect("enter");
-    eventually(Duration::from_secs(5), "request shown", || {
-        screen.text().contains("POST http").then_some(())
-    });
+    support::pty::review_switchover(&mut keys, &screen);
     let t0 = std::time::Instant::now();
     keys.write_all(b"y").expect("y");
     let new = eventually(Duration::from_secs(60), "a new leader on screen", || {

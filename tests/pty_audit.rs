@@ -26,20 +26,7 @@ fn sigkill_right_after_confirming_leaves_the_intent_on_record() {
     eventually(Duration::from_secs(30), "cluster on screen", || {
         (screen.text().matches("streaming").count() >= 2).then_some(())
     });
-    keys.write_all(b"s").expect("s");
-    // a candidate is eligible once its lag is known (the leader sampled after it)
-    eventually(
-        Duration::from_secs(10),
-        "switchover dialog with an eligible candidate",
-        || {
-            let t = screen.text();
-            (t.contains("candidates") && t.contains(" is eligible")).then_some(())
-        },
-    );
-    keys.write_all(b"\r").expect("enter");
-    eventually(Duration::from_secs(5), "request shown", || {
-        screen.text().contains("POST http").then_some(())
-    });
+    support::pty::review_switchover(&mut keys, &screen);
     keys.write_all(b"y").expect("y");
     keys.flush().expect("flush");
     std::thread::sleep(Duration::from_millis(100));

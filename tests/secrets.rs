@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use patrol::app::members::RestHealth;
 use patrol::app::{App, Msg};
-use patrol::config::{self, ConfigSource};
 use patrol::runtime::Headless;
 use patrol::theme::Theme;
 use ratatui::Terminal;
@@ -270,11 +269,7 @@ fn check_screens(h: &Headless, what: &str) {
 
 /// The same views and dialogs drawn from the model, plus a confirmed reload into an audit log.
 async fn every_view_in_process(cfg: &Path, audit: &Path) {
-    let settings = config::load(&ConfigSource {
-        file: Some(cfg.to_path_buf()),
-        ..Default::default()
-    })
-    .expect("config loads");
+    let settings = support::drive::settings(cfg);
     let mut h = Headless::start(
         &settings,
         Duration::from_millis(500),

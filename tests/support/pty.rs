@@ -112,3 +112,22 @@ pub fn spawn(args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> (Chil
     std::mem::forget(pty.master);
     (child, keys, Screen { parser, raw })
 }
+
+/// `s`, wait until the switchover dialog lists an eligible candidate (a candidate is
+/// eligible once its lag is known: the leader sampled after it), Enter, and wait for the
+/// review with the exact request. Nothing is sent: the caller presses the send key.
+pub fn review_switchover(keys: &mut Keys, screen: &Screen) {
+    keys.write_all(b"s").expect("s");
+    super::eventually(
+        Duration::from_secs(10),
+        "switchover dialog with an eligible candidate",
+        || {
+            let t = screen.text();
+            (t.contains("candidates") && t.contains(" is eligible")).then_some(())
+        },
+    );
+    keys.write_all(b"\r").expect("enter");
+    super::eventually(Duration::from_secs(5), "request shown", || {
+        screen.text().contains("POST http").then_some(())
+    });
+}
