@@ -391,28 +391,30 @@ mod tests {
         assert!(!status(307, "").unknown() && !status(307, "").accepted());
     }
 
-    #[test]
-    fn audit_lines_carry_no_userinfo_of_an_api_url_from_etcd() {
-        let req = Request::new(
-            "pg1",
-            "http://admin:S3CRETPW@h:8008/patroni",
-            Method::Post,
-            "/restart",
-            None,
-        );
-        let op = Operation {
-            id: 1,
+    /// `POST <api>/restart` to pg1, sent, with this reply.
+    fn restart_op(id: u64, api_url: &str, reply: Reply) -> Operation {
+        Operation {
+            id,
             kind: OpKind::Restart,
             cluster: "demo".into(),
             title: "restart pg1".into(),
-            request: req,
+            request: Request::new("pg1", api_url, Method::Post, "/restart", None),
             expect: Expect::Reply,
             started: Instant::now(),
-            reply: Some(status(200, "restarted")),
+            reply: Some(reply),
             settle: Settle::Sending,
             timeout: SETTLE_TIMEOUT,
             audited: false,
-        };
+        }
+    }
+
+    #[test]
+    fn audit_lines_carry_no_userinfo_of_an_api_url_from_etcd() {
+        let op = restart_op(
+            1,
+            "http://admin:S3CRETPW@h:8008/patroni",
+            status(200, "restarted"),
+        );
         for line in [intent_record(&op), audit_record(&op)] {
             let text = line.to_string();
             assert!(
@@ -425,26 +427,7 @@ mod tests {
 
     #[test]
     fn a_patroni_503_refusal_settles_as_failed_with_its_words() {
-        let req = Request::new(
-            "pg1",
-            "http://h:8008/patroni",
-            Method::Post,
-            "/restart",
-            None,
-        );
-        let mut op = Operation {
-            id: 7,
-            kind: OpKind::Restart,
-            cluster: "demo".into(),
-            title: "restart pg1".into(),
-            request: req,
-            expect: Expect::Reply,
-            started: Instant::now(),
-            reply: Some(status(503, "restart failed")),
-            settle: Settle::Sending,
-            timeout: SETTLE_TIMEOUT,
-            audited: false,
-        };
+        let mut op = restart_op(7, "http://h:8008/patroni", status(503, "restart failed"));
         op.advance(None, op.started, Duration::from_secs(1));
         assert_eq!(op.settle, Settle::Failed("HTTP 503: restart failed".into()));
         let (i, o) = (intent_record(&op), audit_record(&op));
