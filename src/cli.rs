@@ -72,6 +72,16 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub cluster: Option<String>,
 
+    /// Never ask etcd: the membership comes from the members' Patroni REST API (`GET
+    /// /cluster`), for Patroni on Consul, ZooKeeper, Kubernetes or raft, or etcd without quorum
+    #[arg(long, global = true)]
+    pub rest_only: bool,
+
+    /// A Patroni REST API to ask for `/cluster` (HOST:PORT or URL; repeatable). Implies
+    /// REST-only mode when the config names no etcd
+    #[arg(long = "api", value_name = "URL", global = true)]
+    pub api: Vec<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

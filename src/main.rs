@@ -75,6 +75,8 @@ fn run() -> Result<ExitCode> {
         dcs_url: cli.dcs_url.clone(),
         insecure: cli.insecure,
         scope,
+        rest_only: cli.rest_only,
+        api: cli.api.clone(),
     }) {
         Ok(s) => s,
         Err(e) => {

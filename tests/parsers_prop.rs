@@ -715,12 +715,16 @@ fn config_source() -> impl Strategy<Value = ConfigSource> {
         ]),
         any::<bool>(),
         prop::option::of(hostile_string(12)),
+        any::<bool>(),
+        prop::collection::vec(hostile_string(24), 0..3),
     )
-        .prop_map(|(dcs_url, insecure, scope)| ConfigSource {
+        .prop_map(|(dcs_url, insecure, scope, rest_only, api)| ConfigSource {
             file: None,
             dcs_url,
             insecure,
             scope,
+            rest_only,
+            api,
         })
 }
 

@@ -22,19 +22,19 @@ pub struct Check {
 }
 
 impl Check {
-    fn pass(t: impl Into<String>) -> Check {
+    pub(crate) fn pass(t: impl Into<String>) -> Check {
         Check {
             level: Level::Pass,
             text: t.into(),
         }
     }
-    fn warn(t: impl Into<String>) -> Check {
+    pub(crate) fn warn(t: impl Into<String>) -> Check {
         Check {
             level: Level::Warn,
             text: t.into(),
         }
     }
-    fn fail(t: impl Into<String>) -> Check {
+    pub(crate) fn fail(t: impl Into<String>) -> Check {
         Check {
             level: Level::Fail,
             text: t.into(),

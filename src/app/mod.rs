@@ -16,6 +16,7 @@ pub mod model;
 pub mod ops;
 mod plan;
 pub mod redraw;
+pub mod rest_only;
 pub mod screen;
 pub mod session;
 
@@ -69,6 +70,12 @@ pub enum Msg {
     Log(crate::logs::LogLine),
     /// A file was written (or not).
     Wrote(Result<std::path::PathBuf, String>),
+    /// REST-only mode: `from`'s `/cluster` as DCS keys, or why no candidate answered.
+    RestCluster {
+        from: String,
+        at: Instant,
+        result: Result<Box<crate::patroni::cluster::ClusterKeys>, String>,
+    },
 }
 
 /// What the runtime should do on the app's behalf.
@@ -95,6 +102,10 @@ pub enum Effect {
     LogWarning(String),
     /// Put this text on the terminal's clipboard (OSC 52: works over SSH).
     Copy(String),
+    /// REST-only mode: ask these APIs (member or seed, status URL) for `/cluster`, in order
+    /// until one answers, every poll interval; answer with `Msg::RestCluster`. Replaces the
+    /// previous set; empty: stop.
+    PollCluster(Vec<(String, String)>),
     /// Write a file; answer with `Msg::Wrote`.
     WriteFile {
         path: std::path::PathBuf,
@@ -121,6 +132,10 @@ pub struct AppConfig {
     /// `--logs` and its per-member overrides.
     pub logs: Option<crate::logs::LogSourceSpec>,
     pub logs_by_member: BTreeMap<String, crate::logs::LogSourceSpec>,
+    /// No etcd: the membership comes from the members' `/cluster` only.
+    pub rest_only: bool,
+    /// APIs to ask for `/cluster` besides the members etcd named: (label, status URL).
+    pub api_seeds: Vec<(String, String)>,
 }
 
 impl AppConfig {
@@ -137,7 +152,18 @@ impl AppConfig {
             wall_clock: None,
             logs: None,
             logs_by_member: BTreeMap::new(),
+            rest_only: false,
+            api_seeds: Vec::new(),
         }
+    }
+
+    /// The defaults for the cluster these settings name (its etcd, or REST-only).
+    pub fn for_settings(s: &crate::config::Settings) -> AppConfig {
+        let mut c = AppConfig::new(&s.scope, &s.namespace, s.dcs.endpoints.clone());
+        c.rest_only = s.rest_only;
+        // a seed's label is its URL until its /cluster answer names the member behind it
+        c.api_seeds = s.api_seeds.iter().map(|u| (u.clone(), u.clone())).collect();
+        c
     }
 }
 
@@ -165,6 +191,7 @@ impl App {
         model.wall0 = cfg.wall_clock;
         model.logs_configured = cfg.logs.is_some() || !cfg.logs_by_member.is_empty();
         model.log_sources = (cfg.logs, cfg.logs_by_member);
+        model.rest_only = rest_only::RestOnly::new(cfg.rest_only, cfg.api_seeds);
         App {
             model,
             screen: Screen::default(),
@@ -181,7 +208,10 @@ impl App {
 
     /// What the runtime must start with: the log followers the config names.
     pub fn start(&mut self) -> Vec<Effect> {
-        self.model.follow_effect()
+        let mut eff = self.model.follow_effect();
+        // REST-only from the start: ask the seeds at once
+        eff.extend(self.model.cluster_poll_effect());
+        eff
     }
 
     /// The cluster on screen.

@@ -94,6 +94,8 @@ pub struct Model {
     pub(super) followed: BTreeMap<crate::logs::SafeMember, crate::logs::ResolvedSource>,
     polled: Vec<(String, String)>,
     started: Instant,
+    /// Membership from a member's `/cluster` when etcd is not there (`rest_only.rs`).
+    pub rest_only: super::rest_only::RestOnly,
 }
 
 impl Model {
@@ -130,6 +132,7 @@ impl Model {
             dcs_behind: None,
             applied_at: None,
             changed: Changed::default(),
+            rest_only: super::rest_only::RestOnly::new(false, Vec::new()),
         }
     }
 
@@ -237,7 +240,7 @@ impl Model {
             Msg::Dcs(_, DcsEvent::Put(kv)) => kv.key.as_str(),
             Msg::Dcs(_, DcsEvent::Delete { key }) => key.as_str(),
             Msg::Dcs(_, DcsEvent::Progress { .. }) => return Touch::Nothing,
-            Msg::Dcs(..) => return Touch::All,
+            Msg::Dcs(..) | Msg::RestCluster { .. } => return Touch::All,
             _ => return Touch::Nothing,
         };
         match dcs::split_key(&self.namespace, key) {
@@ -563,6 +566,9 @@ impl Model {
                     since: at,
                     revision,
                 };
+                let mut eff = self.rest_only_etcd_back();
+                eff.extend(self.after_dcs_change(members_changed));
+                return eff;
             }
             DcsEvent::Put(kv) => members_changed = self.put(&kv.key, &kv.value, kv.lease, at),
             DcsEvent::Delete { key } => {
@@ -598,10 +604,17 @@ impl Model {
                 };
             }
         }
+        self.after_dcs_change(members_changed)
+    }
+
+    /// After the cluster's keys changed (from etcd or from a `/cluster` answer): what to
+    /// poll, follow and ask.
+    fn after_dcs_change(&mut self, members_changed: bool) -> Vec<Effect> {
         // the poll set also follows the leader and sync keys: bounded work, asked every time
         let mut eff = self.poll_effect();
         if members_changed {
             eff.extend(self.follow_effect());
+            eff.extend(self.cluster_poll_effect());
         }
         let lease = self.cluster().map(|c| c.leader_lease).unwrap_or(0);
         if lease != self.watched_lease {
@@ -612,7 +625,7 @@ impl Model {
         eff
     }
 
-    fn put(&mut self, key: &str, value: &[u8], lease: i64, at: Instant) -> bool {
+    pub(super) fn put(&mut self, key: &str, value: &[u8], lease: i64, at: Instant) -> bool {
         let Some((scope, rel)) = dcs::split_key(&self.namespace, key) else {
             return false;
         };
@@ -724,10 +737,19 @@ impl Model {
                 if let Some(c) = self.clusters.get(&self.scope) {
                     self.lag_history.retain(|m, _| c.members.contains_key(m));
                 }
+                let mut eff = self.rest_only_tick();
                 if self.follower_expired() {
-                    return self.follow_effect();
+                    eff.extend(self.follow_effect());
                 }
-                Vec::new()
+                eff
+            }
+            Msg::RestCluster { from, at, result } => {
+                self.now = self.now.max(at);
+                let changed = self.on_rest_cluster(from, at, result);
+                if changed {
+                    self.mark(Changed::CLUSTER);
+                }
+                self.after_dcs_change(changed)
             }
             Msg::Now(t) => {
                 self.now = self.now.max(t);

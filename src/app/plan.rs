@@ -182,7 +182,7 @@ impl Model {
     pub fn plan(&self, d: &Dialog) -> Plan {
         let mut p = Plan {
             candidates: Vec::new(),
-            checks: vec![checks::dcs_is_live(self.stale_for())],
+            checks: vec![self.state_check()],
             request: None,
             expect: Expect::Reply,
             must_type: None,

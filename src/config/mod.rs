@@ -21,6 +21,12 @@ pub struct Settings {
     pub namespace: String,
     pub dcs: DcsSettings,
     pub rest: RestSettings,
+    /// No etcd: membership from the members' `GET /cluster` (`--rest-only`, or the config
+    /// names no etcd, e.g. Patroni on Consul, ZooKeeper, Kubernetes or raft).
+    pub rest_only: bool,
+    /// Patroni APIs to ask for `/cluster` (status URLs ending in `/patroni`): `--api`, then
+    /// the config's `restapi.connect_address`. Checked URLs, never shell words.
+    pub api_seeds: Vec<String>,
 }
 
 impl Settings {
@@ -92,6 +98,10 @@ pub struct ConfigSource {
     pub insecure: bool,
     /// A cluster name given on the command line wins over `scope`.
     pub scope: Option<String>,
+    /// `--rest-only`: never ask etcd.
+    pub rest_only: bool,
+    /// `--api URL` (repeatable): Patroni REST APIs to ask for `/cluster`.
+    pub api: Vec<String>,
 }
 
 /// The patronictl default: `~/.config/patroni/patronictl.yaml`.
@@ -119,7 +129,7 @@ pub fn load(src: &ConfigSource) -> Result<Settings, ConfigError> {
     match loaded {
         Some((p, text)) => from_str(&text, Some(&p), src),
         None => {
-            if src.dcs_url.is_none() {
+            if src.dcs_url.is_none() && src.api.is_empty() {
                 let default = default_config_path()
                     .map(|p| p.display().to_string())
                     .unwrap_or_else(|| "~/.config/patroni/patronictl.yaml".into());
@@ -227,3 +237,60 @@ pub fn normalize_namespace(ns: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// `--api` / `restapi.connect_address` as the status URL patrol polls: `host:port`,
+/// `http(s)://host:port[/patroni]`. The host must pass the host-name grammar: this URL is
+/// asked from patrol's process, and shown.
+pub fn api_status_url(addr: &str, tls: bool) -> Result<String, String> {
+    let a = addr.trim();
+    let (scheme, rest) = match a.split_once("://") {
+        Some((s @ ("http" | "https"), r)) => (s, r),
+        Some((s, _)) => return Err(format!("{a:?}: scheme {s:?}, expected http or https")),
+        None => (if tls { "https" } else { "http" }, a),
+    };
+    let rest = rest.trim_end_matches('/');
+    let hostport = rest.strip_suffix("/patroni").unwrap_or(rest);
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("{a:?}: unclosed ["))?;
+        match after {
+            "" => (&hostport[..h.len() + 2], None),
+            p => (
+                &hostport[..h.len() + 2],
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| format!("{a:?}: junk after ]"))?,
+                ),
+            ),
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let ok_host = !bare.is_empty()
+        && bare.len() <= 253
+        && (bare.parse::<std::net::IpAddr>().is_ok() || bare.split('.').all(label_ok));
+    if !ok_host {
+        return Err(format!("{a:?}: not a host name or IP address"));
+    }
+    let port = match port {
+        Some(p) => format!(
+            ":{}",
+            p.parse::<u16>()
+                .map_err(|_| format!("{a:?}: port {p:?} is not a number"))?
+        ),
+        None => String::new(),
+    };
+    Ok(format!("{scheme}://{host}{port}/patroni"))
+}

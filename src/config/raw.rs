@@ -19,6 +19,12 @@ pub(super) struct RawConfig {
     etcd: Option<RawEtcd>,
     restapi: Option<RawRest>,
     ctl: Option<RawCtl>,
+    // DCSs patrol cannot read: their presence means REST-only mode
+    consul: Option<de::IgnoredAny>,
+    zookeeper: Option<de::IgnoredAny>,
+    exhibitor: Option<de::IgnoredAny>,
+    kubernetes: Option<de::IgnoredAny>,
+    raft: Option<de::IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -44,6 +50,7 @@ struct RawAuth {
 
 #[derive(Debug, Default, Deserialize)]
 struct RawRest {
+    connect_address: Option<Scalar>,
     authentication: Option<RawAuth>,
     cafile: Option<PathBuf>,
     certfile: Option<PathBuf>,
@@ -183,11 +190,46 @@ impl RawConfig {
                 .unwrap_or_else(|| "/service/".into()),
         );
 
+        let other_dcs = [
+            ("consul", self.consul.is_some()),
+            ("zookeeper", self.zookeeper.is_some()),
+            ("exhibitor", self.exhibitor.is_some()),
+            ("kubernetes", self.kubernetes.is_some()),
+            ("raft", self.raft.is_some()),
+        ]
+        .into_iter()
+        .find(|(_, present)| *present)
+        .map(|(name, _)| name);
+        let no_etcd = self.etcd3.is_none() && self.etcd.is_none() && url_dcs.is_none();
         let (api, etcd) = match (self.etcd3, self.etcd) {
             (Some(e), _) => (DcsApi::V3, e),
             (None, Some(e)) => (DcsApi::V2, e),
             (None, None) => (DcsApi::V3, RawEtcd::default()),
         };
+        // REST-only: asked for, or there is no etcd to ask
+        let restapi = self.restapi.unwrap_or_default();
+        let mut api_seeds = Vec::new();
+        for a in &src.api {
+            api_seeds.push(super::api_status_url(a, false).map_err(|e| format!("--api {e}"))?);
+        }
+        if let Some(addr) = &restapi.connect_address {
+            let tls = restapi.certfile.is_some();
+            let url = super::api_status_url(&addr.0, tls)
+                .map_err(|e| format!("restapi.connect_address {e}"))?;
+            if !api_seeds.contains(&url) {
+                api_seeds.push(url);
+            }
+        }
+        let rest_only =
+            src.rest_only || (no_etcd && (other_dcs.is_some() || !api_seeds.is_empty()));
+        if rest_only && api_seeds.is_empty() {
+            return Err(match other_dcs {
+                Some(d) => format!(
+                    "this configuration uses {d}, which patrol cannot read: REST-only mode needs a Patroni API to ask (`restapi.connect_address`, or --api HOST:PORT)"
+                ),
+                None => "REST-only mode needs a Patroni API to ask: `restapi.connect_address` in the config, or --api HOST:PORT".into(),
+            });
+        }
         if etcd.srv.is_some() && url_dcs.is_none() {
             return Err("etcd `srv:` discovery is not supported by patrol yet; list the endpoints in `hosts:`".into());
         }
@@ -210,9 +252,9 @@ impl RawConfig {
             } else if let Some(h) = etcd.host {
                 eps.push(endpoint(scheme, &h.0));
             }
-            if eps.is_empty() {
+            if eps.is_empty() && !rest_only {
                 return Err(
-                    "no etcd endpoints: expected `etcd3:` with `hosts:`, `host:` or `url:` (or pass --dcs-url)"
+                    "no etcd endpoints: expected `etcd3:` with `hosts:`, `host:` or `url:` (or pass --dcs-url, or --api HOST:PORT for REST-only mode)"
                         .into(),
                 );
             }
@@ -231,7 +273,6 @@ impl RawConfig {
         };
 
         // `ctl:` wins over `restapi:`, field by field, as in patronictl.
-        let restapi = self.restapi.unwrap_or_default();
         let ctl = self.ctl.unwrap_or_default();
         let auth = ctl
             .authentication
@@ -252,6 +293,8 @@ impl RawConfig {
             namespace,
             dcs,
             rest,
+            rest_only,
+            api_seeds,
         })
     }
 }

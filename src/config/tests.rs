@@ -226,3 +226,93 @@ fn a_key_given_twice_takes_its_last_value_as_patroni_does() {
     .unwrap();
     assert_eq!(s.scope, "demo");
 }
+
+fn rest_only_of(yaml: &str, api: &[&str], rest_only: bool) -> Result<Settings, ConfigError> {
+    from_str(
+        yaml,
+        Some(Path::new("/etc/patroni/patroni.yml")),
+        &ConfigSource {
+            rest_only,
+            api: api.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn a_node_config_keeps_etcd_and_offers_its_own_api_as_a_rest_only_seed() {
+    let s = load_fixture("node_patroni.yml").unwrap();
+    assert!(!s.rest_only, "an etcd section means etcd");
+    assert_eq!(s.api_seeds, vec!["http://10.0.0.11:8008/patroni"]);
+}
+
+#[test]
+fn no_etcd_section_means_rest_only_from_the_config_or_the_command_line() {
+    // Patroni on Consul: patrol cannot read it, so it asks the members
+    let consul = "scope: demo\nconsul:\n  host: 127.0.0.1:8500\nrestapi:\n  connect_address: db1:8008\n  certfile: /etc/ssl/rest.pem\n";
+    let s = rest_only_of(consul, &[], false).unwrap();
+    assert!(s.rest_only);
+    assert_eq!(
+        s.api_seeds,
+        vec!["https://db1:8008/patroni"],
+        "certfile: https"
+    );
+    assert!(s.dcs.endpoints.is_empty());
+    let err = rest_only_of("scope: demo\nkubernetes:\n  namespace: x\n", &[], false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("kubernetes") && err.contains("--api"), "{err}");
+    // nothing at all but --api
+    let s = rest_only_of(
+        "scope: demo\n",
+        &["10.1.1.1:8008", "https://[::1]:8009/"],
+        false,
+    )
+    .unwrap();
+    assert!(s.rest_only);
+    assert_eq!(
+        s.api_seeds,
+        vec!["http://10.1.1.1:8008/patroni", "https://[::1]:8009/patroni"]
+    );
+    // an etcd section and --api: etcd, with the seed kept for a fallback
+    let etcd = "scope: demo\netcd3:\n  host: 127.0.0.1:2379\n";
+    let s = rest_only_of(etcd, &["db2:8008"], false).unwrap();
+    assert!(!s.rest_only);
+    assert!(rest_only_of(etcd, &["db2:8008"], true).unwrap().rest_only);
+    // --rest-only with nobody to ask
+    let err = rest_only_of(etcd, &[], true).unwrap_err().to_string();
+    assert!(err.contains("REST-only"), "{err}");
+}
+
+#[test]
+fn api_addresses_pass_the_host_grammar_or_are_refused() {
+    for (a, tls, want) in [
+        ("db1:8008", false, "http://db1:8008/patroni"),
+        ("db1.example.com", true, "https://db1.example.com/patroni"),
+        (
+            "http://10.0.0.1:8008/patroni",
+            true,
+            "http://10.0.0.1:8008/patroni",
+        ),
+        ("[fe80::1]:8008", false, "http://[fe80::1]:8008/patroni"),
+        ("[::1]", false, "http://[::1]/patroni"),
+    ] {
+        assert_eq!(api_status_url(a, tls).as_deref(), Ok(want), "{a}");
+    }
+    for bad in [
+        "",
+        "db1:80a8",
+        "db1:99999",
+        "ftp://db1:21",
+        "db1;rm -rf /:8008",
+        "user:pw@db1:8008",
+        "db 1:8008",
+        "-oProxyCommand=x:8008",
+        "db1:8008/other",
+        "-db1:8008",
+        "[::1",
+        "[::1]x",
+    ] {
+        assert!(api_status_url(bad, false).is_err(), "{bad:?} accepted");
+    }
+}

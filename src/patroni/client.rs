@@ -157,6 +157,43 @@ impl RestClient {
         PatroniStatus::parse(&body).map_err(RestError::Body)
     }
 
+    /// `GET {url}`: the body of a 2xx answer, read up to [`MAX_BODY`].
+    async fn get_body(&self, url: &str) -> Result<Vec<u8>, RestError> {
+        let mut resp = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        let status = resp.status();
+        let body = match read_capped(&mut resp, MAX_BODY, url).await {
+            Ok(b) => b,
+            Err(ReadError::Http(e)) => return Err(self.classify(e)),
+            Err(ReadError::TooLarge(m)) => return Err(RestError::Body(m)),
+        };
+        if !status.is_success() {
+            return Err(RestError::Status {
+                status: status.as_u16(),
+                body: crate::text::sanitize(&String::from_utf8_lossy(&body[..body.len().min(200)])),
+            });
+        }
+        Ok(body)
+    }
+
+    /// The member's view of the whole cluster (`/cluster`, `/config`, `/history` of the API
+    /// whose status URL is `api_url`), as the DCS keys it stands for (REST-only mode).
+    /// `/config` and `/history` are optional: a member that refuses them still gives the
+    /// membership.
+    pub async fn cluster(&self, api_url: &str) -> Result<super::cluster::ClusterKeys, RestError> {
+        let base = api_url.trim_end_matches('/');
+        let base = base.strip_suffix("/patroni").unwrap_or(base);
+        let cluster = self.get_body(&format!("{base}/cluster")).await?;
+        let config = self.get_body(&format!("{base}/config")).await.ok();
+        let history = self.get_body(&format!("{base}/history")).await.ok();
+        super::cluster::to_keys(&cluster, config.as_deref(), history.as_deref())
+            .map_err(RestError::Body)
+    }
+
     /// Send one write, once. Never retried: a timeout is "result unknown", not "failed".
     pub async fn send(&self, req: &RestRequest, body: Option<&serde_json::Value>) -> Reply {
         let url = format!("{}{}", req.base, req.path);

@@ -27,11 +27,18 @@ pub struct Runner {
     log_tasks: TaskSet<crate::logs::SafeMember, crate::logs::ResolvedSource>,
     /// Writes that left the process (tests count them at this seam).
     sent: usize,
+    /// REST-only mode's `/cluster` poller, while `update` wants one.
+    cluster_poller: Option<AbortOnDrop>,
+    interval: Duration,
 }
 
 impl Runner {
     /// Start the etcd info task (endpoint health, leader lease TTL).
     pub fn start_info(&mut self, dcs: &crate::config::DcsSettings) -> tokio::task::JoinHandle<()> {
+        if dcs.endpoints.is_empty() {
+            // REST-only: no etcd to ask
+            return tokio::spawn(async {});
+        }
         let (ltx, lrx) = tokio::sync::watch::channel(0i64);
         self.lease = Some(ltx);
         tokio::spawn(crate::dcs::info::run_info(
@@ -93,6 +100,8 @@ impl Runner {
             lease: None,
             log_tasks: TaskSet::new(),
             sent: 0,
+            cluster_poller: None,
+            interval,
         }
     }
 
@@ -116,6 +125,16 @@ impl Runner {
         for eff in effects {
             match eff {
                 Effect::PollMembers(set) => self.pollers.set(&set),
+                Effect::PollCluster(set) => {
+                    self.cluster_poller = (!set.is_empty()).then(|| {
+                        AbortOnDrop(tasks::spawn_cluster_poller(
+                            self.client.clone(),
+                            set,
+                            self.interval,
+                            self.tx.clone(),
+                        ))
+                    });
+                }
                 Effect::Send {
                     op,
                     request,

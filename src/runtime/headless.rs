@@ -40,17 +40,14 @@ impl Headless {
     ) -> Result<Headless> {
         let client = RestClient::new(&settings.rest, timeout).wrap_err("REST client")?;
         let (tx, rx) = mpsc::channel::<Msg>(4096);
-        let mut cfg = AppConfig::new(
-            &settings.scope,
-            &settings.namespace,
-            settings.dcs.endpoints.clone(),
-        );
+        let mut cfg = AppConfig::for_settings(settings);
         cfg.rest_interval = interval;
-        let app = App::new(cfg, Instant::now());
+        let mut app = App::new(cfg, Instant::now());
         let dcs = spawn_dcs(settings, prefix, tx.clone())?;
         let clock = tasks::spawn_clock(tx.clone());
         let mut runner = Runner::new(client, settings.dcs.clone(), interval, tx, false, None);
         let info = runner.start_info(&settings.dcs);
+        runner.run(app.start());
         Ok(Headless {
             app,
             rx,

@@ -55,6 +55,10 @@ pub fn spawn_dcs(
     prefix: String,
     tx: mpsc::Sender<Msg>,
 ) -> Result<tokio::task::JoinHandle<()>> {
+    if settings.rest_only {
+        // no etcd to watch: the model asks the members for /cluster (Effect::PollCluster)
+        return Ok(tokio::spawn(async {}));
+    }
     match settings.dcs.api {
         DcsApi::V3 => Ok(tokio::spawn(crate::dcs::run_v3(
             settings.dcs.clone(),

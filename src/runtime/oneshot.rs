@@ -15,17 +15,41 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
         );
     }
     let prefix = settings.cluster_prefix();
-    let mut app = App::new(
-        AppConfig::new(
-            &settings.scope,
-            &settings.namespace,
-            settings.dcs.endpoints.clone(),
-        ),
-        Instant::now(),
-    );
+    let mut app = App::new(AppConfig::for_settings(settings), Instant::now());
+    let client = RestClient::new(&settings.rest, timeout).map_err(|e| e.to_string())?;
     let mut errors = Vec::new();
     let mut effects = None;
-    for ep in &settings.dcs.endpoints {
+    if settings.rest_only {
+        // REST-only: the first seed whose /cluster answers
+        let seeds: Vec<(String, String)> = app
+            .start()
+            .into_iter()
+            .flat_map(|e| match e {
+                Effect::PollCluster(set) => set,
+                _ => Vec::new(),
+            })
+            .collect();
+        for (label, url) in seeds {
+            match client.cluster(&url).await {
+                Ok(keys) => {
+                    effects = Some(app.update(Msg::RestCluster {
+                        from: label,
+                        at: Instant::now(),
+                        result: Ok(Box::new(keys)),
+                    }));
+                    break;
+                }
+                Err(e) => errors.push(format!("{}: {e}", crate::text::redact_url(&label))),
+            }
+        }
+        if effects.is_none() {
+            return Err(format!(
+                "REST-only: no Patroni API answered /cluster: {}",
+                errors.join("; ")
+            ));
+        }
+    }
+    for ep in settings.dcs.endpoints.iter().filter(|_| effects.is_none()) {
         match crate::dcs::v3_snapshot(&settings.dcs, ep, &prefix).await {
             Ok((_client, revision, kvs)) => {
                 effects = Some(app.update(Msg::Dcs(
@@ -49,7 +73,6 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
     let Some(effects) = effects else {
         return Err(format!("cannot reach etcd: {}", errors.join("; ")));
     };
-    let client = RestClient::new(&settings.rest, timeout).map_err(|e| e.to_string())?;
     let targets: Vec<(String, String)> = effects
         .into_iter()
         .flat_map(|e| match e {

@@ -145,6 +145,55 @@ impl Pollers {
     }
 }
 
+/// REST-only mode: asks the candidates for `/cluster` in order until one answers, once per
+/// interval (twice the REST interval: membership changes less often than a member's state),
+/// starting with the one that answered last. One task, one request in flight.
+pub fn spawn_cluster_poller(
+    client: RestClient,
+    candidates: Vec<(String, String)>,
+    interval: Duration,
+    tx: Sender<Msg>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = interval.saturating_mul(2).max(Duration::from_secs(1));
+        let mut first = 0usize;
+        loop {
+            let started = tokio::time::Instant::now();
+            let mut errors = Vec::new();
+            let mut msg = None;
+            for i in 0..candidates.len() {
+                let k = (first + i) % candidates.len();
+                let (label, url) = &candidates[k];
+                match client.cluster(url).await {
+                    Ok(keys) => {
+                        first = k;
+                        msg = Some(Msg::RestCluster {
+                            from: label.clone(),
+                            at: Instant::now(),
+                            result: Ok(Box::new(keys)),
+                        });
+                        break;
+                    }
+                    Err(e) => errors.push(format!("{}: {e}", crate::text::redact_url(label))),
+                }
+            }
+            let msg = msg.unwrap_or_else(|| Msg::RestCluster {
+                from: String::new(),
+                at: Instant::now(),
+                result: Err(if errors.is_empty() {
+                    "no member to ask".into()
+                } else {
+                    errors.join("; ")
+                }),
+            });
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+            tokio::time::sleep_until(started + every).await;
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

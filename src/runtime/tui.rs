@@ -25,11 +25,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     let client = RestClient::new(&settings.rest, opts.timeout).wrap_err("REST client")?;
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let now = Instant::now();
-    let mut cfg = AppConfig::new(
-        &settings.scope,
-        &settings.namespace,
-        settings.dcs.endpoints.clone(),
-    );
+    let mut cfg = AppConfig::for_settings(&settings);
     cfg.rest_interval = opts.interval;
     cfg.read_only = opts.read_only;
     cfg.wall_clock = Some(std::time::SystemTime::now());

@@ -24,6 +24,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
     }
     l1.push(Span::styled("  etcd ", theme.header_key));
     match &app.model.dcs {
+        // no etcd to watch: the badge line says where the membership comes from
+        _ if app.model.rest_only.mode == crate::app::rest_only::Mode::Explicit => {
+            l1.push(Span::styled("not used (REST-only)", theme.muted));
+        }
         DcsHealth::Connecting { endpoint, since } => {
             l1.push(Span::styled(
                 format!(
@@ -138,6 +142,36 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
                 s.push_str(&format!(" at {}", sanitize(at)));
             }
             l2.push(Span::styled(s, theme.warning));
+        }
+    }
+    let ro = &app.model.rest_only;
+    if ro.active() {
+        l2.push(Span::raw(" "));
+        let (text, style) = match (&ro.from, app.model.rest_only_age()) {
+            (Some((from, _)), Some(age)) => (
+                format!(
+                    " REST-only: membership from {}'s /cluster, {} old ",
+                    sanitize(from),
+                    human_age(age)
+                ),
+                if app.model.rest_only_fresh() {
+                    theme.warning
+                } else {
+                    theme.stale
+                },
+            ),
+            _ => (
+                match &ro.error {
+                    Some(e) => format!(" REST-only: no /cluster answer: {} ", sanitize(e)),
+                    None => " REST-only: asking the members for /cluster… ".to_string(),
+                },
+                theme.stale,
+            ),
+        };
+        l2.push(Span::styled(text, style));
+        // a fresh /cluster answer is the state now; etcd's age is on line 1
+        if app.model.rest_only_fresh() {
+            return l2;
         }
     }
     if let Some(age) = app.model.stale_for() {

@@ -304,6 +304,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
                 sanitize(&app.model.namespace),
                 sanitize(&app.model.scope)
             )
+        } else if app.model.rest_only.active() {
+            match &app.model.rest_only.error {
+                Some(e) => format!(
+                    "REST-only: no Patroni API answered /cluster: {}",
+                    sanitize(e)
+                ),
+                None => "REST-only: asking the Patroni APIs for /cluster…".to_string(),
+            }
         } else {
             match &app.model.dcs {
                 DcsHealth::Down {

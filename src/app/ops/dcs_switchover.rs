@@ -36,6 +36,14 @@ fn plan(x: &Ctx, d: &Dialog, p: &mut Plan) {
         )),
         None => p.fail("no candidate selected"),
     }
+    // the one write that needs the DCS itself
+    match (&x.model.dcs, x.model.rest_only.active()) {
+        (_, true) => {
+            p.fail("REST-only mode: etcd is not reachable, so its failover key cannot be written")
+        }
+        (crate::app::DcsHealth::Live { .. }, false) => p.pass("etcd answers"),
+        _ => p.fail("etcd is not reachable: its failover key cannot be written"),
+    }
     p.warn(
         "the leader's REST API does not answer: Patroni acts on this key in its next loop, if it runs",
     );
