@@ -1,13 +1,41 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
+
+/// `patrol --version`: the version and the commit it was built from (build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PATROL_COMMIT"), ")");
+
+/// `--theme`: any name or path is taken (a user theme is looked up when it is used);
+/// the built-in names are offered to help and to shell completion.
+#[derive(Debug, Clone, Copy)]
+pub struct ThemeName;
+
+impl TypedValueParser for ThemeName {
+    type Value = String;
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        Ok(value.to_string_lossy().into_owned())
+    }
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::theme::BUILTIN
+                .iter()
+                .map(|(n, _)| PossibleValue::new(*n)),
+        ))
+    }
+}
 
 /// A live terminal console for PostgreSQL clusters run by Patroni with etcd.
 ///
 /// Reads the same configuration file as `patronictl -c` (a node's patroni.yml works).
 #[derive(Debug, Parser)]
-#[command(name = "patrol", version, about, long_about = None)]
+#[command(name = "patrol", version = VERSION, about, long_about = None)]
 pub struct Cli {
     /// Patroni / patronictl configuration file
     #[arg(
@@ -45,8 +73,9 @@ pub struct Cli {
     #[arg(long, env = "PATROL_CONFIG", global = true)]
     pub patrol_config: Option<PathBuf>,
 
-    /// Theme name (~/.config/patrol/themes/NAME.toml) or path to a theme file
-    #[arg(long, global = true)]
+    /// Theme: a built-in one (`patrol themes`), ~/.config/patrol/themes/NAME.toml, or a
+    /// path to a theme file
+    #[arg(long, global = true, value_parser = ThemeName, hide_possible_values = true)]
     pub theme: Option<String>,
 
     /// Hide and refuse every action that changes the cluster
@@ -99,6 +128,15 @@ pub enum Command {
         #[arg(short = 'e', long)]
         extended: bool,
     },
+    /// List the themes `--theme` takes by name
+    Themes,
+    /// Print a shell completion script: `patrol completions bash > /etc/bash_completion.d/patrol`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `patrol man | man -l -`
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

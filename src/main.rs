@@ -66,9 +66,36 @@ fn run() -> Result<ExitCode> {
     init_logging(&cli, cli.command.is_none())?;
     patrol::install_crypto_provider();
 
+    // the commands that need no cluster
+    match &cli.command {
+        Some(Command::Themes) => {
+            for (name, what) in Theme::list() {
+                println!("{name:<16} {what}");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "patrol",
+                &mut std::io::stdout(),
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .wrap_err("cannot write the man page")?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     let scope = match &cli.command {
         Some(Command::List { cluster_name, .. }) => cluster_name.clone().or(cli.cluster.clone()),
-        None => cli.cluster.clone(),
+        _ => cli.cluster.clone(),
     };
     let settings = match config::load(&ConfigSource {
         file: cli.config_file.clone(),
@@ -86,6 +113,8 @@ fn run() -> Result<ExitCode> {
     };
 
     match cli.command {
+        // answered above, before any configuration was read
+        Some(Command::Themes | Command::Completions { .. } | Command::Man) => Ok(ExitCode::SUCCESS),
         Some(Command::List {
             format, extended, ..
         }) => {
@@ -105,7 +134,7 @@ fn run() -> Result<ExitCode> {
             }
         }
         None => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let depth = patrol::theme::Depth::from_env();
             // patrol's own file first; the command line wins over it
             let own = match patrol::config::patrol::load(cli.patrol_config.as_deref()) {
                 Ok(c) => c,
@@ -129,7 +158,7 @@ fn run() -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            let theme = Theme::resolve(cli.theme.as_deref().or(own.theme.as_deref()), no_color)
+            let theme = Theme::resolve(cli.theme.as_deref().or(own.theme.as_deref()), depth)
                 .map_err(color_eyre::eyre::Report::msg)?;
             patrol::runtime::run_tui(
                 settings,

@@ -457,3 +457,57 @@ fn a_paused_log_view_stays_where_it_is() {
     press(&mut app, KeyCode::Char('f'));
     assert!(draw(&app, 80, 24).contains("line number 069"));
 }
+
+/// The screen with its colours: each line's text, then the style runs that differ from
+/// the terminal's default (`col+len fg/bg/modifiers`), so a theme's snapshot shows what
+/// each thing is drawn in.
+fn draw_styled(app: &App, theme: &Theme, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    t.draw(|f| patrol::ui::render(f, app, theme)).expect("draw");
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        let mut runs: Vec<(u16, u16, String)> = Vec::new();
+        for x in 0..w {
+            let c = &buf[(x, y)];
+            line.push_str(c.symbol());
+            let st = format!("{:?}/{:?}/{:?}", c.fg, c.bg, c.modifier);
+            match runs.last_mut() {
+                Some((_, n, s)) if *s == st => *n += 1,
+                _ => runs.push((x, 1, st)),
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+        let styled: Vec<String> = runs
+            .into_iter()
+            .filter(|(_, _, s)| s != "Reset/Reset/NONE")
+            .map(|(x, n, s)| format!("{x}+{n} {s}"))
+            .collect();
+        if !styled.is_empty() {
+            out.push_str(&format!("    {}\n", styled.join("  ")));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_built_in_theme_draws_the_main_view() {
+    use patrol::theme::{BUILTIN, Depth};
+    let now = Instant::now();
+    let app = live("lagging", now);
+    for (name, _) in BUILTIN {
+        let theme = Theme::resolve(Some(name), Depth::TrueColor).expect("built-in theme");
+        insta::assert_snapshot!(
+            format!("theme_{name}_80x24"),
+            draw_styled(&app, &theme, 80, 24)
+        );
+    }
+    // the default theme as a 16-colour terminal shows it
+    let theme = Theme::resolve(None, Depth::Ansi16).expect("default theme");
+    insta::assert_snapshot!(
+        "theme_default_ansi16_80x24",
+        draw_styled(&app, &theme, 80, 24)
+    );
+}
