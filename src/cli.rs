@@ -137,6 +137,22 @@ pub enum Command {
     },
     /// Print the man page (roff): `patrol man | man -l -`
     Man,
+    /// patrol's own config file
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Write ~/.config/patrol/config.toml (or --patrol-config FILE) with every key and its
+    /// default, commented out
+    Init {
+        /// Replace the file if it exists
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -91,6 +91,32 @@ fn run() -> Result<ExitCode> {
                 .wrap_err("cannot write the man page")?;
             return Ok(ExitCode::SUCCESS);
         }
+        Some(Command::Config {
+            action: patrol::cli::ConfigAction::Init { force },
+        }) => {
+            let Some(path) = cli
+                .patrol_config
+                .clone()
+                .or_else(patrol::config::patrol::default_path)
+            else {
+                eprintln!("patrol: no config directory: pass --patrol-config FILE");
+                return Ok(ExitCode::from(2));
+            };
+            let audit = cli
+                .audit_log
+                .clone()
+                .unwrap_or_else(patrol::runtime::default_audit_log);
+            return match patrol::config::init::write(&path, &audit, *force) {
+                Ok(()) => {
+                    println!("wrote {}", path.display());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("patrol: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            };
+        }
         _ => {}
     }
     let scope = match &cli.command {
@@ -114,14 +140,16 @@ fn run() -> Result<ExitCode> {
 
     match cli.command {
         // answered above, before any configuration was read
-        Some(Command::Themes | Command::Completions { .. } | Command::Man) => Ok(ExitCode::SUCCESS),
+        Some(
+            Command::Themes | Command::Completions { .. } | Command::Man | Command::Config { .. },
+        ) => Ok(ExitCode::SUCCESS),
         Some(Command::List {
             format, extended, ..
         }) => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            let timeout = cli.timeout.unwrap_or(std::time::Duration::from_secs(2));
+            let timeout = cli.timeout.unwrap_or(patrol::config::init::DEFAULT_TIMEOUT);
             match rt.block_on(patrol::runtime::oneshot::collect(&settings, timeout)) {
                 Ok(app) => {
                     println!("{}", patrol::output::render(&app, format, extended));
@@ -166,11 +194,11 @@ fn run() -> Result<ExitCode> {
                     interval: cli
                         .interval
                         .or(own.interval)
-                        .unwrap_or(std::time::Duration::from_secs(1)),
+                        .unwrap_or(patrol::config::init::DEFAULT_INTERVAL),
                     timeout: cli
                         .timeout
                         .or(own.timeout)
-                        .unwrap_or(std::time::Duration::from_secs(2)),
+                        .unwrap_or(patrol::config::init::DEFAULT_TIMEOUT),
                     theme,
                     read_only: cli.read_only || own.read_only.unwrap_or(false),
                     audit_log: cli

@@ -310,6 +310,21 @@ impl Context {
         Context::ALL.into_iter().find(|c| c.name() == s)
     }
 
+    /// The default keys of each action of this context, as patrol's config names them
+    /// (`patrol config init` writes them out).
+    pub fn default_keys(self) -> Vec<(Action, Vec<&'static str>)> {
+        let mut out: Vec<(Action, Vec<&'static str>)> = Vec::new();
+        for group in self.defaults() {
+            for (keys, a) in group.iter() {
+                match out.iter_mut().find(|(x, _)| x == a) {
+                    Some((_, v)) => v.extend(keys.iter().copied()),
+                    None => out.push((*a, keys.to_vec())),
+                }
+            }
+        }
+        out
+    }
+
     /// Contexts where printable characters are text: a plain character cannot be bound.
     pub fn takes_text(self) -> bool {
         matches!(self, Context::LogFilter | Context::Typed | Context::Field)

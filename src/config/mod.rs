@@ -3,6 +3,7 @@
 //! Only the sections patrol needs are typed; everything else in a node's patroni.yml is
 //! ignored. Secrets are wrapped in [`Secret`] so they cannot end up in a `Debug` print.
 
+pub mod init;
 pub mod patrol;
 mod raw;
 mod secret;
