@@ -78,6 +78,11 @@ pub struct Cli {
     #[arg(long, global = true, value_parser = ThemeName, hide_possible_values = true)]
     pub theme: Option<String>,
 
+    /// Synchronized output (DEC mode 2026) around each frame [default: auto: off inside
+    /// tmux, on elsewhere]
+    #[arg(long, value_enum, global = true)]
+    pub sync_output: Option<crate::config::patrol::SyncOutput>,
+
     /// Hide and refuse every action that changes the cluster
     #[arg(long, global = true)]
     pub read_only: bool,

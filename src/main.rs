@@ -209,6 +209,11 @@ fn run() -> Result<ExitCode> {
                     logs,
                     logs_by_member: own.logs_by_member.clone(),
                     keys,
+                    sync_output: cli
+                        .sync_output
+                        .or(own.sync_output)
+                        .unwrap_or_default()
+                        .resolve(std::env::var_os("TMUX").is_some_and(|v| !v.is_empty())),
                 },
             )?;
             Ok(ExitCode::SUCCESS)

@@ -185,3 +185,49 @@ fn broken_config_is_a_clear_error_not_a_panic() {
     assert!(!text.contains("panicked"), "{text}");
     assert!(!screen.alternate());
 }
+
+/// How many times these bytes occur in `hay`.
+fn count(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+#[test]
+fn frames_are_synchronized_outside_tmux_and_not_inside_it_unless_asked() {
+    const BEGIN: &[u8] = b"\x1b[?2026h";
+    const END: &[u8] = b"\x1b[?2026l";
+    let dir = tempfile::tempdir().expect("tempdir");
+    // no etcd to reach: the console still draws (connecting ...), which is all this needs
+    let cfg = dir.path().join("patronictl.yaml");
+    std::fs::write(&cfg, "scope: demo\netcd3:\n  host: 127.0.0.1:1\n").expect("write");
+    let cfg = cfg.to_string_lossy().to_string();
+    let run = |extra: &[&str], env: &[(&str, &str)]| -> Vec<u8> {
+        let mut args = vec!["-c", cfg.as_str()];
+        args.extend_from_slice(extra);
+        let (mut child, mut keys, screen) = spawn(&args, env, 80, 24);
+        screen.wait_for("first frame", "demo");
+        // a few clock ticks: more frames
+        std::thread::sleep(Duration::from_millis(2200));
+        keys.write_all(b"q").expect("q");
+        let status = eventually(Duration::from_secs(10), "patrol exits", || {
+            child.try_wait().ok().flatten()
+        });
+        assert!(status.success());
+        screen.raw()
+    };
+    // auto, not in tmux: every frame begins and ends a synchronized update
+    let raw = run(&[], &[("TMUX", "")]);
+    let (b, e) = (count(&raw, BEGIN), count(&raw, END));
+    assert!(b >= 2, "frames are synchronized: {b} begins");
+    assert_eq!(b, e, "every synchronized update ends");
+    // auto inside tmux: none
+    let raw = run(&[], &[("TMUX", "/tmp/tmux-0/default,1,0")]);
+    assert_eq!((count(&raw, BEGIN), count(&raw, END)), (0, 0));
+    // asked for inside tmux, refused outside it
+    let raw = run(
+        &["--sync-output", "on"],
+        &[("TMUX", "/tmp/tmux-0/default,1,0")],
+    );
+    assert!(count(&raw, BEGIN) >= 2);
+    let raw = run(&["--sync-output", "off"], &[("TMUX", "")]);
+    assert_eq!(count(&raw, BEGIN), 0);
+}

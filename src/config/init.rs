@@ -28,6 +28,11 @@ pub fn template(audit_log: &Path) -> String {
     );
     s.push_str("# theme = \"default\"\n\n");
     s.push_str("# hide and refuse every action that changes the cluster\n# read_only = false\n\n");
+    s.push_str(
+        "# synchronized output (DEC mode 2026) around each frame: auto | on | off\n\
+         # (auto: off inside tmux, some versions of which resend the whole pane each frame)\n\
+         # sync_output = \"auto\"\n\n",
+    );
     let _ = writeln!(
         s,
         "# how often each member's REST API is asked, and how long one request may take\n\
@@ -109,6 +114,7 @@ mod tests {
         let c = crate::config::patrol::parse(&uncommented(&t)).expect("parses");
         assert_eq!(c.theme.as_deref(), Some("default"));
         assert_eq!(c.read_only, Some(false));
+        assert_eq!(c.sync_output, Some(crate::config::patrol::SyncOutput::Auto));
         assert_eq!(c.interval, Some(DEFAULT_INTERVAL));
         assert_eq!(c.timeout, Some(DEFAULT_TIMEOUT));
         assert_eq!(

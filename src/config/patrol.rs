@@ -41,6 +41,7 @@ pub enum KeysEntry {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PatrolConfig {
     pub theme: Option<String>,
+    pub sync_output: Option<SyncOutput>,
     pub read_only: Option<bool>,
     pub interval: Option<Duration>,
     pub timeout: Option<Duration>,
@@ -56,6 +57,7 @@ pub struct PatrolConfig {
 #[serde(deny_unknown_fields)]
 struct Raw {
     theme: Option<String>,
+    sync_output: Option<SyncOutput>,
     read_only: Option<bool>,
     interval: Option<String>,
     timeout: Option<String>,
@@ -65,6 +67,29 @@ struct Raw {
     logs_by_member: BTreeMap<String, String>,
     #[serde(default)]
     keys: BTreeMap<String, KeysEntry>,
+}
+
+/// `sync_output`: wrap each frame in synchronized output (DEC mode 2026), so a terminal
+/// shows it whole. `auto`: on, but off inside tmux, some versions of which resend the whole
+/// pane for every synchronized frame (costly over a slow SSH link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncOutput {
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+impl SyncOutput {
+    /// On or off, for a terminal inside tmux or not (`$TMUX` set and not empty).
+    pub fn resolve(self, in_tmux: bool) -> bool {
+        match self {
+            SyncOutput::Auto => !in_tmux,
+            SyncOutput::On => true,
+            SyncOutput::Off => false,
+        }
+    }
 }
 
 pub fn default_path() -> Option<PathBuf> {
@@ -100,6 +125,7 @@ pub fn parse(text: &str) -> Result<PatrolConfig, String> {
     }
     Ok(PatrolConfig {
         theme: r.theme,
+        sync_output: r.sync_output,
         read_only: r.read_only,
         interval: dur(r.interval, "interval")?,
         timeout: dur(r.timeout, "timeout")?,

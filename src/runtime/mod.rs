@@ -37,6 +37,8 @@ pub struct Options {
     pub logs_by_member: std::collections::BTreeMap<String, crate::logs::LogSourceSpec>,
     /// Every context's keys, with patrol's config file's rebinding applied.
     pub keys: crate::app::KeymapSet,
+    /// Wrap each frame in synchronized output (DEC mode 2026).
+    pub sync_output: bool,
 }
 
 /// The default audit log: `$XDG_STATE_HOME/patrol/audit.jsonl` (~/.local/state/...).

@@ -11,6 +11,10 @@ use ratatui::layout::{Position, Size};
 
 pub struct TerminalGuard {
     pub terminal: Terminal<CleanBackend<CrosstermBackend<Stdout>>>,
+    /// Frames are wrapped in synchronized output (DEC mode 2026).
+    sync: bool,
+    /// A synchronized update has begun and not ended (a draw that panicked).
+    open: bool,
 }
 
 impl TerminalGuard {
@@ -20,15 +24,44 @@ impl TerminalGuard {
         // raw mode, alternate screen and the panic hook; the terminal itself is ours
         drop(ratatui::try_init()?);
         let terminal = Terminal::new(CleanBackend(CrosstermBackend::new(io::stdout())))?;
-        Ok(TerminalGuard { terminal })
+        Ok(TerminalGuard {
+            terminal,
+            sync: false,
+            open: false,
+        })
+    }
+
+    /// Wrap each frame in synchronized output: the terminal shows it whole, never half
+    /// drawn (DEC mode 2026; a terminal that does not know it ignores it).
+    pub fn set_sync(&mut self, on: bool) {
+        self.sync = on;
+    }
+
+    /// Draw one frame (inside a synchronized update when that is on).
+    pub fn draw(&mut self, f: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
+        use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+        if self.sync {
+            crossterm::queue!(self.terminal.backend_mut().0, BeginSynchronizedUpdate)?;
+            self.open = true;
+        }
+        let drawn = self.terminal.draw(f).map(|_| ());
+        if self.sync {
+            // ended even when the draw failed: a terminal left in the mode stops showing
+            execute!(self.terminal.backend_mut().0, EndSynchronizedUpdate)?;
+            self.open = false;
+        }
+        drawn
     }
 }
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         // Errors are ignored on purpose: after SIGHUP there is no terminal to write to.
-        let _ = ratatui::try_restore();
         let mut out = io::stdout();
+        if self.open {
+            let _ = execute!(out, crossterm::terminal::EndSynchronizedUpdate);
+        }
+        let _ = ratatui::try_restore();
         let _ = execute!(out, cursor::Show);
         let _ = out.flush();
     }

@@ -39,6 +39,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
 
     // The guard is created before any task can fail, and dropped on every way out.
     let mut guard = TerminalGuard::enter().wrap_err("cannot set up the terminal")?;
+    guard.set_sync(opts.sync_output);
     let _signals = tasks::spawn_signals(tx.clone()).wrap_err("signal handlers")?;
     let _input = tasks::spawn_input(tx.clone());
     let _clock = tasks::spawn_clock(tx.clone());
@@ -75,10 +76,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
             // patrol's own log: moved from tui-logger's intake here, not by its 10 ms thread
             tui_logger::move_events();
             // not `?`: the outcome lines of unfinished operations are still written below
-            if let Err(e) = guard
-                .terminal
-                .draw(|f| crate::ui::render(f, &app, &opts.theme))
-            {
+            if let Err(e) = guard.draw(|f| crate::ui::render(f, &app, &opts.theme)) {
                 failed = Some(color_eyre::eyre::Report::new(e).wrap_err("drawing failed"));
                 break;
             }
