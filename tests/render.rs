@@ -114,6 +114,8 @@ fn etcd_down_is_stale_and_garbage_key_warns() {
     app.update(Msg::Tick(later(now, 40)));
     let screen = draw(&app, 120, 40);
     assert!(screen.contains("STALE"), "{screen}");
+    // etcd away for more than 5 s: the members are being asked (REST-only), nothing answered
+    assert!(screen.contains("REST-only: asking the members"), "{screen}");
     // what reaches the terminal is asserted on the real binary's bytes: tests/pty_hostile.rs
     both("etcd_down", &app);
 }
