@@ -101,7 +101,7 @@ pub fn encode_path(key: &str) -> String {
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value.
-fn encode_form(v: &str) -> String {
+pub fn encode_form(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for b in v.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
