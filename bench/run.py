@@ -168,11 +168,12 @@ class PtyProc:
 # ------------------------------------------------------------------------------ steps
 
 
-def step_live(a, sub, out, *extra, tolerant=False):
+def step_live(a, sub, out, *extra, tolerant=False, config=None):
     """One subcommand of the live bench binary. `tolerant`: a failure is recorded as the
-    step's result ({"error": ...}) instead of ending the suite."""
+    step's result ({"error": ...}) instead of ending the suite. `config`: another cluster's
+    (the etcd v2 one)."""
     path = os.path.join(a.out, out)
-    argv = [a.live, sub, "--config", a.config, "--patrol", a.patrol, "--patronictl", a.patronictl,
+    argv = [a.live, sub, "--config", config or a.config, "--patrol", a.patrol, "--patronictl", a.patronictl,
             "--out", path, *map(str, extra)]
     log(" ".join(argv[1:2] + [str(x) for x in extra]))
     t = time.time()
@@ -219,14 +220,15 @@ def list_pairs(a, n, extra_patrol=(), extra_ctl=(), config=None):
     return res
 
 
-def idle(a, seconds, window=5.0, warmup=5.0):
+def idle(a, seconds, window=5.0, warmup=5.0, config=None):
     """patrol's TUI (REST polled every second) and `patronictl list -w 1` (etcd read every
     second, no REST) watching the healthy cluster side by side. CPU in windows of `window`
     seconds from the threads' schedstat (ns); the whole span also from /proc/<pid>/stat ticks
     (which count threads that ended, too) as a cross-check."""
+    cfg = config or a.config
     viewers = {
-        "patrol": PtyProc([a.patrol, "-c", a.config, "--interval", "1s"]),
-        "patronictl": PtyProc([a.patronictl, "-c", a.config, "list", "-w", "1"]),
+        "patrol": PtyProc([a.patrol, "-c", cfg, "--interval", "1s"]),
+        "patronictl": PtyProc([a.patronictl, "-c", cfg, "list", "-w", "1"]),
     }
     time.sleep(warmup)
     pids = {k: v.p.pid for k, v in viewers.items()}
@@ -359,6 +361,7 @@ def main():
     ap.add_argument("--patronictl", required=True)
     ap.add_argument("--out", required=True, help="directory for results")
     ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap.add_argument("--config-v2", default="", help="patronictl.yaml of an etcd v2 cluster (events-v2, idle-v2)")
     ap.add_argument("--quick", action="store_true", help="few samples: check the suite works")
     ap.add_argument("--only", default="", help="comma-separated steps to run (default: all)")
     a = ap.parse_args()
@@ -421,6 +424,21 @@ def main():
         res["junk"] = step_live(a, "junk", "junk.json", "--keys", 2000 if q else 10000, "--big", 3,
                                 "--timeout", 30 if q else 60, tolerant=True)
         done("junk", t)
+    # etcd v2 (`etcd:` sections): the same event-to-screen bench on the v2 key space, the
+    # floor a raw v2 watch (curl ...?wait=true), and idle CPU while Patroni rewrites its keys
+    # every loop (each rewrite is a v2 event patrol receives)
+    if want("events-v2") and a.config_v2:
+        t = time.time()
+        res["events_v2"] = step_live(a, "events", "events-v2.json", "--samples", 15 if q else 150,
+                                     "--slow-samples", 9 if q else 102, "--per-session", 15 if q else 30,
+                                     "--slow-per-session", 9 if q else 34, config=a.config_v2)
+        done("events-v2", t)
+    if want("idle-v2") and a.config_v2:
+        t = time.time()
+        secs = 20 if q else 180
+        log(f"idle (etcd v2) {secs} s")
+        res["idle_v2"] = idle(a, secs, config=a.config_v2)
+        done("idle-v2", t)
     res["meta"]["loadavg_end"] = loadavg()
     json.dump(res, open(res_path, "w"), indent=1)
     log(f"results in {res_path}")

@@ -470,6 +470,7 @@ impl Viewer {
         match self {
             Viewer::Patrol => "patrol",
             Viewer::Patronictl => "patronictl list -W",
+            // on an `etcd:` config the floor is curl on the v2 watch (see `Env::spawn`)
             Viewer::Floor => "etcdctl watch",
         }
     }
@@ -528,6 +529,20 @@ impl Env {
                 ],
                 &[],
             ),
+            // v2: a raw long poll, kept open for every event (`stream=true`), printed as it
+            // comes: the least any v2 reader can take
+            Viewer::Floor if self.settings.dcs.api == patrol::config::DcsApi::V2 => Term::spawn(
+                "curl",
+                &[
+                    "-sN".into(),
+                    format!(
+                        "{}/v2/keys{}?wait=true&recursive=true&stream=true",
+                        self.endpoint.trim_end_matches('/'),
+                        patrol::dcs::v2::encode_path(watch.trim_end_matches('/'))
+                    ),
+                ],
+                &[],
+            ),
             Viewer::Floor => Term::spawn(
                 &self.etcdctl,
                 &[
@@ -563,6 +578,71 @@ fn summary(xs: &[f64]) -> Value {
 
 // ------------------------------------------------------------------------------- events
 
+/// Where the events bench writes: the v3 key space, or the v2 one (an `etcd:` config) over
+/// its HTTP API, so that patrol, the floor and patronictl all read what they read in use.
+enum Store {
+    V3(Box<Client>),
+    V2 {
+        http: reqwest::Client,
+        endpoint: String,
+    },
+}
+
+impl Store {
+    async fn open(env: &Env) -> Result<Store> {
+        Ok(match env.settings.dcs.api {
+            patrol::config::DcsApi::V3 => Store::V3(Box::new(env.etcd().await?)),
+            patrol::config::DcsApi::V2 => Store::V2 {
+                http: {
+                    patrol::install_crypto_provider();
+                    reqwest::Client::builder().no_proxy().build()?
+                },
+                endpoint: env.endpoint.trim_end_matches('/').to_string(),
+            },
+        })
+    }
+
+    async fn put(&mut self, key: String, value: String) -> Result<()> {
+        match self {
+            Store::V3(c) => {
+                c.put(key, value, None).await?;
+            }
+            Store::V2 { http, endpoint } => {
+                let url = format!("{endpoint}/v2/keys{}", patrol::dcs::v2::encode_path(&key));
+                let r = http
+                    .put(url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(format!("value={}", patrol::dcs::v2::encode_form(&value)))
+                    .send()
+                    .await?;
+                if !r.status().is_success() {
+                    bail!("v2 put {key}: HTTP {}", r.status());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_prefix(&mut self, prefix: String) -> Result<()> {
+        match self {
+            Store::V3(c) => {
+                c.delete(prefix, Some(DeleteOptions::new().with_prefix()))
+                    .await?;
+            }
+            Store::V2 { http, endpoint } => {
+                let dir = prefix.trim_end_matches('/');
+                let url = format!(
+                    "{endpoint}/v2/keys{}?recursive=true",
+                    patrol::dcs::v2::encode_path(dir)
+                );
+                // 404: nothing there yet
+                http.delete(url).send().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Kind {
     State,
@@ -582,7 +662,7 @@ impl Kind {
 
 struct EventRun<'a> {
     env: &'a Env,
-    etcd: Client,
+    etcd: Store,
     rng: Rng,
     serial: u64,
     session: u64,
@@ -596,11 +676,11 @@ impl EventRun<'_> {
     async fn session(&mut self, viewer: Viewer, n: usize, gap: (u64, u64)) -> Result<Vec<Value>> {
         self.session += 1;
         let (prefix, scope) = (self.prefix.clone(), self.scope);
-        self.etcd
-            .delete(prefix.clone(), Some(DeleteOptions::new().with_prefix()))
-            .await?;
+        self.etcd.delete_prefix(prefix.clone()).await?;
         for kv in synth::cluster_kvs(&self.ns, scope, 3, &[]) {
-            self.etcd.put(kv.key, kv.value, None).await?;
+            self.etcd
+                .put(kv.key, String::from_utf8_lossy(&kv.value).into_owned())
+                .await?;
         }
         let term = self.env.spawn(viewer, scope, &prefix, &self.env.config)?;
         match viewer {
@@ -627,7 +707,7 @@ impl EventRun<'_> {
                     let tok = format!("probe{}x{i}", self.session);
                     let t = tok.clone();
                     let id = term.arm(Box::new(move |_, raw| raw.contains(&t)), true)?;
-                    self.etcd.put(format!("{prefix}probe"), tok, None).await?;
+                    self.etcd.put(format!("{prefix}probe"), tok).await?;
                     if term.wait(id, Duration::from_millis(500)).await.is_some() {
                         ok = true;
                         break;
@@ -687,7 +767,7 @@ impl EventRun<'_> {
             tokio::time::sleep(self.rng.millis(gap.0, gap.1)).await;
             let id = term.arm(pred, true)?;
             let t0 = Instant::now();
-            self.etcd.put(key, value, None).await?;
+            self.etcd.put(key, value).await?;
             let ack = t0.elapsed();
             let seen = term.wait(id, Duration::from_secs(10)).await;
             rows.push(json!({
@@ -727,7 +807,7 @@ async fn events(o: &Opts) -> Result<Value> {
     let prefix = format!("{ns}{scope}/");
     let mut run = EventRun {
         env: &env,
-        etcd: env.etcd().await?,
+        etcd: Store::open(&env).await?,
         rng: Rng::new(),
         serial: 0,
         session: 0,
@@ -760,9 +840,7 @@ async fn events(o: &Opts) -> Result<Value> {
             break;
         }
     }
-    run.etcd
-        .delete(prefix, Some(DeleteOptions::new().with_prefix()))
-        .await?;
+    run.etcd.delete_prefix(prefix).await?;
     let mut out = serde_json::Map::new();
     for &v in &viewers {
         let rows = rows.remove(v.name()).unwrap_or_default();

@@ -1,7 +1,8 @@
 //! One cluster's state as patrol knows it: what etcd says plus what each member's REST
 //! API says. Applying DCS events is pure.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, Instant};
 
 use crate::dcs::keys::{
@@ -36,6 +37,13 @@ pub struct ClusterState {
     pub leased_api: BTreeSet<String>,
     /// Members whose REST API has answered in this session (an index of `rest`).
     pub answered: BTreeSet<String>,
+    /// A hash of the last value (and lease) of each key patrol reads, so a rewrite that
+    /// changes nothing (Patroni on etcd v2 rewrites `leader` and `members/*` every loop)
+    /// costs a hash and no parse, redraw or event. Keys patrol does not read are not kept:
+    /// junk under the prefix must not grow this.
+    values: HashMap<String, u64>,
+    /// Keyed at random per cluster state: a hostile value cannot be made to collide.
+    hasher: RandomState,
 }
 
 /// How long a member whose key went stays listed as `gone`.
@@ -110,13 +118,40 @@ impl ClusterState {
         self.config.as_ref().is_some_and(|c| c.pause)
     }
 
+    fn value_hash(&self, value: &[u8], lease: i64) -> u64 {
+        self.hasher.hash_one((value, lease))
+    }
+
+    /// Is this put the value (and lease) the key already has? Then only its write time is
+    /// noted (the age of DCS-derived figures counts from the last rewrite) and nothing else
+    /// is done: the caller skips parsing, redrawing and the event log.
+    pub fn rewrite(&mut self, relative: &str, value: &[u8], lease: i64, at: Instant) -> bool {
+        let Some(old) = self.values.get(relative) else {
+            return false;
+        };
+        if *old != self.value_hash(value, lease) {
+            return false;
+        }
+        if let keys::KeyKind::Member(name) = keys::KeyKind::classify(relative)
+            && let Some(t) = self.member_written.get_mut(&name)
+        {
+            *t = at;
+        }
+        true
+    }
+
     /// Apply one put. Returns true when the set of members (or their URLs) changed.
     pub fn put(&mut self, relative: &str, value: &[u8], lease: i64, at: Instant) -> bool {
         // what etcd holds must not decide how much patrol parses and keeps
-        let max = match keys::KeyKind::classify(relative) {
+        let kind = keys::KeyKind::classify(relative);
+        let max = match kind {
             keys::KeyKind::Member(_) => MAX_MEMBER_VALUE,
             _ => MAX_VALUE,
         };
+        if !matches!(kind, keys::KeyKind::Other(_)) && value.len() <= max {
+            let h = self.value_hash(value, lease);
+            self.values.insert(relative.to_string(), h);
+        }
         if value.len() > max {
             self.warnings.insert(
                 relative.to_string(),
@@ -182,6 +217,7 @@ impl ClusterState {
     /// Apply one delete. Returns true when the member set changed.
     pub fn delete(&mut self, relative: &str, at: Instant) -> bool {
         self.warnings.remove(relative);
+        self.values.remove(relative);
         match keys::KeyKind::classify(relative) {
             keys::KeyKind::Leader => {
                 self.leader = None;

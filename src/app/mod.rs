@@ -307,6 +307,9 @@ mod bounds_tests;
 #[cfg(test)]
 mod keys_tests;
 
+#[cfg(test)]
+mod v2_tests;
+
 /// The note under the help's key list.
 pub const HELP_NOTE: [&str; 2] = [
     " Lag: leader WAL position minus the replica's, live from",

@@ -158,6 +158,11 @@ impl Model {
 
     /// Feed one message that is not a key press. Returns what the runtime must do.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        if let Msg::Dcs(at, DcsEvent::Put(kv)) = &msg
+            && self.rewrite(*at, kv)
+        {
+            return Vec::new();
+        }
         let touch = self.touches(&msg);
         // An etcd change redraws when it touches the cluster on screen: keys of other
         // clusters in the namespace do not, nor does a progress notification (unless its
@@ -233,13 +238,35 @@ impl Model {
             })
     }
 
+    /// A put that rewrites a key with the value it has: noted (its time, how late it was
+    /// applied) and nothing else. Patroni on etcd v2 rewrites `leader` and every member key
+    /// each loop; those must not cost a parse, a frame or an event.
+    fn rewrite(&mut self, at: Instant, kv: &dcs::RawKv) -> bool {
+        let Some((scope, rel)) = dcs::split_key(&self.namespace, &kv.key) else {
+            return false;
+        };
+        let same = self
+            .clusters
+            .get_mut(scope)
+            .is_some_and(|c| c.rewrite(rel, &kv.value, kv.lease, at));
+        if same {
+            if let Some(t) = self.applied_at.take() {
+                self.note_delay(t.saturating_duration_since(at));
+            }
+            self.now = self.now.max(at);
+        }
+        same
+    }
+
     fn touches(&self, msg: &Msg) -> Touch {
         let key = match msg {
             Msg::Tick(_) => return Touch::All,
             Msg::Rest { member, .. } => return Touch::Member(member.clone()),
             Msg::Dcs(_, DcsEvent::Put(kv)) => kv.key.as_str(),
             Msg::Dcs(_, DcsEvent::Delete { key }) => key.as_str(),
-            Msg::Dcs(_, DcsEvent::Progress { .. }) => return Touch::Nothing,
+            Msg::Dcs(_, DcsEvent::Progress { .. } | DcsEvent::Ttl { .. }) => {
+                return Touch::Nothing;
+            }
             Msg::Dcs(..) | Msg::RestCluster { .. } => return Touch::All,
             _ => return Touch::Nothing,
         };
@@ -561,6 +588,10 @@ impl Model {
                 }
                 self.loaded = true;
                 members_changed = true;
+                if self.watched_lease == 0 {
+                    // etcd v2: the leader key's TTL follows the snapshot (`DcsEvent::Ttl`)
+                    self.lease_ttl = None;
+                }
                 self.dcs = DcsHealth::Live {
                     endpoint,
                     since: at,
@@ -576,14 +607,36 @@ impl Model {
                     && let Some(c) = self.clusters.get_mut(scope)
                 {
                     members_changed = c.delete(rel, at);
+                    if scope == self.scope && rel == "leader" && self.watched_lease == 0 {
+                        // etcd v2: no leader key, no lock
+                        self.lease_ttl = None;
+                        self.mark(Changed::LEASE);
+                    }
                 }
             }
-            DcsEvent::Progress { revision } => {
-                if let DcsHealth::Live { revision: r, .. } = &mut self.dcs
-                    && *r != revision
+            DcsEvent::Ttl { key, ttl } => {
+                // etcd v2: the lock countdown is the leader key's own TTL (v3 asks for the
+                // lease's, `InfoEvent::LeaseTtl`, and sends no `Ttl`)
+                if self.watched_lease == 0
+                    && dcs::split_key(&self.namespace, &key)
+                        .is_some_and(|(scope, rel)| scope == self.scope && rel == "leader")
                 {
+                    let granted = self
+                        .cluster()
+                        .and_then(|c| c.config.as_ref())
+                        .and_then(|k| k.ttl)
+                        .and_then(|t| i64::try_from(t).ok())
+                        .map_or(ttl, |t| t.max(ttl));
+                    self.lease_ttl = Some((0, ttl, granted, at));
+                    self.mark(Changed::LEASE);
+                }
+                return Vec::new();
+            }
+            DcsEvent::Progress { revision } => {
+                // the revision is small print: the next frame drawn for anything else shows
+                // it (on etcd v2 every rewrite moves the index; that must not cost a frame)
+                if let DcsHealth::Live { revision: r, .. } = &mut self.dcs {
                     *r = revision;
-                    self.mark(Changed::HEADER);
                 }
             }
             DcsEvent::Down { endpoint, error } => {

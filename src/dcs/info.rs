@@ -18,10 +18,12 @@ pub struct EndpointStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointInfo {
     pub version: String,
+    /// Negative when the API does not say (etcd v2): shown as "n/a".
     pub db_size: i64,
     pub member_id: u64,
     /// The raft leader's member id.
     pub leader: u64,
+    /// 0 when the API did not say (etcd v2 without a leader key): shown as "n/a".
     pub raft_term: u64,
     pub errors: Vec<String>,
 }

@@ -1,9 +1,12 @@
 //! The DCS side: etcd key layout, typed values, and the sources that stream changes.
 
 pub mod info;
+pub mod info_v2;
 pub mod keys;
+pub mod v2;
 mod v3;
 
+pub use v2::{put as v2_put, run_v2};
 pub use v3::{
     PutError, describe as describe_v3_error, put as v3_put, run_v3, snapshot as v3_snapshot,
 };
@@ -34,6 +37,13 @@ pub enum DcsEvent {
     Put(RawKv),
     Delete {
         key: String,
+    },
+    /// etcd v2: this key expires `ttl` seconds after the message was received (v2 keys
+    /// carry their own TTL; Patroni rewrites `leader` with it every loop). Follows the key's
+    /// `Put` (or the `Snapshot` that holds it).
+    Ttl {
+        key: String,
+        ttl: i64,
     },
     /// The watch is alive at this revision (etcd progress notification).
     Progress {

@@ -33,11 +33,25 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Start the etcd info task (endpoint health, leader lease TTL).
-    pub fn start_info(&mut self, dcs: &crate::config::DcsSettings) -> tokio::task::JoinHandle<()> {
+    /// Start the etcd info task (endpoint health, leader lease TTL) for the cluster under
+    /// `prefix`.
+    pub fn start_info(
+        &mut self,
+        dcs: &crate::config::DcsSettings,
+        prefix: &str,
+    ) -> tokio::task::JoinHandle<()> {
         if dcs.endpoints.is_empty() {
             // REST-only: no etcd to ask
             return tokio::spawn(async {});
+        }
+        if dcs.api == crate::config::DcsApi::V2 {
+            // no lease to ask about: the lock's TTL is the leader key's own, in the watch
+            return tokio::spawn(crate::dcs::info_v2::run_info_v2(
+                dcs.clone(),
+                format!("{prefix}leader"),
+                self.tx.clone(),
+                Msg::Info,
+            ));
         }
         let (ltx, lrx) = tokio::sync::watch::channel(0i64);
         self.lease = Some(ltx);
@@ -216,7 +230,11 @@ impl Runner {
                         .map(|b| b.to_string())
                         .unwrap_or_default();
                     tracing::info!(%key, %value, "etcd put");
-                    match crate::dcs::v3_put(&dcs, key, &value).await {
+                    let put = match dcs.api {
+                        crate::config::DcsApi::V3 => crate::dcs::v3_put(&dcs, key, &value).await,
+                        crate::config::DcsApi::V2 => crate::dcs::v2_put(&dcs, key, &value).await,
+                    };
+                    match put {
                         Ok(msg) => Reply::Status {
                             code: 200,
                             body: msg,

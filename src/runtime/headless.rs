@@ -46,7 +46,7 @@ impl Headless {
         let dcs = spawn_dcs(settings, prefix, tx.clone())?;
         let clock = tasks::spawn_clock(tx.clone());
         let mut runner = Runner::new(client, settings.dcs.clone(), interval, tx, false, None);
-        let info = runner.start_info(&settings.dcs);
+        let info = runner.start_info(&settings.dcs, &settings.cluster_prefix());
         runner.run(app.start());
         Ok(Headless {
             app,

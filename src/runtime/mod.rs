@@ -68,8 +68,11 @@ pub fn spawn_dcs(
             tx,
             |ev| Msg::Dcs(Instant::now(), ev),
         ))),
-        DcsApi::V2 => Err(color_eyre::eyre::eyre!(
-            "this configuration uses `etcd:` (the etcd v2 API); patrol reads `etcd3:` clusters so far"
-        )),
+        DcsApi::V2 => Ok(tokio::spawn(crate::dcs::run_v2(
+            settings.dcs.clone(),
+            prefix,
+            tx,
+            |ev| Msg::Dcs(Instant::now(), ev),
+        ))),
     }
 }

@@ -9,11 +9,6 @@ use crate::dcs::DcsEvent;
 use crate::patroni::RestClient;
 
 pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, String> {
-    if settings.dcs.api == DcsApi::V2 {
-        return Err(
-            "this configuration uses `etcd:` (the etcd v2 API); patrol reads `etcd3:` clusters so far".into(),
-        );
-    }
     let prefix = settings.cluster_prefix();
     let mut app = App::new(AppConfig::for_settings(settings), Instant::now());
     let client = RestClient::new(&settings.rest, timeout).map_err(|e| e.to_string())?;
@@ -50,16 +45,27 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
         }
     }
     for ep in settings.dcs.endpoints.iter().filter(|_| effects.is_none()) {
-        match crate::dcs::v3_snapshot(&settings.dcs, ep, &prefix).await {
-            Ok((_client, revision, kvs)) => {
-                effects = Some(app.update(Msg::Dcs(
-                    Instant::now(),
-                    DcsEvent::Snapshot {
-                        endpoint: ep.clone(),
-                        revision,
-                        kvs,
-                    },
-                )));
+        let snap = match settings.dcs.api {
+            DcsApi::V3 => crate::dcs::v3_snapshot(&settings.dcs, ep, &prefix)
+                .await
+                .map(|(_client, revision, kvs)| (revision, kvs, Vec::new())),
+            DcsApi::V2 => crate::dcs::v2::snapshot_once(&settings.dcs, ep, &prefix)
+                .await
+                .map(|(index, flat)| (index, flat.kvs, flat.ttls)),
+        };
+        match snap {
+            Ok((revision, kvs, ttls)) => {
+                let at = Instant::now();
+                let snapshot = DcsEvent::Snapshot {
+                    endpoint: ep.clone(),
+                    revision,
+                    kvs,
+                };
+                let mut eff = app.update(Msg::Dcs(at, snapshot));
+                for (key, ttl) in ttls {
+                    eff.extend(app.update(Msg::Dcs(at, DcsEvent::Ttl { key, ttl })));
+                }
+                effects = Some(eff);
                 break;
             }
             // printed on stderr: the endpoint without credentials, etcd's words sanitized

@@ -52,7 +52,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
         opts.read_only,
         Some(opts.audit_log.clone()),
     );
-    let _info = runner.start_info(&settings.dcs);
+    let _info = runner.start_info(&settings.dcs, &settings.cluster_prefix());
     let follow = app.start();
     runner.run(follow);
 

@@ -357,13 +357,22 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Cell::from(redact_url(&e.endpoint)),
                 Cell::from(Span::styled("healthy", theme.healthy)),
                 Cell::from(sanitize(&i.version)),
-                Cell::from(human_bytes(i.db_size.max(0) as u64)),
+                // etcd's v2 API says neither (negative size, term 0): "n/a"
+                Cell::from(if i.db_size < 0 {
+                    "n/a".to_string()
+                } else {
+                    human_bytes(i.db_size as u64)
+                }),
                 Cell::from(if i.leader == i.member_id {
                     Span::styled("this one", theme.leader)
                 } else {
                     Span::raw(format!("{:x}", i.leader))
                 }),
-                Cell::from(i.raft_term.to_string()),
+                Cell::from(if i.raft_term == 0 {
+                    "n/a".to_string()
+                } else {
+                    i.raft_term.to_string()
+                }),
                 Cell::from(sanitize(&i.errors.join("; "))),
             ]),
             Err(err) => Row::new([

@@ -233,13 +233,29 @@ pub struct TestCluster {
     pub members: usize,
     pub scope: String,
     pub namespace: String,
+    /// The etcd API the members and patronictl.yaml use: `etcd3` or `etcd` (v2).
+    pub dcs: &'static str,
     _slot: Option<Slot>,
+}
+
+/// How [`TestCluster::start_with`] starts a cluster.
+#[derive(Debug, Clone, Copy)]
+pub struct StartOptions {
+    pub members: usize,
+    /// The members and patronictl.yaml use an `etcd:` (v2 API) section instead of `etcd3:`.
+    pub v2: bool,
 }
 
 impl TestCluster {
     /// Start a cluster of `members` members (1..=9) and wait until it is healthy: one running
     /// leader, the others streaming. Panics with the script's output when that fails.
     pub fn start(members: usize) -> TestCluster {
+        Self::start_with(StartOptions { members, v2: false })
+    }
+
+    /// [`TestCluster::start`] with options (e.g. an etcd v2 cluster).
+    pub fn start_with(opts: StartOptions) -> TestCluster {
+        let members = opts.members;
         assert!(
             (1..=9).contains(&members),
             "members must be 1..=9, got {members}"
@@ -256,6 +272,7 @@ impl TestCluster {
                 members,
                 scope: SCOPE.to_string(),
                 namespace: NAMESPACE.to_string(),
+                dcs: if opts.v2 { "etcd" } else { "etcd3" },
                 _slot: slot.take(),
             };
             // If the start fails, `tc` is dropped (also while panicking): it stops what started.
@@ -291,6 +308,7 @@ impl TestCluster {
             .env("PATROL_MEMBERS", self.members.to_string())
             .env("PATROL_SCOPE", &self.scope)
             .env("PATROL_NAMESPACE", &self.namespace)
+            .env("PATROL_DCS", self.dcs)
             .env("PATROL_REST_USER", REST_USER)
             .env("PATROL_REST_PASSWORD", REST_PASSWORD)
             .env("PATROL_START_TIMEOUT", timeout)
