@@ -70,7 +70,7 @@ impl TlsFiles {
 
     /// What to read before a request can leave: the CA, then the identity (certificate and
     /// key as one PEM). Errors name the key and the file, never the content.
-    pub fn read(&self) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), String> {
+    pub fn read(&self) -> Result<Pems, String> {
         let read = |f: &TlsFile| std::fs::read(&f.path).map_err(|e| format!("{}: {e}", f.named()));
         let ca = self.cacert.as_ref().map(read).transpose()?;
         let id = match &self.cert {
@@ -84,8 +84,16 @@ impl TlsFiles {
                 Some(pem)
             }
         };
-        Ok((ca, id))
+        Ok(Pems { ca, identity: id })
     }
+}
+
+/// The files' contents, as read by [`TlsFiles::read`].
+pub struct Pems {
+    /// The CA bundle to trust.
+    pub ca: Option<Vec<u8>>,
+    /// The client certificate followed by its private key.
+    pub identity: Option<Vec<u8>>,
 }
 
 /// Trust the configured CA and present the configured client certificate. `insecure` (`-k`,
@@ -96,7 +104,7 @@ pub fn reqwest_tls(
     files: &TlsFiles,
     insecure: bool,
 ) -> Result<reqwest::ClientBuilder, String> {
-    let (ca, id) = files.read()?;
+    let Pems { ca, identity: id } = files.read()?;
     if let (Some(pem), Some(f)) = (ca, &files.cacert) {
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
             .map_err(|e| format!("{}: not a PEM certificate ({e})", f.named()))?;
@@ -183,7 +191,7 @@ fn say(what: &str, blame: Blame, files: &TlsFiles) -> String {
                 .cacert
                 .as_ref()
                 .map(TlsFile::named)
-                .unwrap_or_else(|| "no CA configured: the system's roots were used".into()),
+                .unwrap_or_else(|| "no CA file configured".into()),
         ),
         Blame::ClientCert => Some(match (&files.cert, &files.key) {
             (Some(c), Some(k)) => format!("{} + {}", c.named(), k.named()),
