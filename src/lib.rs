@@ -11,6 +11,7 @@ pub mod patroni;
 pub mod runtime;
 pub mod text;
 pub mod theme;
+pub mod tls;
 pub mod ui;
 pub mod write;
 

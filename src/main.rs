@@ -138,6 +138,12 @@ fn run() -> Result<ExitCode> {
         }
     };
 
+    // as ssh does: said, and on we go (the console shows them under its header)
+    if cli.command.is_some() {
+        for (key, msg) in &settings.warnings {
+            eprintln!("patrol: warning: {key}: {msg}");
+        }
+    }
     match cli.command {
         // answered above, before any configuration was read
         Some(

@@ -14,12 +14,13 @@ use patrol::runtime::Headless;
 use ratatui::crossterm::event::KeyCode;
 use serde_json::Value;
 use support::drive::{describe, keys, last_op, press, rt, settings};
-use support::{StartOptions, TestCluster, healthy};
+use support::{ClusterOptions, TestCluster, healthy};
 
 fn start_v2() -> TestCluster {
-    TestCluster::start_with(StartOptions {
+    TestCluster::start_with(ClusterOptions {
         members: 3,
         v2: true,
+        ..Default::default()
     })
 }
 

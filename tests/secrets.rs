@@ -146,8 +146,13 @@ impl Pty {
 
 /// Every view and every dialog of the real binary, then a pause and a resume confirmed
 /// with `y`: no screen, no byte written to the terminal, no log line, no audit line holds a
-/// password.
-fn every_view_of_the_binary(c: &TestCluster, cfg: &Path, audit: &Path, log: &Path) {
+/// password. Returns the terminal bytes, the log and the audit log, for other secrets.
+fn every_view_of_the_binary(
+    c: &TestCluster,
+    cfg: &Path,
+    audit: &Path,
+    log: &Path,
+) -> (String, String, String) {
     let logs = format!("file:{}/{{member}}/log/patroni.log", c.dir().display());
     let mut p = Pty::spawn(&[
         "-c",
@@ -237,6 +242,7 @@ fn every_view_of_the_binary(c: &TestCluster, cfg: &Path, audit: &Path, log: &Pat
         "{audit_text}"
     );
     assert_clean("the audit log", &audit_text);
+    (p.raw(), log_text, audit_text)
 }
 
 // ------------------------------------------------------------------ in-process, every view
@@ -439,6 +445,109 @@ fn passwords_reach_no_screen_log_audit_or_list() {
     p.visit(b"\x1b", "esc");
     p.quit();
     assert_clean("the terminal bytes with an etcd password", &p.raw());
+}
+
+/// The same on a cluster with TLS everywhere and etcd auth on (`PATROL_TLS=1`,
+/// `PATROL_ETCD_AUTH=1`): the etcd password (really used: etcd refuses requests without it),
+/// the REST password, and the private keys' contents (patrol's, etcd's, the members') reach
+/// no screen, terminal byte, `--log-file`, audit line or `list` output; and a key file that
+/// others may read is warned about on screen, naming the file, never its content.
+#[test]
+fn tls_and_etcd_auth_secrets_reach_nothing() {
+    let c = TestCluster::start_with(support::ClusterOptions {
+        members: 2,
+        tls: true,
+        etcd_auth: true,
+        ..Default::default()
+    });
+    add_ghost(&c);
+    let cfg = config_with_passwords(&c);
+    let text = std::fs::read_to_string(&cfg).expect("config");
+    assert!(
+        text.contains(&format!("password: {}", support::ETCD_PASSWORD)),
+        "{text}"
+    );
+    // every line of every private key's base64 body
+    let mut keys: Vec<String> = Vec::new();
+    let mut key_files = vec![c.tls_dir().join("client.key"), c.tls_dir().join("etcd.key")];
+    key_files.extend(
+        c.member_names()
+            .iter()
+            .map(|m| c.dir().join(m).join("tls/server.key")),
+    );
+    for k in &key_files {
+        let pem = std::fs::read_to_string(k).expect("key file");
+        keys.extend(
+            pem.lines()
+                .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+                .map(str::to_string),
+        );
+    }
+    assert!(keys.len() >= 4, "{keys:?}");
+    let extra: Vec<&str> = [support::ETCD_PASSWORD, support::ETCD_ROOT_PASSWORD]
+        .into_iter()
+        .chain(keys.iter().map(String::as_str))
+        .collect();
+    let clean = |what: &str, t: &str| {
+        assert_clean(what, t);
+        for s in &extra {
+            assert!(!t.contains(s), "{what} holds the secret {s:?}:\n{t}");
+        }
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    let cfg_s = cfg.to_string_lossy().to_string();
+    for f in ["pretty", "json", "yaml", "tsv"] {
+        let out = patrol(&["-c", &cfg_s, "list", "-e", "-f", f]);
+        assert!(out.status.success(), "{out:?}");
+        clean(
+            &format!("list -f {f}"),
+            &String::from_utf8_lossy(&out.stdout),
+        );
+        clean(
+            &format!("list -f {f} stderr"),
+            &String::from_utf8_lossy(&out.stderr),
+        );
+    }
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(every_view_in_process(
+            &cfg,
+            &dir.path().join("audit-headless.jsonl"),
+        ));
+    let audit = dir.path().join("audit.jsonl");
+    let (raw, log, audit_text) =
+        every_view_of_the_binary(&c, &cfg, &audit, &dir.path().join("patrol.log"));
+    clean("the terminal bytes (TLS)", &raw);
+    clean("--log-file (TLS)", &log);
+    clean("the audit log (TLS)", &audit_text);
+    clean(
+        "the in-process audit log (TLS)",
+        &std::fs::read_to_string(dir.path().join("audit-headless.jsonl")).unwrap_or_default(),
+    );
+
+    // a key file others may read: warned about on screen and in the log, as ssh does
+    use std::os::unix::fs::PermissionsExt;
+    let client_key = c.tls_dir().join("client.key");
+    std::fs::set_permissions(&client_key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let log = dir.path().join("patrol-open-key.log");
+    let mut p = Pty::spawn(&["-c", &cfg_s, "--log-file", &log.to_string_lossy()]);
+    let warning = format!(
+        "permissions 0644 for '{}' are too open",
+        client_key.display()
+    );
+    // and patrol starts all the same
+    p.wait_for("the key permission warning and the members", |t| {
+        t.contains(&warning) && t.contains("streaming")
+    });
+    p.quit();
+    std::fs::set_permissions(&client_key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    clean("the terminal bytes with an open key", &p.raw());
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(log_text.contains("are too open"), "{log_text}");
+    clean("--log-file with an open key", &log_text);
 }
 
 /// A configuration broken next to (or in) a password: the error says where, never what.

@@ -136,6 +136,8 @@ pub struct AppConfig {
     pub rest_only: bool,
     /// APIs to ask for `/cluster` besides the members etcd named: (label, status URL).
     pub api_seeds: Vec<(String, String)>,
+    /// Said under the header from the start: (config key, message), e.g. a key file too open.
+    pub warnings: Vec<(String, String)>,
 }
 
 impl AppConfig {
@@ -154,6 +156,7 @@ impl AppConfig {
             logs_by_member: BTreeMap::new(),
             rest_only: false,
             api_seeds: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -163,6 +166,7 @@ impl AppConfig {
         c.rest_only = s.rest_only;
         // a seed's label is its URL until its /cluster answer names the member behind it
         c.api_seeds = s.api_seeds.iter().map(|u| (u.clone(), u.clone())).collect();
+        c.warnings = s.warnings.clone();
         c
     }
 }
@@ -192,6 +196,7 @@ impl App {
         model.logs_configured = cfg.logs.is_some() || !cfg.logs_by_member.is_empty();
         model.log_sources = (cfg.logs, cfg.logs_by_member);
         model.rest_only = rest_only::RestOnly::new(cfg.rest_only, cfg.api_seeds);
+        model.config_warnings = cfg.warnings;
         App {
             model,
             screen: Screen::default(),
@@ -208,7 +213,10 @@ impl App {
 
     /// What the runtime must start with: the log followers the config names.
     pub fn start(&mut self) -> Vec<Effect> {
-        let mut eff = self.model.follow_effect();
+        let mut eff: Vec<Effect> = (self.model.config_warnings.iter())
+            .map(|(k, m)| Effect::LogWarning(crate::text::sanitize(&format!("{k}: {m}"))))
+            .collect();
+        eff.extend(self.model.follow_effect());
         // REST-only from the start: ask the seeds at once
         eff.extend(self.model.cluster_poll_effect());
         eff

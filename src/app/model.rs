@@ -85,6 +85,8 @@ pub struct Model {
     /// Why members' logs are not followed: key (`members/NAME`, or `logs`) -> message.
     /// Shown with the key warnings.
     pub log_warnings: BTreeMap<String, String>,
+    /// From the configuration, said from the start: (config key, message).
+    pub config_warnings: Vec<(String, String)>,
     watched_lease: i64,
     /// `--logs` and its per-member overrides.
     pub(super) log_sources: (
@@ -122,6 +124,7 @@ impl Model {
             logs: crate::logs::LogBuffer::default(),
             logs_configured: false,
             log_warnings: BTreeMap::new(),
+            config_warnings: Vec::new(),
             log_sources: (None, BTreeMap::new()),
             watched_lease: 0,
             followed: BTreeMap::new(),

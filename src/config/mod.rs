@@ -28,6 +28,9 @@ pub struct Settings {
     /// Patroni APIs to ask for `/cluster` (status URLs ending in `/patroni`): `--api`, then
     /// the config's `restapi.connect_address`. Checked URLs, never shell words.
     pub api_seeds: Vec<String>,
+    /// Worth saying on screen, not worth refusing to start: (config key, message), such as
+    /// a private key file others may read. Filled by [`load`], which looks at the files.
+    pub warnings: Vec<(String, String)>,
 }
 
 impl Settings {
@@ -66,6 +69,26 @@ pub struct RestSettings {
     pub key: Option<PathBuf>,
     /// `ctl.insecure` / `-k`: do not verify the members' certificates.
     pub insecure: bool,
+    /// Which key named each file (`ctl.cacert` or `restapi.cafile` ...), for errors.
+    pub keys: RestTlsKeys,
+}
+
+/// The configuration keys the REST certificate files came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestTlsKeys {
+    pub cacert: &'static str,
+    pub cert: &'static str,
+    pub key: &'static str,
+}
+
+impl Default for RestTlsKeys {
+    fn default() -> Self {
+        RestTlsKeys {
+            cacert: "ctl.cacert",
+            cert: "ctl.certfile",
+            key: "ctl.keyfile",
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,8 +150,8 @@ pub fn load(src: &ConfigSource) -> Result<Settings, ConfigError> {
         }
         _ => None,
     };
-    match loaded {
-        Some((p, text)) => from_str(&text, Some(&p), src),
+    let mut settings = match loaded {
+        Some((p, text)) => from_str(&text, Some(&p), src)?,
         None => {
             if src.dcs_url.is_none() && src.api.is_empty() {
                 let default = default_config_path()
@@ -139,9 +162,15 @@ pub fn load(src: &ConfigSource) -> Result<Settings, ConfigError> {
                      or --dcs-url etcd3://host:2379 with a cluster name; {default} does not exist"
                 )));
             }
-            from_str("{}", None, src)
+            from_str("{}", None, src)?
         }
-    }
+    };
+    let (dcs, rest) = (
+        crate::tls::TlsFiles::for_dcs(&settings.dcs),
+        crate::tls::TlsFiles::for_rest(&settings.rest),
+    );
+    settings.warnings = crate::tls::key_permission_warnings(&[&dcs, &rest]);
+    Ok(settings)
 }
 
 /// Parse the text of a config file and apply the command-line overrides.

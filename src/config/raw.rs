@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 use super::{
-    ConfigSource, DcsApi, DcsSettings, RestSettings, Secret, Settings, normalize_namespace,
-    parse_dcs_url,
+    ConfigSource, DcsApi, DcsSettings, RestSettings, RestTlsKeys, Secret, Settings,
+    normalize_namespace, parse_dcs_url,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -278,6 +278,23 @@ impl RawConfig {
             .authentication
             .or(restapi.authentication)
             .unwrap_or_default();
+        let keys = RestTlsKeys {
+            cacert: if ctl.cacert.is_some() {
+                "ctl.cacert"
+            } else {
+                "restapi.cafile"
+            },
+            cert: if ctl.certfile.is_some() {
+                "ctl.certfile"
+            } else {
+                "restapi.certfile"
+            },
+            key: if ctl.keyfile.is_some() {
+                "ctl.keyfile"
+            } else {
+                "restapi.keyfile"
+            },
+        };
         let rest = RestSettings {
             username: auth.username.map(|s| s.0),
             password: auth.password,
@@ -285,6 +302,7 @@ impl RawConfig {
             cert: rel(base, ctl.certfile.or(restapi.certfile)),
             key: rel(base, ctl.keyfile.or(restapi.keyfile)),
             insecure: src.insecure || ctl.insecure.unwrap_or(false),
+            keys,
         };
 
         Ok(Settings {
@@ -295,6 +313,7 @@ impl RawConfig {
             rest,
             rest_only,
             api_seeds,
+            warnings: Vec::new(),
         })
     }
 }

@@ -56,7 +56,7 @@ async fn client(s: &DcsSettings, ep: &str) -> Result<Client, String> {
     }
     Client::connect([ep], Some(o))
         .await
-        .map_err(|e| super::v3::describe(&e))
+        .map_err(|e| super::v3::describe_for(s, &e))
 }
 
 /// Ask one endpoint for its status over `conn`, kept between rounds (a new gRPC
@@ -73,7 +73,7 @@ async fn status(s: &DcsSettings, ep: &str, conn: &mut Option<Client>) -> Endpoin
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 *conn = None;
-                return Err(super::v3::describe(&e));
+                return Err(super::v3::describe_for(s, &e));
             }
             Err(_) => {
                 *conn = None;

@@ -56,27 +56,92 @@ pub fn describe(e: &etcd_client::Error) -> String {
                 format!("{what}: {msg}")
             }
         }
-        E::TransportError(t) => format!("cannot connect to etcd: {t:#}"),
+        E::TransportError(t) => format!("cannot connect to etcd: {}", chain(t)),
         other => format!("etcd: {other}"),
     }
 }
 
+/// [`describe`], said for this configuration: a failed handshake names the file to look at
+/// (`TLS: certificate signed by an unknown authority (etcd3.cacert /path)`), refused
+/// credentials the keys that hold them (never their values).
+pub fn describe_for(s: &DcsSettings, e: &etcd_client::Error) -> String {
+    let files = crate::tls::TlsFiles::for_dcs(s);
+    let section = match s.api {
+        crate::config::DcsApi::V3 => "etcd3",
+        crate::config::DcsApi::V2 => "etcd",
+    };
+    // a gRPC status keeps its cause as text, and sometimes as a source too
+    let tls = match e {
+        etcd_client::Error::GRpcStatus(st) => crate::tls::explain(st, &files)
+            .or_else(|| crate::tls::explain_text(st.message(), &files)),
+        etcd_client::Error::TransportError(t) => crate::tls::explain(t, &files),
+        other => crate::tls::explain(other, &files),
+    };
+    if let Some(t) = tls {
+        return t;
+    }
+    let plain = describe(e);
+    if let etcd_client::Error::GRpcStatus(st) = e {
+        let msg = st.message();
+        if msg.contains("authentication failed") || st.code() == tonic::Code::Unauthenticated {
+            return format!(
+                "etcd refused the user name or password ({section}.username / {section}.password): {}",
+                msg.trim()
+            );
+        }
+        if st.code() == tonic::Code::PermissionDenied && s.username.is_none() {
+            return format!("{plain} (no {section}.username configured: etcd may have auth on)");
+        }
+        // TLS 1.3: etcd checks the client certificate after the client thinks the handshake
+        // is done, and its alert reaches only the connection's task; the request sees a
+        // closed connection and nothing more
+        if msg.contains("operation was canceled")
+            && s.endpoints.iter().any(|e| e.starts_with("https://"))
+        {
+            let cert = match (&files.cert, &files.key) {
+                (Some(c), Some(k)) => format!("it refused {} + {}?", c.named(), k.named()),
+                _ => format!("none is configured ({section}.cert, {section}.key)"),
+            };
+            return format!(
+                "{plain}: etcd closed the TLS connection; does it require a client certificate? {cert}"
+            );
+        }
+    }
+    plain
+}
+
+/// An error and its causes on one line (tonic's transport error says only "transport
+/// error" by itself).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !msg.contains(&t) {
+            msg.push_str(": ");
+            msg.push_str(&t);
+        }
+        src = s.source();
+    }
+    msg
+}
+
 pub(super) async fn tls_options(s: &DcsSettings) -> Result<TlsOptions, String> {
     let mut tls = TlsOptions::new();
-    if let Some(ca) = &s.cacert {
-        let pem = tokio::fs::read(ca)
-            .await
-            .map_err(|e| format!("etcd CA certificate {}: {e}", ca.display()))?;
-        tls = tls.ca_certificate(Certificate::from_pem(pem));
+    let files = crate::tls::TlsFiles::for_dcs(s);
+    let read = |f: &crate::tls::TlsFile| {
+        let (p, named) = (f.path.clone(), f.named());
+        async move {
+            tokio::fs::read(&p)
+                .await
+                .map_err(|e| format!("{named}: {e}"))
+        }
+    };
+    if let Some(ca) = &files.cacert {
+        tls = tls.ca_certificate(Certificate::from_pem(read(ca).await?));
     }
-    if let (Some(c), Some(k)) = (&s.cert, &s.key) {
-        let cert = tokio::fs::read(c)
-            .await
-            .map_err(|e| format!("etcd client certificate {}: {e}", c.display()))?;
-        let key = tokio::fs::read(k)
-            .await
-            .map_err(|e| format!("etcd client key {}: {e}", k.display()))?;
-        tls = tls.identity(Identity::from_pem(cert, key));
+    if let (Some(c), Some(k)) = (&files.cert, &files.key) {
+        tls = tls.identity(Identity::from_pem(read(c).await?, read(k).await?));
     }
     Ok(tls)
 }
@@ -115,7 +180,7 @@ pub async fn snapshot(
     let opts = options(s).await?;
     let client = Client::connect([endpoint], Some(opts))
         .await
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| describe_for(s, &e))?;
     // pages of at most PAGE keys, all at the revision of the first: one consistent snapshot,
     // never one response of the whole prefix
     let mut kv = client.kv_client().max_decoding_message_size(MAX_DECODE);
@@ -135,7 +200,7 @@ pub async fn snapshot(
                 limit = (limit / 2).max(1);
                 continue;
             }
-            Ok(Err(e)) => return Err(describe(&e)),
+            Ok(Err(e)) => return Err(describe_for(s, &e)),
             Ok(Ok(r)) => r,
         };
         if revision == 0 {
@@ -265,7 +330,7 @@ async fn follow<M>(
         Ok(s) => s,
         Err(e) => {
             return Follow::Broken {
-                error: describe(&e),
+                error: describe_for(s, &e),
                 was_live: true,
             };
         }
@@ -320,7 +385,7 @@ async fn follow<M>(
             }
             Err(e) => {
                 return Follow::Broken {
-                    error: describe(&e),
+                    error: describe_for(s, &e),
                     was_live: true,
                 };
             }
@@ -382,7 +447,7 @@ pub async fn put(s: &DcsSettings, key: &str, value: &str) -> Result<String, PutE
         let mut client = match tokio::time::timeout(CONNECT_TIMEOUT, reached).await {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => {
-                errors.push(format!("{ep}: {}", describe(&e)));
+                errors.push(format!("{ep}: {}", describe_for(s, &e)));
                 continue;
             }
             Err(_) => {
@@ -395,8 +460,10 @@ pub async fn put(s: &DcsSettings, key: &str, value: &str) -> Result<String, PutE
                 let rev = r.header().map(|h| h.revision()).unwrap_or(0);
                 Ok(format!("written to etcd at {ep} (revision {rev})"))
             }
-            Ok(Err(e)) if refused(&e) => Err(PutError::Refused(format!("{ep}: {}", describe(&e)))),
-            Ok(Err(e)) => Err(PutError::Unknown(format!("{ep}: {}", describe(&e)))),
+            Ok(Err(e)) if refused(&e) => {
+                Err(PutError::Refused(format!("{ep}: {}", describe_for(s, &e))))
+            }
+            Ok(Err(e)) => Err(PutError::Unknown(format!("{ep}: {}", describe_for(s, &e)))),
             Err(_) => Err(PutError::Unknown(format!(
                 "{ep}: sent, no answer within {CONNECT_TIMEOUT:?}"
             ))),

@@ -16,6 +16,9 @@ pub enum RestError {
     Timeout(Duration),
     #[error("{0}")]
     Connect(String),
+    /// A handshake that failed, in words, with the file to look at.
+    #[error("{0}")]
+    Tls(String),
     #[error("HTTP {status}: {body}")]
     Status { status: u16, body: String },
     #[error("{0}")]
@@ -60,10 +63,9 @@ pub struct RestClient {
     timeout: Duration,
     /// Basic auth for writes (`ctl.authentication`, else `restapi.authentication`).
     auth: Option<(String, crate::config::Secret)>,
-}
-
-fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>, RestError> {
-    std::fs::read(path).map_err(|e| RestError::Setup(format!("{what} {}: {e}", path.display())))
+    /// The certificate files and the keys that named them, to say which one a failed
+    /// handshake points at.
+    tls: crate::tls::TlsFiles,
 }
 
 /// Sent once means once: follow no redirect (reqwest's default re-sends a POST on 307/308,
@@ -74,33 +76,19 @@ fn builder(
     settings: &RestSettings,
     timeout: Duration,
 ) -> Result<reqwest::ClientBuilder, RestError> {
-    let mut b = reqwest::Client::builder()
+    let b = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(concat!("patrol/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .retry(reqwest::retry::never())
         .no_proxy();
-    if let Some(ca) = &settings.cacert {
-        let pem = read_pem(ca, "CA certificate")?;
-        let cert =
-            reqwest::Certificate::from_pem(&pem).map_err(|e| RestError::Setup(format!("{e:#}")))?;
-        b = b.add_root_certificate(cert);
-    }
-    if let Some(cert) = &settings.cert {
-        let mut pem = read_pem(cert, "client certificate")?;
-        if let Some(key) = &settings.key {
-            pem.extend_from_slice(b"\n");
-            pem.extend(read_pem(key, "client key")?);
-        }
-        let id =
-            reqwest::Identity::from_pem(&pem).map_err(|e| RestError::Setup(format!("{e:#}")))?;
-        b = b.identity(id);
-    }
-    if settings.insecure {
-        b = b.danger_accept_invalid_certs(true);
-    }
-    Ok(b)
+    crate::tls::reqwest_tls(
+        b,
+        &crate::tls::TlsFiles::for_rest(settings),
+        settings.insecure,
+    )
+    .map_err(RestError::Setup)
 }
 
 impl RestClient {
@@ -129,6 +117,7 @@ impl RestClient {
             writes,
             timeout,
             auth,
+            tls: crate::tls::TlsFiles::for_rest(settings),
         })
     }
 
@@ -249,6 +238,8 @@ impl RestClient {
     fn classify(&self, e: reqwest::Error) -> RestError {
         if e.is_timeout() {
             RestError::Timeout(self.timeout)
+        } else if let Some(why) = crate::tls::explain(&e, &self.tls) {
+            RestError::Tls(why)
         } else {
             // keep the whole cause chain ("connection refused" and so on)
             let mut msg = e.to_string();

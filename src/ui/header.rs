@@ -184,17 +184,55 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
     l2
 }
 
-pub fn warning_lines(app: &App) -> u16 {
+pub fn warning_lines(app: &App, rows: &[MemberRow]) -> u16 {
     let keys = app.cluster().map(|c| c.warnings.len()).unwrap_or(0);
-    u16::try_from(keys.saturating_add(app.model.log_warnings.len())).unwrap_or(u16::MAX)
+    let n = keys
+        .saturating_add(app.model.log_warnings.len())
+        .saturating_add(app.model.config_warnings.len())
+        .saturating_add(tls_failures(rows).len());
+    u16::try_from(n).unwrap_or(u16::MAX)
 }
 
-/// Keys whose values could not be parsed, and members whose logs are not followed (and
+/// Members whose REST API refused the handshake, one line per distinct reason: a
+/// certificate problem is the configuration's, and the API column's `✗` does not say why.
+fn tls_failures(rows: &[MemberRow]) -> Vec<(String, String)> {
+    use crate::app::members::RestHealth;
+    let mut by_reason: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for r in rows {
+        if let RestHealth::Unreachable { error, .. } = &r.rest
+            && error.starts_with("TLS: ")
+        {
+            by_reason.entry(error).or_default().push(&r.name);
+        }
+    }
+    by_reason
+        .into_iter()
+        .map(|(why, names)| {
+            // the member count is etcd's: name a few
+            let mut who = names.iter().take(4).copied().collect::<Vec<_>>().join(", ");
+            if names.len() > 4 {
+                who.push_str(&format!(" +{}", names.len() - 4));
+            }
+            (who, format!("REST {why}"))
+        })
+        .collect()
+}
+
+/// What the configuration warns about, members whose REST API refused the handshake,
+/// keys whose values could not be parsed, and members whose logs are not followed (and
 /// why): shown, never fatal.
-pub fn render_warnings(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub fn render_warnings(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme) {
     let keys = app.cluster().map(|c| &c.warnings);
-    let n = keys.map_or(0, |w| w.len()) + app.model.log_warnings.len();
-    let all = keys.into_iter().flatten().chain(&app.model.log_warnings);
+    let tls = tls_failures(rows);
+    let n = keys.map_or(0, |w| w.len())
+        + app.model.log_warnings.len()
+        + app.model.config_warnings.len()
+        + tls.len();
+    let config = app.model.config_warnings.iter().map(|(k, m)| (k, m));
+    let all = config
+        .chain(tls.iter().map(|(k, m)| (k, m)))
+        .chain(keys.into_iter().flatten())
+        .chain(&app.model.log_warnings);
     let lines: Vec<Line> = all
         .take(area.height as usize)
         .enumerate()

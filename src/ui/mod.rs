@@ -30,7 +30,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         tiny(f, area, app, &rows, theme);
         return;
     }
-    let warn_lines = header::warning_lines(app).min(3);
+    let warn_lines = header::warning_lines(app, &rows).min(3);
     let [head, warn, body, status] = Layout::vertical([
         Constraint::Length(header::height(app, theme)),
         Constraint::Length(warn_lines),
@@ -39,7 +39,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     ])
     .areas(area);
     header::render(f, head, app, &rows, theme);
-    header::render_warnings(f, warn, app, theme);
+    header::render_warnings(f, warn, app, &rows, theme);
     match app.screen.view() {
         crate::app::View::Main => {}
         other => {

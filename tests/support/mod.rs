@@ -34,6 +34,34 @@ pub const SCOPE: &str = "demo";
 pub const NAMESPACE: &str = "/service/";
 pub const REST_USER: &str = "patrol";
 pub const REST_PASSWORD: &str = "sandbox-rest-secret";
+/// etcd auth (`ClusterOptions::etcd_auth`): the user Patroni and patronictl.yaml log in as,
+/// and root (what [`TestCluster::etcdctl`] uses).
+pub const ETCD_USER: &str = "patroni";
+pub const ETCD_PASSWORD: &str = "sandbox-etcd-secret";
+pub const ETCD_ROOT_PASSWORD: &str = "sandbox-etcd-root-secret";
+
+/// What kind of cluster to start ([`TestCluster::start_with`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterOptions {
+    pub members: usize,
+    /// `PATROL_TLS=1`: etcd and every REST API on https, client certificates required.
+    pub tls: bool,
+    /// `PATROL_ETCD_AUTH=1`: etcd user/password auth on.
+    pub etcd_auth: bool,
+    /// `PATROL_DCS=etcd`: the members and patronictl.yaml use an `etcd:` (v2 API) section.
+    pub v2: bool,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            members: 3,
+            tls: false,
+            etcd_auth: false,
+            v2: false,
+        }
+    }
+}
 
 const PORT_RANGE: (u16, u16) = (25000, 34000);
 const PORT_STEP: u16 = 100;
@@ -235,26 +263,23 @@ pub struct TestCluster {
     pub namespace: String,
     /// The etcd API the members and patronictl.yaml use: `etcd3` or `etcd` (v2).
     pub dcs: &'static str,
+    pub tls: bool,
+    pub etcd_auth: bool,
     _slot: Option<Slot>,
-}
-
-/// How [`TestCluster::start_with`] starts a cluster.
-#[derive(Debug, Clone, Copy)]
-pub struct StartOptions {
-    pub members: usize,
-    /// The members and patronictl.yaml use an `etcd:` (v2 API) section instead of `etcd3:`.
-    pub v2: bool,
 }
 
 impl TestCluster {
     /// Start a cluster of `members` members (1..=9) and wait until it is healthy: one running
     /// leader, the others streaming. Panics with the script's output when that fails.
     pub fn start(members: usize) -> TestCluster {
-        Self::start_with(StartOptions { members, v2: false })
+        Self::start_with(ClusterOptions {
+            members,
+            ..Default::default()
+        })
     }
 
-    /// [`TestCluster::start`] with options (e.g. an etcd v2 cluster).
-    pub fn start_with(opts: StartOptions) -> TestCluster {
+    /// Start a cluster as `opts` says (TLS, etcd auth) and wait until it is healthy.
+    pub fn start_with(opts: ClusterOptions) -> TestCluster {
         let members = opts.members;
         assert!(
             (1..=9).contains(&members),
@@ -273,6 +298,8 @@ impl TestCluster {
                 scope: SCOPE.to_string(),
                 namespace: NAMESPACE.to_string(),
                 dcs: if opts.v2 { "etcd" } else { "etcd3" },
+                tls: opts.tls,
+                etcd_auth: opts.etcd_auth,
                 _slot: slot.take(),
             };
             // If the start fails, `tc` is dropped (also while panicking): it stops what started.
@@ -311,6 +338,11 @@ impl TestCluster {
             .env("PATROL_DCS", self.dcs)
             .env("PATROL_REST_USER", REST_USER)
             .env("PATROL_REST_PASSWORD", REST_PASSWORD)
+            .env("PATROL_TLS", if self.tls { "1" } else { "0" })
+            .env("PATROL_ETCD_AUTH", if self.etcd_auth { "1" } else { "0" })
+            .env("PATROL_ETCD_USER", ETCD_USER)
+            .env("PATROL_ETCD_PASSWORD", ETCD_PASSWORD)
+            .env("PATROL_ETCD_ROOT_PASSWORD", ETCD_ROOT_PASSWORD)
             .env("PATROL_START_TIMEOUT", timeout)
             .env_remove("PATROL_PURGE")
             .stdin(Stdio::null())
@@ -343,9 +375,18 @@ impl TestCluster {
         format!("127.0.0.1:{}", self.base_port)
     }
 
-    /// `http://127.0.0.1:<port>` of etcd's client API.
+    /// `http(s)://127.0.0.1:<port>` of etcd's client API.
     pub fn etcd_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.base_port)
+        format!("{}://127.0.0.1:{}", self.scheme(), self.base_port)
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.tls { "https" } else { "http" }
+    }
+
+    /// Where `PATROL_TLS=1` put the CA and the certificates (`ca.crt`, `client.crt`, ...).
+    pub fn tls_dir(&self) -> PathBuf {
+        self.dir.join("tls")
     }
 
     /// `pg1`.. `pgN`.
@@ -379,9 +420,9 @@ impl TestCluster {
         self.base_port + 20 + self.member_index(member)
     }
 
-    /// `http://127.0.0.1:<port>` of a member's Patroni REST API (no trailing slash).
+    /// `http(s)://127.0.0.1:<port>` of a member's Patroni REST API (no trailing slash).
     pub fn rest_url(&self, member: &str) -> String {
-        format!("http://127.0.0.1:{}", self.rest_port(member))
+        format!("{}://127.0.0.1:{}", self.scheme(), self.rest_port(member))
     }
 
     /// REST basic-auth credentials (also in the config file under `ctl.authentication`).
@@ -492,12 +533,25 @@ impl TestCluster {
         )
     }
 
-    /// Run `etcdctl` (API v3) against this cluster's etcd.
+    /// Run `etcdctl` (API v3) against this cluster's etcd (with its certificates, as root
+    /// when etcd has auth on).
     pub fn etcdctl(&self, args: &[&str]) -> Output {
-        Command::new("etcdctl")
-            .env("ETCDCTL_API", "3")
-            .arg(format!("--endpoints={}", self.etcd_endpoint()))
-            .args(args)
+        let mut cmd = Command::new("etcdctl");
+        cmd.env("ETCDCTL_API", "3")
+            .arg(format!("--endpoints={}", self.etcd_url()));
+        if self.tls {
+            let t = self.tls_dir();
+            cmd.arg("--cacert")
+                .arg(t.join("ca.crt"))
+                .arg("--cert")
+                .arg(t.join("client.crt"))
+                .arg("--key")
+                .arg(t.join("client.key"));
+        }
+        if self.etcd_auth {
+            cmd.arg(format!("--user=root:{ETCD_ROOT_PASSWORD}"));
+        }
+        cmd.args(args)
             .stdin(Stdio::null())
             .output()
             .expect("run etcdctl")
