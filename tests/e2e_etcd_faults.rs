@@ -288,7 +288,7 @@ fn the_raft_leader_killed_a_new_leader_is_shown_and_the_watch_goes_on() {
                 answers.len() == 2
                     && answers.iter().all(|i| i.leader != 0 && i.leader != old_id)
                     && screen(a).contains("this one")
-                    && shows_max_lag(a, 2)
+                    && max_lag(a) == Some(2 * MIB)
                     && in_use(&c, a).is_some()
             })
             .await;
@@ -297,6 +297,8 @@ fn the_raft_leader_killed_a_new_leader_is_shown_and_the_watch_goes_on() {
             "a new raft leader in the etcd view, the watch goes on:\n{}",
             show(&h.app)
         );
+        press(&mut h, KeyCode::Esc);
+        assert!(shows_max_lag(&h.app, 2), "{}", show(&h.app));
         let new = c.etcd_leader().expect("a new leader");
         assert_ne!(new, leader);
 
