@@ -421,6 +421,12 @@ def main():
         res["junk"] = step_live(a, "junk", "junk.json", "--keys", 2000 if q else 10000, "--big", 3,
                                 "--timeout", 30 if q else 60, tolerant=True)
         done("junk", t)
+    if want("etcdkill"):
+        t = time.time()
+        # its own 3-member etcd (scripts/cluster): one kill, restart and wait per sample
+        res["etcdkill"] = step_live(a, "etcdkill", "etcdkill.json", "--samples", 3 if q else 20,
+                                    tolerant=True)
+        done("etcdkill", t)
     res["meta"]["loadavg_end"] = loadavg()
     json.dump(res, open(res_path, "w"), indent=1)
     log(f"results in {res_path}")
