@@ -1892,6 +1892,11 @@ async fn etcdkill(o: &Opts) -> Result<Value> {
         let mut writer = Client::connect(&others, None).await?;
         // the writer is connected before the clock starts
         writer.get(format!("{prefix}leader"), None).await?;
+        // killing the raft leader holds every write for an election: say which it was
+        let st = writer.status().await?;
+        let mut probe = Client::connect([endpoints[k - 1].as_str()], None).await?;
+        let was_leader = probe.status().await?.header().map(|h| h.member_id()) == Some(st.leader());
+        drop(probe);
         let tok = format!("k{i:03}x{}", rng.next() % 1000);
         let t = tok.clone();
         let id = term.arm(Box::new(move |s, _| s.contains(&t)), true)?;
@@ -1907,9 +1912,20 @@ async fn etcdkill(o: &Opts) -> Result<Value> {
         killed = Some(k);
         let value = synth::member_json(5402, false, synth::TOP_LSN, None, &tok)
             .replace(r#""replication_state":"streaming","#, "");
-        writer
-            .put(format!("{prefix}members/m2"), value, None)
-            .await?;
+        // (the bench's own write may wait for a new raft leader: retried, bounded)
+        let key = format!("{prefix}members/m2");
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match writer.put(key.clone(), value.clone(), None).await {
+                Ok(_) => break,
+                Err(e) if t0.elapsed() < Duration::from_secs(15) => {
+                    eprintln!("etcdkill: put after the kill: {e} (again)");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         let ack = t0.elapsed();
         let seen = term.wait(id, Duration::from_secs(30)).await;
         let now_on = live_endpoint(&term.text());
@@ -1918,14 +1934,29 @@ async fn etcdkill(o: &Opts) -> Result<Value> {
             "killed": endpoints[k - 1],
             "kill_ms": ms(killed_at),
             "put_ack_ms": ms(ack),
+            "put_tries": tries,
+            "killed_raft_leader": was_leader,
             "then_on": now_on,
         }));
     }
     term.stop(true).await;
-    let lat: Vec<f64> = rows.iter().filter_map(|r| r["ms"].as_f64()).collect();
+    let lat = |leader: Option<bool>| -> Vec<f64> {
+        rows.iter()
+            .filter(|r| leader.is_none_or(|l| r["killed_raft_leader"] == l))
+            .filter_map(|r| r["ms"].as_f64())
+            .collect()
+    };
+    // after the write was acknowledged: patrol's part, without etcd's election
+    let after_ack: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| Some(r["ms"].as_f64()? - r["put_ack_ms"].as_f64()?))
+        .collect();
     let missed = rows.iter().filter(|r| r["ms"].is_null()).count();
     Ok(json!({
-        "summary": summary(&lat),
+        "summary": summary(&lat(None)),
+        "killed_follower": summary(&lat(Some(false))),
+        "killed_raft_leader": summary(&lat(Some(true))),
+        "after_put_ack": summary(&after_ack),
         "missed": missed,
         "samples": rows,
     }))
