@@ -200,6 +200,8 @@ pub async fn run_v3<M: Send + 'static>(
     let mut resume: Option<(i64, Instant)> = None;
     loop {
         let mut any_ok = false;
+        // a watch that had lived a while broke: the next endpoint at once, no back-off
+        let mut at_once = false;
         for i in 0..n {
             let idx = (current + i) % n;
             let Some(endpoint) = settings.endpoints.get(idx).cloned() else {
@@ -216,6 +218,7 @@ pub async fn run_v3<M: Send + 'static>(
             }
             resume = resume.filter(|(_, broke)| broke.elapsed() < RESUME_WITHIN);
             let from = resume.map(|(rev, _)| rev);
+            let began = Instant::now();
             match follow(&settings, &endpoint, &prefix, from, &tx, &wrap).await {
                 Follow::ReceiverGone => return,
                 Follow::Broken {
@@ -250,6 +253,8 @@ pub async fn run_v3<M: Send + 'static>(
                         } else {
                             idx
                         };
+                        // (a stream that breaks as soon as it is up backs off: no spinning)
+                        at_once = n > 1 && began.elapsed() >= Duration::from_secs(1);
                         break;
                     }
                 }
@@ -260,7 +265,9 @@ pub async fn run_v3<M: Send + 'static>(
         } else {
             (backoff * 2).min(MAX_BACKOFF)
         };
-        tokio::time::sleep(backoff).await;
+        if !at_once {
+            tokio::time::sleep(backoff).await;
+        }
     }
 }
 
