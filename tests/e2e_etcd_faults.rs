@@ -206,8 +206,8 @@ fn the_endpoint_in_use_hung_for_30s_is_not_shown_live_and_blocks_nothing() {
             "the hung member was shown live long after it stopped answering"
         );
         assert!(
-            saw_unanswered.get() || !matches!(&h.app.model.dcs, DcsHealth::Live { endpoint, .. } if *endpoint == hung_url),
-            "its silence was shown"
+            saw_unanswered.get(),
+            "its silence was shown (\"no answer for ...\") before patrol left it"
         );
 
         // REST reads go on, and an operation goes through while etcd{k} still hangs
