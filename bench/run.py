@@ -439,6 +439,12 @@ def main():
         log(f"idle (etcd v2) {secs} s")
         res["idle_v2"] = idle(a, secs, config=a.config_v2)
         done("idle-v2", t)
+    if want("etcdkill"):
+        t = time.time()
+        # its own 3-member etcd (scripts/cluster): one kill, restart and wait per sample
+        res["etcdkill"] = step_live(a, "etcdkill", "etcdkill.json", "--samples", 3 if q else 20,
+                                    tolerant=True)
+        done("etcdkill", t)
     res["meta"]["loadavg_end"] = loadavg()
     json.dump(res, open(res_path, "w"), indent=1)
     log(f"results in {res_path}")

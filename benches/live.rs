@@ -8,6 +8,7 @@
 //! live scale      --config F --workdir D --clusters 200 --members 5 --burst 10000 --reps 20 --out F
 //! live junk       --config F --keys 10000 --big 3 --timeout 60 --out F
 //! live info       --config F --out F
+//! live etcdkill   --samples 20 --out F   (its own 3-member etcd: see `etcdkill`)
 //! ```
 //!
 //! Every screen is a real process in a pseudo-terminal (120x40) read through vt100, as a
@@ -1814,6 +1815,231 @@ async fn info(o: &Opts) -> Result<Value> {
     Ok(json!({"members": members, "config": config, "etcd_members": etcd_nodes}))
 }
 
+// ------------------------------------------------------------------------------- etcd kill
+
+/// A sandbox of its own (`scripts/cluster`, 3 etcd members, one Patroni member), stopped
+/// and removed on drop.
+struct OwnCluster {
+    dir: PathBuf,
+    script: PathBuf,
+}
+
+impl OwnCluster {
+    fn start(etcd_members: usize) -> Result<OwnCluster> {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::Builder::new()
+            .prefix("patrol-bench-etcd-")
+            .tempdir_in("/tmp")?
+            .keep();
+        // the run user (postgres, when we are root) must traverse it
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+        let c = OwnCluster {
+            dir,
+            script: repo.join("scripts/cluster"),
+        };
+        let members = etcd_members.to_string();
+        c.run(
+            &["start"],
+            &[("PATROL_ETCD_MEMBERS", &members), ("PATROL_MEMBERS", "1")],
+        )?;
+        Ok(c)
+    }
+
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Result<String> {
+        let mut cmd = std::process::Command::new(&self.script);
+        cmd.args(args).env("PATROL_CLUSTER_DIR", &self.dir);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd
+            .stdin(std::process::Stdio::null())
+            .output()
+            .wrap_err("run scripts/cluster")?;
+        if !out.status.success() {
+            bail!(
+                "scripts/cluster {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// `scripts/cluster env` as a map.
+    fn env(&self) -> Result<BTreeMap<String, String>> {
+        Ok(self
+            .run(&["env"], &[])?
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
+
+    fn etcd_pid(&self, k: usize) -> Result<u32> {
+        let p = std::fs::read_to_string(self.dir.join(format!("etcd{k}.pid")))?;
+        p.trim().parse().wrap_err("etcd pid")
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = self.run(&["stop", "--fast"], &[]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The endpoint patrol's header calls live (`● live http://127.0.0.1:PORT`), if it does.
+fn live_endpoint(screen: &str) -> Option<String> {
+    let line = screen.lines().next()?;
+    let rest = line.split("● live ").nth(1)?;
+    rest.split_whitespace().next().map(str::to_string)
+}
+
+/// Kill to screen: the etcd member patrol's watch is on is SIGKILLed, a change is written at
+/// once through another member, and the time until patrol's screen shows it is taken (from
+/// just before the kill; spawning kill(1) is in the figure, about a millisecond). The
+/// synthetic cluster `killbench` has no `api_url`s: this is the etcd path alone. Each sample
+/// first restarts the member the previous one killed and waits for patrol to be live again.
+async fn etcdkill(o: &Opts) -> Result<Value> {
+    let samples = o.num("samples", 20) as usize;
+    let patrol = o.patrol();
+    let cluster = OwnCluster::start(3)?;
+    let env = cluster.env()?;
+    let config = env
+        .get("PATROL_CONFIG")
+        .cloned()
+        .ok_or_else(|| eyre!("no PATROL_CONFIG from scripts/cluster env"))?;
+    let ns = env
+        .get("PATROL_NAMESPACE")
+        .cloned()
+        .unwrap_or_else(|| "/service/".into());
+    let endpoints: Vec<String> = (1..=3)
+        .map(|k| {
+            env.get(&format!("PATROL_ETCD_{k}"))
+                .map(|e| format!("http://{e}"))
+                .ok_or_else(|| eyre!("no PATROL_ETCD_{k}"))
+        })
+        .collect::<Result<_>>()?;
+    let scope = "killbench";
+    let prefix = format!("{ns}{scope}/");
+    {
+        let mut c = Client::connect(&endpoints, None).await?;
+        for kv in synth::cluster_kvs(&ns, scope, 3, &[]) {
+            c.put(kv.key, kv.value, None).await?;
+        }
+    }
+    let term = Term::spawn(
+        &patrol,
+        &["-c".into(), config, "--cluster".into(), scope.into()],
+        &[],
+    )?;
+    term.until(
+        Duration::from_secs(30),
+        "patrol showing killbench",
+        Box::new(|s, _| patrol_leader(s, "m1") && s.contains("m3")),
+    )
+    .await?;
+    let mut rng = Rng::new();
+    let mut rows = Vec::new();
+    let mut killed: Option<usize> = None;
+    for i in 0..samples {
+        if let Some(k) = killed.take() {
+            cluster.run(&["start-etcd", &k.to_string()], &[])?;
+        }
+        // live on a member, and settled there
+        term.until(
+            Duration::from_secs(30),
+            "patrol live on an etcd member",
+            Box::new(|s, _| live_endpoint(s).is_some()),
+        )
+        .await?;
+        tokio::time::sleep(rng.millis(500, 1500)).await;
+        let text = term.text();
+        let Some(k) = live_endpoint(&text).and_then(|e| endpoints.iter().position(|x| *x == e))
+        else {
+            bail!("patrol is not live on one of {endpoints:?}:\n{text}");
+        };
+        let k = k + 1;
+        let others: Vec<&String> = endpoints
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| j + 1 != k)
+            .map(|(_, e)| e)
+            .collect();
+        let mut writer = Client::connect(&others, None).await?;
+        // the writer is connected before the clock starts
+        writer.get(format!("{prefix}leader"), None).await?;
+        // killing the raft leader holds every write for an election: say which it was
+        let st = writer.status().await?;
+        let mut probe = Client::connect([endpoints[k - 1].as_str()], None).await?;
+        let was_leader = probe.status().await?.header().map(|h| h.member_id()) == Some(st.leader());
+        drop(probe);
+        let tok = format!("k{i:03}x{}", rng.next() % 1000);
+        let t = tok.clone();
+        let id = term.arm(Box::new(move |s, _| s.contains(&t)), true)?;
+        let pid = cluster.etcd_pid(k)?;
+        let t0 = Instant::now();
+        let st = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()?;
+        if !st.success() {
+            bail!("kill -KILL {pid} failed");
+        }
+        let killed_at = t0.elapsed();
+        killed = Some(k);
+        let value = synth::member_json(5402, false, synth::TOP_LSN, None, &tok)
+            .replace(r#""replication_state":"streaming","#, "");
+        // (the bench's own write may wait for a new raft leader: retried, bounded)
+        let key = format!("{prefix}members/m2");
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match writer.put(key.clone(), value.clone(), None).await {
+                Ok(_) => break,
+                Err(e) if t0.elapsed() < Duration::from_secs(15) => {
+                    eprintln!("etcdkill: put after the kill: {e} (again)");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let ack = t0.elapsed();
+        let seen = term.wait(id, Duration::from_secs(30)).await;
+        let now_on = live_endpoint(&term.text());
+        rows.push(json!({
+            "ms": seen.map(|t| ms_between(t0, t)),
+            "killed": endpoints[k - 1],
+            "kill_ms": ms(killed_at),
+            "put_ack_ms": ms(ack),
+            "put_tries": tries,
+            "killed_raft_leader": was_leader,
+            "then_on": now_on,
+        }));
+    }
+    term.stop(true).await;
+    let lat = |leader: Option<bool>| -> Vec<f64> {
+        rows.iter()
+            .filter(|r| leader.is_none_or(|l| r["killed_raft_leader"] == l))
+            .filter_map(|r| r["ms"].as_f64())
+            .collect()
+    };
+    // after the write was acknowledged: patrol's part, without etcd's election
+    let after_ack: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| Some(r["ms"].as_f64()? - r["put_ack_ms"].as_f64()?))
+        .collect();
+    let missed = rows.iter().filter(|r| r["ms"].is_null()).count();
+    Ok(json!({
+        "summary": summary(&lat(None)),
+        "killed_follower": summary(&lat(Some(false))),
+        "killed_raft_leader": summary(&lat(Some(true))),
+        "after_put_ack": summary(&after_ack),
+        "missed": missed,
+        "samples": rows,
+    }))
+}
+
 // ------------------------------------------------------------------------------- main
 
 fn main() {
@@ -1839,6 +2065,7 @@ fn main() {
             "scale" => scale(&o).await?,
             "junk" => junk(&o).await?,
             "info" => info(&o).await?,
+            "etcdkill" => etcdkill(&o).await?,
             "scale-clean" => {
                 Env::new(&o)?
                     .etcd()

@@ -15,6 +15,7 @@ pub mod members;
 pub mod model;
 pub mod ops;
 mod plan;
+mod quorum;
 pub mod redraw;
 pub mod rest_only;
 pub mod screen;

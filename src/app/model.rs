@@ -55,6 +55,10 @@ pub struct Model {
     dcs_behind: Option<Duration>,
     /// When the runtime applies the next etcd change (`Msg::Now`).
     applied_at: Option<Instant>,
+    /// When the DCS source last reported something, and since when it has been asking
+    /// etcd for a sign of life (`DcsEvent::Probing`) without an answer.
+    dcs_heard: Option<Instant>,
+    dcs_probing: Option<Instant>,
     /// What the messages since the last [`Model::take_changed`] changed.
     changed: Changed,
     /// The cluster this model is about (the config's scope).
@@ -134,6 +138,8 @@ impl Model {
             events_bytes: 0,
             dcs_behind: None,
             applied_at: None,
+            dcs_heard: None,
+            dcs_probing: None,
             changed: Changed::default(),
             rest_only: super::rest_only::RestOnly::new(false, Vec::new()),
         }
@@ -208,8 +214,29 @@ impl Model {
                 self.now
                     .saturating_duration_since(last_live.unwrap_or(*since)),
             ),
-            _ => None,
+            // connected, and not answering: a hung member is not live
+            DcsHealth::Live { .. } => self.unanswered(),
+            DcsHealth::Connecting { .. } => None,
         }
+    }
+
+    /// A probe unanswered this long makes a live watch look what it is: maybe behind.
+    pub const UNANSWERED_AFTER: Duration = Duration::from_secs(1);
+
+    /// How long the live watch has been silent, when the source's progress request has
+    /// gone unanswered for [`Model::UNANSWERED_AFTER`] (the endpoint may hang: the source
+    /// gives up on it after `dcs::PROBE_TIMEOUT`).
+    pub fn unanswered(&self) -> Option<Duration> {
+        let asked = self.dcs_probing?;
+        if !matches!(self.dcs, DcsHealth::Live { .. })
+            || self.now.saturating_duration_since(asked) < Self::UNANSWERED_AFTER
+        {
+            return None;
+        }
+        Some(
+            self.now
+                .saturating_duration_since(self.dcs_heard.unwrap_or(asked)),
+        )
     }
 
     pub const BEHIND_AFTER: Duration = Duration::from_secs(1);
@@ -267,7 +294,7 @@ impl Model {
             Msg::Rest { member, .. } => return Touch::Member(member.clone()),
             Msg::Dcs(_, DcsEvent::Put(kv)) => kv.key.as_str(),
             Msg::Dcs(_, DcsEvent::Delete { key }) => key.as_str(),
-            Msg::Dcs(_, DcsEvent::Progress { .. } | DcsEvent::Ttl { .. }) => {
+            Msg::Dcs(_, DcsEvent::Progress { .. } | DcsEvent::Ttl { .. } | DcsEvent::Probing) => {
                 return Touch::Nothing;
             }
             Msg::Dcs(..) | Msg::RestCluster { .. } => return Touch::All,
@@ -617,6 +644,20 @@ impl Model {
                     }
                 }
             }
+            DcsEvent::Resumed { endpoint, revision } => {
+                // (the REST-only fallback cannot have replaced etcd's keys meanwhile: a
+                // watch resumes within seconds of breaking, the fallback starts later)
+                self.dcs = DcsHealth::Live {
+                    endpoint,
+                    since: at,
+                    revision,
+                };
+                self.mark(Changed::HEADER);
+                let mut eff = self.rest_only_etcd_back();
+                eff.extend(self.after_dcs_change(false));
+                return eff;
+            }
+            DcsEvent::Probing => return Vec::new(),
             DcsEvent::Ttl { key, ttl } => {
                 // etcd v2: the lock countdown is the leader key's own TTL (v3 asks for the
                 // lease's, `InfoEvent::LeaseTtl`, and sends no `Ttl`)
@@ -780,8 +821,13 @@ impl Model {
                 Vec::new()
             }
             Msg::Tick(now) => {
+                let quiet = self.unanswered().map(|d| d.as_secs());
                 self.now = now;
                 self.mark(Changed::CLOCK);
+                // a hung endpoint's silence counts up in the header
+                if quiet != self.unanswered().map(|d| d.as_secs()) {
+                    self.mark(Changed::HEADER);
+                }
                 // bounded memory: gone rows expire, trends of members that left go with them
                 let mut expired = false;
                 for c in self.clusters.values_mut() {
@@ -815,6 +861,15 @@ impl Model {
             Msg::Dcs(at, ev) => {
                 if let Some(t) = self.applied_at.take() {
                     self.note_delay(t.saturating_duration_since(at));
+                }
+                if matches!(ev, DcsEvent::Probing) {
+                    self.dcs_probing = self.dcs_probing.or(Some(at));
+                } else {
+                    if self.unanswered().is_some() {
+                        self.mark(Changed::HEADER);
+                    }
+                    self.dcs_probing = None;
+                    self.dcs_heard = Some(at);
                 }
                 self.now = self.now.max(at);
                 // (whether it redraws is decided in `update`, from what it touches)

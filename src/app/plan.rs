@@ -188,6 +188,7 @@ impl Model {
             must_type: None,
             steps: Vec::new(),
         };
+        p.checks.extend(self.dcs_write_check(d.kind));
         let s = spec(d.kind);
         if let Some(plan) = s.plan_alone {
             // an operation made of other operations' plans (the rolling restart)

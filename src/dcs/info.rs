@@ -106,6 +106,9 @@ pub async fn run_info<M: Send + 'static>(
 ) {
     let mut last_status: Option<Instant> = None;
     let mut lease_client: Option<Client> = None;
+    // the endpoint the lease is asked at: the next one after a failure (connecting is lazy,
+    // so a dead or hung first endpoint would otherwise be asked for ever)
+    let mut lease_ep = 0usize;
     let mut conns: Vec<Option<Client>> = s.endpoints.iter().map(|_| None).collect();
     loop {
         if last_status.is_none_or(|t| t.elapsed() >= STATUS_EVERY) {
@@ -123,12 +126,11 @@ pub async fn run_info<M: Send + 'static>(
         }
         let id = *lease.borrow_and_update();
         if id != 0 {
-            if lease_client.is_none() {
-                for ep in &s.endpoints {
-                    if let Ok(c) = client(&s, ep).await {
-                        lease_client = Some(c);
-                        break;
-                    }
+            if lease_client.is_none() && !s.endpoints.is_empty() {
+                let ep = &s.endpoints[lease_ep % s.endpoints.len()];
+                match client(&s, ep).await {
+                    Ok(c) => lease_client = Some(c),
+                    Err(_) => lease_ep = lease_ep.wrapping_add(1),
                 }
             }
             if let Some(c) = lease_client.as_mut() {
@@ -144,8 +146,11 @@ pub async fn run_info<M: Send + 'static>(
                             return;
                         }
                     }
-                    // a broken connection: make a new one next time
-                    _ => lease_client = None,
+                    // a broken connection: make a new one next time, at the next endpoint
+                    _ => {
+                        lease_client = None;
+                        lease_ep = lease_ep.wrapping_add(1);
+                    }
                 }
             }
         }

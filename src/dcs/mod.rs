@@ -45,10 +45,20 @@ pub enum DcsEvent {
         key: String,
         ttl: i64,
     },
-    /// The watch is alive at this revision (etcd progress notification).
+    /// A broken watch goes on from `revision` on this endpoint, without a snapshot: what
+    /// the model holds is current again once the events since `revision` are applied.
+    Resumed {
+        endpoint: String,
+        revision: i64,
+    },
+    /// The watch is alive at this revision (etcd progress notification, or the answer to
+    /// the source's progress request after a silence).
     Progress {
         revision: i64,
     },
+    /// Nothing has come from the watch for a while: the source asked etcd for its progress
+    /// and waits for the answer (a `Progress`). Until it comes the screen may be behind.
+    Probing,
     /// The endpoint failed; the source backs off and tries again (the next endpoint first).
     Down {
         endpoint: String,

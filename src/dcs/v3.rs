@@ -1,8 +1,17 @@
 //! etcd v3: one prefix `get` for a snapshot, then a `watch` from the snapshot's revision + 1.
-//! Push, not polling: the only periodic traffic is gRPC keep-alive and etcd's progress
-//! notifications.
+//! Push, not polling: the only periodic traffic is gRPC keep-alive, etcd's progress
+//! notifications, and a progress request after [`PROBE_AFTER`] of silence (a hung member
+//! answers no one: keep-alive alone took ~10 s to notice).
+//!
+//! Every request says it needs a raft leader (etcd's `hasleader` metadata): a member that
+//! has lost quorum then refuses new requests at once and cancels the watch after ~3 election
+//! timeouts, instead of serving a watch on which nothing will ever happen again.
+//!
+//! A watch that broke resumes on the next endpoint from the last revision seen, when that
+//! is within [`RESUME_WITHIN`] (every change is delivered, none is missed); after that, or
+//! when etcd says the revision was compacted, a fresh snapshot.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use etcd_client::{
     Certificate, Client, ConnectOptions, EventType, GetOptions, Identity, TlsOptions, WatchOptions,
@@ -32,6 +41,14 @@ fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     vec![0]
 }
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// A watch silent this long is asked for its progress ...
+pub const PROBE_AFTER: Duration = Duration::from_secs(2);
+/// ... and given up when that gets no answer within this (a SIGSTOPped member, say).
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// A broken watch resumes from its last revision when the next endpoint takes it within
+/// this; later, a fresh snapshot. (Shorter than the model's REST-only fallback, 5 s, so the
+/// state a watch resumes onto is etcd's, never one from `/cluster`.)
+const RESUME_WITHIN: Duration = Duration::from_secs(3);
 
 /// Turn an etcd-client error into something an operator can act on. Its gRPC statuses carry
 /// no `source()`, so the code is matched here.
@@ -40,6 +57,11 @@ pub fn describe(e: &etcd_client::Error) -> String {
     match e {
         E::GRpcStatus(s) => {
             let what = match s.code() {
+                // etcd's ErrGRPCNoLeader, for `hasleader` requests on a member without quorum
+                tonic::Code::Unavailable if s.message().contains("no leader") => {
+                    return "etcd has no raft leader (quorum lost?): etcdserver: no leader"
+                        .to_string();
+                }
                 tonic::Code::Unavailable => "etcd unavailable (down, or not listening there)",
                 tonic::Code::DeadlineExceeded => "etcd did not answer in time",
                 tonic::Code::Unauthenticated => "etcd refused the credentials",
@@ -153,7 +175,10 @@ async fn options(s: &DcsSettings) -> Result<ConnectOptions, String> {
         // every 5 s: etcd (grpc-go, --grpc-keepalive-min-time 5s) answers faster pings with
         // GOAWAY "too_many_pings", which broke the watch every ~8 s.
         .with_keep_alive(Duration::from_secs(7), Duration::from_secs(3))
-        .with_keep_alive_while_idle(true);
+        .with_keep_alive_while_idle(true)
+        // no quorum: refused at once (and a watch cancelled), not served from a member that
+        // can no longer see changes
+        .with_require_leader(true);
     if let (Some(u), Some(p)) = (&s.username, &s.password) {
         o = o.with_user(u.clone(), p.expose().to_string());
     }
@@ -236,8 +261,12 @@ pub async fn run_v3<M: Send + 'static>(
     let n = settings.endpoints.len().max(1);
     let mut current = 0usize; // stick to the endpoint that worked last
     let mut backoff = Duration::from_millis(250);
+    // (revision, when the watch broke): where the next watch may resume
+    let mut resume: Option<(i64, Instant)> = None;
     loop {
         let mut any_ok = false;
+        // a watch that had lived a while broke: the next endpoint at once, no back-off
+        let mut at_once = false;
         for i in 0..n {
             let idx = (current + i) % n;
             let Some(endpoint) = settings.endpoints.get(idx).cloned() else {
@@ -252,13 +281,22 @@ pub async fn run_v3<M: Send + 'static>(
             {
                 return;
             }
-            match follow(&settings, &endpoint, &prefix, &tx, &wrap).await {
+            resume = resume.filter(|(_, broke)| broke.elapsed() < RESUME_WITHIN);
+            let from = resume.map(|(rev, _)| rev);
+            let began = Instant::now();
+            match follow(&settings, &endpoint, &prefix, from, &tx, &wrap).await {
                 Follow::ReceiverGone => return,
-                Follow::Broken { error, was_live } => {
+                Follow::Broken {
+                    error,
+                    was_live,
+                    resume_at,
+                } => {
                     any_ok |= was_live;
-                    if was_live {
-                        current = idx;
-                    }
+                    resume = match resume_at {
+                        Some(rev) if was_live => Some((rev, Instant::now())),
+                        Some(_) => resume,
+                        None => None,
+                    };
                     tracing::warn!(
                         endpoint = %crate::text::redact_url(&endpoint),
                         error = %crate::text::sanitize(&error.to_string()),
@@ -272,7 +310,16 @@ pub async fn run_v3<M: Send + 'static>(
                         return;
                     }
                     if was_live {
-                        // a stream that was working broke: retry the same endpoint at once
+                        // a stream that was working broke: the next endpoint first (this
+                        // one may hang, or have lost its leader), this one last; a
+                        // compaction is no fault of the endpoint: a snapshot from it
+                        current = if resume_at.is_some() {
+                            (idx + 1) % n
+                        } else {
+                            idx
+                        };
+                        // (a stream that breaks as soon as it is up backs off: no spinning)
+                        at_once = n > 1 && began.elapsed() >= Duration::from_secs(1);
                         break;
                     }
                 }
@@ -283,112 +330,180 @@ pub async fn run_v3<M: Send + 'static>(
         } else {
             (backoff * 2).min(MAX_BACKOFF)
         };
-        tokio::time::sleep(backoff).await;
+        if !at_once {
+            tokio::time::sleep(backoff).await;
+        }
     }
 }
 
 enum Follow {
     ReceiverGone,
-    Broken { error: String, was_live: bool },
+    Broken {
+        error: String,
+        was_live: bool,
+        /// The revision a new watch may start from (its events may come again); None: it
+        /// is compacted, take a snapshot.
+        resume_at: Option<i64>,
+    },
 }
 
+/// Follow `prefix` on `endpoint`: from `resume` (a revision whose events the model may
+/// have seen already: they are applied again, which changes nothing) or, without one, from
+/// a fresh snapshot.
 async fn follow<M>(
     s: &DcsSettings,
     endpoint: &str,
     prefix: &str,
+    resume: Option<i64>,
     tx: &mpsc::Sender<M>,
     wrap: &impl Fn(DcsEvent) -> M,
 ) -> Follow {
-    let (client, revision, kvs) = match snapshot(s, endpoint, prefix).await {
-        Ok(x) => x,
-        Err(error) => {
-            return Follow::Broken {
-                error,
-                was_live: false,
+    let shown = crate::text::redact_url(endpoint);
+    let broken = |error: String, was_live: bool, resume_at: Option<i64>| Follow::Broken {
+        error,
+        was_live,
+        resume_at,
+    };
+    let (client, start) = match resume {
+        Some(rev) => {
+            let opts = match options(s).await {
+                Ok(o) => o,
+                Err(e) => return broken(e, false, Some(rev)),
             };
+            match Client::connect([endpoint], Some(opts)).await {
+                Ok(c) => (c, rev),
+                Err(e) => return broken(describe_for(s, &e), false, Some(rev)),
+            }
+        }
+        None => {
+            let (client, revision, kvs) = match snapshot(s, endpoint, prefix).await {
+                Ok(x) => x,
+                Err(error) => return broken(error, false, None),
+            };
+            tracing::info!(endpoint = %shown, revision, keys = kvs.len(), "etcd snapshot; watching from the next revision");
+            let snap = DcsEvent::Snapshot {
+                endpoint: endpoint.to_string(),
+                revision,
+                kvs,
+            };
+            if tx.send(wrap(snap)).await.is_err() {
+                return Follow::ReceiverGone;
+            }
+            // etcd's number: i64::MAX must not panic (it then fails as a compacted watch would)
+            (client, revision.saturating_add(1))
         }
     };
-    let shown = crate::text::redact_url(endpoint);
-    tracing::info!(endpoint = %shown, revision, keys = kvs.len(), "etcd snapshot; watching from the next revision");
-    let snap = DcsEvent::Snapshot {
-        endpoint: endpoint.to_string(),
-        revision,
-        kvs,
-    };
-    if tx.send(wrap(snap)).await.is_err() {
-        return Follow::ReceiverGone;
-    }
+    // the newest revision whose events have all been delivered (or may be again)
+    let mut seen = start.saturating_sub(1).max(resume.unwrap_or(0));
     // fragment: etcd splits a revision with many or large changes into several responses
     let opts = WatchOptions::new()
         .with_prefix()
-        // etcd's number: i64::MAX must not panic (it then fails as a compacted watch would)
-        .with_start_revision(revision.saturating_add(1))
+        .with_start_revision(start)
         .with_progress_notify()
         .with_fragment();
     let mut watch = client.watch_client().max_decoding_message_size(MAX_DECODE);
-    let mut stream = match watch.watch(prefix, Some(opts)).await {
-        Ok(s) => s,
-        Err(e) => {
-            return Follow::Broken {
-                error: describe_for(s, &e),
-                was_live: true,
-            };
+    // a hung member accepts the connection and never answers: bounded
+    let stream = match tokio::time::timeout(CONNECT_TIMEOUT, watch.watch(prefix, Some(opts))).await
+    {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return broken(describe_for(s, &e), resume.is_none(), Some(seen)),
+        Err(_) => {
+            return broken(
+                format!("etcd at {shown} did not start the watch within {CONNECT_TIMEOUT:?}"),
+                resume.is_none(),
+                Some(seen),
+            );
         }
     };
+    let (mut requests, mut stream) = stream.split();
+    let mut heard = tokio::time::Instant::now();
+    let mut asked: Option<tokio::time::Instant> = None;
+    let mut resumed = resume.is_none();
     loop {
-        match stream.message().await {
-            Ok(Some(resp)) => {
-                if resp.canceled() {
-                    let error = if resp.compact_revision() > 0 {
-                        format!(
-                            "watch cancelled: revision {} compacted; taking a new snapshot",
-                            resp.compact_revision()
-                        )
-                    } else {
-                        format!("watch cancelled by etcd: {}", resp.cancel_reason())
-                    };
-                    return Follow::Broken {
-                        error,
-                        was_live: true,
-                    };
+        let wake = match asked {
+            Some(t) => t + PROBE_TIMEOUT,
+            None => heard + PROBE_AFTER,
+        };
+        let msg = tokio::select! {
+            m = stream.message() => m,
+            _ = tokio::time::sleep_until(wake) => {
+                if asked.is_some() {
+                    return broken(
+                        format!("etcd at {shown} stopped answering (no progress reply within {PROBE_TIMEOUT:?})"),
+                        resumed,
+                        Some(seen),
+                    );
                 }
-                for ev in resp.events() {
-                    let Some(kv) = ev.kv() else { continue };
-                    let msg = match ev.event_type() {
-                        EventType::Put => DcsEvent::Put(raw(kv)),
-                        EventType::Delete => DcsEvent::Delete {
-                            key: String::from_utf8_lossy(kv.key()).into_owned(),
-                        },
-                    };
-                    if tx.send(wrap(msg)).await.is_err() {
-                        return Follow::ReceiverGone;
-                    }
+                if let Err(e) = requests.request_progress().await {
+                    return broken(describe_for(s, &e), resumed, Some(seen));
                 }
-                // the revision the model is now at (shown in the cluster pane), after
-                // events as well as after a progress notification
-                if let Some(h) = resp.header()
-                    && tx
-                        .send(wrap(DcsEvent::Progress {
-                            revision: h.revision(),
-                        }))
-                        .await
-                        .is_err()
-                {
+                asked = Some(tokio::time::Instant::now());
+                if tx.send(wrap(DcsEvent::Probing)).await.is_err() {
                     return Follow::ReceiverGone;
                 }
+                continue;
             }
-            Ok(None) => {
-                return Follow::Broken {
-                    error: "etcd closed the watch stream".into(),
-                    was_live: true,
-                };
+        };
+        heard = tokio::time::Instant::now();
+        asked = None;
+        let resp = match msg {
+            Ok(Some(resp)) => resp,
+            Ok(None) => return broken("etcd closed the watch stream".into(), resumed, Some(seen)),
+            Err(e) => return broken(describe_for(s, &e), resumed, Some(seen)),
+        };
+        if resp.canceled() {
+            if resp.compact_revision() > 0 {
+                let error = format!(
+                    "watch cancelled: revision {} compacted; taking a new snapshot",
+                    resp.compact_revision()
+                );
+                return broken(error, true, None);
             }
-            Err(e) => {
-                return Follow::Broken {
-                    error: describe_for(s, &e),
-                    was_live: true,
-                };
+            let why = resp.cancel_reason();
+            let error = if why.contains("no leader") {
+                "etcd has no raft leader (quorum lost?): watch cancelled".to_string()
+            } else {
+                format!("watch cancelled by etcd: {why}")
+            };
+            return broken(error, resumed, Some(seen));
+        }
+        if !resumed && resp.created() {
+            resumed = true;
+            tracing::info!(endpoint = %shown, from = start, "etcd watch resumed");
+            let ev = DcsEvent::Resumed {
+                endpoint: endpoint.to_string(),
+                revision: seen,
+            };
+            if tx.send(wrap(ev)).await.is_err() {
+                return Follow::ReceiverGone;
             }
+        }
+        for ev in resp.events() {
+            let Some(kv) = ev.kv() else { continue };
+            // (a fragment may end inside a revision: resuming from it delivers it again)
+            seen = seen.max(kv.mod_revision());
+            let msg = match ev.event_type() {
+                EventType::Put => DcsEvent::Put(raw(kv)),
+                EventType::Delete => DcsEvent::Delete {
+                    key: String::from_utf8_lossy(kv.key()).into_owned(),
+                },
+            };
+            if tx.send(wrap(msg)).await.is_err() {
+                return Follow::ReceiverGone;
+            }
+        }
+        // the revision the model is now at (shown in the cluster pane), after events as
+        // well as after a progress notification or a probe's answer; also: the watch is
+        // alive (the model says when it has not heard for a while)
+        if let Some(h) = resp.header()
+            && tx
+                .send(wrap(DcsEvent::Progress {
+                    revision: h.revision(),
+                }))
+                .await
+                .is_err()
+        {
+            return Follow::ReceiverGone;
         }
     }
 }

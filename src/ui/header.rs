@@ -39,13 +39,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             ));
         }
         DcsHealth::Live { endpoint, .. } => {
-            match app.model.behind() {
+            match (app.model.unanswered(), app.model.behind()) {
+                // connected, but the endpoint does not answer (hangs?): not live
+                (Some(quiet), _) => l1.push(Span::styled(
+                    format!("● no answer for {} ", human_age(quiet)),
+                    theme.warning,
+                )),
                 // applying etcd's changes late: not live, however connected
-                Some(late) => l1.push(Span::styled(
+                (None, Some(late)) => l1.push(Span::styled(
                     format!("● behind {} ", human_age(late)),
                     theme.warning,
                 )),
-                None => l1.push(Span::styled("● live ", theme.healthy)),
+                (None, None) => l1.push(Span::styled("● live ", theme.healthy)),
             }
             l1.push(Span::styled(redact_url(endpoint), theme.muted));
         }
@@ -143,6 +148,14 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
             }
             l2.push(Span::styled(s, theme.warning));
         }
+    }
+    // why etcd is away, when its members can say
+    if let Some((answering, asked)) = app.model.etcd_no_quorum() {
+        l2.push(Span::raw(" "));
+        l2.push(Span::styled(
+            format!(" etcd NO QUORUM: {answering} of {asked} members answer, none has a leader "),
+            theme.down,
+        ));
     }
     let ro = &app.model.rest_only;
     if ro.active() {

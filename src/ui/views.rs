@@ -363,7 +363,10 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 } else {
                     human_bytes(i.db_size as u64)
                 }),
-                Cell::from(if i.leader == i.member_id {
+                Cell::from(if i.leader == 0 {
+                    // a member that lost its quorum (etcd also says "no leader" in Errors)
+                    Span::styled("none", theme.down)
+                } else if i.leader == i.member_id {
                     Span::styled("this one", theme.leader)
                 } else {
                     Span::raw(format!("{:x}", i.leader))

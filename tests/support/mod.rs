@@ -43,6 +43,7 @@ pub const ETCD_ROOT_PASSWORD: &str = "sandbox-etcd-root-secret";
 /// What kind of cluster to start ([`TestCluster::start_with`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ClusterOptions {
+    /// Patroni members, 1..=9.
     pub members: usize,
     /// `PATROL_TLS=1`: etcd and every REST API on https, client certificates required.
     pub tls: bool,
@@ -50,6 +51,10 @@ pub struct ClusterOptions {
     pub etcd_auth: bool,
     /// `PATROL_DCS=etcd`: the members and patronictl.yaml use an `etcd:` (v2 API) section.
     pub v2: bool,
+    /// etcd members, 1..=4 (one raft cluster; `PATROL_ETCD_MEMBERS`).
+    pub etcd_members: usize,
+    /// Every endpoint list names a dead etcd first (`PATROL_ETCD_DEAD_FIRST`).
+    pub dead_first: bool,
 }
 
 impl Default for ClusterOptions {
@@ -59,7 +64,31 @@ impl Default for ClusterOptions {
             tls: false,
             etcd_auth: false,
             v2: false,
+            etcd_members: 1,
+            dead_first: false,
         }
+    }
+}
+
+/// `Options::new(3).etcd_members(3)`: the same options, built step by step.
+pub type Options = ClusterOptions;
+
+impl ClusterOptions {
+    pub fn new(members: usize) -> ClusterOptions {
+        ClusterOptions {
+            members,
+            ..Default::default()
+        }
+    }
+
+    pub fn etcd_members(mut self, n: usize) -> ClusterOptions {
+        self.etcd_members = n;
+        self
+    }
+
+    pub fn dead_first(mut self) -> ClusterOptions {
+        self.dead_first = true;
+        self
     }
 }
 
@@ -173,9 +202,11 @@ fn taken_bases() -> &'static Mutex<HashSet<u16>> {
     TAKEN.get_or_init(|| Mutex::new(HashSet::new()))
 }
 
-/// The ports `scripts/cluster` uses for a base: etcd client/peer, REST base+10+i, PostgreSQL base+20+i.
-fn needed_ports(base: u16, members: usize) -> Vec<u16> {
-    let mut ports = vec![base, base + 1];
+/// The ports `scripts/cluster` uses for a base: etcd client/peer (base+2(K-1), +1 for each
+/// etcd member K; base+8 for a dead endpoint), REST base+10+i, PostgreSQL base+20+i.
+fn needed_ports(base: u16, members: usize, etcd_members: usize) -> Vec<u16> {
+    let mut ports: Vec<u16> = (0..2 * etcd_members as u16).map(|i| base + i).collect();
+    ports.push(base + 8);
     for i in 1..=members as u16 {
         ports.push(base + 10 + i);
         ports.push(base + 20 + i);
@@ -183,10 +214,10 @@ fn needed_ports(base: u16, members: usize) -> Vec<u16> {
     ports
 }
 
-fn ports_free(base: u16, members: usize) -> bool {
+fn ports_free(base: u16, members: usize, etcd_members: usize) -> bool {
     // Bind them all at once, then drop the listeners.
     let mut held = Vec::new();
-    for p in needed_ports(base, members) {
+    for p in needed_ports(base, members, etcd_members) {
         match TcpListener::bind(("127.0.0.1", p)) {
             Ok(l) => held.push(l),
             Err(_) => return false,
@@ -196,13 +227,13 @@ fn ports_free(base: u16, members: usize) -> bool {
 }
 
 /// Pick a base whose ports are all free, starting at a random base, and reserve it in this process.
-fn pick_base(members: usize) -> u16 {
+fn pick_base(members: usize, etcd_members: usize) -> u16 {
     let n = (PORT_RANGE.1 - PORT_RANGE.0) / PORT_STEP;
     let start = (random_u64() % n as u64) as u16;
     let mut taken = taken_bases().lock().unwrap_or_else(|e| e.into_inner());
     for k in 0..n {
         let base = PORT_RANGE.0 + ((start + k) % n) * PORT_STEP;
-        if !taken.contains(&base) && ports_free(base, members) {
+        if !taken.contains(&base) && ports_free(base, members, etcd_members) {
             taken.insert(base);
             return base;
         }
@@ -253,53 +284,69 @@ fn output_text(out: &Output) -> String {
 
 // ------------------------------------------------------------------------ the cluster
 
-/// A running sandbox cluster (scope `demo`, namespace `/service/`, members `pg1`..`pgN`).
+/// A running sandbox cluster (scope `demo`, namespace `/service/`, members `pg1`..`pgN`,
+/// etcd members 1..K).
 pub struct TestCluster {
     pub dir: PathBuf,
     pub base_port: u16,
     pub config_path: PathBuf,
     pub members: usize,
+    pub etcd_members: usize,
+    pub dead_first: bool,
     pub scope: String,
     pub namespace: String,
     /// The etcd API the members and patronictl.yaml use: `etcd3` or `etcd` (v2).
     pub dcs: &'static str,
     pub tls: bool,
     pub etcd_auth: bool,
+    /// etcd members killed or SIGSTOPped by the test: `etcdctl` does not ask them.
+    etcd_out: Mutex<HashSet<usize>>,
     _slot: Option<Slot>,
 }
 
 impl TestCluster {
-    /// Start a cluster of `members` members (1..=9) and wait until it is healthy: one running
-    /// leader, the others streaming. Panics with the script's output when that fails.
+    /// Start a cluster of `members` members (1..=9) and one etcd, and wait until it is
+    /// healthy: one running leader, the others streaming. Panics with the script's output
+    /// when that fails.
     pub fn start(members: usize) -> TestCluster {
-        Self::start_with(ClusterOptions {
-            members,
-            ..Default::default()
-        })
+        Self::start_with(ClusterOptions::new(members))
     }
 
-    /// Start a cluster as `opts` says (TLS, etcd auth) and wait until it is healthy.
+    /// Start a cluster as `opts` says (TLS, etcd auth, v2, etcd members) and wait until it
+    /// is healthy.
     pub fn start_with(opts: ClusterOptions) -> TestCluster {
-        let members = opts.members;
+        let ClusterOptions {
+            members,
+            etcd_members,
+            dead_first,
+            ..
+        } = opts;
         assert!(
             (1..=9).contains(&members),
             "members must be 1..=9, got {members}"
         );
+        assert!(
+            (1..=4).contains(&etcd_members),
+            "etcd members must be 1..=4, got {etcd_members}"
+        );
         let mut slot = Some(Slot::acquire());
         let mut last_err = String::new();
         for _attempt in 0..3 {
-            let base = pick_base(members);
+            let base = pick_base(members, etcd_members);
             let dir = make_dir();
             let tc = TestCluster {
                 config_path: dir.join("patronictl.yaml"),
                 dir,
                 base_port: base,
                 members,
+                etcd_members,
+                dead_first,
                 scope: SCOPE.to_string(),
                 namespace: NAMESPACE.to_string(),
                 dcs: if opts.v2 { "etcd" } else { "etcd3" },
                 tls: opts.tls,
                 etcd_auth: opts.etcd_auth,
+                etcd_out: Mutex::new(HashSet::new()),
                 _slot: slot.take(),
             };
             // If the start fails, `tc` is dropped (also while panicking): it stops what started.
@@ -333,6 +380,11 @@ impl TestCluster {
             .env("PATROL_CLUSTER_DIR", &self.dir)
             .env("PATROL_BASE_PORT", self.base_port.to_string())
             .env("PATROL_MEMBERS", self.members.to_string())
+            .env("PATROL_ETCD_MEMBERS", self.etcd_members.to_string())
+            .env(
+                "PATROL_ETCD_DEAD_FIRST",
+                if self.dead_first { "1" } else { "0" },
+            )
             .env("PATROL_SCOPE", &self.scope)
             .env("PATROL_NAMESPACE", &self.namespace)
             .env("PATROL_DCS", self.dcs)
@@ -533,12 +585,35 @@ impl TestCluster {
         )
     }
 
-    /// Run `etcdctl` (API v3) against this cluster's etcd (with its certificates, as root
-    /// when etcd has auth on).
+    /// Run `etcdctl` (API v3) against this cluster's etcd: every member the test has not
+    /// killed or stopped.
     pub fn etcdctl(&self, args: &[&str]) -> Output {
+        let out = self.etcd_out.lock().unwrap_or_else(|e| e.into_inner());
+        let eps: Vec<String> = (1..=self.etcd_members)
+            .filter(|k| !out.contains(k))
+            .map(|k| self.etcd_member_endpoint(k))
+            .collect();
+        drop(out);
+        self.etcdctl_at(&eps.join(","), args)
+    }
+
+    /// Run `etcdctl` (API v3) against these endpoints (`host:port`, comma-separated), with
+    /// the cluster's certificates, and as root when etcd has auth on.
+    pub fn etcdctl_at(&self, endpoints: &str, args: &[&str]) -> Output {
+        let urls: Vec<String> = endpoints
+            .split(',')
+            .map(|e| {
+                format!(
+                    "{}://{}",
+                    self.scheme(),
+                    e.rsplit("://").next().unwrap_or(e)
+                )
+            })
+            .collect();
         let mut cmd = Command::new("etcdctl");
         cmd.env("ETCDCTL_API", "3")
-            .arg(format!("--endpoints={}", self.etcd_url()));
+            .arg(format!("--endpoints={}", urls.join(",")))
+            .args(["--dial-timeout=2s", "--command-timeout=5s"]);
         if self.tls {
             let t = self.tls_dir();
             cmd.arg("--cacert")
@@ -555,6 +630,136 @@ impl TestCluster {
             .stdin(Stdio::null())
             .output()
             .expect("run etcdctl")
+    }
+
+    /// `127.0.0.1:<port>` of etcd member `k` (1..=etcd_members).
+    pub fn etcd_member_endpoint(&self, k: usize) -> String {
+        assert!(
+            (1..=self.etcd_members).contains(&k),
+            "no etcd member {k} (1..={})",
+            self.etcd_members
+        );
+        format!("127.0.0.1:{}", self.base_port as usize + 2 * (k - 1))
+    }
+
+    /// `http://127.0.0.1:<port>` of etcd member `k`, as patrol names it.
+    pub fn etcd_member_url(&self, k: usize) -> String {
+        format!("http://{}", self.etcd_member_endpoint(k))
+    }
+
+    /// Which etcd member (1..) serves this URL or `host:port`, if any.
+    pub fn etcd_member_of(&self, endpoint: &str) -> Option<usize> {
+        let hp = endpoint
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .trim_end_matches('/');
+        (1..=self.etcd_members).find(|&k| self.etcd_member_endpoint(k) == hp)
+    }
+
+    /// The dead endpoint listed first with [`Options::dead_first`].
+    pub fn dead_endpoint(&self) -> String {
+        format!("127.0.0.1:{}", self.base_port + 8)
+    }
+
+    /// Pid of etcd member `k`, if it runs (a SIGSTOPped one runs).
+    pub fn etcd_pid(&self, k: usize) -> Option<u32> {
+        let file = if self.etcd_members == 1 {
+            "etcd.pid".to_string()
+        } else {
+            format!("etcd{k}.pid")
+        };
+        let p = std::fs::read_to_string(self.dir.join(file)).ok()?;
+        let pid: u32 = p.trim().parse().ok()?;
+        pid_alive(pid).then_some(pid)
+    }
+
+    fn etcd_cmd(&self, cmd: &str, k: usize, out: bool) {
+        self.etcd_member_endpoint(k);
+        self.script_ok(&[cmd, &k.to_string()]);
+        let mut set = self.etcd_out.lock().unwrap_or_else(|e| e.into_inner());
+        if out {
+            set.insert(k);
+        } else {
+            set.remove(&k);
+        }
+    }
+
+    /// SIGKILL etcd member `k`.
+    pub fn kill_etcd(&self, k: usize) {
+        self.etcd_cmd("kill-etcd", k, true);
+    }
+
+    /// SIGSTOP etcd member `k`: it hangs (its port still accepts connections).
+    pub fn stop_etcd(&self, k: usize) {
+        self.etcd_cmd("stop-etcd", k, true);
+    }
+
+    /// SIGCONT etcd member `k`.
+    pub fn cont_etcd(&self, k: usize) {
+        self.etcd_cmd("cont-etcd", k, false);
+    }
+
+    /// Start etcd member `k` again; returns once it answers `endpoint health` (which needs
+    /// a quorum of the others).
+    pub fn start_etcd(&self, k: usize) {
+        self.etcd_cmd("start-etcd", k, false);
+    }
+
+    /// `etcdctl endpoint status -w json` of the members the test has not taken out:
+    /// (member k, its id, the raft leader's id (0: none), revision).
+    pub fn etcd_status(&self) -> Vec<(usize, u64, u64, i64)> {
+        let out = self.etcdctl(&["endpoint", "status", "-w", "json"]);
+        if !out.status.success() {
+            return Vec::new();
+        }
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                let k = self.etcd_member_of(e["Endpoint"].as_str()?)?;
+                let st = &e["Status"];
+                Some((
+                    k,
+                    st["header"]["member_id"].as_u64()?,
+                    st["leader"].as_u64().unwrap_or(0),
+                    st["header"]["revision"].as_i64()?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The etcd member (1..) that is the raft leader, as the members that answer see it.
+    pub fn etcd_leader(&self) -> Option<usize> {
+        let st = self.etcd_status();
+        let leader = st.iter().map(|s| s.2).find(|&l| l != 0)?;
+        st.iter().find(|s| s.1 == leader).map(|s| s.0)
+    }
+
+    /// etcd's current revision (from the members that answer).
+    pub fn etcd_revision(&self) -> Option<i64> {
+        self.etcd_status().iter().map(|s| s.3).max()
+    }
+
+    /// `etcdctl compact <revision>`: history before it is gone.
+    pub fn compact(&self, revision: i64) {
+        let out = self.etcdctl(&["compact", &revision.to_string()]);
+        assert!(
+            out.status.success(),
+            "etcdctl compact {revision} failed:\n{}",
+            output_text(&out)
+        );
+    }
+
+    /// `etcdctl put` of a key under the cluster prefix (`"members/pg1"` ...).
+    pub fn etcd_put(&self, key: &str, value: &str) {
+        let full = format!("{}{key}", self.key_prefix());
+        let out = self.etcdctl(&["put", &full, value]);
+        assert!(
+            out.status.success(),
+            "etcdctl put {full} failed:\n{}",
+            output_text(&out)
+        );
     }
 
     /// The DCS key prefix of this cluster: `/service/demo/`.
