@@ -8,6 +8,7 @@ pub mod dcs;
 pub mod logs;
 pub mod output;
 pub mod patroni;
+pub mod pyyaml;
 pub mod runtime;
 pub mod text;
 pub mod theme;
