@@ -9,6 +9,7 @@ pub mod logs;
 pub mod output;
 pub mod patroni;
 pub mod pyyaml;
+pub mod readcmds;
 pub mod runtime;
 pub mod text;
 pub mod theme;

@@ -359,8 +359,7 @@ impl Emitter {
 
     fn write_indent(&mut self) {
         let indent = self.indent.unwrap_or(0);
-        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace)
-        {
+        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
             self.write_line_break(None);
         }
         if self.column < indent {
@@ -627,10 +626,12 @@ impl Emitter {
         while end <= text.len() {
             let ch = text.get(end).copied();
             let raw_ok = |c: char| {
-                !matches!(c, '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
-                    && ((' '..='~').contains(&c)
-                        || ('\u{A0}'..='\u{D7FF}').contains(&c)
-                        || ('\u{E000}'..='\u{FFFD}').contains(&c))
+                !matches!(
+                    c,
+                    '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}'
+                ) && ((' '..='~').contains(&c)
+                    || ('\u{A0}'..='\u{D7FF}').contains(&c)
+                    || ('\u{E000}'..='\u{FFFD}').contains(&c))
             };
             if ch.is_none_or(|c| !raw_ok(c)) {
                 if start < end {

@@ -50,7 +50,19 @@ fn python_float_repr() {
 
 #[test]
 fn strings_that_read_back_as_something_else_are_quoted() {
-    for s in ["on", "Off", "yes", "1", "0x1F", "1.5", ".inf", "~", "", "2026-01-01", "<<"] {
+    for s in [
+        "on",
+        "Off",
+        "yes",
+        "1",
+        "0x1F",
+        "1.5",
+        ".inf",
+        "~",
+        "",
+        "2026-01-01",
+        "<<",
+    ] {
         assert!(resolves_to_non_str(s), "{s:?}");
     }
     for s in ["pg1", "y", "08", "1e5", "replica", "0.0.0.0/0"] {
