@@ -29,11 +29,22 @@ fn settled(app: &App) -> bool {
     let Some(c) = app.cluster() else {
         return false;
     };
-    app.model.polled().iter().all(|(m, _)| {
-        c.rest
-            .get(m)
-            .is_some_and(|r| r.ok.is_some() || r.error.is_some())
-    })
+    // the model holds an empty cluster from the start: wait for etcd's snapshot (or, in
+    // REST-only mode, a membership)
+    let known =
+        matches!(app.model.dcs, crate::app::DcsHealth::Live { .. }) || !c.members.is_empty();
+    known
+        && app.model.polled().iter().all(|(m, _)| {
+            c.rest
+                .get(m)
+                .is_some_and(|r| r.ok.is_some() || r.error.is_some())
+        })
+        // a replica's live lag needs a leader sample taken after its own (`members::pair`)
+        && app.rows().iter().all(|r| {
+            r.role.is_leader()
+                || r.rest != crate::app::members::RestHealth::Live
+                || r.replay_lag.is_some()
+        })
 }
 
 /// Runs until Ctrl-C (Ok) or until stdout goes away (Ok: `| head` is a normal way to stop).
