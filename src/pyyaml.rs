@@ -204,7 +204,7 @@ fn analyze(s: &[char]) -> Analysis {
         if is_break(ch) {
             line_breaks = true;
         }
-        if !(ch == '\n' || (' '..='~').contains(&ch)) && !is_printable_unicode(ch) {
+        if !(ch == '\n' || (' '..='~').contains(&ch) || is_printable_unicode(ch)) {
             special = true;
         }
         if ch == ' ' {
