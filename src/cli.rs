@@ -132,6 +132,59 @@ pub enum Command {
         /// Also print Pending restart, Scheduled restart and Tags columns
         #[arg(short = 'e', long)]
         extended: bool,
+        /// Print a timestamp line first
+        #[arg(short = 't', long)]
+        timestamp: bool,
+        /// Print again whenever the output changes, at most every 2 seconds
+        #[arg(short = 'W')]
+        watch_2s: bool,
+        /// Print again whenever the output changes, at most every SECONDS
+        #[arg(short = 'w', long = "watch", value_name = "SECONDS", value_parser = parse_seconds)]
+        watch: Option<Duration>,
+    },
+    /// Print the members as a tree under their upstream, like `patronictl topology`
+    Topology {
+        /// Cluster name (default: `scope` from the configuration)
+        cluster_name: Option<String>,
+        /// Print again whenever the output changes, at most every 2 seconds
+        #[arg(short = 'W')]
+        watch_2s: bool,
+        /// Print again whenever the output changes, at most every SECONDS
+        #[arg(short = 'w', long = "watch", value_name = "SECONDS", value_parser = parse_seconds)]
+        watch: Option<Duration>,
+    },
+    /// Print the failover/switchover history, like `patronictl history`
+    History {
+        /// Cluster name (default: `scope` from the configuration)
+        cluster_name: Option<String>,
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t = Format::Pretty)]
+        format: Format,
+    },
+    /// Print the dynamic configuration as YAML, like `patronictl show-config`
+    ShowConfig {
+        /// Cluster name (default: `scope` from the configuration)
+        cluster_name: Option<String>,
+    },
+    /// Print `host=H port=P` of the leader (or of a member, or of one with a role), like
+    /// `patronictl dsn`; never a password
+    Dsn {
+        /// Cluster name (default: `scope` from the configuration)
+        cluster_name: Option<String>,
+        /// A member with this role
+        #[arg(short = 'r', long, value_enum)]
+        role: Option<crate::readcmds::DsnRole>,
+        /// This member
+        #[arg(short = 'm', long)]
+        member: Option<String>,
+    },
+    /// Print patrol's version and, given a cluster, each member's Patroni and PostgreSQL
+    /// versions, like `patronictl version`
+    Version {
+        /// Cluster name (no cluster: patrol's version only)
+        cluster_name: Option<String>,
+        /// Only these members
+        member_names: Vec<String>,
     },
     /// List the themes `--theme` takes by name
     Themes,
@@ -164,6 +217,7 @@ pub enum ConfigAction {
 pub enum Format {
     Pretty,
     Json,
+    #[value(alias = "yml")]
     Yaml,
     Tsv,
 }
@@ -186,6 +240,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err(format!("duration {s:?} out of range (50ms .. 1h)"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// `-w SECONDS`: a positive number of seconds, fractions allowed, as patronictl's float.
+pub fn parse_seconds(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && n <= 86400.0 => Ok(Duration::from_secs_f64(n)),
+        _ => Err(format!("invalid number of seconds {s:?} (0 < S <= 86400)")),
+    }
 }
 
 #[cfg(test)]

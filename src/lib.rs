@@ -8,6 +8,8 @@ pub mod dcs;
 pub mod logs;
 pub mod output;
 pub mod patroni;
+pub mod pyyaml;
+pub mod readcmds;
 pub mod runtime;
 pub mod text;
 pub mod theme;

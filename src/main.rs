@@ -119,9 +119,19 @@ fn run() -> Result<ExitCode> {
         }
         _ => {}
     }
+    // `patrol version` with no cluster needs no configuration, like patronictl's
+    if let Some(Command::Version {
+        cluster_name: None, ..
+    }) = &cli.command
+        && cli.cluster.is_none()
+    {
+        print!("{}", patrol::readcmds::version(None, &[]));
+        return Ok(ExitCode::SUCCESS);
+    }
     let scope = match &cli.command {
         Some(Command::List { cluster_name, .. }) => cluster_name.clone().or(cli.cluster.clone()),
-        _ => cli.cluster.clone(),
+        Some(c) => patrol::readcmds::cluster_arg(c).or(cli.cluster.clone()),
+        None => cli.cluster.clone(),
     };
     let settings = match config::load(&ConfigSource {
         file: cli.config_file.clone(),
@@ -149,6 +159,21 @@ fn run() -> Result<ExitCode> {
         Some(
             Command::Themes | Command::Completions { .. } | Command::Man | Command::Config { .. },
         ) => Ok(ExitCode::SUCCESS),
+        // the patronictl read commands (below), and `list -t/-W/-w`
+        Some(ref c) if patrol::readcmds::handles(c) => patrol::readcmds::run(
+            c,
+            &settings,
+            cli.interval
+                .unwrap_or(patrol::config::init::DEFAULT_INTERVAL),
+            cli.timeout.unwrap_or(patrol::config::init::DEFAULT_TIMEOUT),
+        ),
+        Some(
+            Command::Topology { .. }
+            | Command::History { .. }
+            | Command::ShowConfig { .. }
+            | Command::Dsn { .. }
+            | Command::Version { .. },
+        ) => Ok(ExitCode::from(2)), // readcmds::handles takes each of these above
         Some(Command::List {
             format, extended, ..
         }) => {

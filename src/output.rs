@@ -162,7 +162,7 @@ pub fn render(app: &App, format: Format, extended: bool) -> String {
 
 /// JSON spaced like Python's `json.dumps` (`", "` and `": "`), so `patrol list -f json`
 /// and `patronictl list -f json` can be compared byte for byte.
-fn python_json(v: &Value) -> String {
+pub(crate) fn python_json(v: &Value) -> String {
     struct PySpacing;
     impl serde_json::ser::Formatter for PySpacing {
         fn begin_array_value<W: ?Sized + std::io::Write>(

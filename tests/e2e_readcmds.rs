@@ -1,0 +1,225 @@
+//! patrol's read commands against `patronictl` on the same real cluster (etcd + Patroni +
+//! PostgreSQL on 127.0.0.1): byte for byte where patronictl's output is deterministic.
+
+mod support;
+
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{TestCluster, eventually};
+
+fn patrol(c: &TestCluster, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .arg("-c")
+        .arg(c.config_path())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run patrol")
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Both commands' stdout, equal within `timeout` (the two read etcd at slightly different
+/// moments; patronictl's lag comes from the member keys, written once per loop_wait).
+fn same(c: &TestCluster, args: &[&str], timeout: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        let ours = patrol(c, args);
+        let theirs = c.patronictl(args);
+        assert!(ours.status.success(), "patrol {args:?}: {ours:?}");
+        assert!(theirs.status.success(), "patronictl {args:?}: {theirs:?}");
+        let last = (text(&ours), text(&theirs));
+        if last.0 == last.1 {
+            return last.0;
+        }
+        if start.elapsed() > timeout {
+            panic!(
+                "patrol {args:?} differs from patronictl:\n--- patrol\n{}--- patronictl\n{}",
+                last.0, last.1
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn read_commands_print_what_patronictl_prints() {
+    let c = TestCluster::start(3);
+    let leader = c.wait_healthy(Duration::from_secs(60));
+
+    // topology: the tree of the list table, byte for byte
+    let topo = same(&c, &["topology"], Duration::from_secs(20));
+    assert!(topo.contains(&format!("| {leader} ")), "{topo}");
+    assert_eq!(topo.matches("| + pg").count(), 2, "{topo}");
+
+    // show-config: PyYAML's exact bytes
+    let conf = same(&c, &["show-config"], Duration::from_secs(5));
+    assert!(conf.contains("ttl: 20\n"), "{conf}");
+
+    // dsn: each way of choosing a member
+    for args in [
+        vec!["dsn"],
+        vec!["dsn", "-r", "replica"],
+        vec!["dsn", "-r", "any"],
+        vec!["dsn", "-r", "primary"],
+        vec!["dsn", "--role", "leader"],
+        vec!["dsn", "-m", "pg3"],
+        vec!["dsn", "demo", "--member", "pg2"],
+    ] {
+        let out = same(&c, &args, Duration::from_secs(5));
+        assert!(out.starts_with("host=127.0.0.1 port="), "{args:?}: {out}");
+    }
+    // no standby leader here: both say so and fail
+    let ours = patrol(&c, &["dsn", "-r", "standby-leader"]);
+    let theirs = c.patronictl(&["dsn", "-r", "standby-leader"]);
+    assert!(!ours.status.success() && !theirs.status.success());
+    assert!(String::from_utf8_lossy(&ours.stderr).contains("Can not find a suitable member"));
+    assert!(
+        patrol(&c, &["dsn", "-r", "replica", "-m", "pg2"])
+            .status
+            .code()
+            == Some(1)
+    );
+
+    // version: the member lines equal, after our own version line
+    for args in [
+        vec!["version", "demo"],
+        vec!["version", "demo", "pg2", "pg3"],
+    ] {
+        let ours = text(&patrol(&c, &args));
+        let theirs = text(&c.patronictl(&args));
+        assert!(ours.starts_with("patrol version "), "{ours}");
+        let tail = |s: &str| s.lines().skip(1).map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(tail(&ours), tail(&theirs), "{args:?}");
+        assert!(ours.contains("Patroni 4.1.5 PostgreSQL 15."), "{ours}");
+    }
+    let bare = text(&patrol(&c, &["version"]));
+    assert_eq!(bare.lines().count(), 1, "{bare}");
+
+    // history: a switchover makes a row; every format the same bytes
+    let target = c
+        .member_names()
+        .into_iter()
+        .find(|m| *m != leader)
+        .expect("a replica");
+    let out = c.patronictl(&[
+        "switchover",
+        "--leader",
+        &leader,
+        "--candidate",
+        &target,
+        "--force",
+    ]);
+    assert!(out.status.success(), "switchover: {out:?}");
+    eventually(Duration::from_secs(60), "the new leader healthy", || {
+        (c.is_healthy() && c.leader().as_deref() == Some(target.as_str())).then_some(())
+    });
+    for f in ["pretty", "tsv", "json", "yaml"] {
+        let out = same(&c, &["history", "-f", f], Duration::from_secs(10));
+        assert!(out.contains(&target), "history -f {f}: {out}");
+    }
+    same(&c, &["topology"], Duration::from_secs(20));
+
+    // list -t: the timestamp line (local time, to the second), then the list
+    let out = text(&patrol(&c, &["list", "-t", "-f", "json"]));
+    let (ts, rest) = out.split_once('\n').expect("two parts");
+    assert_eq!(ts.len(), 19, "{ts:?}");
+    assert!(
+        ts.chars().enumerate().all(|(i, ch)| match i {
+            4 | 7 => ch == '-',
+            10 => ch == ' ',
+            13 | 16 => ch == ':',
+            _ => ch.is_ascii_digit(),
+        }),
+        "{ts:?}"
+    );
+    let rows: serde_json::Value = serde_json::from_str(rest.trim()).expect("JSON after the line");
+    assert_eq!(rows.as_array().map(Vec::len), Some(3));
+}
+
+/// Outputs seen so far on the watch's stdout (each starts with the table's title).
+fn outputs(buf: &str) -> usize {
+    buf.matches("+ Cluster: demo").count()
+}
+
+#[test]
+fn list_watch_prints_again_on_a_change_and_not_while_nothing_changes() {
+    let c = TestCluster::start(3);
+    c.wait_healthy(Duration::from_secs(60));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .arg("-c")
+        .arg(c.config_path())
+        .args(["list", "-W"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn patrol list -W");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut b = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut b) {
+            if n == 0
+                || tx
+                    .send(String::from_utf8_lossy(&b[..n]).into_owned())
+                    .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut buf = String::new();
+    let pump = |buf: &mut String| {
+        while let Ok(s) = rx.try_recv() {
+            buf.push_str(&s);
+        }
+    };
+    eventually(Duration::from_secs(20), "the first output", || {
+        pump(&mut buf);
+        (outputs(&buf) >= 1).then_some(())
+    });
+    // a quiet cluster: nothing new over 8 s (patronictl would have printed 4 more times)
+    std::thread::sleep(Duration::from_secs(8));
+    pump(&mut buf);
+    assert_eq!(outputs(&buf), 1, "reprinted with nothing changed:\n{buf}");
+    assert!(!buf.contains("Maintenance mode"), "{buf}");
+
+    // a change: printed again within a bounded wait
+    let out = c.patronictl(&["pause", "--wait"]);
+    assert!(out.status.success(), "pause: {out:?}");
+    eventually(Duration::from_secs(15), "an output after the pause", || {
+        pump(&mut buf);
+        (outputs(&buf) >= 2 && buf.contains(" Maintenance mode: on")).then_some(())
+    });
+    // and then quiet again
+    std::thread::sleep(Duration::from_secs(5));
+    pump(&mut buf);
+    assert_eq!(outputs(&buf), 2, "after the pause:\n{buf}");
+
+    // Ctrl-C ends it cleanly
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(st.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "patrol list -W still running 10 s after SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "exit after SIGINT: {status:?}");
+    let _ = reader.join();
+    let out = c.patronictl(&["resume", "--wait"]);
+    assert!(out.status.success(), "resume: {out:?}");
+}
