@@ -67,10 +67,8 @@ fn table_like_prettytable() {
 }
 
 fn cluster() -> ClusterState {
-    let mut c = ClusterState {
-        leader: Some("pg2".into()),
-        ..Default::default()
-    };
+    let mut c = ClusterState::default();
+    c.leader = Some("pg2".into());
     for (n, url, role) in [
         ("pg1", "postgres://127.0.0.1:5433/postgres", "replica"),
         (
