@@ -79,15 +79,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         DcsHealth::Live { revision, .. } => format!("watching at revision {revision} · "),
         _ => String::new(),
     };
-    src.push(Span::styled(
+    let text = if app.model.rest_only.mode == crate::app::rest_only::Mode::Explicit {
+        // no etcd is asked: naming endpoints would suggest one is
+        "not used: REST-only, membership from the members' /cluster".to_string()
+    } else {
         format!(
             "{rev}{}{}/ · endpoints {}",
             sanitize(&app.model.namespace),
             sanitize(&app.model.scope),
             endpoints(app)
-        ),
-        theme.muted,
-    ));
+        )
+    };
+    src.push(Span::styled(text, theme.muted));
     lines.push(Line::from(src));
     f.render_widget(
         Paragraph::new(lines)
