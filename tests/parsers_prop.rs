@@ -361,7 +361,14 @@ proptest! {
     fn patroni_yaml_survives_hostile_documents(text in yaml_doc(), src in config_source()) {
         if let Ok(s) = config::from_str(&text, Some(std::path::Path::new("/etc/patroni/p.yml")), &src) {
             prop_assert!(s.namespace.starts_with('/') && s.namespace.ends_with('/'));
-            prop_assert!(!s.dcs.endpoints.is_empty());
+            // something to ask: etcd, or in REST-only mode a Patroni API that passed the
+            // host grammar
+            prop_assert!(!s.dcs.endpoints.is_empty() || (s.rest_only && !s.api_seeds.is_empty()));
+            for u in &s.api_seeds {
+                prop_assert!(u.starts_with("http://") || u.starts_with("https://"), "{u}");
+                prop_assert!(u.ends_with("/patroni"), "{u}");
+                prop_assert!(!u.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@'), "{u}");
+            }
         }
     }
 
