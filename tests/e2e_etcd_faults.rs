@@ -19,12 +19,9 @@ use patrol::app::dialog::Dialog;
 use patrol::app::ops::{OpKind, Settle};
 use patrol::app::{App, DcsHealth};
 use patrol::runtime::Headless;
-use patrol::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
 use serde_json::{Value, json};
-use support::drive::{describe, last_op, press, rt, settings};
+use support::drive::{describe, last_op, press, rt, screen, settings};
 use support::{Options, TestCluster, healthy};
 
 const MIB: u64 = 1024 * 1024;
@@ -40,25 +37,6 @@ fn headless(c: &TestCluster) -> Headless {
         Duration::from_secs(2),
     )
     .expect("start")
-}
-
-/// The screen as a user sees it at 120x40.
-fn screen(app: &App) -> String {
-    let theme = Theme::load(None, false).expect("built-in theme");
-    let mut t = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
-    t.draw(|f| patrol::ui::render(f, app, &theme))
-        .expect("draw");
-    let buf = t.backend().buffer();
-    (0..40)
-        .map(|y| {
-            (0..120)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// What a failing assertion should show: the screen, the DCS state and the events.

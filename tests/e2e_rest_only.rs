@@ -7,33 +7,11 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use patrol::app::{App, DcsHealth, dialog::Dialog, ops::OpKind};
+use patrol::app::{DcsHealth, dialog::Dialog, ops::OpKind};
 use patrol::runtime::Headless;
-use patrol::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::Value;
-use support::drive::{rt, settings};
+use support::drive::{rt, screen, settings};
 use support::{TestCluster, healthy};
-
-/// The main view as text, the way a user sees it at 120x40.
-fn screen(app: &App) -> String {
-    let theme = Theme::load(None, false).expect("built-in theme");
-    let mut t = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
-    t.draw(|f| patrol::ui::render(f, app, &theme))
-        .expect("draw");
-    let buf = t.backend().buffer();
-    (0..40)
-        .map(|y| {
-            (0..120)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn rows_of(v: &Value) -> Vec<(String, String, String, String)> {
     v.as_array()

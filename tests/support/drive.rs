@@ -84,3 +84,23 @@ pub async fn last_op(h: &mut Headless, timeout: Duration) -> Settle {
     assert!(ok, "operation finished:\n{}", describe(&h.app));
     h.app.session.ops[n - 1].settle.clone()
 }
+
+/// The main view as text, the way a user sees it at 120x40 (trailing blanks trimmed).
+pub fn screen(app: &App) -> String {
+    let theme = patrol::theme::Theme::load(None, false).expect("built-in theme");
+    let backend = ratatui::backend::TestBackend::new(120, 40);
+    let mut t = ratatui::Terminal::new(backend).expect("test backend");
+    t.draw(|f| patrol::ui::render(f, app, &theme))
+        .expect("draw");
+    let buf = t.backend().buffer();
+    (0..40)
+        .map(|y| {
+            (0..120)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
