@@ -130,6 +130,16 @@ def main():
     cfg = cl.get("config") or {}
     jr, jf, jd = jk.get("running") or {}, jk.get("fresh") or {}, jk.get("deleted") or {}
     jt = jk.get("timeout_s")
+    ev2 = r.get("events_v2") or {}
+    ev2_p, ev2_c, ev2_f = g(ev2, "patrol", "summary"), g(ev2, "patronictl", "summary"), g(ev2, "floor", "summary")
+    idle2 = r.get("idle_v2") or {}
+    ip2, ic2 = idle2.get("patrol") or {}, idle2.get("patronictl") or {}
+    idle2_n = g(ip2, "cpu_windows_pct", "n")
+    ek = r.get("etcdkill") or {}
+    ek_s = ek.get("summary")
+    tm = r.get("term") or {}
+    tm_on, tm_off, tm_tmux = tm.get("direct_sync_on") or {}, tm.get("direct_sync_off") or {}, tm.get("tmux") or {}
+    rl = r.get("release") or {}
 
     rows = [
         ["Event to screen, median", f_n(ev_p), f_ms(g(ev_p, "median")), spread(ev_p),
@@ -197,6 +207,26 @@ def main():
          "", "", "", "", "not judged (n = 1)"],
         ["Junk: patrol peak RSS / peak open fds during the flood", "1" if jr else "0",
          f"{f_mib(jr.get('hwm_kib'))} / {jr.get('fds_peak', 'n/a')}", "", "", "", "", "not judged (n = 1)"],
+        ["etcd v2: event to screen, median (floor: a raw v2 long poll, `curl ...?wait=true&stream=true`)",
+         f_n(ev2_p), f_ms(g(ev2_p, "median")), spread(ev2_p), f_ms(g(ev2_c, "median")),
+         f_ms(g(ev2_f, "median")), "≤ 15 ms", verdict(g(ev2_p, "median"), 15, g(ev2_p, "n"))],
+        ["etcd v2: event to screen, p95", f_n(ev2_p), f_ms(g(ev2_p, "p95")), "", f_ms(g(ev2_c, "p95")),
+         f_ms(g(ev2_f, "p95")), "≤ 40 ms", verdict(g(ev2_p, "p95"), 40, g(ev2_p, "n"))],
+        [f"etcd v2: idle CPU over {idle2.get('seconds', '?')} s, % of a core (Patroni rewrites `leader` and "
+         "`members/*` every loop: each rewrite is an event patrol receives)", str(idle2_n or 0),
+         f_pct(ip2.get("cpu_pct"), 3), spread(ip2.get("cpu_windows_pct"), lambda x: f_pct(x, 3)),
+         f_pct(ic2.get("cpu_pct"), 3), "", "", ""],
+        ["etcd member patrol watches SIGKILLed: to the next change on screen, median (max)", f_n(ek_s),
+         f"{f_ms(g(ek_s, 'median'))} ({f_ms(g(ek_s, 'max'))})"
+         + (f"; {ek['missed']} never shown" if ek.get("missed") else ""),
+         spread(ek_s), "", "", "", ""],
+        ["Bytes to the terminal per idle minute, 120x40: straight (sync on) / inside tmux (what its client "
+         "sends on)", "1" if tm else "0",
+         f"{tm_on.get('bytes_per_min', 0):,.0f} / {tm_tmux.get('bytes_per_min', 0):,.0f}" if tm else "n/a",
+         "", "", "", "", ""],
+        ["Release binary: size / `--version` start-up, median", f_n(rl.get("version_wall_ms")),
+         f"{f_mib((rl.get('binary_bytes') or 0) / 1024)} / {f_ms(g(rl, 'version_wall_ms', 'median'))}" if rl else "n/a",
+         spread(rl.get("version_wall_ms")), "", "", "", ""],
     ]
 
     out = []
@@ -479,6 +509,120 @@ def main():
         w("Not run.")
         w("")
 
+    w("## 7. etcd v2")
+    w("")
+    if ev2 or idle2:
+        w("A second cluster whose Patroni members use the etcd v2 API (`etcd:` sections, "
+          "`PATROL_DCS=etcd scripts/cluster`), on the same machine. Event to screen is the bench of "
+          "section 1 on the v2 key space (writes are v2 `PUT`s); the floor is a raw v2 long poll kept "
+          "open (`curl .../v2/keys/...?wait=true&recursive=true&stream=true`) printing into a terminal; "
+          "patronictl is `list -W` on the same v2 cluster. Idle is section 4's measurement on the v2 "
+          "cluster: in v2 Patroni rewrites its `leader` and `members/*` keys with a TTL on every loop "
+          "(`loop_wait` 1 s), so patrol receives events while nothing changes; a rewrite that changes "
+          "only the index must cost almost nothing (no redraw, no event in the log).")
+        w("")
+        v2rows = []
+        for name in ("patrol", "patronictl", "floor"):
+            e = ev2.get(name) or {}
+            s2 = e.get("summary") or {}
+            if s2:
+                v2rows.append([e.get("viewer", name), s2.get("n", 0), e.get("missed", "?"), f_ms(s2.get("min")),
+                               f_ms(s2.get("p25")), f_ms(s2.get("median")), f_ms(s2.get("p75")),
+                               f_ms(s2.get("p95")), f_ms(s2.get("p99")), f_ms(s2.get("max"))])
+        if v2rows:
+            w(table(["viewer", "n", "never shown", "min", "p25", "median", "p75", "p95", "p99", "max"], v2rows))
+            w("")
+        if idle2:
+            w(table(["", "patrol", "patronictl list -w 1"], [
+                ["CPU, % of one core (whole span)", f_pct(ip2.get("cpu_pct"), 3), f_pct(ic2.get("cpu_pct"), 3)],
+                [f"CPU per {idle2.get('window_s', '?')} s window: median (spread)",
+                 f"{f_pct(g(ip2, 'cpu_windows_pct', 'median'), 3)} ({spread(ip2.get('cpu_windows_pct'), lambda x: f_pct(x, 3))})",
+                 f"{f_pct(g(ic2, 'cpu_windows_pct', 'median'), 3)} ({spread(ic2.get('cpu_windows_pct'), lambda x: f_pct(x, 3))})"],
+                ["the same on the v3 cluster (section 4)", f_pct(ip.get("cpu_pct"), 3), f_pct(ic.get("cpu_pct"), 3)],
+                ["peak RSS (VmHWM)", f_mib(ip2.get("hwm_kib")), f_mib(ic2.get("hwm_kib"))],
+                ["bytes written to the terminal per second", f"{ip2.get('bytes_per_s', 0):.0f}",
+                 f"{ic2.get('bytes_per_s', 0):.0f}"],
+            ]))
+            w("")
+    else:
+        w("Not run.")
+        w("")
+
+    w("## 8. The etcd member patrol watches is killed")
+    w("")
+    if ek.get("error"):
+        w(f"The step failed: `{ek['error']}`.")
+        w("")
+    elif ek_s:
+        w("A cluster of its own with a 3-member etcd (`PATROL_ETCD_MEMBERS=3 scripts/cluster`) and a "
+          "synthetic cluster `killbench` without `api_url`s (the etcd path alone). Each sample: patrol "
+          "live on some member, a pause of 0.5–1.5 s, then that member is SIGKILLed and at once a change "
+          "is written through the others; the time runs from just before the kill until patrol's screen "
+          "shows the change. When the killed member was the raft leader, etcd holds every write for an "
+          "election, so the write's own acknowledgement is shown apart. The killed member is restarted "
+          "before the next sample.")
+        w("")
+        w(table(["", "n", "min", "p25", "median", "p75", "p95", "max"], [
+            [label, f_n(x), f_ms(g(x, "min")), f_ms(g(x, "p25")), f_ms(g(x, "median")), f_ms(g(x, "p75")),
+             f_ms(g(x, "p95")), f_ms(g(x, "max"))]
+            for label, x in (("kill to screen, every sample", ek_s),
+                             ("  a follower was killed", ek.get("killed_follower")),
+                             ("  the raft leader was killed", ek.get("killed_raft_leader")),
+                             ("after the write was acknowledged (patrol's part)", ek.get("after_put_ack")))]))
+        w("")
+        acks = [x.get("put_ack_ms") for x in ek.get("samples", []) if x.get("put_ack_ms") is not None]
+        if acks:
+            w(f"The write after the kill was acknowledged in {f_ms(median(acks))} (median), "
+              f"max {f_ms(max(acks))}; samples never shown within 30 s: {ek.get('missed', 0)}.")
+            w("")
+    else:
+        w("Not run.")
+        w("")
+
+    w("## 9. Bytes to the terminal")
+    w("")
+    if tm:
+        w(f"Three idle patrol TUIs at once on the healthy cluster, 120x40, `--interval 1s`, for "
+          f"{tm.get('seconds', '?')} s after {tm.get('warmup_s', '?')} s of warm-up: two straight into a "
+          "pseudo-terminal, with synchronized output (DEC mode 2026) on, as `--sync-output auto` picks "
+          f"outside tmux, and off; one inside tmux ({tm.get('tmux', '?')}, own socket, status line off), "
+          "where `auto` is off, counting what the tmux client writes to its terminal: the bytes that "
+          "cross an SSH link. A frame is what lies between two DEC 2026 begin markers (sync on only); "
+          "a burst is a run of reads less than 20 ms apart (what a terminal gets as one update).")
+        w("")
+
+        def trow(label, x):
+            b = x.get("bursts") or {}
+            fr = x.get("frames") or {}
+            return [label, f"{x.get('bytes_per_min', 0):,.0f}", f"{x.get('bytes', 0):,}",
+                    f"{fr.get('n', '')}", f"{fr.get('median', 0):,.0f}" if fr else "",
+                    f"{fr.get('max', 0):,.0f}" if fr else "",
+                    b.get("n", 0), f"{b.get('median', 0):,.0f}" if b else "n/a", f"{b.get('max', 0):,.0f}" if b else "n/a"]
+        w(table(["terminal", "bytes per minute", "bytes in all", "frames", "bytes per frame, median",
+                 "max", "bursts", "bytes per burst, median", "max"],
+                [trow("pty, sync on", tm_on), trow("pty, sync off", tm_off), trow("tmux client", tm_tmux)]))
+        w("")
+    else:
+        w("Not run.")
+        w("")
+
+    w("## 10. The release binary")
+    w("")
+    if rl:
+        w(f"`target/release/patrol` (`strip = true`, thin LTO): {rl.get('binary_bytes', 0):,} bytes "
+          f"({f_mib((rl.get('binary_bytes') or 0) / 1024)}); it links glibc dynamically and needs "
+          f"GLIBC_{rl.get('glibc_max') or '?'} at most (`objdump -T`)"
+          + (f"; the package `{rl['deb']}` is {f_mib(rl['deb_bytes'] / 1024)}" if rl.get("deb") else
+             "; no package newer than the binary was found (`scripts/release` builds it)")
+          + f". Start-up: `patrol --version`, exec to exit, {f_n(rl.get('version_wall_ms'))} runs after one "
+          f"unmeasured: median {f_ms(g(rl, 'version_wall_ms', 'median'))} ({spread(rl.get('version_wall_ms'))}), "
+          f"peak RSS {f_mib(g(rl, 'version_maxrss_kib', 'max'))}. To a first complete frame on a live cluster: "
+          "section 3.")
+        w("")
+    else:
+        w("Not run.")
+        w("")
+
     analysis = os.path.join(HERE, "analysis.md")
     if os.path.exists(analysis):
         w(open(analysis).read().rstrip())
@@ -494,7 +638,8 @@ def main():
       "`benches/live.rs` (screens, switchover, scale, junk), `benches/render.rs` (criterion), `bench/run.py` "
       "(process-level figures, the driver), `bench/stats.py` (percentiles), `bench/report.py` (this file). "
       "Per-step durations: "
-      + ", ".join(f"{k} {v.get('took_s')} s" for k, v in (r.get("steps") or {}).items()) + ".")
+      + ", ".join(f"{k} {v.get('took_s')} s" + (f" (commit {v['rev']}, {v['date']})" if v.get("rev") else "")
+                  for k, v in (r.get("steps") or {}).items()) + ".")
     w("")
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     open(dst, "w").write("\n".join(out))

@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import platform
+import re
 import struct
 import subprocess
 import sys
@@ -163,6 +164,129 @@ class PtyProc:
             os.close(self.master)
         except OSError:
             pass
+
+
+class PtyRecorder(PtyProc):
+    """A PtyProc that also keeps each read's arrival time and bytes, to split the stream into
+    frames (DEC 2026 begin markers) or bursts (reads closer together than a gap)."""
+
+    def __init__(self, argv, env=None, cols=120, rows=40):
+        self.reads = []
+        super().__init__(argv, env=env, cols=cols, rows=rows)
+
+    def _drain(self):
+        while True:
+            try:
+                b = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not b:
+                return
+            with self.lock:
+                self.bytes += len(b)
+                self.chunks += 1
+                self.reads.append((time.monotonic(), b))
+
+    def since(self, t0, t1):
+        with self.lock:
+            return [(t, b) for t, b in self.reads if t0 <= t < t1]
+
+
+SYNC_BEGIN = b"\x1b[?2026h"
+
+
+def frames_by_marker(reads):
+    """Sizes of the frames in a stream that brackets each frame in DEC 2026 (sync on): the
+    bytes from one begin marker to the next. The part before the first marker is left out."""
+    data = b"".join(b for _, b in reads)
+    parts = data.split(SYNC_BEGIN)
+    return [len(SYNC_BEGIN) + len(x) for x in parts[1:]]
+
+
+def bursts(reads, gap=0.02):
+    """Sizes of the bursts in a stream: reads less than `gap` seconds apart are one burst (what
+    a terminal receives as one update when nothing marks the frames)."""
+    out, last = [], None
+    for t, b in reads:
+        if last is not None and t - last < gap:
+            out[-1] += len(b)
+        else:
+            out.append(len(b))
+        last = t
+    return out
+
+
+def term(a, seconds=60, warmup=5):
+    """Bytes patrol's idle TUI sends to its terminal, three ways at once on the same cluster:
+    straight into a pseudo-terminal with synchronized output on (what `auto` picks outside
+    tmux) and off, and inside tmux (`auto` is off there) counting what the tmux client writes
+    to its own terminal, the bytes that cross an SSH link. tmux runs on its own socket with
+    its status line off, so the figure is patrol's screen alone."""
+    base = [a.patrol, "-c", a.config, "--interval", "1s"]
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE", "STY", "NO_COLOR")}
+    env["TERM"] = "xterm-256color"
+    sock = f"patrol-bench-{os.getpid()}"
+    conf = os.path.join(a.out, "tmux.conf")
+    with open(conf, "w") as f:
+        f.write("set -g status off\nset -g default-terminal tmux-256color\n")
+    inner = " ".join(base)
+    viewers = {
+        "direct_sync_on": PtyRecorder(base + ["--sync-output", "on"], env=env),
+        "direct_sync_off": PtyRecorder(base + ["--sync-output", "off"], env=env),
+        "tmux": PtyRecorder(["tmux", "-L", sock, "-f", conf, "new-session", inner], env=env),
+    }
+    try:
+        time.sleep(warmup)
+        t0 = time.monotonic()
+        time.sleep(seconds)
+        t1 = time.monotonic()
+        res = {"seconds": seconds, "warmup_s": warmup, "tmux": cmd_out(["tmux", "-V"])}
+        for k, v in viewers.items():
+            reads = v.since(t0, t1)
+            total = sum(len(b) for _, b in reads)
+            r = {
+                "alive": v.p.poll() is None,
+                "bytes": total,
+                "bytes_per_min": total * 60.0 / (t1 - t0),
+                "reads": len(reads),
+                "bursts": summary(bursts(reads)),
+            }
+            if k == "direct_sync_on":
+                r["frames"] = summary(frames_by_marker(reads))
+            res[k] = r
+        return res
+    finally:
+        for k, v in viewers.items():
+            v.stop(quit_key=k != "tmux")
+        subprocess.run(["tmux", "-L", sock, "kill-server"], stderr=subprocess.DEVNULL)
+
+
+def release(a, n):
+    """The release binary's size, the newest glibc symbol version it needs, and its start-up
+    time: `patrol --version` from exec to exit (no config read, no terminal), n runs."""
+    st = os.stat(a.patrol)
+    glibc = None
+    try:
+        out = subprocess.run(["objdump", "-T", a.patrol], capture_output=True, text=True).stdout
+        nums = {tuple(int(x) for x in v.split(".")) for v in re.findall(r"GLIBC_([0-9]+(?:\.[0-9]+)*)", out)}
+        glibc = ".".join(map(str, max(nums))) if nums else None
+    except OSError:
+        pass
+    run_measured([a.patrol, "--version"])
+    runs = [run_measured([a.patrol, "--version"]) for _ in range(n)]
+    target = os.path.dirname(os.path.dirname(os.path.abspath(a.patrol)))
+    debs = sorted((os.path.join(target, "debian", f) for f in os.listdir(os.path.join(target, "debian"))
+                   if f.endswith(".deb")), key=os.path.getmtime) if os.path.isdir(os.path.join(target, "debian")) else []
+    deb = debs[-1] if debs and os.path.getmtime(debs[-1]) >= st.st_mtime else None
+    return {
+        "binary_bytes": st.st_size,
+        "glibc_max": glibc,
+        "deb": os.path.basename(deb) if deb else None,
+        "deb_bytes": os.path.getsize(deb) if deb else None,
+        "version_wall_ms": summary([r["wall_ms"] for r in runs]),
+        "version_maxrss_kib": summary([r["maxrss_kib"] for r in runs]),
+        "failed": sum(1 for r in runs if r["rc"] != 0),
+    }
 
 
 # ------------------------------------------------------------------------------ steps
@@ -380,7 +504,9 @@ def main():
     steps = res.setdefault("steps", {})
 
     def done(name, t0):
-        steps[name] = {"took_s": round(time.time() - t0, 1), "loadavg_after": loadavg()}
+        # the commit and date each step ran at: a rerun of some steps keeps the others' figures
+        steps[name] = {"took_s": round(time.time() - t0, 1), "loadavg_after": loadavg(),
+                       "rev": res["meta"].get("patrol_rev"), "date": res["meta"].get("date")}
         json.dump(res, open(res_path, "w"), indent=1)
 
     if want("render"):
@@ -439,6 +565,17 @@ def main():
         log(f"idle (etcd v2) {secs} s")
         res["idle_v2"] = idle(a, secs, config=a.config_v2)
         done("idle-v2", t)
+    if want("term"):
+        t = time.time()
+        secs = 20 if q else 60
+        log(f"terminal bytes, idle {secs} s (direct sync on/off, inside tmux)")
+        res["term"] = term(a, secs)
+        done("term", t)
+    if want("release"):
+        t = time.time()
+        log("release binary: size, glibc, --version start-up")
+        res["release"] = release(a, 5 if q else 30)
+        done("release", t)
     if want("etcdkill"):
         t = time.time()
         # its own 3-member etcd (scripts/cluster): one kill, restart and wait per sample

@@ -151,6 +151,22 @@ impl<W: std::io::Write> std::io::Write for CleanWriter<W> {
     }
 }
 
+/// An error and its causes on one line: reqwest says only "builder error" and tonic only
+/// "transport error" by themselves. A cause already in the text is not repeated.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !msg.contains(&t) {
+            msg.push_str(": ");
+            msg.push_str(&t);
+        }
+        src = s.source();
+    }
+    msg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

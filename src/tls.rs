@@ -113,6 +113,12 @@ pub fn reqwest_tls(
         }
         // that CA only, as patronictl does: not also every CA the system trusts
         b = b.tls_certs_only(certs);
+    } else if !insecure && !system_roots() {
+        // reqwest's default verifier is built from the system's CA certificates and refuses
+        // to be built without any (a minimal host without Debian's ca-certificates): then
+        // no CA is trusted but a configured one; plain http works and an https member says
+        // why its handshake fails (see `say`)
+        b = b.tls_certs_only(Vec::<reqwest::Certificate>::new());
     }
     if let (Some(pem), Some(f)) = (id, &files.cert) {
         // the error must not quote the PEM: it holds the private key
@@ -133,6 +139,13 @@ pub fn reqwest_tls(
         b = b.danger_accept_invalid_certs(true);
     }
     Ok(b)
+}
+
+/// Whether this host has CA certificates of its own (`/etc/ssl/certs`, `SSL_CERT_FILE`),
+/// read once per process.
+pub fn system_roots() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| !rustls_native_certs::load_native_certs().certs.is_empty())
 }
 
 /// As ssh does for its keys: a private key file that group or others may read is worth a
@@ -191,7 +204,15 @@ fn say(what: &str, blame: Blame, files: &TlsFiles) -> String {
                 .cacert
                 .as_ref()
                 .map(TlsFile::named)
-                .unwrap_or_else(|| "no CA file configured".into()),
+                .unwrap_or_else(|| {
+                    if system_roots() {
+                        "no CA file configured".into()
+                    } else {
+                        "no CA file configured, and this host has no CA certificates: \
+                         install ca-certificates or set cacert"
+                            .into()
+                    }
+                }),
         ),
         Blame::ClientCert => Some(match (&files.cert, &files.key) {
             (Some(c), Some(k)) => format!("{} + {}", c.named(), k.named()),

@@ -59,8 +59,12 @@ pub(super) fn http(s: &DcsSettings, writes: bool) -> Result<reqwest::Client, Str
     } else {
         b.pool_max_idle_per_host(2)
     };
-    b.build()
-        .map_err(|e| format!("cannot set up the etcd HTTP client: {e:#}"))
+    b.build().map_err(|e| {
+        format!(
+            "cannot set up the etcd HTTP client: {}",
+            crate::text::error_chain(&e)
+        )
+    })
 }
 
 fn get(http: &reqwest::Client, s: &DcsSettings, url: &str) -> reqwest::RequestBuilder {

@@ -78,7 +78,7 @@ pub fn describe(e: &etcd_client::Error) -> String {
                 format!("{what}: {msg}")
             }
         }
-        E::TransportError(t) => format!("cannot connect to etcd: {}", chain(t)),
+        E::TransportError(t) => format!("cannot connect to etcd: {}", crate::text::error_chain(t)),
         other => format!("etcd: {other}"),
     }
 }
@@ -130,22 +130,6 @@ pub fn describe_for(s: &DcsSettings, e: &etcd_client::Error) -> String {
         }
     }
     plain
-}
-
-/// An error and its causes on one line (tonic's transport error says only "transport
-/// error" by itself).
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !msg.contains(&t) {
-            msg.push_str(": ");
-            msg.push_str(&t);
-        }
-        src = s.source();
-    }
-    msg
 }
 
 pub(super) async fn tls_options(s: &DcsSettings) -> Result<TlsOptions, String> {

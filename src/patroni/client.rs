@@ -94,7 +94,7 @@ fn builder(
 impl RestClient {
     pub fn new(settings: &RestSettings, timeout: Duration) -> Result<RestClient, RestError> {
         crate::install_crypto_provider();
-        let setup = |e: reqwest::Error| RestError::Setup(format!("{e:#}"));
+        let setup = |e: reqwest::Error| RestError::Setup(crate::text::error_chain(&e));
         let http = builder(settings, timeout)?
             .pool_max_idle_per_host(2)
             .build()
@@ -242,16 +242,7 @@ impl RestClient {
             RestError::Tls(why)
         } else {
             // keep the whole cause chain ("connection refused" and so on)
-            let mut msg = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                let t = s.to_string();
-                if !msg.contains(&t) {
-                    msg.push_str(": ");
-                    msg.push_str(&t);
-                }
-                src = s.source();
-            }
+            let msg = crate::text::error_chain(&e);
             RestError::Connect(msg)
         }
     }
