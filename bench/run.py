@@ -240,7 +240,7 @@ def term(a, seconds=60, warmup=5):
         t0 = time.monotonic()
         time.sleep(seconds)
         t1 = time.monotonic()
-        res = {"seconds": seconds, "warmup_s": warmup, "tmux": cmd_out(["tmux", "-V"])}
+        res = {"seconds": seconds, "warmup_s": warmup, "tmux_version": cmd_out(["tmux", "-V"])}
         for k, v in viewers.items():
             reads = v.since(t0, t1)
             total = sum(len(b) for _, b in reads)
@@ -567,7 +567,7 @@ def main():
         done("idle-v2", t)
     if want("term"):
         t = time.time()
-        secs = 20 if q else 60
+        secs = 20 if q else 180
         log(f"terminal bytes, idle {secs} s (direct sync on/off, inside tmux)")
         res["term"] = term(a, secs)
         done("term", t)
