@@ -134,6 +134,28 @@ fn paused_replay_lag_grows_never_reads_zero_and_makes_the_replica_ineligible() {
             })
             .await;
         assert!(ok, "{paused} reports replay paused");
+        // the premise: the leader has written well past the point replay stopped at, so
+        // from here on the true lag is above 1 MiB and only grows (a writer slow to start
+        // on a loaded machine once left it at a true 0 B when observing began)
+        let out = |m: &str, q: &str| {
+            String::from_utf8_lossy(&sql(&c, m, q).stdout)
+                .trim()
+                .to_string()
+        };
+        let stopped_at = out(&paused, "SELECT pg_last_wal_replay_lsn()");
+        let ahead = format!("SELECT pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '{stopped_at}')");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let d: f64 = out(&leader, &ahead).parse().expect("a number of bytes");
+            if d > 1024.0 * 1024.0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the leader writes past {stopped_at}: {d} B ahead after 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         // two intervals on, every pair is of samples taken while paused and written to
         let settle = tokio::time::Instant::now() + Duration::from_secs(1);
         h.until(Duration::from_secs(2), |_| {
@@ -144,11 +166,25 @@ fn paused_replay_lag_grows_never_reads_zero_and_makes_the_replica_ineligible() {
         // observe after every message for ten seconds, and until the lag is well past the
         // limit
         let mut seen: Vec<Option<u64>> = Vec::new();
+        // what each 0 B came from, for the failure message
+        let mut zero_rows = Vec::new();
         let watch = tokio::time::Instant::now() + Duration::from_secs(10);
         let ok = h
             .until(Duration::from_secs(60), |a| {
                 let r = a.rows().into_iter().find(|r| r.name == paused);
-                let lag = r.and_then(|r| r.replay_lag);
+                let lag = r.as_ref().and_then(|r| r.replay_lag);
+                if lag == Some(0) {
+                    let pos = |m: &str| {
+                        a.cluster()
+                            .and_then(|c| c.rest.get(m))
+                            .map(|s| format!("{:?}", s.positions))
+                    };
+                    zero_rows.push(format!(
+                        "{r:?}\n{paused}: {:?}\n{leader}: {:?}",
+                        pos(&paused),
+                        pos(&leader)
+                    ));
+                }
                 seen.push(lag);
                 tokio::time::Instant::now() >= watch && lag.is_some_and(|l| l > 4 * 1024 * 1024)
             })
@@ -180,7 +216,7 @@ fn paused_replay_lag_grows_never_reads_zero_and_makes_the_replica_ineligible() {
                 state(&leader, "SELECT pg_current_wal_lsn(), count(*) FROM lag_t"),
             );
         }
-        assert_eq!(zeros, 0, "a paused replica never reads 0 B");
+        assert_eq!(zeros, 0, "a paused replica never reads 0 B: {zero_rows:#?}");
         assert!(seen.len() > 20, "observed many times: {}", seen.len());
         assert!(
             known.first() < known.last(),
