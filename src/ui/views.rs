@@ -1,7 +1,7 @@
 //! Full-screen views under the header: member detail, timeline history, dynamic config.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use serde_json::Value;
@@ -348,6 +348,25 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         "Errors",
     ])
     .style(theme.table_header);
+    // as wide as the longest endpoint (they are all alike), within reason
+    let endpoint_w = app
+        .model
+        .etcd_status
+        .iter()
+        .map(|e| redact_url(&e.endpoint).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(8, 40) as u16;
+    // what the Errors column has room for (borders, the other columns, the gaps); a
+    // longer text is pointed to the full list under the table, not cut mid-word
+    let errors_w = usize::from(area.width.saturating_sub(2 + endpoint_w + 43 + 6));
+    let error_cell = |text: String, style| {
+        if text.chars().count() <= errors_w {
+            Cell::from(Span::styled(text, style))
+        } else {
+            Cell::from(Span::styled("↓ below", theme.muted))
+        }
+    };
     let rows: Vec<Row> = app
         .model
         .etcd_status
@@ -376,7 +395,7 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 } else {
                     i.raft_term.to_string()
                 }),
-                Cell::from(sanitize(&i.errors.join("; "))),
+                error_cell(sanitize(&i.errors.join("; ")), theme.warning),
             ]),
             Err(err) => Row::new([
                 Cell::from(redact_url(&e.endpoint)),
@@ -385,7 +404,7 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Cell::from(""),
                 Cell::from(""),
                 Cell::from(""),
-                Cell::from(Span::styled(sanitize(err), theme.warning)),
+                error_cell(sanitize(err), theme.warning),
             ]),
         })
         .collect();
@@ -405,10 +424,37 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     }
+    // the errors in full, wrapped, under the table: the column only has what fits
+    let errors: Vec<Line> = app
+        .model
+        .etcd_status
+        .iter()
+        .filter_map(|e| {
+            let text = match &e.result {
+                Ok(i) if !i.errors.is_empty() => i.errors.join("; "),
+                Ok(_) => return None,
+                Err(err) => err.clone(),
+            };
+            Some(Line::from(vec![
+                Span::styled(format!(" {}: ", redact_url(&e.endpoint)), theme.header_key),
+                Span::styled(sanitize(&text), theme.warning),
+            ]))
+        })
+        .collect();
+    let (table_area, errors_area) = if errors.is_empty() {
+        (area, None)
+    } else {
+        let [t, e] = Layout::vertical([
+            Constraint::Length((rows.len() as u16).saturating_add(3)),
+            Constraint::Min(0),
+        ])
+        .areas(area);
+        (t, (e.height > 2).then_some(e))
+    };
     let table = Table::new(
         rows,
         [
-            Constraint::Min(22),
+            Constraint::Length(endpoint_w),
             Constraint::Length(7),
             Constraint::Length(7),
             Constraint::Length(9),
@@ -419,7 +465,15 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     )
     .header(header)
     .block(block(title, theme));
-    f.render_widget(table, area);
+    f.render_widget(table, table_area);
+    if let Some(e) = errors_area {
+        f.render_widget(
+            Paragraph::new(errors)
+                .wrap(Wrap { trim: false })
+                .block(block(" Errors ".to_string(), theme)),
+            e,
+        );
+    }
 }
 
 pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &Theme) {
