@@ -197,11 +197,14 @@ fn list_watch_prints_again_on_a_change_and_not_while_nothing_changes() {
         (outputs(&buf) >= 1).then_some(())
     });
     // a quiet cluster over 8 s: patronictl would have printed 4 more times; patrol prints
-    // only what changed (at most a WAL position moving once, right after start-up)
+    // only what changed. That can be more than once: one WAL record (a checkpoint, a
+    // running-xacts snapshot) reaches each replica's row in that replica's own poll, one
+    // change each (CI once saw pg3's then pg2's). What must never happen is a table equal
+    // to the one before it, or a reprint every interval.
     std::thread::sleep(Duration::from_secs(8));
     pump(&mut buf);
-    assert!(outputs(&buf) <= 2, "reprinted on a timer:\n{buf}");
     assert_each_output_differs(&buf);
+    assert!(outputs(&buf) <= 3, "reprinted on a timer:\n{buf}");
     assert!(!buf.contains("Maintenance mode"), "{buf}");
     let before_pause = outputs(&buf);
 
@@ -216,7 +219,8 @@ fn list_watch_prints_again_on_a_change_and_not_while_nothing_changes() {
     let after_pause = outputs(&buf);
     std::thread::sleep(Duration::from_secs(5));
     pump(&mut buf);
-    assert!(outputs(&buf) <= after_pause + 1, "after the pause:\n{buf}");
+    // (a WAL record reaching the replicas one by one, as above)
+    assert!(outputs(&buf) <= after_pause + 2, "after the pause:\n{buf}");
     assert_each_output_differs(&buf);
 
     // Ctrl-C ends it cleanly
