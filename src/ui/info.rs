@@ -83,12 +83,29 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         // no etcd is asked: naming endpoints would suggest one is
         "not used: REST-only, membership from the members' /cluster".to_string()
     } else {
-        format!(
-            "{rev}{}{}/ · endpoints {}",
+        let at = format!(
+            "{rev}{}{}/ · ",
             sanitize(&app.model.namespace),
             sanitize(&app.model.scope),
-            endpoints(app)
-        )
+        );
+        let n = app.model.endpoints.len();
+        let forms = [
+            format!("{at}endpoints {}", endpoints(app)),
+            format!("{at}{n} endpoint{}", if n == 1 { "" } else { "s" }),
+        ];
+        // the rows left under the lines above (they wrap too): the list is counted when
+        // it would wrap out of the pane (the etcd view lists them, the header names the
+        // one in use)
+        let width = area.width.saturating_sub(2);
+        let used: usize = lines.iter().map(|l| wrapped_rows(l, width)).sum();
+        let left = usize::from(area.height.saturating_sub(2)).saturating_sub(used);
+        let [all, counted] = forms;
+        let full = Line::from(vec![label("etcd"), Span::raw(all.as_str())]);
+        if wrapped_rows(&full, width) <= left {
+            all
+        } else {
+            counted
+        }
     };
     src.push(Span::styled(text, theme.muted));
     lines.push(Line::from(src));
@@ -98,6 +115,29 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .block(block),
         area,
     );
+}
+
+/// How many rows `line` takes when wrapped at word boundaries into `width` columns, as
+/// `Paragraph` with `Wrap` does (a word longer than a row is broken).
+fn wrapped_rows(line: &Line, width: u16) -> usize {
+    let width = usize::from(width.max(1));
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let (mut rows, mut col) = (1, 0usize);
+    for word in text.split(' ') {
+        let w = Span::raw(word).width();
+        let need = if col == 0 { w } else { col + 1 + w };
+        if need <= width {
+            col = need;
+        } else {
+            rows += 1;
+            col = w;
+            while col > width {
+                rows += 1;
+                col -= width;
+            }
+        }
+    }
+    rows
 }
 
 /// `2026-11-26T00:33:37.315710+00:00` -> `2026-11-26 00:33:37 UTC`: seconds are enough here.
