@@ -78,7 +78,7 @@ pub struct MemberRow {
     pub replay_lsn: Option<u64>,
     pub replay_lag: Option<u64>,
     pub lag_source: LagSource,
-    /// A live figure whose pair is older than [`pair_window`] (a poll is late): how old.
+    /// A live figure whose pair is older than [`late_after`] (a poll is late): how old.
     pub lag_age: Option<Duration>,
     pub pending_restart: bool,
     pub scheduled_restart: Option<String>,
@@ -100,6 +100,14 @@ pub fn rest_max_age(interval: Duration) -> Duration {
 /// at most one interval away), and half of one for the time the requests take.
 pub fn pair_window(interval: Duration) -> Duration {
     interval + interval / 2
+}
+
+/// How old a live pair may be before its age is shown. In steady polling the newest pair
+/// is up to one interval old plus the leader's answer time and the pollers' drift (at
+/// 1.5 intervals an idle sandbox showed `(1s old)` on one row or another); two intervals
+/// means a leader poll was missed or late by a whole interval.
+pub fn late_after(interval: Duration) -> Duration {
+    interval * 2
 }
 
 /// A replica's positions and the leader's position sampled at or after them.
@@ -302,7 +310,7 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
                 replay_lsn = p.replica.replayed;
                 top = Some(p.leader_lsn);
                 let age = now.saturating_duration_since(p.leader_at);
-                lag_age = (age > pair_window(interval)).then_some(age);
+                lag_age = (age > late_after(interval)).then_some(age);
             }
             // no pair: the leader's last figure from before the replica's answer
             None if let Some(s) = live
