@@ -15,7 +15,7 @@ use patrol::app::members::RestHealth;
 use patrol::app::{App, Msg};
 use patrol::runtime::Headless;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use support::TestCluster;
+use support::{TestCluster, eventually};
 
 const PSQL: &str = "/usr/lib/postgresql/15/bin/psql";
 /// scripts/cluster's superuser password (a sandbox secret, not a credential).
@@ -56,6 +56,13 @@ fn sql(c: &TestCluster, member: &str, sql: &str) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// One value, as psql prints it unaligned.
+fn sql_value(c: &TestCluster, member: &str, q: &str) -> String {
+    String::from_utf8_lossy(&sql(c, member, q).stdout)
+        .trim()
+        .to_string()
 }
 
 /// Keeps writing WAL on the leader until dropped (one psql running a loop that commits).
@@ -135,27 +142,20 @@ fn paused_replay_lag_grows_never_reads_zero_and_makes_the_replica_ineligible() {
             .await;
         assert!(ok, "{paused} reports replay paused");
         // the premise: the leader has written well past the point replay stopped at, so
-        // from here on the true lag is above 1 MiB and only grows (a writer slow to start
-        // on a loaded machine once left it at a true 0 B when observing began)
-        let out = |m: &str, q: &str| {
-            String::from_utf8_lossy(&sql(&c, m, q).stdout)
-                .trim()
-                .to_string()
-        };
-        let stopped_at = out(&paused, "SELECT pg_last_wal_replay_lsn()");
+        // from here on the true lag is above 1 MiB and only grows (CI once read 0 B at the
+        // start of observing, most likely because the writer had not got that far yet)
+        let stopped_at = sql_value(&c, &paused, "SELECT pg_last_wal_replay_lsn()");
         let ahead = format!("SELECT pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '{stopped_at}')");
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let d: f64 = out(&leader, &ahead).parse().expect("a number of bytes");
-            if d > 1024.0 * 1024.0 {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the leader writes past {stopped_at}: {d} B ahead after 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        eventually(
+            Duration::from_secs(30),
+            &format!("the leader writing over 1 MiB past {stopped_at}"),
+            || {
+                let d: f64 = sql_value(&c, &leader, &ahead)
+                    .parse()
+                    .expect("a number of bytes");
+                (d > 1024.0 * 1024.0).then_some(())
+            },
+        );
         // two intervals on, every pair is of samples taken while paused and written to
         let settle = tokio::time::Instant::now() + Duration::from_secs(1);
         h.until(Duration::from_secs(2), |_| {
@@ -200,20 +200,20 @@ fn paused_replay_lag_grows_never_reads_zero_and_makes_the_replica_ineligible() {
         );
         if !ok {
             let mut writer = writer;
-            let state = |m: &str, q: &str| {
-                String::from_utf8_lossy(&sql(&c, m, q).stdout)
-                    .trim()
-                    .to_string()
-            };
             panic!(
                 "the lag passes 4 MiB: {:?}; writer {:?}; {paused}: {}; {leader}: {}",
                 known.last(),
                 writer.0.try_wait(),
-                state(
+                sql_value(
+                    &c,
                     &paused,
                     "SELECT pg_is_wal_replay_paused(), pg_last_wal_replay_lsn()"
                 ),
-                state(&leader, "SELECT pg_current_wal_lsn(), count(*) FROM lag_t"),
+                sql_value(
+                    &c,
+                    &leader,
+                    "SELECT pg_current_wal_lsn(), count(*) FROM lag_t"
+                ),
             );
         }
         assert_eq!(zeros, 0, "a paused replica never reads 0 B: {zero_rows:#?}");
