@@ -357,12 +357,15 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .max()
         .unwrap_or(0)
         .clamp(8, 40) as u16;
-    // what the Errors column has room for (borders, the other columns, the gaps); a
-    // longer text is pointed to the full list under the table, not cut mid-word
-    let errors_w = usize::from(area.width.saturating_sub(2 + endpoint_w + 43 + 6));
-    let error_cell = |text: String, style| {
+    // Health, Version, DB size, Raft leader, Term; Errors takes the rest
+    const FIXED: [u16; 5] = [7, 7, 9, 16, 4];
+    // what the Errors column has room for (borders, the other columns, a gap before each
+    // but the first); a longer text is pointed to the full list under the table, not cut
+    let taken = 2 + endpoint_w + FIXED.iter().sum::<u16>() + FIXED.len() as u16 + 1;
+    let errors_w = usize::from(area.width.saturating_sub(taken));
+    let error_cell = |text: String| {
         if text.chars().count() <= errors_w {
-            Cell::from(Span::styled(text, style))
+            Cell::from(Span::styled(text, theme.warning))
         } else {
             Cell::from(Span::styled("↓ below", theme.muted))
         }
@@ -395,16 +398,16 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 } else {
                     i.raft_term.to_string()
                 }),
-                error_cell(sanitize(&i.errors.join("; ")), theme.warning),
+                error_cell(endpoint_errors(e).unwrap_or_default()),
             ]),
-            Err(err) => Row::new([
+            Err(_) => Row::new([
                 Cell::from(redact_url(&e.endpoint)),
                 Cell::from(Span::styled("down", theme.down)),
                 Cell::from(""),
                 Cell::from(""),
                 Cell::from(""),
                 Cell::from(""),
-                error_cell(sanitize(err), theme.warning),
+                error_cell(endpoint_errors(e).unwrap_or_default()),
             ]),
         })
         .collect();
@@ -430,14 +433,9 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .etcd_status
         .iter()
         .filter_map(|e| {
-            let text = match &e.result {
-                Ok(i) if !i.errors.is_empty() => i.errors.join("; "),
-                Ok(_) => return None,
-                Err(err) => err.clone(),
-            };
             Some(Line::from(vec![
                 Span::styled(format!(" {}: ", redact_url(&e.endpoint)), theme.header_key),
-                Span::styled(sanitize(&text), theme.warning),
+                Span::styled(endpoint_errors(e)?, theme.warning),
             ]))
         })
         .collect();
@@ -453,15 +451,10 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let table = Table::new(
         rows,
-        [
-            Constraint::Length(endpoint_w),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(9),
-            Constraint::Length(16),
-            Constraint::Length(4),
-            Constraint::Fill(1),
-        ],
+        [Constraint::Length(endpoint_w)]
+            .into_iter()
+            .chain(FIXED.map(Constraint::Length))
+            .chain([Constraint::Fill(1)]),
     )
     .header(header)
     .block(block(title, theme));
@@ -473,6 +466,15 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .block(block(" Errors ".to_string(), theme)),
             e,
         );
+    }
+}
+
+/// What went wrong with one endpoint, as drawn: etcd's own errors, or why it did not answer.
+fn endpoint_errors(e: &crate::dcs::info::EndpointStatus) -> Option<String> {
+    match &e.result {
+        Ok(i) if i.errors.is_empty() => None,
+        Ok(i) => Some(sanitize(&i.errors.join("; "))),
+        Err(err) => Some(sanitize(err)),
     }
 }
 
