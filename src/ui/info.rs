@@ -88,23 +88,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             sanitize(&app.model.namespace),
             sanitize(&app.model.scope),
         );
-        let n = app.model.endpoints.len();
-        let forms = [
-            format!("{at}endpoints {}", endpoints(app)),
-            format!("{at}{n} endpoint{}", if n == 1 { "" } else { "s" }),
-        ];
         // the rows left under the lines above (they wrap too): the list is counted when
         // it would wrap out of the pane (the etcd view lists them, the header names the
         // one in use)
         let width = area.width.saturating_sub(2);
         let used: usize = lines.iter().map(|l| wrapped_rows(l, width)).sum();
         let left = usize::from(area.height.saturating_sub(2)).saturating_sub(used);
-        let [all, counted] = forms;
+        let all = format!("{at}endpoints {}", endpoints(app));
         let full = Line::from(vec![label("etcd"), Span::raw(all.as_str())]);
         if wrapped_rows(&full, width) <= left {
             all
         } else {
-            counted
+            let n = app.model.endpoints.len();
+            format!("{at}{n} endpoint{}", if n == 1 { "" } else { "s" })
         }
     };
     src.push(Span::styled(text, theme.muted));
