@@ -8,12 +8,23 @@ use patrol::config::{self, ConfigSource};
 use patrol::theme::Theme;
 
 fn main() -> ExitCode {
+    // A reader that stops early (`patrol man | head -1`) ends the commands that print as it
+    // ends `cat`: quietly, by SIGPIPE. Rust ignores SIGPIPE, so every print would get an
+    // error (or, inside a library's `println!`, a panic). The console puts it back below.
+    set_sigpipe(libc::SIG_DFL);
     match run() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("patrol: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn set_sigpipe(how: libc::sighandler_t) {
+    // SAFETY: at start-up, before any thread exists; SIG_DFL and SIG_IGN are not handlers.
+    unsafe {
+        libc::signal(libc::SIGPIPE, how);
     }
 }
 
@@ -63,6 +74,10 @@ fn run() -> Result<ExitCode> {
     // Before anything touches the terminal, so a panic report comes after the restore.
     color_eyre::install()?;
     let cli = Cli::parse();
+    if cli.command.is_none() {
+        // the console writes to a terminal, and a hang-up must be an orderly exit, not a signal
+        set_sigpipe(libc::SIG_IGN);
+    }
     init_logging(&cli, cli.command.is_none())?;
     patrol::install_crypto_provider();
 

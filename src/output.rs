@@ -41,6 +41,9 @@ fn columns(rows: &[MemberRow], extended: bool) -> Vec<&'static str> {
     if extended || rows.iter().any(|r| r.pending_restart) {
         c.push("Pending restart");
     }
+    if extended || rows.iter().any(|r| !r.pending_restart_reason.is_empty()) {
+        c.push("Pending restart reason");
+    }
     if extended || rows.iter().any(|r| r.scheduled_restart.is_some()) {
         c.push("Scheduled restart");
     }
@@ -89,6 +92,8 @@ pub fn records(app: &App, extended: bool) -> (Vec<&'static str>, Vec<Map<String,
                     "Replay LSN" => json!(r.replay_lsn.map(format_lsn).unwrap_or_default()),
                     "Replay Lag" => lag_mb(r.replay_lag),
                     "Pending restart" => json!(if r.pending_restart { "*" } else { "" }),
+                    // one line per parameter (the tables shorten long ones: `hide_long`)
+                    "Pending restart reason" => json!(r.pending_restart_reason.join("\n")),
                     "Scheduled restart" => json!(r.scheduled_restart.clone().unwrap_or_default()),
                     "Tags" if r.tags.is_empty() => json!(""),
                     "Tags" => json!(r.tags),
@@ -102,29 +107,12 @@ pub fn records(app: &App, extended: bool) -> (Vec<&'static str>, Vec<Map<String,
     (cols, out)
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(o) => o
-            .iter()
-            .map(|(k, v)| format!("{k}: {}", text(v)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        other => other.to_string(),
-    }
-}
-
-/// Every format is safe to print on a terminal (see `text::is_unsafe`): JSON escapes the
-/// unsafe characters (the same value to any reader), TSV cleans each cell (a tab or newline
-/// inside a value cannot shift a column or forge a row), YAML and the table clean each line.
+/// Every format is safe to print on a terminal (see `text::is_unsafe`): JSON escapes every
+/// non-ASCII character as Python does (`ensure_ascii`), TSV cleans each cell (a tab or
+/// newline inside a value cannot shift a column or forge a row), YAML and the table clean
+/// each line. Each is patronictl's format: the bytes are compared on a real cluster.
 pub fn render(app: &App, format: Format, extended: bool) -> String {
     let (cols, recs) = records(app, extended);
-    let lines = |s: String| {
-        s.lines()
-            .map(crate::text::clean)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     match format {
         Format::Json | Format::Yaml => {
             // like patronictl: machine formats leave out empty values
@@ -133,15 +121,12 @@ pub fn render(app: &App, format: Format, extended: bool) -> String {
                 .map(|m| Value::Object(m.into_iter().filter(|(_, v)| v != &json!("")).collect()))
                 .collect();
             if format == Format::Json {
-                crate::text::json_escape_unsafe(&python_json(&Value::Array(arr))).into_owned()
+                crate::readcmds::py_json(&Value::Array(arr))
             } else {
-                // saphyr escapes controls itself (`\e`, `\x9B`) but writes bidi controls raw
-                lines(
-                    serde_saphyr::to_string(&arr)
-                        .unwrap_or_default()
-                        .trim_end()
-                        .to_string(),
-                )
+                // PyYAML's `safe_dump` (sorted keys); its closing newline is patronictl's too
+                crate::readcmds::clean_lines(
+                    crate::pyyaml::dump(&Value::Array(arr), false).trim_end_matches('\n'),
+                ) + "\n"
             }
         }
         Format::Tsv => {
@@ -149,14 +134,21 @@ pub fn render(app: &App, format: Format, extended: bool) -> String {
             for r in &recs {
                 out.push(
                     cols.iter()
-                        .map(|c| crate::text::sanitize(&text(&r[*c])))
+                        .map(|c| match (*c, &r[*c]) {
+                            // one row per member: several reasons on one line (patronictl
+                            // writes its newline raw, and the next reason reads as a row)
+                            ("Pending restart reason", Value::String(s)) => {
+                                crate::readcmds::tsv_cell(&json!(s.replace('\n', ", ")))
+                            }
+                            (_, v) => crate::readcmds::tsv_cell(v),
+                        })
                         .collect::<Vec<_>>()
                         .join("\t"),
                 );
             }
             out.join("\n")
         }
-        Format::Pretty => lines(pretty(app, &cols, &recs)),
+        Format::Pretty => crate::readcmds::list_pretty(app, &cols, &recs),
     }
 }
 
@@ -192,97 +184,6 @@ pub(crate) fn python_json(v: &Value) -> String {
         Ok(()) => String::from_utf8(out).unwrap_or_default(),
         Err(_) => "[]".into(),
     }
-}
-
-fn pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
-    // patronictl prints the cluster once in the title and shows both lags as "Lag"
-    let cols: Vec<&str> = cols.iter().skip(1).copied().collect();
-    let head: Vec<&str> = cols
-        .iter()
-        .map(|c| if c.ends_with(" Lag") { "Lag" } else { c })
-        .collect();
-    let cells: Vec<Vec<String>> = recs
-        .iter()
-        .map(|r| {
-            cols.iter()
-                .map(|c| crate::text::sanitize(&text(&r[*c])))
-                .collect()
-        })
-        .collect();
-    let w: Vec<usize> = (0..cols.len())
-        .map(|i| {
-            cells
-                .iter()
-                .map(|r| r[i].chars().count())
-                .chain([head[i].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let right = |c: &str| {
-        matches!(
-            c,
-            "TL" | "Receive LSN" | "Replay LSN" | "Receive Lag" | "Replay Lag"
-        )
-    };
-    let rule = format!(
-        "+{}+",
-        w.iter()
-            .map(|n| "-".repeat(n + 2))
-            .collect::<Vec<_>>()
-            .join("+")
-    );
-    let line = |vals: &[String]| {
-        let parts: Vec<String> = vals
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                // padded by hand: `{:width$}` panics on a width over u16::MAX, and a member
-                // name from etcd can be that long
-                let pad = " ".repeat(w[i].saturating_sub(v.chars().count()));
-                if right(cols[i]) {
-                    format!(" {pad}{v} ")
-                } else {
-                    format!(" {v}{pad} ")
-                }
-            })
-            .collect();
-        format!("|{}|", parts.join("|"))
-    };
-    let sysid = app
-        .cluster()
-        .and_then(|c| c.initialize.clone())
-        .unwrap_or_else(|| "uninitialized".into());
-    let title = format!(
-        " Cluster: {} ({}) ",
-        crate::text::sanitize(&app.model.scope),
-        crate::text::sanitize(&sysid)
-    );
-    let mut top = rule.clone();
-    if top.len() > title.len() + 2 {
-        top.replace_range(1..1 + title.len(), &title);
-    }
-    let mut out = vec![
-        top,
-        line(&head.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
-        rule.clone(),
-    ];
-    for r in &cells {
-        out.push(line(r));
-    }
-    out.push(rule);
-    if let Some(c) = app.cluster() {
-        if c.is_paused() {
-            out.push(" Maintenance mode: on".into());
-        }
-        if let Some(at) = c.failover.as_ref().and_then(|f| f.scheduled_at.as_ref()) {
-            out.push(format!(
-                " Switchover scheduled at: {}",
-                crate::text::sanitize(at)
-            ));
-        }
-    }
-    out.join("\n")
 }
 
 #[cfg(test)]

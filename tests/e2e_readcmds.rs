@@ -7,6 +7,7 @@ use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use support::closed_pipe::{assert_quiet_end, run_into_closed_pipe};
 use support::{TestCluster, eventually};
 
 fn patrol(c: &TestCluster, args: &[&str]) -> Output {
@@ -139,6 +140,103 @@ fn read_commands_print_what_patronictl_prints() {
     );
     let rows: serde_json::Value = serde_json::from_str(rest.trim()).expect("JSON after the line");
     assert_eq!(rows.as_array().map(Vec::len), Some(3));
+
+    // a pending restart with several reasons (one too long for the table) and a scheduled
+    // switchover: the extra column, the multi-line cells and the `from:` / `to:` lines
+    let out = c.patronictl(&[
+        "edit-config",
+        "--force",
+        "-s",
+        "postgresql.parameters.max_worker_processes=9",
+        "-s",
+        "postgresql.parameters.shared_preload_libraries='pg_stat_statements,auto_explain'",
+    ]);
+    assert!(out.status.success(), "edit-config: {out:?}");
+    let out = c.patronictl(&[
+        "switchover",
+        "--leader",
+        &target,
+        "--candidate",
+        &leader,
+        "--scheduled",
+        "2030-01-01T00:00+00:00",
+        "--force",
+    ]);
+    assert!(out.status.success(), "scheduled switchover: {out:?}");
+    eventually(
+        Duration::from_secs(30),
+        "every member pending a restart",
+        || {
+            let t = text(&c.patronictl(&["list", "-f", "json"]));
+            (t.matches("\"Pending restart\": \"*\"").count() == 3).then_some(())
+        },
+    );
+    let pretty = same(&c, &["list"], Duration::from_secs(20));
+    assert!(pretty.contains("| Pending restart reason "), "{pretty}");
+    assert!(
+        pretty.contains("shared_preload_libraries: [hidden - too long]"),
+        "{pretty}"
+    );
+    assert!(
+        pretty.contains(&format!("\n                    from: {target}\n")),
+        "{pretty}"
+    );
+    assert!(
+        pretty.contains(&format!("\n                      to: {leader}")),
+        "{pretty}"
+    );
+    for args in [
+        vec!["list", "-e"],
+        vec!["list", "-f", "json"],
+        vec!["list", "-e", "-f", "json"],
+        vec!["list", "-f", "yaml"],
+        vec!["list", "-e", "-f", "yaml"],
+        vec!["topology"],
+    ] {
+        same(&c, &args, Duration::from_secs(20));
+    }
+    // tsv: the same but for the reasons, on one line per member (see output::render)
+    let theirs = text(&c.patronictl(&["list", "-e", "-f", "tsv"]));
+    let ours = text(&patrol(&c, &["list", "-e", "-f", "tsv"]));
+    assert_eq!(ours.lines().count(), 4, "{ours}");
+    assert!(
+        ours.contains("max_worker_processes: 8->9, shared_preload_libraries: ->pg_stat_statements,auto_explain"),
+        "{ours}"
+    );
+    assert_eq!(theirs.lines().next(), ours.lines().next(), "the header");
+    let out = c.patronictl(&["flush", "demo", "switchover", "--force"]);
+    assert!(out.status.success(), "flush: {out:?}");
+
+    // a reader that has gone (`patrol list | head -1` after head exits): a quiet end, for
+    // every command that prints, the watching ones included
+    for args in [
+        vec!["list"],
+        vec!["list", "-e", "-f", "yaml"],
+        vec!["list", "-W"],
+        vec!["topology", "-W"],
+        vec!["history"],
+        vec!["show-config"],
+        vec!["dsn"],
+        vec!["version", "demo"],
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_patrol"));
+        cmd.arg("-c").arg(c.config_path()).args(&args);
+        let end = run_into_closed_pipe(&mut cmd);
+        assert_quiet_end(&format!("patrol {}", args.join(" ")), &end);
+    }
+}
+
+/// A child killed and reaped when the test ends, also when it fails half-way (a panic
+/// once left `list -W` running for an hour).
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 /// Outputs seen so far on the watch's stdout (each starts with the table's title).
@@ -163,16 +261,18 @@ fn assert_each_output_differs(buf: &str) {
 fn list_watch_prints_again_on_a_change_and_not_while_nothing_changes() {
     let c = TestCluster::start(3);
     c.wait_healthy(Duration::from_secs(60));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .arg("-c")
-        .arg(c.config_path())
-        .args(["list", "-W"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn patrol list -W");
-    let mut stdout = child.stdout.take().expect("stdout");
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_patrol"))
+            .arg("-c")
+            .arg(c.config_path())
+            .args(["list", "-W"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn patrol list -W"),
+    );
+    let mut stdout = child.0.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let reader = std::thread::spawn(move || {
         let mut b = [0u8; 4096];
@@ -225,13 +325,13 @@ fn list_watch_prints_again_on_a_change_and_not_while_nothing_changes() {
 
     // Ctrl-C ends it cleanly
     let st = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &child.0.id().to_string()])
         .status()
         .expect("kill -INT");
     assert!(st.success());
     let start = Instant::now();
     let status = loop {
-        if let Some(s) = child.try_wait().expect("try_wait") {
+        if let Some(s) = child.0.try_wait().expect("try_wait") {
             break s;
         }
         assert!(

@@ -81,6 +81,8 @@ pub struct MemberRow {
     /// A live figure whose pair is older than [`late_after`] (a poll is late): how old.
     pub lag_age: Option<Duration>,
     pub pending_restart: bool,
+    /// Why a restart is pending: `param: old->new` per parameter, in Patroni's order.
+    pub pending_restart_reason: Vec<String>,
     pub scheduled_restart: Option<String>,
     pub tags: BTreeMap<String, Value>,
     pub rest: RestHealth,
@@ -356,6 +358,11 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
     };
     let (host, port) = m.host_port().unwrap_or_default();
     let pending_restart = live.map(|s| s.pending_restart).unwrap_or(m.pending_restart);
+    let pending_restart_reason = live
+        .map(|s| s.pending_restart_reason.as_ref())
+        .unwrap_or(m.pending_restart_reason.as_ref())
+        .map(restart_reasons)
+        .unwrap_or_default();
     let scheduled = live
         .and_then(|s| s.scheduled_restart.as_ref())
         .or(m.scheduled_restart.as_ref())
@@ -376,6 +383,7 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
         lag_source,
         lag_age,
         pending_restart,
+        pending_restart_reason,
         scheduled_restart: scheduled,
         // live tags when the member answers (it omits the key when it has none)
         tags: live
@@ -385,6 +393,24 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
         gone: None,
         lagging,
     }
+}
+
+/// `param: old->new` for each parameter, as patronictl writes them (`format_diff`).
+fn restart_reasons(r: &serde_json::Map<String, Value>) -> Vec<String> {
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(v) => v.to_string(),
+    };
+    r.iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}: {}->{}",
+                text(v.get("old_value")),
+                text(v.get("new_value"))
+            )
+        })
+        .collect()
 }
 
 fn gone_row(name: &str, gone: Duration) -> MemberRow {
@@ -403,6 +429,7 @@ fn gone_row(name: &str, gone: Duration) -> MemberRow {
         lag_source: LagSource::Live,
         lag_age: None,
         pending_restart: false,
+        pending_restart_reason: Vec::new(),
         scheduled_restart: None,
         tags: BTreeMap::new(),
         rest: RestHealth::Unknown,

@@ -75,7 +75,8 @@ pub struct MemberData {
     pub tags: BTreeMap<String, Value>,
     #[serde(deserialize_with = "lenient_bool")]
     pub pending_restart: bool,
-    pub pending_restart_reason: Option<BTreeMap<String, Value>>,
+    /// In Patroni's order (patronictl prints the reasons in it).
+    pub pending_restart_reason: Option<serde_json::Map<String, Value>>,
     pub scheduled_restart: Option<Value>,
     #[serde(deserialize_with = "lenient_bool")]
     pub pause: bool,

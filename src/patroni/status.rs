@@ -17,7 +17,7 @@ pub struct PatroniStatus {
     pub xlog: Xlog,
     pub replication: Vec<ReplicationConn>,
     pub pending_restart: bool,
-    pub pending_restart_reason: Option<BTreeMap<String, Value>>,
+    pub pending_restart_reason: Option<serde_json::Map<String, Value>>,
     pub scheduled_restart: Option<Value>,
     pub pause: bool,
     pub cluster_unlocked: bool,

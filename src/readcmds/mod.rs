@@ -18,17 +18,18 @@ use crate::text::{clean, sanitize};
 
 /// Each line of `s` through `text::clean` (YAML and JSON escape controls themselves; bidi
 /// controls and the like they write raw).
-fn clean_lines(s: &str) -> String {
+pub(crate) fn clean_lines(s: &str) -> String {
     s.split('\n').map(clean).collect::<Vec<_>>().join("\n")
 }
 
 /// Python's `json.dumps` (ensure_ascii): spaced like Python, every non-ASCII character as
-/// `\uXXXX`, so the bytes equal patronictl's.
+/// `\uXXXX`, so the bytes equal patronictl's (and DEL too, which Python leaves raw).
 pub fn py_json(v: &Value) -> String {
     let s = crate::output::python_json(v);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_ascii() {
+        // DEL is ASCII and Python writes it raw; a terminal must not get it (text::is_unsafe)
+        if c.is_ascii() && c != '\x7f' {
             out.push(c);
         } else {
             // outside strings JSON is ASCII: every such character is inside a string
@@ -39,6 +40,12 @@ pub fn py_json(v: &Value) -> String {
         }
     }
     out
+}
+
+/// A cell of `list -f tsv`: what [`cell`] makes of it, on one line (a newline would forge a
+/// row: patronictl writes it raw, patrol a `?`).
+pub(crate) fn tsv_cell(v: &Value) -> String {
+    sanitize(&cell(v))
 }
 
 /// A cell of the list/topology table: tags in YAML flow style (`{nofailover: true}`), as
@@ -102,6 +109,55 @@ pub fn topology_order(members: &[(String, bool, Option<String>)]) -> Vec<(usize,
     out
 }
 
+/// A pending restart's reason line as the tables show it (patronictl's `format_diff` with
+/// `hide_long`): one over 50 characters names only its parameter.
+fn hide_long(line: &str) -> String {
+    if line.chars().count() <= 50 {
+        return line.to_string();
+    }
+    let param = line.split_once(": ").map_or(line, |(p, _)| p);
+    format!("{param}: [hidden - too long]")
+}
+
+/// The cells of the pretty tables (`list`, `topology`): tags as YAML (`block` style for
+/// `list`, flow for `topology`, as patronictl writes them), long reasons shortened.
+fn table_cell(col: &str, v: &Value, block: bool) -> String {
+    match (col, v) {
+        ("Tags", Value::Object(_)) if block => clean_lines(crate::pyyaml::dump(v, false).trim()),
+        ("Pending restart reason", Value::String(s)) => s
+            .split('\n')
+            .map(|l| sanitize(&hide_long(l)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => cell(v),
+    }
+}
+
+/// `patronictl list` (pretty): the table without its Cluster column, the cluster in the
+/// title, then the service lines. No closing newline.
+pub(crate) fn list_pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
+    let shown: Vec<&str> = cols.iter().skip(1).copied().collect();
+    let head: Vec<&str> = shown
+        .iter()
+        .map(|c| if c.ends_with(" Lag") { "Lag" } else { c })
+        .collect();
+    let rows: Vec<Vec<String>> = recs
+        .iter()
+        .map(|r| shown.iter().map(|c| table_cell(c, &r[*c], true)).collect())
+        .collect();
+    let mut out = table::pretty(
+        &list_title(app),
+        &head,
+        &["TL", "Receive LSN", "Replay LSN", "Lag"],
+        &rows,
+    );
+    for l in service_info(app) {
+        out.push('\n');
+        out.push_str(&l);
+    }
+    out
+}
+
 /// The list table as `patronictl topology` prints it.
 pub fn topology(app: &App) -> String {
     let (cols, recs) = crate::output::records(app, false);
@@ -132,7 +188,7 @@ pub fn topology(app: &App) -> String {
             shown
                 .iter()
                 .map(|c| {
-                    let v = cell(&recs[i][*c]);
+                    let v = table_cell(c, &recs[i][*c], false);
                     if *c == "Member" && level > 0 {
                         format!("{}+ {v}", " ".repeat((level - 1) * 2))
                     } else {
@@ -182,7 +238,8 @@ fn service_info(app: &App) -> Vec<String> {
         out.push(format!(" Switchover scheduled at: {}", sanitize(at)));
         for (k, v) in [("from", &f.leader), ("to", &f.member)] {
             if let Some(v) = v {
-                out.push(format!(" {k:>24}: {}", sanitize(v)));
+                // inside the same item: no leading space (patronictl joins items with "\n ")
+                out.push(format!("{k:>24}: {}", sanitize(v)));
             }
         }
     }

@@ -178,3 +178,17 @@ fn versions_and_json() {
     );
     assert!(version(None, &[]).starts_with("patrol version "));
 }
+
+#[test]
+fn a_reason_over_fifty_characters_names_only_its_parameter() {
+    let fifty = format!("work_mem: 4MB->{}", "9".repeat(35));
+    assert_eq!(fifty.chars().count(), 50);
+    assert_eq!(hide_long(&fifty), fifty);
+    let long = format!("{fifty}9");
+    assert_eq!(hide_long(&long), "work_mem: [hidden - too long]");
+}
+
+#[test]
+fn json_escapes_del_which_python_leaves_raw() {
+    assert_eq!(py_json(&serde_json::json!("a\u{7f}b")), "\"a\\u007fb\"");
+}

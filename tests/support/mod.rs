@@ -15,6 +15,7 @@
 //! - `PATROL_VENV`: where the Patroni venv is (same rule as `scripts/lib.sh`).
 #![allow(dead_code)]
 
+pub mod closed_pipe;
 pub mod drive;
 pub mod pty;
 

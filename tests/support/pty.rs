@@ -8,7 +8,32 @@ use std::time::Duration;
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
-pub type Child = Box<dyn portable_pty::Child + Send + Sync>;
+/// The patrol process on the pty. Dropped (the test ended, or failed half-way), it is
+/// killed and reaped: a failing test leaves no patrol running.
+pub struct Child(Box<dyn portable_pty::Child + Send + Sync>);
+
+impl std::ops::Deref for Child {
+    type Target = Box<dyn portable_pty::Child + Send + Sync>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Child {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        // a process already waited for is not signalled again (its pid may be reused)
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
 pub type Keys = Box<dyn Write + Send>;
 
 pub fn nz(n: u16) -> std::num::NonZeroU16 {
@@ -87,7 +112,7 @@ pub fn spawn(args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> (Chil
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let child = pty.slave.spawn_command(cmd).expect("spawn patrol");
+    let child = Child(pty.slave.spawn_command(cmd).expect("spawn patrol"));
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().expect("pty reader");
     let keys = pty.master.take_writer().expect("pty writer");
