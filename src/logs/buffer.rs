@@ -178,13 +178,12 @@ fn ts_key(ts: &str) -> Option<TsKey> {
     Some((secs, micros))
 }
 
-/// Byte ranges of the case-insensitive matches of `filter` in the line's text, for
-/// highlighting; `None` when it does not match. An empty filter matches with no ranges.
-pub fn matches(line: &LogLine, filter: &str) -> Option<Vec<(usize, usize)>> {
+/// Byte ranges of the case-insensitive matches of `filter` as plain text in `text`; `None`
+/// when there are none. (The log view's filter language is in `logs::filter`.)
+pub(super) fn find_text(text: &str, filter: &str) -> Option<Vec<(usize, usize)>> {
     if filter.is_empty() {
         return Some(Vec::new());
     }
-    let text = line.text.as_str();
     let mut ranges = Vec::new();
     if filter.is_ascii() {
         // fast path, and byte offsets are exact
@@ -341,6 +340,10 @@ mod tests {
         );
         assert_eq!(ts_key("2026-11-26"), None);
         assert_eq!(ts_key(""), None);
+    }
+
+    fn matches(l: &LogLine, f: &str) -> Option<Vec<(usize, usize)>> {
+        find_text(&l.text, f)
     }
 
     #[test]

@@ -9,13 +9,15 @@
 mod buffer;
 mod cmd;
 mod file;
+pub mod filter;
 mod line;
 mod spec;
 mod word;
 
-pub use buffer::{LogBuffer, matches};
+pub use buffer::LogBuffer;
 pub use cmd::{Backoff, follow_cmd};
 pub use file::follow_file;
+pub use filter::matches;
 pub use line::{Level, LogLine, parse_line};
 pub use spec::{LogSourceSpec, ResolveError, ResolvedSource, SpecError, shell_quote};
 pub use word::{SafeHost, SafeMember, WordError};

@@ -527,12 +527,16 @@ pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &
         })
         .collect();
     let who = member.map(sanitize).unwrap_or_else(|| "all members".into());
+    // while typing, the text; after, how it was read (`!x` is `not "x"`, a bad regex says so)
     let filter = if lv.editing_filter {
         format!(" · filter: {}▏", sanitize(&lv.filter))
     } else if lv.filter.is_empty() {
         String::new()
     } else {
-        format!(" · filter: {}", sanitize(&lv.filter))
+        format!(
+            " · filter: {}",
+            sanitize(&crate::logs::filter::query(&lv.filter).describe())
+        )
     };
     let title = format!(
         " Log {who} · {} lines{filter} · {}{} ",
