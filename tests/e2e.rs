@@ -136,6 +136,20 @@ fn live_model_follows_switchover_and_a_stopped_member() {
         let want = format!("timeline incremented: {tl} → {}", tl + 1);
         assert!(texts.contains(&want), "{want} in {texts:?}");
 
+        // a restart made elsewhere (patronictl) is an event too: the start time moved
+        let replica = leader.clone();
+        let out = c.patronictl(&["restart", "demo", &replica, "--force"]);
+        assert!(out.status.success(), "patronictl restart: {out:?}");
+        let want = format!("{replica}: PostgreSQL restarted (up since ");
+        let ok = h
+            .until(Duration::from_secs(30), |a| {
+                event_texts(a).iter().any(|t| t.starts_with(&want))
+            })
+            .await;
+        assert!(ok, "{want} in {:?}", event_texts(&h.app));
+        let ok = h.until(Duration::from_secs(60), healthy).await;
+        assert!(ok, "streaming again after the restart:\n{}", describe(&h.app));
+
         // a stopped member is shown as down, then gone
         let victim = h.app.rows()[2].name.clone();
         c.stop_member(&victim);

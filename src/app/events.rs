@@ -70,6 +70,9 @@ pub struct MemberSummary {
     pub pending_restart: bool,
     /// Some(true): REST answers; Some(false): failing; None: not known yet.
     pub rest: Option<bool>,
+    /// When its PostgreSQL started (`postmaster_start_time`): a new one is a restart, made by
+    /// patrol, patronictl or anyone else.
+    pub started: Option<String>,
 }
 
 impl MemberSummary {
@@ -82,6 +85,7 @@ impl MemberSummary {
             state: self.state.or_else(|| old.state.clone()),
             timeline: self.timeline.or(old.timeline),
             rest: self.rest.or(old.rest),
+            started: self.started.or_else(|| old.started.clone()),
             ..self
         }
     }
@@ -112,6 +116,11 @@ pub enum EventKind {
     PendingRestart {
         member: String,
         on: bool,
+    },
+    /// PostgreSQL on `member` started again (`at`: its new start time, as Patroni says it).
+    Restarted {
+        member: String,
+        at: String,
     },
     Paused(bool),
     SwitchoverScheduled(Option<String>),
@@ -152,6 +161,9 @@ impl EventKind {
             EventKind::PendingRestart { member, on: true } => format!("{member}: pending restart"),
             EventKind::PendingRestart { member, on: false } => {
                 format!("{member}: pending restart cleared")
+            }
+            EventKind::Restarted { member, at } => {
+                format!("{member}: PostgreSQL restarted (up since {at})")
             }
             EventKind::Paused(true) => "maintenance mode on (paused)".into(),
             EventKind::Paused(false) => "maintenance mode off (resumed)".into(),
@@ -199,6 +211,10 @@ impl EventKind {
                 cut(to);
             }
             EventKind::PendingRestart { member, .. } => cut(member),
+            EventKind::Restarted { member, at } => {
+                cut(member);
+                cut(at);
+            }
             EventKind::SwitchoverScheduled(s) => cut_opt(s),
             EventKind::ConfigChanged(changes) => {
                 const MAX_CHANGES: usize = 32;
@@ -262,6 +278,7 @@ pub fn member_summary(r: &MemberRow) -> MemberSummary {
             RestHealth::Unreachable { .. } => Some(false),
             RestHealth::Unknown => None,
         },
+        started: r.postmaster_start.clone(),
     }
 }
 
@@ -309,6 +326,14 @@ pub fn diff(a: &Summary, b: &Summary) -> Vec<EventKind> {
                         member: name.clone(),
                         from: from.clone(),
                         to: to.clone(),
+                    });
+                }
+                if let (Some(was), Some(now)) = (&old.started, &m.started)
+                    && was != now
+                {
+                    ev.push(EventKind::Restarted {
+                        member: name.clone(),
+                        at: now.clone(),
                     });
                 }
                 if old.pending_restart != m.pending_restart {
@@ -373,6 +398,7 @@ mod tests {
             timeline: Some(tl),
             pending_restart: false,
             rest: Some(true),
+            started: None,
         }
     }
 

@@ -83,6 +83,8 @@ pub struct MemberRow {
     pub pending_restart: bool,
     /// Why a restart is pending: `param: old->new` per parameter, in Patroni's order.
     pub pending_restart_reason: Vec<String>,
+    /// When its PostgreSQL started, as its REST API says (`postmaster_start_time`).
+    pub postmaster_start: Option<String>,
     pub scheduled_restart: Option<String>,
     pub tags: BTreeMap<String, Value>,
     pub rest: RestHealth,
@@ -384,6 +386,7 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
         lag_age,
         pending_restart,
         pending_restart_reason,
+        postmaster_start: live.and_then(|s| s.postmaster_start_time.clone()),
         scheduled_restart: scheduled,
         // live tags when the member answers (it omits the key when it has none)
         tags: live
@@ -430,6 +433,7 @@ fn gone_row(name: &str, gone: Duration) -> MemberRow {
         lag_age: None,
         pending_restart: false,
         pending_restart_reason: Vec::new(),
+        postmaster_start: None,
         scheduled_restart: None,
         tags: BTreeMap::new(),
         rest: RestHealth::Unknown,

@@ -924,6 +924,52 @@ fn update_records_events_for_a_switchover_and_a_member_leaving() {
 }
 
 #[test]
+fn a_restart_made_anywhere_is_an_event_once_also_across_an_unreachable_spell() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    let restarted = |a: &App| {
+        a.model
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, events::EventKind::Restarted { .. }))
+            .map(|e| e.kind.text())
+            .collect::<Vec<_>>()
+    };
+    let with_start = |t: &str| {
+        let mut s = replica_behind(0);
+        s.postmaster_start_time = Some(t.into());
+        s
+    };
+    // the start time it has answered with since the beginning, again: no news
+    let first = replica_behind(0)
+        .postmaster_start_time
+        .expect("the fixture's");
+    rest_ok(&mut a, "pg2", with_start(&first), later(now, 1));
+    rest_ok(&mut a, "pg2", with_start(&first), later(now, 2));
+    assert!(restarted(&a).is_empty(), "{:?}", restarted(&a));
+    // patronictl restart, seen only as a new start time (the state never left "streaming")
+    rest_ok(
+        &mut a,
+        "pg2",
+        with_start("2026-12-07 11:00:00+00:00"),
+        later(now, 3),
+    );
+    assert_eq!(
+        restarted(&a),
+        ["pg2: PostgreSQL restarted (up since 2026-12-07 11:00:00+00:00)"]
+    );
+    // down while it restarted: the start time before the spell is the one compared
+    rest_err(&mut a, "pg2", "connection refused", later(now, 4));
+    rest_ok(
+        &mut a,
+        "pg2",
+        with_start("2026-12-07 12:00:00+00:00"),
+        later(now, 5),
+    );
+    assert_eq!(restarted(&a).len(), 2, "{:?}", restarted(&a));
+}
+
+#[test]
 fn the_event_log_is_bounded() {
     let now = Instant::now();
     let mut a = healthy_live(now);
