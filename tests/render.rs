@@ -158,7 +158,10 @@ fn any_size_down_to_1x1_never_panics() {
 
 fn press(app: &mut App, c: ratatui::crossterm::event::KeyCode) {
     use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
-    app.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    app.update(Msg::Key(
+        sample::human(),
+        KeyEvent::new(c, KeyModifiers::NONE),
+    ));
 }
 
 #[test]
@@ -349,10 +352,13 @@ fn connection_strings_view() {
     );
     both("dsn", &app);
     press(&mut app, KeyCode::Char('j'));
-    let eff = app.update(Msg::Key(ratatui::crossterm::event::KeyEvent::new(
-        KeyCode::Char('y'),
-        ratatui::crossterm::event::KeyModifiers::NONE,
-    )));
+    let eff = app.update(Msg::Key(
+        sample::human(),
+        ratatui::crossterm::event::KeyEvent::new(
+            KeyCode::Char('y'),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        ),
+    ));
     assert_eq!(
         eff,
         vec![patrol::app::Effect::Copy(

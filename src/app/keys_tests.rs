@@ -68,13 +68,19 @@ fn read_only_opens_every_view_and_refuses_exactly_the_writes() {
         a.update(k);
         assert_eq!(*a.screen.view(), v, "read-only still shows {v:?}");
         assert!(a.screen.flash.is_none(), "{v:?}: {:?}", a.screen.flash);
-        a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        a.update(Msg::Key(
+            human(),
+            KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+        ));
     }
     a.update(key('d'));
     assert_eq!(*a.screen.view(), View::Dsn(0));
     let eff = a.update(key('y'));
     assert!(matches!(eff.as_slice(), [Effect::Copy(_)]), "{eff:?}");
-    a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    a.update(Msg::Key(
+        human(),
+        KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+    ));
     let eff = a.update(key('E'));
     assert!(
         matches!(eff.as_slice(), [Effect::WriteFile { .. }]),
@@ -89,7 +95,7 @@ fn read_only_opens_every_view_and_refuses_exactly_the_writes() {
             if let Some(o) = open {
                 b.update(key(o));
             }
-            let eff = b.update(Msg::Key(ev));
+            let eff = b.update(Msg::Key(human(), ev));
             assert_eq!(sends(&eff).len(), 0, "{ev:?} after {open:?}");
             assert!(
                 b.session.dialog.is_none(),
@@ -122,7 +128,7 @@ fn read_only_opens_every_view_and_refuses_exactly_the_writes() {
 }
 
 fn press_msg(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    Msg::Key(human(), KeyEvent::new(code, KeyModifiers::NONE))
 }
 
 #[test]
@@ -405,7 +411,7 @@ fn every_hint_names_a_key_that_works_and_every_working_key_with_a_word_is_hinted
                     KeyModifiers::NONE
                 };
                 let mut b = a.clone();
-                let eff = b.update(Msg::Key(KeyEvent::new(k.code, mods)));
+                let eff = b.update(Msg::Key(human(), KeyEvent::new(k.code, mods)));
                 let refused = b
                     .screen
                     .flash
