@@ -918,6 +918,17 @@ pub(crate) mod tests {
         );
         let e = err(&flat(&[("send", &["enter"])]));
         assert!(e.contains("enter") && e.contains("review"), "{e}");
+        // with the confirm step's own review moved away, the first step's Enter remains
+        let mut o = in_context("confirm", "send", &["enter"]);
+        if let Some(KeysEntry::Context(t)) = o.get_mut("confirm") {
+            t.insert("review".into(), vec!["ctrl-r".into()]);
+        }
+        let e = err(&o);
+        assert!(
+            e.contains("enter is send in the confirm context")
+                && e.contains("review in the dialog"),
+            "{e}"
+        );
         // L opens the reload dialog (straight at its confirm step): L L would reload
         let e = err(&flat(&[("send", &["L"])]));
         assert!(
