@@ -104,19 +104,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
     let at = place(area, &c);
     if !at.fits {
         // first, so it is on screen however little room there is
-        let send = app
-            .keys
-            .key_label(app.context(), Action::Send)
-            .unwrap_or_else(|| "the send key".into());
         c.lines.insert(
             0,
-            Line::styled(
-                format!(
-                    " the request does not fit: enlarge the window; {} sends only once it is all on screen",
-                    sanitize(&send)
-                ),
-                theme.danger,
-            ),
+            Line::styled(" request cut off: enlarge the window to send", theme.danger),
         );
     }
     let title = format!(" {} · {} ", d.kind.label(), sanitize(&app.model.scope));
