@@ -226,10 +226,10 @@ fn paused_replay_lag_grows_never_reads_zero_and_makes_the_replica_ineligible() {
         );
 
         // the switchover dialog: not eligible, above maximum_lag_on_failover
-        h.send(Msg::Key(KeyEvent::new(
-            KeyCode::Char('s'),
-            KeyModifiers::NONE,
-        )));
+        h.send(Msg::Key(
+            support::drive::human(),
+            KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE),
+        ));
         let d = h.app.session.dialog.clone().expect("switchover dialog");
         let p = h.app.model.plan(&d);
         let k = p

@@ -231,7 +231,11 @@ fn draw(app: &App, w: u16, h: u16) {
 }
 
 fn press(app: &mut App, c: KeyCode) {
-    app.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    // (no send is asserted here: the time only has to be a time)
+    app.update(Msg::Key(
+        Instant::now(),
+        KeyEvent::new(c, KeyModifiers::NONE),
+    ));
 }
 
 fn ch(c: char) -> KeyCode {

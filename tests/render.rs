@@ -158,7 +158,10 @@ fn any_size_down_to_1x1_never_panics() {
 
 fn press(app: &mut App, c: ratatui::crossterm::event::KeyCode) {
     use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
-    app.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    app.update(Msg::Key(
+        sample::human(),
+        KeyEvent::new(c, KeyModifiers::NONE),
+    ));
 }
 
 #[test]
@@ -349,10 +352,13 @@ fn connection_strings_view() {
     );
     both("dsn", &app);
     press(&mut app, KeyCode::Char('j'));
-    let eff = app.update(Msg::Key(ratatui::crossterm::event::KeyEvent::new(
-        KeyCode::Char('y'),
-        ratatui::crossterm::event::KeyModifiers::NONE,
-    )));
+    let eff = app.update(Msg::Key(
+        sample::human(),
+        ratatui::crossterm::event::KeyEvent::new(
+            KeyCode::Char('y'),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        ),
+    ));
     assert_eq!(
         eff,
         vec![patrol::app::Effect::Copy(
@@ -512,4 +518,75 @@ fn every_built_in_theme_draws_the_main_view() {
         "theme_default_ansi16_80x24",
         draw_styled(&app, &theme, 80, 24)
     );
+}
+
+/// A key at exactly `at`: these snapshots print times, so the keys' times are fixed.
+fn press_at(app: &mut App, at: Instant, c: ratatui::crossterm::event::KeyCode) {
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    app.update(Msg::Key(at, KeyEvent::new(c, KeyModifiers::NONE)));
+}
+
+#[test]
+fn switchover_review_on_a_terminal_too_small_for_it() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    app.update(Msg::Resize(50, 12));
+    press(&mut app, KeyCode::Char('s'));
+    press(&mut app, KeyCode::Enter);
+    let screen = draw(&app, 50, 12);
+    // the view and the send key ask the same layout
+    assert!(!app.review_fits());
+    assert!(screen.contains("enlarge the window"), "{screen}");
+    press(&mut app, KeyCode::Char('y'));
+    assert!(app.session.ops.is_empty(), "sent what is not on screen");
+    assert_consistent(&app);
+    insta::assert_snapshot!("switchover_review_too_small_50x12", draw(&app, 50, 12));
+    // enlarged: no warning, the whole review on screen
+    app.update(Msg::Resize(80, 24));
+    assert!(app.review_fits());
+    let screen = draw(&app, 80, 24);
+    assert!(!screen.contains("request cut off"), "{screen}");
+    assert!(
+        screen.contains("POST http://127.0.0.1:24011/switchover"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn switchover_review_after_the_request_changed() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    press_at(
+        &mut app,
+        now + std::time::Duration::from_secs(2),
+        KeyCode::Char('s'),
+    );
+    press_at(
+        &mut app,
+        now + std::time::Duration::from_secs(3),
+        KeyCode::Enter,
+    );
+    // the leader's REST API moved while the review was open: another request
+    let kv = state("lagging")
+        .kvs
+        .into_iter()
+        .find(|k| k.key.ends_with("/members/pg1"))
+        .expect("pg1's key");
+    let moved = String::from_utf8_lossy(&kv.value).replace("127.0.0.1:24011", "127.0.0.1:24019");
+    app.update(Msg::Dcs(
+        now,
+        DcsEvent::Put(patrol::dcs::RawKv {
+            value: moved.into_bytes(),
+            ..kv
+        }),
+    ));
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("the request changed: read it; y sends from +5s (in 1 s)"),
+        "{screen}"
+    );
+    assert!(screen.contains("127.0.0.1:24019/switchover"), "{screen}");
+    both("switchover_request_changed", &app);
 }

@@ -264,7 +264,10 @@ fn draw(app: &App, w: u16, h: u16) -> String {
 }
 
 fn press(h: &mut Headless, code: KeyCode) {
-    h.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    h.send(Msg::Key(
+        support::drive::human(),
+        KeyEvent::new(code, KeyModifiers::NONE),
+    ));
 }
 
 fn check_screens(h: &Headless, what: &str) {

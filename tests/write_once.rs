@@ -79,7 +79,10 @@ fn api(answer: impl Fn(&str) -> String + Send + 'static) -> (u16, Seen) {
 }
 
 fn key(c: char) -> Msg {
-    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    Msg::Key(
+        sample::human(),
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+    )
 }
 
 /// The healthy sample cluster, with the leader's (pg1's) REST API at `port`.
@@ -125,7 +128,10 @@ fn runner(audit: &Path) -> (Runner, tokio::sync::mpsc::Receiver<Msg>) {
 /// `s` Enter `y` in the app, the effects run by the runtime, the reply fed back.
 async fn switchover(a: &mut App, r: &mut Runner, rx: &mut tokio::sync::mpsc::Receiver<Msg>) {
     a.update(key('s'));
-    a.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    a.update(Msg::Key(
+        sample::human(),
+        KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+    ));
     let eff = a.update(key('y'));
     assert!(
         eff.iter().any(|e| matches!(e, Effect::Send { .. })),

@@ -1,6 +1,8 @@
 //! The confirmation dialog of an operation: pick, set options, see the checks and the
 //! exact request, confirm. Pure state; `App` turns a confirmation into an effect.
 
+use std::time::Instant;
+
 use super::checks::Candidate;
 use super::keymap::{Action, Context};
 use super::ops::{OpKind, Request, spec};
@@ -143,6 +145,9 @@ pub struct Dialog {
     pub shown: Option<Request>,
     /// Why nothing was sent, or what changed.
     pub notice: Option<String>,
+    /// The request shown changed (the cluster moved): the send key does nothing before
+    /// this, so the new request is on screen long enough to be read.
+    pub hold_until: Option<Instant>,
 }
 
 impl Dialog {
@@ -163,6 +168,7 @@ impl Dialog {
             editing: None,
             shown: None,
             notice: None,
+            hold_until: None,
         }
     }
 

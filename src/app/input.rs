@@ -5,9 +5,12 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
+use std::time::Instant;
+
 use super::keymap::{Action, Context, Key};
 use super::ops::{OpKind, RolloutState};
 use super::redraw::Changed;
+use super::session::Press;
 use super::{App, Effect, View};
 
 impl App {
@@ -65,10 +68,12 @@ impl App {
         self.help_rows().len() + crate::app::HELP_NOTE.len() + 1
     }
 
-    pub(super) fn on_key(&mut self, ev: KeyEvent) -> Vec<Effect> {
+    pub(super) fn on_key(&mut self, at: Instant, ev: KeyEvent) -> Vec<Effect> {
         if ev.kind == KeyEventKind::Release {
             return Vec::new();
         }
+        let gap = self.last_input.map(|t| at.saturating_duration_since(t));
+        self.last_input = Some(self.last_input.map_or(at, |t| t.max(at)));
         self.changed.mark(Changed::SCREEN);
         // a message in the status bar lasts until the next key
         self.screen.flash = None;
@@ -91,13 +96,15 @@ impl App {
         let key = Key::from_event(&ev);
         match ctx {
             Context::Options | Context::Confirm | Context::Typed | Context::Field => {
-                let send = self
-                    .keys
-                    .key_label(ctx, Action::Send)
-                    .or_else(|| self.keys.key_label(Context::Confirm, Action::Send))
-                    .unwrap_or_else(|| "the send key".into());
+                let send = self.send_label(ctx);
+                let press = Press {
+                    at,
+                    gap,
+                    // laid out only for the send key: that is the one it gates
+                    review_fits: action != Some(Action::Send) || self.review_fits(),
+                };
                 self.session
-                    .dialog_key(&self.model, action, key, &send, self.read_only)
+                    .dialog_key(&self.model, action, key, &send, self.read_only, press)
             }
             Context::Help => {
                 self.help_key(action);
@@ -129,6 +136,92 @@ impl App {
                 Some(a) => self.act(a),
                 None => Vec::new(),
             },
+        }
+    }
+
+    /// The send key to name in a dialog's notices.
+    fn send_label(&self, ctx: Context) -> String {
+        self.keys
+            .key_label(ctx, Action::Send)
+            .or_else(|| self.keys.key_label(Context::Confirm, Action::Send))
+            .unwrap_or_else(|| "the send key".into())
+    }
+
+    /// Is the open dialog's whole review (every check, the exact request line) on the
+    /// terminal now? Asked of the view's own layout, so the two never disagree. Without a
+    /// terminal (headless) nothing is drawn and nothing can be cut off.
+    pub fn review_fits(&self) -> bool {
+        match (&self.session.dialog, self.screen.size) {
+            (Some(d), Some((w, h))) => crate::ui::review_fits(self, d, w, h),
+            _ => true,
+        }
+    }
+
+    /// The request a dialog shows follows the cluster: a change is shown at once, and the
+    /// send key waits until it has been read.
+    pub(super) fn review_current(&mut self) {
+        let Some(ctx) = self.session.dialog.as_ref().map(|d| d.context()) else {
+            return;
+        };
+        let send = self.send_label(ctx);
+        // the latest time known: a key may be newer than the last message's time
+        let now = self
+            .last_input
+            .map_or(self.model.now, |t| t.max(self.model.now));
+        let before = self.session.dialog.as_ref().map(|d| d.shown.clone());
+        self.session.review_current(&self.model, now, &send);
+        if self.session.dialog.as_ref().map(|d| d.shown.clone()) != before {
+            self.changed.mark(Changed::SCREEN);
+        }
+    }
+
+    /// Pasted text (bracketed paste) is text, never keys: it goes into the text field being
+    /// edited (the log filter, a dialog's field), and nowhere else. A typed confirmation is
+    /// typed, so a paste there is refused; anywhere else it is dropped with a notice.
+    pub(super) fn on_paste(&mut self, at: Instant, text: &str) {
+        self.last_input = Some(self.last_input.map_or(at, |t| t.max(at)));
+        self.changed.mark(Changed::SCREEN);
+        self.screen.flash = None;
+        // a pasted line break is not Enter, nor any control character a key
+        let clean = || text.chars().filter(|c| !c.is_control());
+        match self.context() {
+            Context::LogFilter => {
+                let f = &mut self.screen.log_view.filter;
+                for c in clean() {
+                    if f.len() >= 100 {
+                        break;
+                    }
+                    f.push(c);
+                }
+            }
+            Context::Field => {
+                if let Some(d) = self.session.dialog.as_mut()
+                    && let Some(f) = d.editing
+                    && let Some(v) = d.options.field_mut(f)
+                {
+                    for c in clean() {
+                        if v.len() >= 64 {
+                            break;
+                        }
+                        v.push(c);
+                    }
+                }
+            }
+            Context::Typed => {
+                if let Some(d) = self.session.dialog.as_mut() {
+                    d.notice =
+                        Some("a paste is not typing: type the name yourself; nothing sent".into());
+                }
+            }
+            Context::Options | Context::Confirm => {
+                if let Some(d) = self.session.dialog.as_mut() {
+                    d.notice =
+                        Some("pasted text ignored: a dialog takes keys; nothing sent".into());
+                }
+            }
+            Context::Main | Context::Logs | Context::Dsn | Context::Help => {
+                self.flash("pasted text ignored: patrol takes keys, not pasted text".into())
+            }
         }
     }
 

@@ -625,7 +625,54 @@ impl KeymapSet {
                 }
             }
         }
+        set.check_send_keys()?;
         Ok(set)
+    }
+
+    /// The invariant a key map must keep, whoever wrote it: a key that opens a dialog, or
+    /// advances or reviews in one, never sends. Otherwise pressing it twice (a bounce, key
+    /// repeat, a double tap) opens and sends, or reviews and sends, unseen. Checked on the
+    /// whole map, the defaults included. (Enter reviews and sends in a typed confirmation:
+    /// the name typed between the two is what that confirmation is.)
+    pub fn check_send_keys(&self) -> Result<(), String> {
+        let opens = Action::ALL
+            .into_iter()
+            .filter(|a| a.writes() && !matches!(a, Action::Send | Action::DcsFallback));
+        // (context, action) pairs whose keys open or advance a dialog
+        let mut movers: Vec<(Context, Action)> = Vec::new();
+        for ctx in Context::ALL {
+            for a in opens.clone().filter(|a| ctx.has(*a)) {
+                movers.push((ctx, a));
+            }
+        }
+        for (ctx, a) in [
+            (Context::Options, Action::Review),
+            (Context::Confirm, Action::Review),
+            (Context::Confirm, Action::DcsFallback),
+        ] {
+            movers.push((ctx, a));
+        }
+        for send_ctx in [Context::Confirm, Context::Typed] {
+            for k in self.keys_for(send_ctx, Action::Send) {
+                for (ctx, a) in &movers {
+                    // the typed step follows only the first step's review (a name is
+                    // typed between) or the switch to etcd; Enter there is nothing to it
+                    if send_ctx == Context::Typed && *a == Action::Review {
+                        continue;
+                    }
+                    if self.keys_for(*ctx, *a).contains(&k) {
+                        return Err(format!(
+                            "{k} is send in the {} context and {} in the {} context: the key that opens or advances a dialog must never be the one that sends; bind send (or {}) to another key",
+                            send_ctx.name(),
+                            a.name(),
+                            ctx.name(),
+                            a.name()
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn action(&self, ctx: Context, ev: &KeyEvent) -> Option<Action> {
@@ -841,6 +888,71 @@ pub(crate) mod tests {
         assert!(bad("logs", "switchover", "S").contains("no such action"));
         assert!(bad("typed", "send", "y").contains("text"));
         assert!(bad("nowhere", "send", "y").contains("unknown key context"));
+    }
+
+    /// A context table: `[keys.<ctx>] action = keys`.
+    fn in_context(ctx: &str, a: &str, keys: &[&str]) -> BTreeMap<String, KeysEntry> {
+        BTreeMap::from([(
+            ctx.to_string(),
+            KeysEntry::Context(BTreeMap::from([(
+                a.to_string(),
+                keys.iter().map(|s| s.to_string()).collect(),
+            )])),
+        )])
+    }
+
+    #[test]
+    fn the_send_key_never_opens_or_advances_a_dialog() {
+        KeymapSet::default()
+            .check_send_keys()
+            .expect("the defaults keep the invariant");
+        let err = |o: &BTreeMap<String, KeysEntry>| match KeymapSet::with_overrides(o) {
+            Ok(_) => panic!("accepted: {o:?}"),
+            Err(e) => e,
+        };
+        // Enter reviews: in the confirm step itself and in the step before it
+        let e = err(&in_context("confirm", "send", &["enter"]));
+        assert!(
+            e.contains("enter") && e.contains("send") && e.contains("review"),
+            "{e}"
+        );
+        let e = err(&flat(&[("send", &["enter"])]));
+        assert!(e.contains("enter") && e.contains("review"), "{e}");
+        // with the confirm step's own review moved away, the first step's Enter remains
+        let mut o = in_context("confirm", "send", &["enter"]);
+        if let Some(KeysEntry::Context(t)) = o.get_mut("confirm") {
+            t.insert("review".into(), vec!["ctrl-r".into()]);
+        }
+        let e = err(&o);
+        assert!(
+            e.contains("enter is send in the confirm context")
+                && e.contains("review in the dialog"),
+            "{e}"
+        );
+        // L opens the reload dialog (straight at its confirm step): L L would reload
+        let e = err(&flat(&[("send", &["L"])]));
+        assert!(
+            e.contains("L is send in the confirm context") && e.contains("reload in the main"),
+            "{e}"
+        );
+        // y reviewing in the first step: s y y would switch over
+        let e = err(&in_context("dialog", "review", &["y"]));
+        assert!(
+            e.contains("y is send in the confirm context") && e.contains("review in the dialog"),
+            "{e}"
+        );
+        // an opening key moved onto the default send key (the other action's default)
+        let e = err(&flat(&[("failover", &["y"])]));
+        assert!(
+            e.contains("y is send") && e.contains("failover in the main"),
+            "{e}"
+        );
+        // the typed confirmation's send key may not open a dialog either
+        let e = err(&flat(&[("send", &["ctrl-r"]), ("restart", &["ctrl-r"])]));
+        assert!(e.contains("ctrl-r") && e.contains("restart"), "{e}");
+        // a send key that does neither is fine
+        let k = KeymapSet::with_overrides(&in_context("confirm", "send", &["Y"])).unwrap();
+        assert_eq!(k.action(Context::Confirm, &ch('Y')), Some(Action::Send));
     }
 
     #[test]

@@ -68,13 +68,19 @@ fn read_only_opens_every_view_and_refuses_exactly_the_writes() {
         a.update(k);
         assert_eq!(*a.screen.view(), v, "read-only still shows {v:?}");
         assert!(a.screen.flash.is_none(), "{v:?}: {:?}", a.screen.flash);
-        a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        a.update(Msg::Key(
+            human(),
+            KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+        ));
     }
     a.update(key('d'));
     assert_eq!(*a.screen.view(), View::Dsn(0));
     let eff = a.update(key('y'));
     assert!(matches!(eff.as_slice(), [Effect::Copy(_)]), "{eff:?}");
-    a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    a.update(Msg::Key(
+        human(),
+        KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+    ));
     let eff = a.update(key('E'));
     assert!(
         matches!(eff.as_slice(), [Effect::WriteFile { .. }]),
@@ -89,7 +95,7 @@ fn read_only_opens_every_view_and_refuses_exactly_the_writes() {
             if let Some(o) = open {
                 b.update(key(o));
             }
-            let eff = b.update(Msg::Key(ev));
+            let eff = b.update(Msg::Key(human(), ev));
             assert_eq!(sends(&eff).len(), 0, "{ev:?} after {open:?}");
             assert!(
                 b.session.dialog.is_none(),
@@ -122,7 +128,7 @@ fn read_only_opens_every_view_and_refuses_exactly_the_writes() {
 }
 
 fn press_msg(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    Msg::Key(human(), KeyEvent::new(code, KeyModifiers::NONE))
 }
 
 #[test]
@@ -405,7 +411,7 @@ fn every_hint_names_a_key_that_works_and_every_working_key_with_a_word_is_hinted
                     KeyModifiers::NONE
                 };
                 let mut b = a.clone();
-                let eff = b.update(Msg::Key(KeyEvent::new(k.code, mods)));
+                let eff = b.update(Msg::Key(human(), KeyEvent::new(k.code, mods)));
                 let refused = b
                     .screen
                     .flash
@@ -420,4 +426,251 @@ fn every_hint_names_a_key_that_works_and_every_working_key_with_a_word_is_hinted
             }
         }
     }
+}
+
+// ------------------------------------------- keys faster than a person, pastes, small screens
+
+/// A key at exactly `at` (the gate tests give their own times).
+fn key_at(a: &mut App, at: Instant, code: KeyCode) -> Vec<Effect> {
+    a.update(Msg::Key(at, KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn notice(a: &App) -> String {
+    a.session
+        .dialog
+        .as_ref()
+        .and_then(|d| d.notice.clone())
+        .unwrap_or_default()
+}
+
+fn ms(n: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(n)
+}
+
+#[test]
+fn a_paste_never_opens_advances_or_sends() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    let t = human();
+    // in the main view: `s`, a line break and `y` pasted are not keys
+    let mut eff = a.update(Msg::Paste(t, "s\ry\n".into()));
+    assert!(a.session.dialog.is_none(), "a paste opened a dialog");
+    let flash = a.screen.flash.clone().map(|(m, _)| m).unwrap_or_default();
+    assert!(flash.contains("pasted text ignored"), "{flash}");
+    // in the options step: the pasted Enter does not review
+    eff.extend(key_at(&mut a, t + ms(1000), KeyCode::Char('s')));
+    eff.extend(a.update(Msg::Paste(t + ms(2000), "\ry".into())));
+    let d = a.session.dialog.as_ref().expect("the dialog stays");
+    assert_eq!(d.step, dialog::Step::Options, "a paste advanced the dialog");
+    // in the review: a pasted y does not send
+    eff.extend(key_at(&mut a, t + ms(3000), KeyCode::Enter));
+    eff.extend(a.update(Msg::Paste(t + ms(4000), "y".into())));
+    assert!(sends(&eff).is_empty(), "{eff:?}");
+    assert!(notice(&a).contains("pasted text ignored"), "{}", notice(&a));
+    assert!(a.session.ops.is_empty());
+    // the key itself, pressed by a person, still sends
+    let eff = key_at(&mut a, t + ms(5000), KeyCode::Char('y'));
+    assert_eq!(sends(&eff).len(), 1);
+}
+
+#[test]
+fn a_paste_into_a_typed_confirmation_is_refused() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    let t = human();
+    key_at(&mut a, t, KeyCode::Char('f'));
+    key_at(&mut a, t + ms(1000), KeyCode::Enter);
+    assert_eq!(a.context(), Context::Typed);
+    let mut eff = a.update(Msg::Paste(t + ms(2000), "demo".into()));
+    let d = a.session.dialog.as_ref().expect("dialog");
+    assert_eq!(d.typed, "", "the paste typed the name");
+    assert!(!d.armed);
+    assert!(
+        notice(&a).contains("a paste is not typing"),
+        "{}",
+        notice(&a)
+    );
+    eff.extend(key_at(&mut a, t + ms(3000), KeyCode::Enter));
+    assert!(sends(&eff).is_empty(), "{eff:?}");
+    // a pasted name with its Enter is refused just the same
+    eff.extend(a.update(Msg::Paste(t + ms(4000), "demo\r".into())));
+    assert!(sends(&eff).is_empty());
+    assert_eq!(
+        a.session.dialog.as_ref().map(|d| d.typed.as_str()),
+        Some("")
+    );
+    // typed by hand it sends
+    for (i, c) in "demo".chars().enumerate() {
+        key_at(&mut a, t + ms(5000 + 300 * i as u64), KeyCode::Char(c));
+    }
+    let eff = key_at(&mut a, t + ms(7000), KeyCode::Enter);
+    assert_eq!(sends(&eff).len(), 1, "{}", notice(&a));
+}
+
+#[test]
+fn a_paste_is_text_in_a_text_field_and_nowhere_else() {
+    let now = Instant::now();
+    let mut a = healthy_live_with(
+        |c| c.logs = crate::logs::LogSourceSpec::parse("file:/tmp/{member}.log").ok(),
+        now,
+    );
+    // the schedule field: the text goes in, the line break is not Enter (still editing)
+    a.update(key('s'));
+    a.update(key('t'));
+    assert_eq!(a.context(), Context::Field);
+    a.update(Msg::Paste(human(), "2026-11-26T02:00+00:00\ny".into()));
+    let d = a.session.dialog.as_ref().expect("dialog");
+    assert_eq!(d.options.schedule(), "2026-11-26T02:00+00:00y");
+    assert_eq!(
+        a.context(),
+        Context::Field,
+        "the pasted newline ended editing"
+    );
+    a.session.dialog = None;
+    // the log filter
+    a.update(key('l'));
+    a.update(key('/'));
+    assert_eq!(a.context(), Context::LogFilter);
+    a.update(Msg::Paste(human(), "ERROR\r".into()));
+    assert_eq!(a.screen.log_view.filter, "ERROR");
+    assert_eq!(a.context(), Context::LogFilter);
+}
+
+#[test]
+fn a_send_key_in_a_burst_is_refused_and_a_later_one_sends() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    let t = human();
+    // `s` Enter `y` in one read, as a paste without bracketed paste or tmux send-keys
+    let mut eff = key_at(&mut a, t, KeyCode::Char('s'));
+    eff.extend(key_at(&mut a, t, KeyCode::Enter));
+    eff.extend(key_at(&mut a, t, KeyCode::Char('y')));
+    assert!(sends(&eff).is_empty(), "a burst sent: {eff:?}");
+    let n = notice(&a);
+    assert!(n.contains("y came 0 ms after the key before it"), "{n}");
+    assert!(n.contains("nothing sent"), "{n}");
+    // held down, y repeats every 33 ms: none of its repeats sends
+    for i in 1..=40 {
+        let eff = key_at(&mut a, t + ms(33 * i), KeyCode::Char('y'));
+        assert!(sends(&eff).is_empty(), "repeat {i} sent");
+    }
+    // just inside the window (199 ms after the key before), then past it
+    let last = t + ms(33 * 40);
+    assert!(sends(&key_at(&mut a, last + ms(199), KeyCode::Char('y'))).is_empty());
+    let eff = key_at(&mut a, last + ms(199 + 250), KeyCode::Char('y'));
+    assert_eq!(sends(&eff).len(), 1, "{}", notice(&a));
+}
+
+#[test]
+fn a_send_key_right_behind_the_key_that_opened_the_review_is_refused() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    let t = human();
+    key_at(&mut a, t, KeyCode::Char('s'));
+    key_at(&mut a, t + ms(1000), KeyCode::Enter);
+    // 150 ms after the Enter that showed the request: faster than anyone reads it
+    assert!(sends(&key_at(&mut a, t + ms(1150), KeyCode::Char('y'))).is_empty());
+    // the typed confirmation: a name typed in a burst does not send either
+    let mut b = healthy_live(now);
+    key_at(&mut b, t, KeyCode::Char('f'));
+    key_at(&mut b, t + ms(1000), KeyCode::Enter);
+    for c in "demo".chars() {
+        key_at(&mut b, t + ms(2000), KeyCode::Char(c));
+    }
+    assert!(sends(&key_at(&mut b, t + ms(2000), KeyCode::Enter)).is_empty());
+    assert!(
+        notice(&b).contains("ms after the key before it"),
+        "{}",
+        notice(&b)
+    );
+    assert_eq!(
+        sends(&key_at(&mut b, t + ms(2500), KeyCode::Enter)).len(),
+        1
+    );
+}
+
+/// pg1's API moved: the switchover request (sent to the leader's API) is another one.
+fn leader_api_moved(a: &mut App, at: Instant) {
+    let v = String::from_utf8_lossy(&fixture("etcd/member_leader.json"))
+        .replace("127.0.0.1:24011", "127.0.0.1:24099");
+    a.update(Msg::Dcs(at, DcsEvent::Put(kv("members/pg1", v.as_bytes()))));
+}
+
+#[test]
+fn a_changed_request_is_shown_at_once_and_a_double_y_does_not_send_it() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    let t = human();
+    key_at(&mut a, t, KeyCode::Char('s'));
+    key_at(&mut a, t + ms(1000), KeyCode::Enter);
+    let before = a.session.dialog.as_ref().and_then(|d| d.shown.clone());
+    // the cluster changes while the review is open (no key pressed)
+    leader_api_moved(&mut a, now);
+    let d = a.session.dialog.as_ref().expect("dialog");
+    let after = d.shown.clone().expect("a request");
+    assert_ne!(
+        Some(after.clone()),
+        before,
+        "the review shows the new request"
+    );
+    assert!(after.display().contains("24099"), "{}", after.display());
+    let n = notice(&a);
+    assert!(
+        n.starts_with("the request changed: read it; y sends from"),
+        "{n}"
+    );
+    assert!(n.contains("(in 1 s)"), "{n}");
+    // the change is stamped with the latest time known (the Enter, 1000 ms): a double tap
+    // 300 ms and 500 ms later sends nothing
+    assert!(sends(&key_at(&mut a, t + ms(1300), KeyCode::Char('y'))).is_empty());
+    assert!(sends(&key_at(&mut a, t + ms(1800), KeyCode::Char('y'))).is_empty());
+    assert!(notice(&a).contains("the request changed"), "{}", notice(&a));
+    // a deliberate press past the second sends exactly the new request
+    let eff = key_at(&mut a, t + ms(2100), KeyCode::Char('y'));
+    assert_eq!(sends(&eff), vec![&after], "{}", notice(&a));
+}
+
+#[test]
+fn a_changed_request_found_by_the_send_key_waits_a_second_too() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    let t = human();
+    key_at(&mut a, t, KeyCode::Char('s'));
+    key_at(&mut a, t + ms(1000), KeyCode::Enter);
+    // the request shown is made stale behind the review's back (as if the change and
+    // the key came in one batch): the send key finds it, refuses, shows the new one
+    if let Some(d) = a.session.dialog.as_mut()
+        && let Some(r) = d.shown.as_mut()
+    {
+        r.body = Some(serde_json::json!({"leader": "pg1", "candidate": "pg3"}));
+    }
+    let y1 = t + ms(2000);
+    assert!(sends(&key_at(&mut a, y1, KeyCode::Char('y'))).is_empty());
+    assert!(notice(&a).contains("the request changed"), "{}", notice(&a));
+    let shown = a.session.dialog.as_ref().and_then(|d| d.shown.clone());
+    assert!(sends(&key_at(&mut a, y1 + ms(400), KeyCode::Char('y'))).is_empty());
+    let eff = key_at(&mut a, y1 + ms(1100), KeyCode::Char('y'));
+    assert_eq!(sends(&eff).first().cloned().cloned(), shown);
+}
+
+#[test]
+fn on_a_small_terminal_y_sends_only_once_the_review_fits() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(Msg::Resize(50, 12));
+    a.update(key('s'));
+    press(&mut a, KeyCode::Enter);
+    assert!(!a.review_fits(), "the review fits 50x12?");
+    let eff = a.update(key('y'));
+    assert!(sends(&eff).is_empty(), "sent a request not on screen");
+    assert!(notice(&a).contains("enlarge the window"), "{}", notice(&a));
+    // the same dialog on a terminal it fits
+    a.update(Msg::Resize(80, 24));
+    assert!(a.review_fits());
+    assert_eq!(sends(&a.update(key('y'))).len(), 1, "{}", notice(&a));
+    // below the full layout no dialog is drawn at all
+    let mut b = healthy_live(now);
+    b.update(Msg::Resize(30, 6));
+    b.update(key('p'));
+    assert!(sends(&b.update(key('y'))).is_empty());
 }

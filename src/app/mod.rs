@@ -43,8 +43,13 @@ pub use session::Session;
 /// Everything that can happen to the app.
 #[derive(Debug, Clone)]
 pub enum Msg {
-    Key(KeyEvent),
-    Resize,
+    /// A key press, with when the input task read it: keys that arrive faster than a person
+    /// types (a paste without bracketed paste, `tmux send-keys`) never send.
+    Key(Instant, KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): text for a text field, never keys.
+    Paste(Instant, String),
+    /// The terminal's size (columns, rows): whether a dialog's review fits on it.
+    Resize(u16, u16),
     /// The clock: ages on screen tick over.
     Tick(Instant),
     /// An etcd change, with when the watch received it.
@@ -60,11 +65,7 @@ pub enum Msg {
     /// SIGTERM, SIGHUP, SIGINT, or the terminal went away.
     Shutdown(String),
     /// Patroni's answer to an operation's request.
-    OpReply {
-        op: u64,
-        at: Instant,
-        reply: Reply,
-    },
+    OpReply { op: u64, at: Instant, reply: Reply },
     /// etcd endpoint health and the leader lease's TTL.
     Info(crate::dcs::info::InfoEvent),
     /// A line from a member's Patroni log.
@@ -185,6 +186,8 @@ pub struct App {
     changed: Changed,
     /// A frame is due (set only by `update`, cleared by the runtime when it draws).
     pub dirty: bool,
+    /// When the last key (or paste) arrived: a send key right behind it is a burst.
+    last_input: Option<Instant>,
     pub quit: Option<String>,
 }
 
@@ -208,6 +211,7 @@ impl App {
             redraw: Redraw::default(),
             changed: Changed::default(),
             dirty: true,
+            last_input: None,
             quit: None,
         }
     }
@@ -234,8 +238,13 @@ impl App {
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let mut eff = match msg {
-            Msg::Key(ev) => self.on_key(ev),
-            Msg::Resize => {
+            Msg::Key(at, ev) => self.on_key(at, ev),
+            Msg::Paste(at, text) => {
+                self.on_paste(at, &text);
+                Vec::new()
+            }
+            Msg::Resize(w, h) => {
+                self.screen.size = Some((w, h));
                 self.changed.mark(Changed::SCREEN);
                 Vec::new()
             }
@@ -265,6 +274,7 @@ impl App {
             }
             msg => self.model.update(msg),
         };
+        self.review_current();
         let (settled, ops_changed) = self.session.settle(&self.model);
         eff.extend(settled);
         if ops_changed {

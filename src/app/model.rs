@@ -880,7 +880,9 @@ impl Model {
                 self.now = self.now.max(at);
                 Vec::new()
             }
-            Msg::Key(_) | Msg::Resize | Msg::Shutdown(_) | Msg::Wrote(_) => Vec::new(),
+            Msg::Key(..) | Msg::Paste(..) | Msg::Resize(..) | Msg::Shutdown(_) | Msg::Wrote(_) => {
+                Vec::new()
+            }
         }
     }
 

@@ -47,6 +47,9 @@ pub struct Screen {
     /// A one-line message for the status bar (refusals, "nothing scheduled" ...); it lasts
     /// until the next key.
     pub flash: Option<(String, Instant)>,
+    /// The terminal's size (columns, rows) from `Msg::Resize`; None: no terminal (headless),
+    /// nothing is drawn, so nothing can be cut off.
+    pub size: Option<(u16, u16)>,
 }
 
 impl Default for Screen {
@@ -61,6 +64,7 @@ impl Default for Screen {
                 ..Default::default()
             },
             flash: None,
+            size: None,
         }
     }
 }

@@ -2,6 +2,8 @@
 //! rolling restart. It reads the model (to plan and to settle) and never draws; a write
 //! leaves only as `Effect::Send`, produced by a confirmation here and nowhere else.
 
+use std::time::{Duration, Instant};
+
 use super::Effect;
 use super::checks;
 use super::dialog::{Dialog, Step};
@@ -10,6 +12,30 @@ use super::model::Model;
 use super::ops::{
     self, OpKind, Operation, Reply, Request, Rollout, RolloutState, RolloutStep, Settle,
 };
+
+/// A send key closer than this behind the key before it is not a person's answer to what
+/// is on screen: a paste (without bracketed paste), `tmux send-keys` or a key burst arrives
+/// within a few milliseconds, and SSH jitter bunches keys by tens; a person needs about
+/// 250 ms to see a new screen and react to it (simple visual reaction time), so a deliberate
+/// press after reading is never refused. It also stops key repeat: a held key repeats every
+/// 30-40 ms, so none of its repeats sends.
+pub const BURST: Duration = Duration::from_millis(200);
+
+/// After the request shown changes (the cluster moved), the send key does nothing for this
+/// long: the new request must be on screen and read, not sent by the second press of a
+/// double tap or a bounce.
+pub const READ_CHANGED: Duration = Duration::from_secs(1);
+
+/// How the send key came, beyond which key it is: the gates in front of a write.
+#[derive(Debug, Clone, Copy)]
+pub struct Press {
+    /// When the input task read the key.
+    pub at: Instant,
+    /// Since the key (or paste) before it; None: the first key.
+    pub gap: Option<Duration>,
+    /// The whole review (every check and the exact request line) is on screen.
+    pub review_fits: bool,
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Session {
@@ -45,6 +71,21 @@ impl Session {
         self.dialog = Some(d);
     }
 
+    /// The review shows the request the cluster calls for *now*: when it changes while the
+    /// dialog is open, the new one is shown at once and the send key waits [`READ_CHANGED`].
+    pub fn review_current(&mut self, model: &Model, now: Instant, send_key: &str) {
+        let Some(d) = self.dialog.as_mut() else {
+            return;
+        };
+        if d.step != Step::Confirm || d.editing.is_some() {
+            return;
+        }
+        let request = model.plan(d).request;
+        if request != d.shown {
+            show_changed(model, d, request, now, send_key);
+        }
+    }
+
     /// Patroni's answer to an operation's request.
     pub fn reply(&mut self, op: u64, reply: Reply) -> bool {
         match self.ops.iter_mut().find(|o| o.id == op) {
@@ -66,6 +107,7 @@ impl Session {
         key: Key,
         send_key: &str,
         read_only: bool,
+        press: Press,
     ) -> Vec<Effect> {
         let Some(mut d) = self.dialog.take() else {
             return Vec::new();
@@ -158,7 +200,11 @@ impl Session {
                 d.armed = true;
             }
             (Step::Confirm, Action::Send) if !typed || d.armed => {
-                return self.confirm(model, d, read_only);
+                if let Some(why) = refused(model, &d, press, send_key) {
+                    d.notice = Some(why);
+                } else {
+                    return self.confirm(model, d, read_only, press.at, send_key);
+                }
             }
             (Step::Confirm, Action::Send) => {
                 d.notice = Some(format!("type the name, then {send_key}; nothing sent"))
@@ -176,7 +222,14 @@ impl Session {
 
     /// The moment of confirming: check again against the state *now*; send only if the
     /// request is still the one the operator saw and nothing blocks it.
-    fn confirm(&mut self, model: &Model, mut d: Dialog, read_only: bool) -> Vec<Effect> {
+    fn confirm(
+        &mut self,
+        model: &Model,
+        mut d: Dialog,
+        read_only: bool,
+        at: Instant,
+        send_key: &str,
+    ) -> Vec<Effect> {
         // (read-only refuses the send key before it gets here: refused again at the last step)
         if read_only {
             d.notice = Some("read-only: nothing sent".into());
@@ -212,11 +265,7 @@ impl Session {
             return Vec::new();
         }
         if d.shown.as_ref() != Some(&request) {
-            d.notice = Some("the cluster changed while this dialog was open: review the new request; nothing sent".into());
-            d.shown = Some(request);
-            // a new review: a typed confirmation is typed again, for this request
-            d.typed.clear();
-            d.armed = false;
+            show_changed(model, &mut d, Some(request), at, send_key);
             self.dialog = Some(d);
             return Vec::new();
         }
@@ -426,6 +475,54 @@ impl Session {
         }
         eff
     }
+}
+
+/// The request shown changed at `at`: show the new one, and hold the send key until it has
+/// been on screen for [`READ_CHANGED`].
+fn show_changed(
+    model: &Model,
+    d: &mut Dialog,
+    request: Option<Request>,
+    at: Instant,
+    send_key: &str,
+) {
+    let from = at + READ_CHANGED;
+    d.shown = request;
+    d.hold_until = Some(from);
+    // a new review: a typed confirmation is typed again, for this request
+    d.typed.clear();
+    d.armed = false;
+    d.notice = Some(format!(
+        "the request changed: read it; {send_key} sends from {} (in {} s); nothing sent",
+        model.clock(from),
+        READ_CHANGED.as_secs()
+    ));
+}
+
+/// Why this press of the send key must not send, before anything is planned: it came in a
+/// burst, the request shown changed less than [`READ_CHANGED`] ago, or the review is not
+/// all on screen.
+fn refused(model: &Model, d: &Dialog, press: Press, send_key: &str) -> Option<String> {
+    if let Some(gap) = press.gap.filter(|g| *g < BURST) {
+        return Some(format!(
+            "{send_key} came {} ms after the key before it, faster than anyone reads (a paste?): ignored, nothing sent; read the request, then press {send_key}",
+            gap.as_millis()
+        ));
+    }
+    if let Some(from) = d.hold_until.filter(|f| press.at < *f) {
+        let left = from.saturating_duration_since(press.at);
+        return Some(format!(
+            "the request changed: read it; {send_key} sends from {} (in {} s); nothing sent",
+            model.clock(from),
+            left.as_millis().div_ceil(1000)
+        ));
+    }
+    if !press.review_fits {
+        return Some(format!(
+            "the request is not all on screen: enlarge the window; {send_key} sends only what is shown; nothing sent"
+        ));
+    }
+    None
 }
 
 fn first_kind(step: &RolloutStep) -> OpKind {

@@ -11,9 +11,9 @@ use ops::{OpKind, RolloutState, RolloutStep};
 
 use super::sample::*;
 
-/// A key press of this character (the key tests share it).
+/// A key press of this character (the key tests share it), at a person's pace.
 pub(super) fn key(c: char) -> Msg {
-    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    Msg::Key(human(), KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
 #[test]
@@ -283,7 +283,10 @@ fn keys_move_selection_and_quit() {
     assert_eq!(a.screen.selected.as_deref(), Some("pg1"));
     a.update(key('?'));
     assert!(a.screen.show_help);
-    a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    a.update(Msg::Key(
+        human(),
+        KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+    ));
     assert!(!a.screen.show_help);
     assert!(a.quit.is_none());
     a.update(key('q'));
@@ -325,7 +328,7 @@ fn sync_standby_role_in_synchronous_mode() {
 // ---------------------------------------------------------------- operations
 
 pub(super) fn press(a: &mut App, code: KeyCode) -> Vec<Effect> {
-    a.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    a.update(Msg::Key(human(), KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
 /// The requests these effects send.

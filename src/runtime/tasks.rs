@@ -15,8 +15,10 @@ pub fn spawn_input(tx: Sender<Msg>) -> JoinHandle<()> {
         let mut events = EventStream::new();
         while let Some(ev) = events.next().await {
             let msg = match ev {
-                Ok(Event::Key(k)) => Msg::Key(k),
-                Ok(Event::Resize(_, _)) => Msg::Resize,
+                // stamped as read: keys read together came together (a burst, a paste)
+                Ok(Event::Key(k)) => Msg::Key(Instant::now(), k),
+                Ok(Event::Paste(text)) => Msg::Paste(Instant::now(), text),
+                Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
                 Ok(_) => continue,
                 // the terminal is gone (SSH hang-up): nothing left to show things on
                 Err(e) => Msg::Shutdown(format!("terminal input failed: {e}")),

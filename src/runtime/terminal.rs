@@ -6,6 +6,7 @@ use std::io::{self, Stdout, Write};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
+use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::{cursor, execute};
 use ratatui::layout::{Position, Size};
 
@@ -23,6 +24,13 @@ impl TerminalGuard {
     pub fn enter() -> io::Result<TerminalGuard> {
         // raw mode, alternate screen and the panic hook; the terminal itself is ours
         drop(ratatui::try_init()?);
+        // a paste arrives as one text event, never as key presses (`s`, Enter, `y` ...)
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = execute!(io::stdout(), DisableBracketedPaste);
+            hook(info);
+        }));
+        execute!(io::stdout(), EnableBracketedPaste)?;
         let terminal = Terminal::new(CleanBackend(CrosstermBackend::new(io::stdout())))?;
         Ok(TerminalGuard {
             terminal,
@@ -61,6 +69,7 @@ impl Drop for TerminalGuard {
         if self.open {
             let _ = execute!(out, crossterm::terminal::EndSynchronizedUpdate);
         }
+        let _ = execute!(out, DisableBracketedPaste);
         let _ = ratatui::try_restore();
         let _ = execute!(out, cursor::Show);
         let _ = out.flush();

@@ -40,6 +40,10 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     // The guard is created before any task can fail, and dropped on every way out.
     let mut guard = TerminalGuard::enter().wrap_err("cannot set up the terminal")?;
     guard.set_sync(opts.sync_output);
+    // the size before any key: the send key works only when the review fits on it
+    if let Ok(size) = guard.terminal.size() {
+        app.update(Msg::Resize(size.width, size.height));
+    }
     let _signals = tasks::spawn_signals(tx.clone()).wrap_err("signal handlers")?;
     let _input = tasks::spawn_input(tx.clone());
     let _clock = tasks::spawn_clock(tx.clone());

@@ -35,7 +35,96 @@ fn key_of(app: &App, a: Action) -> String {
         .unwrap_or_default()
 }
 
+/// A dialog's text: the body lines, how many of them are the review (everything down to
+/// the exact request line: what the send key promises), and the prompt.
+struct Content<'a> {
+    lines: Vec<Line<'a>>,
+    review_end: usize,
+    keys: Line<'a>,
+}
+
+/// Where a dialog goes on a frame of `area`, and whether its whole review is on screen.
+struct Placement {
+    popup: Rect,
+    body: Rect,
+    prompt: Rect,
+    fits: bool,
+}
+
+/// The one layout of a dialog: the view draws by it, and the send key asks it
+/// ([`review_fits`]), so what is on screen and what may be sent never disagree.
+fn place(area: Rect, c: &Content) -> Placement {
+    let w = area.width.min(100);
+    let inner_w = w.saturating_sub(2).max(1);
+    let rows = |lines: &[Line]| {
+        let n = Paragraph::new(lines.to_vec())
+            .wrap(Wrap { trim: false })
+            .line_count(inner_w);
+        u16::try_from(n).unwrap_or(u16::MAX)
+    };
+    // wrapped height, so the prompt line below never falls off the popup
+    let h = rows(&c.lines).saturating_add(4).min(area.height);
+    let [popup] = Layout::horizontal([Constraint::Length(w)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::vertical([Constraint::Length(h)])
+        .flex(Flex::Center)
+        .areas(popup);
+    let inner = Block::default().borders(Borders::ALL).inner(popup);
+    // the prompt gets the last line whatever the size: it is what the operator acts on
+    let [body, _gap, prompt] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let review = c.lines.get(..c.review_end).unwrap_or(&c.lines);
+    let fits = review.is_empty() || rows(review) <= body.height;
+    Placement {
+        popup,
+        body,
+        prompt,
+        fits,
+    }
+}
+
+/// Would the whole review of `d` (every check and the exact request line) be on a
+/// `width` x `height` terminal? The send key sends only then.
+pub fn review_fits(app: &App, d: &Dialog, width: u16, height: u16) -> bool {
+    let area = Rect::new(0, 0, width, height);
+    if !super::full_layout(area) {
+        // below this no dialog is drawn at all
+        return false;
+    }
+    place(area, &content(app, d, &Theme::default())).fits
+}
+
 pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
+    let mut c = content(app, d, theme);
+    let at = place(area, &c);
+    if !at.fits {
+        // first, so it is on screen however little room there is
+        c.lines.insert(
+            0,
+            Line::styled(" request cut off: enlarge the window to send", theme.danger),
+        );
+    }
+    let title = format!(" {} · {} ", d.kind.label(), sanitize(&app.model.scope));
+    let danger = d.kind.typed_confirmation();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if danger { theme.down } else { theme.border })
+        .title(Span::styled(
+            title,
+            if danger { theme.danger } else { theme.title },
+        ));
+    f.render_widget(Clear, at.popup);
+    f.render_widget(block, at.popup);
+    f.render_widget(Paragraph::new(c.lines).wrap(Wrap { trim: false }), at.body);
+    f.render_widget(Paragraph::new(c.keys), at.prompt);
+}
+
+fn content<'a>(app: &App, d: &Dialog, theme: &Theme) -> Content<'a> {
     let plan = app.model.plan(d);
     let (pending_only, force, from_leader, switch_first) = match d.options {
         Options::Restart { pending_only, .. } => (pending_only, false, false, false),
@@ -205,6 +294,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
         ]));
     }
 
+    let mut review_end = 0;
     if d.step == Step::Confirm {
         lines.push(Line::styled(" request", theme.header_key));
         match &d.shown {
@@ -214,6 +304,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
             )),
             None => lines.push(Line::styled("   (none can be built)", theme.muted)),
         }
+        review_end = lines.len();
     }
     if let Some(n) = &d.notice {
         lines.push(Line::styled(format!(" {}", sanitize(n)), theme.danger));
@@ -245,46 +336,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
         };
         keys.push(Span::styled(format!(": {word} "), theme.muted));
     }
-    let keys = Line::from(keys);
-
-    let w = area.width.min(100);
-    let inner_w = w.saturating_sub(2).max(1) as usize;
-    // wrapped height, so the prompt line below never falls off the popup
-    let body_h: usize = lines
-        .iter()
-        .map(|l| l.width().max(1).div_ceil(inner_w))
-        .sum();
-    let h = u16::try_from(body_h)
-        .unwrap_or(u16::MAX)
-        .saturating_add(4)
-        .min(area.height);
-    let [popup] = Layout::horizontal([Constraint::Length(w)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::vertical([Constraint::Length(h)])
-        .flex(Flex::Center)
-        .areas(popup);
-    let title = format!(" {} · {} ", d.kind.label(), sanitize(&app.model.scope));
-    let danger = d.kind.typed_confirmation();
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if danger { theme.down } else { theme.border })
-        .title(Span::styled(
-            title,
-            if danger { theme.danger } else { theme.title },
-        ));
-    let inner = block.inner(popup);
-    f.render_widget(Clear, popup);
-    f.render_widget(block, popup);
-    // the prompt gets the last line whatever the size: it is what the operator acts on
-    let [body, _gap, prompt] = Layout::vertical([
-        Constraint::Min(0),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(inner);
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
-    f.render_widget(Paragraph::new(keys), prompt);
+    Content {
+        lines,
+        review_end,
+        keys: Line::from(keys),
+    }
 }
 
 /// The operations sent in this session and how each is settling.

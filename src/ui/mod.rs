@@ -22,11 +22,18 @@ use crate::theme::Theme;
 const MIN_WIDTH: u16 = 40;
 const MIN_HEIGHT: u16 = 8;
 
+pub use dialog::review_fits;
+
+/// Is `area` large enough for the full layout (and so for a dialog)?
+fn full_layout(area: Rect) -> bool {
+    area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT
+}
+
 pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     let area = f.area();
     // the member rows are derived once per frame and shared by every pane
     let rows = app.rows();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    if !full_layout(area) {
         tiny(f, area, app, &rows, theme);
         return;
     }

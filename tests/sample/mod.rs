@@ -8,6 +8,24 @@ use super::patrol_crate::app::{App, AppConfig, Msg};
 use super::patrol_crate::dcs::{DcsEvent, RawKv};
 use super::patrol_crate::patroni::PatroniStatus;
 
+/// A deliberate person's pace: each key of these tests comes this long after the one
+/// before, past both the burst window and the hold after a changed request, so the tests of
+/// everything else never meet those gates (the tests of the gates give their own times).
+pub const HUMAN: Duration = Duration::from_millis(1100);
+
+thread_local! {
+    static TYPIST: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// When the next key of a deliberate person arrives: one [`HUMAN`] after the last.
+pub fn human() -> Instant {
+    TYPIST.with(|t| {
+        let next = t.get().map_or_else(Instant::now, |last| last + HUMAN);
+        t.set(Some(next));
+        next
+    })
+}
+
 pub fn fixture(rel: &str) -> Vec<u8> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")

@@ -26,8 +26,27 @@ pub fn rt() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// A deliberate person's pace: keys pressed in-process come at least this far apart, past
+/// the burst window and the hold after a changed request (the PTY tests type in real time).
+pub const HUMAN: Duration = Duration::from_millis(1100);
+
+thread_local! {
+    static TYPIST: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// When a person's next key arrives: now, or one [`HUMAN`] after the last one if that is
+/// later (a test presses keys much faster than that).
+pub fn human() -> std::time::Instant {
+    TYPIST.with(|t| {
+        let now = std::time::Instant::now();
+        let next = t.get().map_or(now, |last| (last + HUMAN).max(now));
+        t.set(Some(next));
+        next
+    })
+}
+
 pub fn press(h: &mut Headless, code: KeyCode) {
-    h.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    h.send(Msg::Key(human(), KeyEvent::new(code, KeyModifiers::NONE)));
 }
 
 /// Type these characters, one key press each.

@@ -155,4 +155,19 @@ pub fn review_switchover(keys: &mut Keys, screen: &Screen) {
     super::eventually(Duration::from_secs(5), "request shown", || {
         screen.text().contains("POST http").then_some(())
     });
+    // a person reads the request before the send key: one right behind the Enter is a
+    // burst, refused
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// Kills the child when dropped: a failing test leaves no patrol behind.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
