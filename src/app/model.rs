@@ -334,10 +334,12 @@ impl Model {
         let mut after = after.carry(&before);
         let members = std::mem::take(&mut self.news_baseline.members);
         let config = std::mem::take(&mut self.news_baseline.config);
+        let config_secrets = std::mem::take(&mut self.news_baseline.config_secrets);
         let mine = after.members.remove(&name);
         self.news_baseline = events::Summary {
             members,
             config,
+            config_secrets,
             ..after
         };
         match mine {
@@ -539,6 +541,7 @@ impl Model {
         let mut s = self.summary_head();
         if let Some(k) = self.cluster().and_then(|c| c.config.as_ref()) {
             events::flatten("", &k.raw, &mut s.config);
+            s.config_secrets = k.secret_tags.clone();
         }
         s.members = self
             .rows()
@@ -579,6 +582,7 @@ impl Model {
                 s.trim().to_string()
             }),
             config: BTreeMap::new(),
+            config_secrets: BTreeMap::new(),
         }
     }
 

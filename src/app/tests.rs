@@ -1650,6 +1650,58 @@ fn a_config_without_maximum_lag_on_failover_has_patronis_default_limit() {
     assert!(pg3.eligible(), "{pg3:?}");
 }
 
+/// Secrets in the dynamic config (a key named like a password, libpq `password=` in a
+/// conninfo and a command, URI userinfo) reach neither the model's config, nor the event a
+/// change makes, nor the `E` export; a changed password is still news, without its value.
+#[test]
+fn config_secrets_reach_no_event_and_no_export_but_their_change_is_news() {
+    let now = Instant::now();
+    let cfg = |pw: &str| {
+        format!(
+            r#"{{"ttl": 20, "x": {{"authentication": {{"replication": {{"password": "{pw}-a"}}}},
+               "primary_conninfo": "host=h user=rep password='{pw}-b' port=5432",
+               "restore_command": "PGPASSWORD={pw}-c pg_receivewal -d postgresql://rep:{pw}-d@h/db"}}}}"#
+        )
+    };
+    let mut kvs: Vec<_> = healthy_kvs()
+        .into_iter()
+        .filter(|kv| !kv.key.ends_with("/config"))
+        .collect();
+    kvs.push(kv("config", cfg("old-secret").as_bytes()));
+    let mut a = app(kvs, now);
+    let raw = a
+        .cluster()
+        .and_then(|c| c.config.as_ref())
+        .unwrap()
+        .raw
+        .to_string();
+    assert!(!raw.contains("old-secret"), "{raw}");
+    assert!(
+        raw.contains("host=h user=rep password='***' port=5432"),
+        "{raw}"
+    );
+    a.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Put(kv("config", cfg("new-secret").as_bytes())),
+    ));
+    let texts: Vec<String> = a.model.events.iter().map(|e| e.kind.text()).collect();
+    let all = texts.join("\n");
+    assert!(!all.contains("secret-"), "{all}");
+    for k in [
+        "x.authentication.replication.password: changed (value hidden)",
+        "x.primary_conninfo: changed (value hidden)",
+        "x.restore_command: changed (value hidden)",
+    ] {
+        assert!(all.contains(k), "{k} in {all}");
+    }
+    let eff = a.update(key('E'));
+    let [Effect::WriteFile { content, .. }] = eff.as_slice() else {
+        panic!("{eff:?}")
+    };
+    assert!(content.contains("changed (value hidden)"), "{content}");
+    assert!(!content.contains("secret-"), "{content}");
+}
+
 /// The cluster model alone, fed a recording of the messages an app saw: no screen, no
 /// session, no keys. Two models side by side reach the same state, and the same as the
 /// app's own model.
