@@ -366,6 +366,52 @@ fn nothing_is_sent_without_a_confirmation() {
     }
 }
 
+/// A member whose api_url carries a path, a query, a fragment or userinfo gets no write:
+/// the reload's pre-flight check says why and `y` sends nothing; a clean api_url gets
+/// exactly `POST {scheme://host:port}/reload`.
+#[test]
+fn an_api_url_with_more_than_scheme_host_and_port_refuses_the_members_writes() {
+    let now = Instant::now();
+    for bad in [
+        "http://127.0.0.1:24012/restart#",
+        "http://127.0.0.1:24012/patroni?x=1",
+        "http://127.0.0.1:24012/patroni#",
+        "http://u:p@127.0.0.1:24012/patroni",
+        "ftp://127.0.0.1:24012/patroni",
+    ] {
+        let mut a = healthy_live(now);
+        let member = String::from_utf8_lossy(&fixture("etcd/member_replica.json"))
+            .replace("http://127.0.0.1:24012/patroni", bad);
+        a.update(Msg::Dcs(
+            now,
+            DcsEvent::Put(kv("members/pg2", member.as_bytes())),
+        ));
+        a.update(key('j'));
+        a.update(key('L'));
+        let plan = a
+            .model
+            .plan(a.session.dialog.as_ref().expect("the reload dialog"));
+        assert!(
+            plan.checks
+                .iter()
+                .any(|c| c.level == checks::Level::Fail && c.text.contains("pg2's api_url")),
+            "{bad}: {:?}",
+            plan.checks
+        );
+        let eff = a.update(key('y'));
+        assert!(sends(&eff).is_empty(), "{bad}: nothing sent: {eff:?}");
+        assert!(a.session.ops.is_empty(), "{bad}");
+    }
+    let mut a = healthy_live(now);
+    a.update(key('j'));
+    a.update(key('L'));
+    let eff = a.update(key('y'));
+    let sent = sends(&eff);
+    assert_eq!(sent.len(), 1, "{eff:?}");
+    assert_eq!(sent[0].method_label(), "POST");
+    assert_eq!(sent[0].url(), "http://127.0.0.1:24012/reload");
+}
+
 #[test]
 fn switchover_enter_y_sends_exactly_the_request_shown() {
     let now = Instant::now();

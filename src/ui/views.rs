@@ -168,6 +168,13 @@ pub fn detail(
         }
         if let Some(u) = &d.api_url {
             lines.push(kv("api_url", redact_url(u), theme));
+            // what the plan of any write to this member would refuse, said before one is asked
+            if let Err(e) = crate::write::write_base(u) {
+                lines.push(Line::styled(
+                    format!(" {:<20}{e}: writes to this member are refused", ""),
+                    theme.lagging,
+                ));
+            }
         }
     }
     // pending restart reasons as `param: old -> new`
