@@ -245,6 +245,11 @@ mod tests {
             "http://127.0.0.1:8008/patroni"
         );
         assert_eq!(redact_url("u:p@h:1\x1b"), "***@h:1?");
+        // an api_url with a token in its query
+        assert_eq!(
+            redact_url("http://127.0.0.1:8008/patroni?token=abc&x=1#f"),
+            "http://127.0.0.1:8008/patroni?token=***&x=1#f"
+        );
     }
 
     #[test]
