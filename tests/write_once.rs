@@ -369,6 +369,20 @@ fn a_reload_to_an_api_url_with_a_path_is_refused_and_a_clean_one_posts_exactly_r
         "{}",
         got[0]
     );
+    // userinfo in api_url is not used as credentials (none are configured here)
+    let _ = rt().block_on(client.status(&format!("http://evil:pw@127.0.0.1:{port}/patroni")));
+    let got = seen.all();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got[1].starts_with("GET /patroni HTTP/1.1\r\n"),
+        "{}",
+        got[1]
+    );
+    assert!(
+        !got[1].to_ascii_lowercase().contains("authorization"),
+        "{}",
+        got[1]
+    );
 
     let clean = format!("http://127.0.0.1:{port}/patroni");
     let mut a = cluster_with_leader_api_url(&clean, now);
@@ -378,11 +392,11 @@ fn a_reload_to_an_api_url_with_a_path_is_refused_and_a_clean_one_posts_exactly_r
         "{eff:?}"
     );
     let got = seen.all();
-    assert_eq!(got.len(), 2, "one more request: {got:?}");
+    assert_eq!(got.len(), 3, "one more request: {got:?}");
     assert!(
-        got[1].starts_with("POST /reload HTTP/1.1\r\n"),
+        got[2].starts_with("POST /reload HTTP/1.1\r\n"),
         "{}",
-        got[1]
+        got[2]
     );
     assert!(
         matches!(
