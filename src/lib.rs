@@ -10,6 +10,7 @@ pub mod output;
 pub mod patroni;
 pub mod pyyaml;
 pub mod readcmds;
+pub mod redact;
 pub mod runtime;
 pub mod text;
 pub mod theme;

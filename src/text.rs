@@ -91,8 +91,9 @@ pub fn json_escape_unsafe(json: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A URL for display: the userinfo (user and password) replaced by `***`, `password=` and
-/// `sslpassword=` query values replaced by `***`, then sanitized. The user name goes too: in
+/// A URL for display: the userinfo (user and password) replaced by `***`, the values of
+/// query keys naming a secret (`password=`, `sslpassword=`, `token=`: `redact::is_secret_key`)
+/// replaced by `***`, then sanitized. The user name goes too: in
 /// `https://TOKEN@host` the "user" is the secret, and Patroni's own URLs carry none.
 pub fn redact_url(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
@@ -113,7 +114,7 @@ pub fn redact_url(url: &str) -> String {
             let q: Vec<String> = query
                 .split('&')
                 .map(|kv| match kv.split_once('=') {
-                    Some((k, _)) if k.to_ascii_lowercase().ends_with("password") => {
+                    Some((k, _)) if crate::redact::is_secret_key(k) => {
                         format!("{k}=***")
                     }
                     _ => kv.to_string(),
@@ -244,6 +245,11 @@ mod tests {
             "http://127.0.0.1:8008/patroni"
         );
         assert_eq!(redact_url("u:p@h:1\x1b"), "***@h:1?");
+        // an api_url with a token in its query
+        assert_eq!(
+            redact_url("http://127.0.0.1:8008/patroni?token=abc&x=1#f"),
+            "http://127.0.0.1:8008/patroni?token=***&x=1#f"
+        );
     }
 
     #[test]

@@ -338,6 +338,44 @@ proptest! {
         member_accessors(&m);
     }
 
+    /// A write's base from any api_url: no panic; when there is one it is only
+    /// `scheme://host[:port]`, safe to print, and the client takes it as it is.
+    #[test]
+    fn api_url_bases_are_scheme_host_and_port(
+        scheme in prop::sample::select(vec!["http", "HTTPS", "ftp", ""]),
+        host in word(),
+        tail in hostile_string(24),
+        raw in hostile_string(48),
+    ) {
+        for url in [format!("{scheme}://{host}{tail}"), format!("{scheme}://{host}:8008/patroni"), raw] {
+            if let Ok(b) = patrol::write::ApiBase::parse(&url) {
+                prop_assert!(b.base.starts_with("http://") || b.base.starts_with("https://"), "{url:?}");
+                prop_assert!(!b.base.chars().any(patrol::text::is_unsafe), "{url:?}");
+                let after = &b.base[b.base.find("://").unwrap_or(0) + 3..];
+                prop_assert!(!after.contains(['/', '?', '#', '@']), "{url:?}: {}", b.base);
+                prop_assert_eq!(patrol::write::write_base(&b.base), Ok(b.base.clone()));
+                prop_assert_eq!(patrol::write::write_base(&url).is_ok(), b.extra.is_none());
+            } else {
+                prop_assert!(patrol::write::write_base(&url).is_err());
+            }
+        }
+    }
+
+    /// The redaction of any text: no panic, and a `password=` value put into it is gone.
+    #[test]
+    fn redaction_of_any_text_hides_a_password_in_it(
+        before in hostile_string(40),
+        after in hostile_string(40),
+    ) {
+        let _ = patrol::redact::text(&before);
+        let s = format!("{before} password=Zq7secretZq7 {after}");
+        let r = patrol::redact::text(&s);
+        prop_assert!(!r.contains("Zq7secretZq7"), "{s:?} -> {r:?}");
+        let v = serde_json::json!({"a": before, "b": [after], "password": "Zq7secretZq7"});
+        let r = patrol::redact::value(&v).to_string();
+        prop_assert!(!r.contains("Zq7secretZq7"), "{r}");
+    }
+
     // ---- REST: GET /patroni (the only REST body patrol parses)
 
     #[test]

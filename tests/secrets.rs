@@ -144,6 +144,15 @@ impl Pty {
     }
 }
 
+// a failed assertion must not leave patrol running
+impl Drop for Pty {
+    fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            let _ = self.child.kill();
+        }
+    }
+}
+
 /// Every view and every dialog of the real binary, then a pause and a resume confirmed
 /// with `y`: no screen, no byte written to the terminal, no log line, no audit line holds a
 /// password. Returns the terminal bytes, the log and the audit log, for other secrets.
@@ -551,6 +560,161 @@ fn tls_and_etcd_auth_secrets_reach_nothing() {
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(log_text.contains("are too open"), "{log_text}");
     clean("--log-file with an open key", &log_text);
+}
+
+// ------------------------------------------------------------------ the dynamic config
+
+/// The secrets put into the dynamic config; each is written with `-old` or `-new` after it,
+/// so each marker finds both.
+const DYN_SECRETS: [&str; 6] = [
+    "dyn-replication-secret",
+    "dyn conninfo secret",
+    "dyn-pgpassword-secret",
+    "dyn-userinfo-secret",
+    "dyn-sslpassword-secret",
+    "dyn-superuser-secret",
+];
+
+/// The cluster's dynamic config with a tree of passwords in the places Patroni setups keep
+/// them (under a key Patroni does not act on: the running cluster is not disturbed): a key
+/// named `password`, libpq `password='...'` in a conninfo, `PGPASSWORD=` and URI userinfo and
+/// `?sslpassword=` in a command, and a password nested in a list.
+fn put_config_with_passwords(c: &TestCluster, version: &str) {
+    let [a, b, cc, d, e, f] = DYN_SECRETS.map(|s| format!("{s}-{version}"));
+    let mut config: serde_json::Value =
+        serde_json::from_str(&c.etcd_get("config").expect("config key")).expect("config json");
+    config["x_patrol_secrets"] = serde_json::json!({
+        "authentication": {"replication": {"username": "replicator", "password": a}},
+        "primary_conninfo": format!("host=10.1.1.1 port=5432 user=replicator password='{b}'"),
+        "restore_command": format!(
+            "PGPASSWORD={cc} pg_receivewal -d postgresql://replicator:{d}@10.1.1.1/postgres?sslpassword={e} %f %p"
+        ),
+        "users": [{"name": "admin", "Password": f}],
+    });
+    let key = format!("{}config", c.key_prefix());
+    let out = c.etcdctl(&["put", &key, &config.to_string()]);
+    assert!(out.status.success(), "etcdctl put config: {out:?}");
+}
+
+fn assert_no_dyn_secret(what: &str, text: &str) {
+    for s in DYN_SECRETS {
+        assert!(
+            !text.contains(s),
+            "{what} holds the password {s:?}:\n{text}"
+        );
+    }
+    assert_clean(what, text);
+}
+
+/// Passwords in the dynamic config, there when patrol starts and changed while it runs:
+/// not in the config view (`c`), not in the event of the change (which is reported, value
+/// hidden), not in the `E` export, not in any byte the real binary writes to its terminal,
+/// not in `--log-file` or the audit log (after a real confirmed reload), not in
+/// `show-config` or `list`.
+#[test]
+fn dynamic_config_passwords_reach_no_view_event_export_log_or_output() {
+    let c = TestCluster::start(1);
+    put_config_with_passwords(&c, "old");
+    let cfg = c.config_path().to_string_lossy().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
+    let log = dir.path().join("patrol.log");
+    let mut p = Pty::spawn(&[
+        "-c",
+        &cfg,
+        "--log-file",
+        &log.to_string_lossy(),
+        "--audit-log",
+        &audit.to_string_lossy(),
+    ]);
+    p.wait_for("the leader on screen", |t| t.contains("leader pg1"));
+
+    // the config view, with the first passwords
+    p.keys.write_all(b"c").expect("c");
+    let t = p.wait_for("the config view", |t| t.contains("x_patrol_secrets"));
+    assert!(
+        t.contains("password: \"***\"") && t.contains("password='***'"),
+        "{t}"
+    );
+    assert_no_dyn_secret("the config view", &t);
+    p.visit(b"\x1b", "esc");
+
+    // changed while patrol runs: news, without the values
+    put_config_with_passwords(&c, "new");
+    let t = p.wait_for("the change in the events pane", |t| {
+        t.contains("dynamic config changed")
+    });
+    assert_no_dyn_secret("the events pane", &t);
+    p.keys.write_all(b"c").expect("c");
+    let t = p.wait_for("the config view after the change", |t| {
+        t.contains("x_patrol_secrets") && t.contains("changed:")
+    });
+    assert_no_dyn_secret("the config view after the change", &t);
+    p.visit(b"\x1b", "esc");
+
+    // the event export
+    p.keys.write_all(b"E").expect("E");
+    let written = eventually(Duration::from_secs(10), "the event export", || {
+        std::fs::read_dir(dir.path())
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().contains("patrol-events-"))
+    });
+    let export = eventually(Duration::from_secs(5), "the export written", || {
+        std::fs::read_to_string(&written)
+            .ok()
+            .filter(|t| t.contains("dynamic config changed"))
+    });
+    assert!(
+        export.contains(
+            "x_patrol_secrets.authentication.replication.password: changed (value hidden)"
+        ),
+        "{export}"
+    );
+    assert!(
+        export.contains("x_patrol_secrets.restore_command: changed (value hidden)"),
+        "{export}"
+    );
+    assert_no_dyn_secret("the event export", &export);
+
+    // a real confirmed write, for an audit line
+    p.visit(b"gL", "L (reload)");
+    p.visit(b"y", "y");
+    p.wait_for("the reload settles", |t| {
+        t.contains("reload") && t.contains("done:")
+    });
+    p.quit();
+    assert_no_dyn_secret("the bytes patrol wrote to its terminal", &p.raw());
+    let log_text = std::fs::read_to_string(&log).expect("--log-file written");
+    assert!(!log_text.trim().is_empty(), "patrol logged something");
+    assert_no_dyn_secret("--log-file", &log_text);
+    let audit_text = std::fs::read_to_string(&audit).expect("audit log written");
+    assert!(audit_text.contains("\"reload\""), "{audit_text}");
+    assert_no_dyn_secret("the audit log", &audit_text);
+
+    // the one-shot commands
+    let out = patrol(&["-c", &cfg, "show-config"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains("x_patrol_secrets"), "{stdout}");
+    assert!(
+        stdout.contains("user=replicator password='***'"),
+        "the rest of the conninfo is kept: {stdout}"
+    );
+    assert_no_dyn_secret("show-config", &stdout);
+    assert_no_dyn_secret(
+        "show-config's stderr",
+        &String::from_utf8_lossy(&out.stderr),
+    );
+    for f in ["pretty", "json", "yaml", "tsv"] {
+        let out = patrol(&["-c", &cfg, "list", "-e", "-f", f]);
+        assert!(out.status.success(), "{out:?}");
+        assert_no_dyn_secret(
+            &format!("list -f {f}"),
+            &String::from_utf8_lossy(&out.stdout),
+        );
+    }
 }
 
 /// A configuration broken next to (or in) a password: the error says where, never what.

@@ -284,3 +284,132 @@ fn a_redirect_is_the_reply_not_followed_and_the_intent_is_on_disk_first() {
         "recorded, if only as null"
     );
 }
+
+/// The healthy sample cluster, with the leader's (pg1's) `api_url` replaced by `api_url`.
+fn cluster_with_leader_api_url(api_url: &str, now: Instant) -> App {
+    let mut kvs = healthy_kvs();
+    for kv in kvs.iter_mut().filter(|kv| kv.key.ends_with("/members/pg1")) {
+        kv.value = String::from_utf8_lossy(&kv.value)
+            .replace("http://127.0.0.1:24011/patroni", api_url)
+            .into_bytes();
+    }
+    let mut a = app(kvs, now);
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    rest_ok(&mut a, "pg1", leader, now);
+    rest_ok(&mut a, "pg2", replica_behind(0), now);
+    rest_ok(&mut a, "pg3", replica_behind(0), now);
+    a
+}
+
+/// `L` `y` on the leader, the effects run by the real runtime, the reply (if any) fed back;
+/// then time for anything on its way to arrive.
+fn reload_leader(a: &mut App, audit: &Path) -> Vec<Effect> {
+    a.update(key('g'));
+    a.update(key('L'));
+    let eff = a.update(key('y'));
+    let sent = eff.clone();
+    rt().block_on(async {
+        let (mut r, mut rx) = runner(audit);
+        let sends = eff.iter().any(|e| matches!(e, Effect::Send { .. }));
+        r.run(eff);
+        if sends {
+            let msg = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+                .await
+                .expect("a reply in time")
+                .expect("channel open");
+            a.update(msg);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    });
+    sent
+}
+
+/// An `api_url` with a path (and a fragment that would cut the write's own path off) turns a
+/// reload into nothing: the pre-flight check refuses it, no request reaches the API, and
+/// the client refuses such a base even if handed one; a poll of it asks `GET /patroni` only.
+/// A clean `api_url` posts exactly `POST /reload`.
+#[test]
+fn a_reload_to_an_api_url_with_a_path_is_refused_and_a_clean_one_posts_exactly_reload() {
+    let (port, seen) = api(|_| "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".into());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
+    let now = Instant::now();
+
+    let bad = format!("http://127.0.0.1:{port}/restart#");
+    let mut a = cluster_with_leader_api_url(&bad, now);
+    let eff = reload_leader(&mut a, &audit);
+    assert!(
+        !eff.iter().any(|e| matches!(e, Effect::Send { .. })),
+        "{eff:?}"
+    );
+    assert!(a.session.ops.is_empty());
+    assert!(
+        screen(&a).contains("pg1's api_url"),
+        "the dialog says why:\n{}",
+        screen(&a)
+    );
+    assert_eq!(seen.all(), Vec::<String>::new(), "nothing reached the API");
+    assert!(!audit.exists(), "no intent either");
+
+    // the client itself: a base that is not scheme://host:port is not sent
+    let client = RestClient::new(&RestSettings::default(), Duration::from_secs(5)).expect("client");
+    let req = patrol::write::RestRequest {
+        base: bad.clone(),
+        method: patrol::write::Method::Post,
+        path: "/reload".into(),
+    };
+    let reply = rt().block_on(client.send(&req, None));
+    assert!(
+        matches!(&reply, Reply::NotSent(m) if m.contains("api_url")),
+        "{reply:?}"
+    );
+    assert_eq!(seen.all(), Vec::<String>::new(), "nothing reached the API");
+
+    // a poll goes to /patroni of the same host and port, nothing else of the api_url
+    let _ = rt().block_on(client.status(&bad));
+    let got = seen.all();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].starts_with("GET /patroni HTTP/1.1\r\n"),
+        "{}",
+        got[0]
+    );
+    // userinfo in api_url is not used as credentials (none are configured here)
+    let _ = rt().block_on(client.status(&format!("http://evil:pw@127.0.0.1:{port}/patroni")));
+    let got = seen.all();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got[1].starts_with("GET /patroni HTTP/1.1\r\n"),
+        "{}",
+        got[1]
+    );
+    assert!(
+        !got[1].to_ascii_lowercase().contains("authorization"),
+        "{}",
+        got[1]
+    );
+
+    let clean = format!("http://127.0.0.1:{port}/patroni");
+    let mut a = cluster_with_leader_api_url(&clean, now);
+    let eff = reload_leader(&mut a, &audit);
+    assert!(
+        eff.iter().any(|e| matches!(e, Effect::Send { .. })),
+        "{eff:?}"
+    );
+    let got = seen.all();
+    assert_eq!(got.len(), 3, "one more request: {got:?}");
+    assert!(
+        got[2].starts_with("POST /reload HTTP/1.1\r\n"),
+        "{}",
+        got[2]
+    );
+    assert!(
+        matches!(
+            &a.session.ops[0].reply,
+            Some(Reply::Status { code: 200, .. })
+        ),
+        "{:?}",
+        a.session.ops[0].reply
+    );
+}

@@ -19,6 +19,9 @@ pub struct Summary {
     pub scheduled_switchover: Option<String>,
     /// The dynamic config, flattened to `a.b.c = value`.
     pub config: BTreeMap<String, String>,
+    /// Keyed tags of the clear values behind the config's redacted leaves
+    /// (`DynConfig::secret_tags`): a hidden value that changed is still a change.
+    pub config_secrets: BTreeMap<String, u64>,
     /// Has the DCS ever been loaded? Before that nothing is "new".
     pub loaded: bool,
 }
@@ -52,6 +55,7 @@ impl Summary {
             paused: self.paused,
             scheduled_switchover: self.scheduled_switchover.clone(),
             config: BTreeMap::new(),
+            config_secrets: BTreeMap::new(),
             loaded: self.loaded,
         }
     }
@@ -173,7 +177,11 @@ impl EventKind {
             EventKind::ConfigChanged(changes) => {
                 let parts: Vec<String> = changes
                     .iter()
-                    .map(|(k, old, new)| format!("{k}: {} → {}", opt(old), opt(new)))
+                    .map(|(k, old, new)| match (old, new) {
+                        // both redacted alike: the clear value changed, and stays unsaid
+                        (Some(a), Some(b)) if a == b => format!("{k}: changed (value hidden)"),
+                        _ => format!("{k}: {} → {}", opt(old), opt(new)),
+                    })
                     .collect();
                 format!("dynamic config changed: {}", parts.join(", "))
             }
@@ -363,13 +371,16 @@ pub fn diff(a: &Summary, b: &Summary) -> Vec<EventKind> {
             b.scheduled_switchover.clone(),
         ));
     }
-    if a.config != b.config {
+    if a.config != b.config || a.config_secrets != b.config_secrets {
         let mut keys: Vec<&String> = a.config.keys().chain(b.config.keys()).collect();
         keys.sort();
         keys.dedup();
         let changes: Vec<(String, Option<String>, Option<String>)> = keys
             .into_iter()
-            .filter(|k| a.config.get(*k) != b.config.get(*k))
+            .filter(|k| {
+                a.config.get(*k) != b.config.get(*k)
+                    || a.config_secrets.get(*k) != b.config_secrets.get(*k)
+            })
             // pause has its own event
             .filter(|k| k.as_str() != "pause")
             .map(|k| {

@@ -292,11 +292,20 @@ impl App {
             Action::Top => self.screen.replace_top(View::Dsn(0)),
             Action::Bottom => self.screen.replace_top(View::Dsn(last)),
             Action::Copy => {
-                if let Some((label, s)) = self.model.connection_strings().get(i).cloned() {
+                if let Some(c) = self.model.connection_strings().get(i).cloned() {
+                    // only text built from checked hosts: a newline or an end-of-paste
+                    // sequence from etcd on the clipboard runs what follows when pasted
+                    if let Some(why) = c.refused {
+                        self.flash(format!("not copied: {why}"));
+                        return Vec::new();
+                    }
                     // OSC 52 has no answer: whether the terminal (or tmux, or the far end
                     // of SSH) put it on a clipboard is unknowable
-                    self.flash(format!("sent {label} to the terminal's clipboard (OSC 52)"));
-                    return vec![Effect::Copy(s)];
+                    self.flash(format!(
+                        "sent {} to the terminal's clipboard (OSC 52)",
+                        c.label
+                    ));
+                    return vec![Effect::Copy(c.text)];
                 }
             }
             a => return self.act(a),

@@ -44,6 +44,16 @@ enum Touch {
     All,
 }
 
+/// One entry of the connection strings view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnString {
+    pub label: String,
+    /// The string (from outside: sanitize to draw it).
+    pub text: String,
+    /// Why it is not copied: a host in it failed the host grammar.
+    pub refused: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Model {
     /// The summary the event log compares the next change with.
@@ -334,10 +344,12 @@ impl Model {
         let mut after = after.carry(&before);
         let members = std::mem::take(&mut self.news_baseline.members);
         let config = std::mem::take(&mut self.news_baseline.config);
+        let config_secrets = std::mem::take(&mut self.news_baseline.config_secrets);
         let mine = after.members.remove(&name);
         self.news_baseline = events::Summary {
             members,
             config,
+            config_secrets,
             ..after
         };
         match mine {
@@ -420,51 +432,93 @@ impl Model {
         }
     }
 
-    pub fn connection_strings(&self) -> Vec<(String, String)> {
+    /// The connection strings view (like `patronictl dsn`). A string is built from hosts
+    /// that passed the host grammar of log followers (`SafeHost`, from the member's
+    /// `conn_url`); one with a host that did not is shown (sanitized) but never copied.
+    pub fn connection_strings(&self) -> Vec<ConnString> {
         let rows = self.rows();
-        let mut out = Vec::new();
-        let hp = |r: &MemberRow| match r.port {
-            Some(p) => format!("{}:{p}", r.host),
-            None => r.host.clone(),
+        let cluster = self.cluster();
+        // the checked host of a row, as libpq's `host=` takes it
+        let host = |r: &MemberRow| -> Result<String, String> {
+            let url = cluster
+                .and_then(|c| c.members.get(&r.name))
+                .and_then(|m| m.conn_url.as_deref())
+                .unwrap_or("");
+            crate::logs::SafeHost::from_conn_url(url)
+                .map(|h| h.as_str().to_string())
+                .map_err(|e| {
+                    format!(
+                        "the host in {}'s conn_url is refused: {e}",
+                        crate::text::sanitize(&r.name)
+                    )
+                })
         };
-        if let Some(l) = rows.iter().find(|r| r.role.is_leader()) {
-            let port = l.port.map(|p| format!(" port={p}")).unwrap_or_default();
-            out.push((
-                format!("read-write (leader {})", l.name),
-                format!("host={}{port}", l.host),
-            ));
-            out.push((
-                "read-write, any member (libpq picks the primary)".into(),
-                format!(
-                    "postgresql://{}/postgres?target_session_attrs=read-write",
-                    rows.iter()
-                        .filter(|r| r.gone.is_none())
-                        .map(hp)
+        let port = |r: &MemberRow| r.port.map(|p| format!(" port={p}")).unwrap_or_default();
+        // `host=...`: the checked host, else the raw one (shown, not copied)
+        let keyword = |r: &MemberRow| match host(r) {
+            Ok(h) => (format!("host={h}{}", port(r)), None),
+            Err(e) => (format!("host={}{}", r.host, port(r)), Some(e)),
+        };
+        // `host:port` for a URI (an IPv6 address in brackets)
+        let hp = |r: &MemberRow| {
+            let (h, refused) = match host(r) {
+                Ok(h) if h.contains(':') => (format!("[{h}]"), None),
+                Ok(h) => (h, None),
+                Err(e) => (r.host.clone(), Some(e)),
+            };
+            let h = match r.port {
+                Some(p) => format!("{h}:{p}"),
+                None => h,
+            };
+            (h, refused)
+        };
+        let uri = |label: String, members: Vec<&MemberRow>, attrs: &str| {
+            let parts: Vec<(String, Option<String>)> = members.into_iter().map(hp).collect();
+            ConnString {
+                label,
+                text: format!(
+                    "postgresql://{}/postgres?target_session_attrs={attrs}",
+                    parts
+                        .iter()
+                        .map(|(h, _)| h.as_str())
                         .collect::<Vec<_>>()
                         .join(",")
                 ),
+                refused: parts.into_iter().find_map(|(_, e)| e),
+            }
+        };
+        let mut out = Vec::new();
+        if let Some(l) = rows.iter().find(|r| r.role.is_leader()) {
+            let (text, refused) = keyword(l);
+            out.push(ConnString {
+                label: format!("read-write (leader {})", l.name),
+                text,
+                refused,
+            });
+            out.push(uri(
+                "read-write, any member (libpq picks the primary)".into(),
+                rows.iter().filter(|r| r.gone.is_none()).collect(),
+                "read-write",
             ));
         }
-        let replicas: Vec<String> = rows
+        let replicas: Vec<&MemberRow> = rows
             .iter()
             .filter(|r| !r.role.is_leader() && r.gone.is_none() && r.state == "streaming")
-            .map(hp)
             .collect();
         if !replicas.is_empty() {
-            out.push((
+            out.push(uri(
                 "read-only (streaming replicas)".into(),
-                format!(
-                    "postgresql://{}/postgres?target_session_attrs=standby",
-                    replicas.join(",")
-                ),
+                replicas,
+                "standby",
             ));
         }
         for r in rows.iter().filter(|r| r.gone.is_none()) {
-            let port = r.port.map(|p| format!(" port={p}")).unwrap_or_default();
-            out.push((
-                format!("{} ({})", r.name, r.role.label()),
-                format!("host={}{port}", r.host),
-            ));
+            let (text, refused) = keyword(r);
+            out.push(ConnString {
+                label: format!("{} ({})", r.name, r.role.label()),
+                text,
+                refused,
+            });
         }
         out
     }
@@ -539,6 +593,7 @@ impl Model {
         let mut s = self.summary_head();
         if let Some(k) = self.cluster().and_then(|c| c.config.as_ref()) {
             events::flatten("", &k.raw, &mut s.config);
+            s.config_secrets = k.secret_tags.clone();
         }
         s.members = self
             .rows()
@@ -579,6 +634,7 @@ impl Model {
                 s.trim().to_string()
             }),
             config: BTreeMap::new(),
+            config_secrets: BTreeMap::new(),
         }
     }
 

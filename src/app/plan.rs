@@ -192,7 +192,9 @@ impl Model {
         let s = spec(d.kind);
         if let Some(plan) = s.plan_alone {
             // an operation made of other operations' plans (the rolling restart)
-            return plan(self, d, p);
+            let mut p = plan(self, d, p);
+            self.api_url_check(&mut p);
+            return p;
         }
         let Some(cluster) = self.cluster() else {
             p.fail("no cluster state yet");
@@ -211,6 +213,33 @@ impl Model {
             rows,
         };
         (s.plan)(&ctx, d, &mut p);
+        self.api_url_check(&mut p);
         p
+    }
+
+    /// A REST write goes to scheme, host and port of the member's `api_url` only; an
+    /// `api_url` carrying anything else (a path such as `/restart`, a query, a fragment,
+    /// userinfo) or no valid host refuses the member's writes, and this check says why.
+    fn api_url_check(&self, p: &mut Plan) {
+        let Some(r) = &p.request else { return };
+        if !matches!(r.target, crate::write::Target::Rest(_)) {
+            return;
+        }
+        let url = self
+            .cluster()
+            .and_then(|c| c.members.get(&r.member))
+            .and_then(|m| m.api_url.clone());
+        let why = match url.as_deref().map(crate::write::write_base) {
+            Some(Ok(_)) => return,
+            Some(Err(e)) => e.to_string(),
+            None => "there is none".to_string(),
+        };
+        p.fail(format!(
+            "{}'s api_url {}: {why}; its writes are refused",
+            crate::text::sanitize(&r.member),
+            url.as_deref()
+                .map(crate::text::redact_url)
+                .unwrap_or_default(),
+        ));
     }
 }

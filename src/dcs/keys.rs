@@ -119,7 +119,8 @@ impl MemberData {
 }
 
 /// The dynamic configuration (`config` key). Only the fields patrol reasons about are
-/// typed; the whole document is kept for the config view.
+/// typed; the whole document is kept for the config view, with its secrets redacted as it
+/// enters (`redact`): nothing downstream (views, events, exports, logs) sees them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DynConfig {
     pub ttl: Option<u64>,
@@ -131,7 +132,11 @@ pub struct DynConfig {
     pub pause: bool,
     pub standby_cluster: bool,
     pub check_timeline: bool,
+    /// The document, secrets replaced by `***`.
     pub raw: Value,
+    /// For each redacted leaf (by its flattened path), a keyed tag of its clear value: a
+    /// changed password is news even though both values read `***`.
+    pub secret_tags: std::collections::BTreeMap<String, u64>,
 }
 
 /// Patroni's own default for `maximum_lag_on_failover` (1 MiB), in force when the `config`
@@ -292,6 +297,7 @@ pub fn parse_config(v: Value) -> Result<DynConfig, String> {
         Some(v) if as_bool(v) => SyncMode::On,
         _ => SyncMode::Off,
     };
+    let (raw, secret_tags) = crate::redact::value_with_tags(&v);
     Ok(DynConfig {
         ttl: get("ttl").and_then(as_u64),
         loop_wait: get("loop_wait").and_then(as_u64),
@@ -301,7 +307,8 @@ pub fn parse_config(v: Value) -> Result<DynConfig, String> {
         pause: get("pause").is_some_and(as_bool),
         standby_cluster: get("standby_cluster").is_some_and(|v| v.is_object()),
         check_timeline: get("check_timeline").is_some_and(as_bool),
-        raw: v,
+        raw,
+        secret_tags,
     })
 }
 

@@ -23,6 +23,9 @@ pub enum RestError {
     Status { status: u16, body: String },
     #[error("{0}")]
     Body(String),
+    /// The member's `api_url` gives no base to ask (not http(s), no valid host or port).
+    #[error("api_url refused: {0}")]
+    Url(crate::write::ApiUrlError),
 }
 
 /// A REST body larger than this is not read: a member's `/patroni` is a few KiB.
@@ -121,8 +124,16 @@ impl RestClient {
         })
     }
 
-    /// `GET {api_url}` (the member's `api_url` already ends in `/patroni`).
+    /// `GET {base}/patroni`, the base being scheme, host and port of the member's `api_url`
+    /// (whatever else it carries is not followed: see `write::ApiBase`).
     pub async fn status(&self, api_url: &str) -> Result<PatroniStatus, RestError> {
+        let url = format!(
+            "{}/patroni",
+            crate::write::ApiBase::parse(api_url)
+                .map_err(RestError::Url)?
+                .base
+        );
+        let api_url = url.as_str();
         let resp = self
             .http
             .get(api_url)
@@ -174,8 +185,9 @@ impl RestClient {
     /// `/config` and `/history` are optional: a member that refuses them still gives the
     /// membership.
     pub async fn cluster(&self, api_url: &str) -> Result<super::cluster::ClusterKeys, RestError> {
-        let base = api_url.trim_end_matches('/');
-        let base = base.strip_suffix("/patroni").unwrap_or(base);
+        let base = crate::write::ApiBase::parse(api_url)
+            .map_err(RestError::Url)?
+            .base;
         let cluster = self.get_body(&format!("{base}/cluster")).await?;
         let config = self.get_body(&format!("{base}/config")).await.ok();
         let history = self.get_body(&format!("{base}/history")).await.ok();
@@ -185,7 +197,11 @@ impl RestClient {
 
     /// Send one write, once. Never retried: a timeout is "result unknown", not "failed".
     pub async fn send(&self, req: &RestRequest, body: Option<&serde_json::Value>) -> Reply {
-        let url = format!("{}{}", req.base, req.path);
+        // only scheme, host and port from api_url (the plan refused anything else already)
+        let url = match req.url() {
+            Ok(u) => u,
+            Err(e) => return Reply::NotSent(format!("the member's api_url is refused: {e}")),
+        };
         let mut b = match req.method {
             Method::Post => self.writes.post(&url),
             Method::Patch => self.writes.patch(&url),

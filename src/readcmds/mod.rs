@@ -310,33 +310,14 @@ pub fn history(c: Option<&ClusterState>, format: Format) -> String {
 
 // ------------------------------------------------------------------------ show-config
 
-/// A config value under a key that names a password is not printed (`***`), whatever the
-/// dynamic config holds: patrol never shows one.
-fn redact(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| {
-                    if k.to_ascii_lowercase().ends_with("password") && !v.is_null() {
-                        (k.clone(), json!("***"))
-                    } else {
-                        (k.clone(), redact(v))
-                    }
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(redact).collect()),
-        other => other.clone(),
-    }
-}
-
-/// `patronictl show-config`: the `config` key as PyYAML writes it; nothing when there is
-/// no config key.
+/// `patronictl show-config`: the `config` key as PyYAML writes it, secrets redacted (as it
+/// entered the model already; again here, so no other path to `k.raw` can change that);
+/// nothing when there is no config key.
 pub fn show_config(c: Option<&ClusterState>) -> String {
     match c.and_then(|c| c.config.as_ref()) {
         Some(k) => format!(
             "{}\n",
-            clean_lines(&crate::pyyaml::dump(&redact(&k.raw), false))
+            clean_lines(&crate::pyyaml::dump(&crate::redact::value(&k.raw), false))
         ),
         None => String::new(),
     }

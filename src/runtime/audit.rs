@@ -45,7 +45,7 @@ impl AuditLog {
             // as claimed by the environment: recorded beside the real user, never instead
             o.insert("sudo_user".into(), who.sudo_user.into());
         }
-        let line = format!("{record}\n");
+        let line = line(&record);
         (|| -> std::io::Result<()> {
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
             if let Some(dir) = dir {
@@ -66,6 +66,14 @@ impl AuditLog {
         })()
         .map_err(|e| format!("audit log {}: {e}", path.display()))
     }
+}
+
+/// One audit line: the record as JSON, with every character that is unsafe on a terminal
+/// (`text::is_unsafe`: C1, DEL, bidi controls, which serde_json writes raw) escaped as
+/// `\uXXXX`, as `list -f json` does: a member name with U+202E cannot make the line read
+/// otherwise when someone `cat`s the file. Any JSON reader gets the same values.
+fn line(record: &serde_json::Value) -> String {
+    format!("{}\n", crate::text::json_escape_unsafe(&record.to_string()))
 }
 
 /// Who runs patrol, for the audit log.
@@ -108,5 +116,58 @@ fn os_user() -> OsUser {
         name,
         uid,
         sudo_user: std::env::var("SUDO_USER").ok().filter(|s| !s.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_intent_line_escapes_bidi_and_c1_controls_of_a_member_name() {
+        use crate::app::ops::{Expect, OpKind, Operation, Settle, intent_record};
+        use crate::write::{Method, Request};
+        let member = "pg\u{202E}1\u{0085}x\u{009B}31m\u{7F}";
+        let op = Operation {
+            id: 1,
+            kind: OpKind::Restart,
+            cluster: "demo".into(),
+            title: format!("restart {member}"),
+            request: Request::new(
+                member,
+                "http://h:8008/patroni",
+                Method::Post,
+                "/restart",
+                None,
+            ),
+            expect: Expect::Reply,
+            started: std::time::Instant::now(),
+            reply: None,
+            settle: Settle::Sending,
+            timeout: std::time::Duration::from_secs(1),
+            audited: false,
+        };
+        let record = intent_record(&op);
+        assert_eq!(
+            record["member"], member,
+            "the premise: the raw name in the record"
+        );
+        let l = line(&record);
+        for c in ['\u{202E}', '\u{0085}', '\u{009B}', '\u{7F}'] {
+            assert!(!l.contains(c), "{c:?} raw in {l:?}");
+            let mut b = [0u8; 4];
+            let bytes = c.encode_utf8(&mut b).as_bytes();
+            assert!(
+                !l.as_bytes().windows(bytes.len()).any(|w| w == bytes),
+                "the bytes of {c:?} in {l:?}"
+            );
+        }
+        for esc in ["\\u202e", "\\u0085", "\\u009b", "\\u007f"] {
+            assert_eq!(l.matches(esc).count(), 2, "{esc} twice in {l}");
+        }
+        assert!(l.ends_with("}\n") && l.matches('\n').count() == 1, "{l:?}");
+        // the same values to a JSON reader
+        let back: serde_json::Value = serde_json::from_str(l.trim_end()).expect("json");
+        assert_eq!(back, record);
     }
 }

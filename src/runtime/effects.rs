@@ -163,14 +163,17 @@ impl Runner {
                 Effect::FollowLogs(members) => self.follow_logs(&members),
                 Effect::LogWarning(w) => tracing::warn!("{w}"),
                 Effect::Copy(text) => {
-                    use base64::Engine;
                     use std::io::Write;
                     // OSC 52: the terminal (also at the far end of SSH, and through tmux with
                     // set-clipboard on) puts the text on its clipboard
-                    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-                    let mut out = std::io::stdout();
-                    let _ = write!(out, "\x1b]52;c;{b64}\x07");
-                    let _ = out.flush();
+                    match crate::clip::osc52(&text) {
+                        Ok(seq) => {
+                            let mut out = std::io::stdout();
+                            let _ = out.write_all(seq.as_bytes());
+                            let _ = out.flush();
+                        }
+                        Err(why) => tracing::warn!("clipboard copy refused: {why}"),
+                    }
                 }
                 Effect::WriteFile { path, content } => {
                     let tx = self.tx.clone();

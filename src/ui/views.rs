@@ -168,6 +168,13 @@ pub fn detail(
         }
         if let Some(u) = &d.api_url {
             lines.push(kv("api_url", redact_url(u), theme));
+            // what the plan of any write to this member would refuse, said before one is asked
+            if let Err(e) = crate::write::write_base(u) {
+                lines.push(Line::styled(
+                    format!(" {:<20}{e}: writes to this member are refused", ""),
+                    theme.lagging,
+                ));
+            }
         }
     }
     // pending restart reasons as `param: old -> new`
@@ -558,7 +565,8 @@ pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &
 
 pub fn dsn(f: &mut Frame, area: Rect, app: &App, selected: usize, theme: &Theme) {
     let mut lines = Vec::new();
-    for (i, (label, s)) in app.model.connection_strings().iter().enumerate() {
+    for (i, c) in app.model.connection_strings().iter().enumerate() {
+        let (label, s) = (&c.label, &c.text);
         let st = if i == selected {
             theme.selected
         } else {
@@ -569,6 +577,12 @@ pub fn dsn(f: &mut Frame, area: Rect, app: &App, selected: usize, theme: &Theme)
             theme.header_key,
         ));
         lines.push(Line::styled(format!("   {}", sanitize(s)), st));
+        if let Some(why) = &c.refused {
+            lines.push(Line::styled(
+                format!("   not copyable: {}", sanitize(why)),
+                theme.lagging,
+            ));
+        }
     }
     if lines.is_empty() {
         lines.push(Line::styled(" no members yet", theme.muted));
