@@ -14,7 +14,7 @@ mod spec;
 mod word;
 
 pub use buffer::{LogBuffer, matches};
-pub use cmd::{Backoff, follow_cmd};
+pub use cmd::{Backoff, follow_cmd, kill_all_commands, stop_all_commands};
 pub use file::follow_file;
 pub use line::{Level, LogLine, parse_line};
 pub use spec::{LogSourceSpec, ResolveError, ResolvedSource, SpecError, shell_quote};
