@@ -445,9 +445,11 @@ mod tests {
         let disk = Hung::default();
         r.set_audit_sink(Box::new(disk.clone()), Duration::from_millis(300));
         let outcome = serde_json::json!({"phase": "outcome", "op": 7});
-        let problems = r
-            .shutdown(vec![Effect::Audit(outcome)], Duration::from_millis(200))
-            .await;
+        // what `shutdown` does with the audit log (not `shutdown` itself: it also stops
+        // every command follower of this process, other tests' too)
+        let since = r.audit.mark();
+        r.run(vec![Effect::Audit(outcome)]);
+        let problems = r.audit.finish(since, Duration::from_millis(200));
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
             problems[0].starts_with("not written to the audit log test sink within 200ms: ")
