@@ -1,14 +1,16 @@
 //! The terminal goes away under the real binary (the PTY's master closed: an SSH drop, a
-//! closed window, `tmux kill-session`), and SIGHUP with the terminal still there: patrol
-//! exits by itself (a status, not a signal such as SIGABRT), within seconds, and no `cmd:`
-//! log follower outlives it. The follower commands carry a unique marker, and /proc is
-//! scanned for it afterwards.
+//! closed window, `tmux kill-session`; at once, or after a stall with nothing read), and
+//! SIGHUP with the terminal still there: patrol exits by itself (a status, not a signal
+//! such as SIGABRT), within seconds, and no `cmd:` log follower outlives it. The follower
+//! commands carry a unique marker, and /proc is scanned for it afterwards. A write confirmed
+//! just before the hang-up gets its outcome line in the audit log.
 
 mod support;
 
 use std::io::Read;
-use std::sync::Arc;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
@@ -47,6 +49,7 @@ struct Patrol {
     writer: Option<Box<dyn std::io::Write + Send>>,
     stop_reading: Arc<AtomicBool>,
     reader: Option<std::thread::JoinHandle<Vec<u8>>>,
+    screen: Arc<Mutex<vt100::Parser>>,
     marker: String,
 }
 
@@ -93,13 +96,24 @@ impl Patrol {
         let writer = pty.master.take_writer().expect("pty writer");
         let stop_reading = Arc::new(AtomicBool::new(false));
         let stop = stop_reading.clone();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            support::pty::nz(30),
+            support::pty::nz(100),
+            0,
+        )));
+        let parser = screen.clone();
         let reader = std::thread::spawn(move || {
             let mut all = Vec::new();
             let mut buf = [0u8; 8192];
             while !stop.load(Ordering::SeqCst) {
                 match reader.read(&mut buf) {
                     Ok(0) => break,
-                    Ok(n) => all.extend_from_slice(&buf[..n]),
+                    Ok(n) => {
+                        all.extend_from_slice(&buf[..n]);
+                        if let Ok(mut p) = parser.lock() {
+                            p.process(&buf[..n]);
+                        }
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         std::thread::sleep(Duration::from_millis(10))
                     }
@@ -114,16 +128,39 @@ impl Patrol {
             writer: Some(writer),
             stop_reading,
             reader: Some(reader),
+            screen,
             marker: marker.to_string(),
+        }
+    }
+
+    /// The screen as a terminal shows it now.
+    fn text(&self) -> String {
+        self.screen
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
+    }
+
+    fn keys(&mut self, k: &[u8]) {
+        if let Some(w) = self.writer.as_mut() {
+            w.write_all(k).expect("keys");
+            w.flush().expect("flush");
         }
     }
 
     /// Close every descriptor of the PTY's master: the terminal is gone.
     fn hang_up(&mut self) {
+        self.hang_up_after(Duration::ZERO);
+    }
+
+    /// Stop reading what patrol writes (a stalled SSH connection: its writes block once the
+    /// PTY's buffer is full), wait `stall`, then close the master.
+    fn hang_up_after(&mut self, stall: Duration) {
         self.stop_reading.store(true, Ordering::SeqCst);
         if let Some(r) = self.reader.take() {
             let _ = r.join();
         }
+        std::thread::sleep(stall);
         self.writer = None;
         self.master = None;
     }
@@ -206,8 +243,19 @@ fn the_terminal_going_away_or_sighup_leaves_no_follower_behind() {
     let dir = tempfile::tempdir().expect("tempdir");
     let marker = format!("{tag}-closed");
     let mut p = start_with_followers(&c, dir.path(), &marker);
-    // a few frames drawn, so the next one fails on the dead terminal
-    std::thread::sleep(Duration::from_millis(1500));
+    support::eventually(
+        Duration::from_secs(20),
+        "the member running on screen",
+        || p.text().contains("running").then_some(()),
+    );
+    // a write confirmed just before the terminal goes: its outcome line must still be
+    // written at the exit (the reply, or "patrol exited before the outcome was seen")
+    p.keys(b"L");
+    support::eventually(Duration::from_secs(5), "the reload dialog", || {
+        p.text().contains("reload · ").then_some(())
+    });
+    p.keys(b"y");
+    std::thread::sleep(Duration::from_millis(50));
     p.hang_up();
     let hung_up = Instant::now();
     let st = p
@@ -224,12 +272,49 @@ fn the_terminal_going_away_or_sighup_leaves_no_follower_behind() {
     assert_no_follower_left(&marker, "master closed");
     let log = std::fs::read_to_string(dir.path().join("patrol.log")).unwrap_or_default();
     assert!(
-        log.contains("the terminal is gone") || log.contains("the terminal failed"),
+        log.contains("the terminal is gone"),
         "a clear line in --log-file: {log}"
     );
     assert!(!log.contains("panicked"), "{log}");
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap_or_default();
+    let lines: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+        .collect();
+    let intent = lines
+        .iter()
+        .find(|l| l["phase"] == "intent" && l["action"] == "reload")
+        .unwrap_or_else(|| panic!("the reload's intent line: {audit}"));
+    assert!(
+        lines.iter().any(|l| l["phase"] == "outcome"
+            && l["op"] == intent["op"]
+            && l["session"] == intent["session"]),
+        "the reload's outcome line, written at the exit: {audit}"
+    );
 
-    // 2. SIGHUP with the terminal still there: an orderly exit, and the terminal restored
+    // 2. the terminal stalls (nothing read for 2 s, the help drawn meanwhile), then goes
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = format!("{tag}-stalled");
+    let mut p = start_with_followers(&c, dir.path(), &marker);
+    p.keys(b"?");
+    p.hang_up_after(Duration::from_secs(2));
+    let hung_up = Instant::now();
+    let st = p
+        .wait(Duration::from_secs(10))
+        .expect("patrol exits within 10 s of the hang-up");
+    eprintln!(
+        "patrol exited {:?} after the stalled hang-up",
+        hung_up.elapsed()
+    );
+    assert_eq!(st.signal(), None, "killed by a signal: {st:?}");
+    assert_ne!(
+        st.exit_code(),
+        0,
+        "the lost terminal is an error exit: {st:?}"
+    );
+    assert_no_follower_left(&marker, "stalled, then closed");
+
+    // 3. SIGHUP with the terminal still there: an orderly exit, and the terminal restored
     let dir = tempfile::tempdir().expect("tempdir");
     let marker = format!("{tag}-sighup");
     let mut p = start_with_followers(&c, dir.path(), &marker);

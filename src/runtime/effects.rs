@@ -147,13 +147,17 @@ impl Runner {
         // are ever polled again
         self.log_tasks = TaskSet::new();
         let mut problems = Vec::new();
+        let started = Instant::now();
         let alive = crate::logs::stop_all_commands(Duration::from_secs(3)).await;
+        tracing::info!(waited = ?started.elapsed(), alive, "log followers stopped");
         if alive > 0 {
             problems.push(format!(
                 "{alive} log follower process(es) still ran 3s after SIGKILL"
             ));
         }
+        let started = Instant::now();
         problems.extend(self.audit.finish(since, audit_wait));
+        tracing::info!(waited = ?started.elapsed(), "audit log closed");
         problems
     }
 

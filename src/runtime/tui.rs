@@ -67,7 +67,10 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
     runner.run(follow);
 
     let mut frames = FrameBudget::new(tokio::time::Instant::now());
-    let mut failed = None;
+    // a draw that failed: the terminal is gone. Kept as the io::Error: an eyre Report would
+    // capture and resolve a backtrace (with RUST_BACKTRACE set: seconds in a debug build)
+    // before anything below is cleaned up, and there is no terminal to show it on.
+    let mut failed: Option<std::io::Error> = None;
     loop {
         if app.dirty {
             if let Some(deadline) = frames.wait_until(tokio::time::Instant::now()) {
@@ -87,7 +90,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
             tui_logger::move_events();
             // not `?`: the outcome lines of unfinished operations are still written below
             if let Err(e) = guard.draw(|f| crate::ui::render(f, &app, &opts.theme)) {
-                failed = Some(color_eyre::eyre::Report::new(e).wrap_err("drawing failed"));
+                failed = Some(e);
                 break;
             }
             app.dirty = false;
@@ -118,8 +121,8 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
         let _ = writeln!(std::io::stderr(), "patrol: {p}");
     }
     if let Some(e) = failed {
-        tracing::error!("the terminal failed: {e:#}; exiting");
-        return Err(e);
+        tracing::error!("the terminal is gone (drawing failed: {e}): exited without it");
+        return Ok(false);
     }
     if let Err(e) = restored {
         tracing::error!("the terminal is gone ({e}): exited without it");
