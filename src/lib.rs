@@ -5,6 +5,7 @@ pub mod cli;
 pub mod clip;
 pub mod config;
 pub mod dcs;
+pub mod files;
 pub mod logs;
 pub mod output;
 pub mod patroni;

@@ -7,6 +7,22 @@ use patrol::cli::{Cli, Command};
 use patrol::config::{self, ConfigSource};
 use patrol::theme::Theme;
 
+/// `println!` / `eprintln!` panic when the write fails (a terminal that hung up, a closed
+/// pipe); a panic then may abort before anything is cleaned up. These ignore the error:
+/// there is nobody left to tell.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 fn main() -> ExitCode {
     // A reader that stops early (`patrol man | head -1`) ends the commands that print as it
     // ends `cat`: quietly, by SIGPIPE. Rust ignores SIGPIPE, so every print would get an
@@ -15,7 +31,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("patrol: {e:#}");
+            errln!("patrol: {e:#}");
             ExitCode::from(1)
         }
     }
@@ -26,6 +42,20 @@ fn set_sigpipe(how: libc::sighandler_t) {
     unsafe {
         libc::signal(libc::SIGPIPE, how);
     }
+}
+
+/// color-eyre's reports, with a panic hook that never panics itself: it gives the terminal
+/// back and kills the log followers' process groups first (a panic may end in an abort that
+/// runs no destructor), then prints the report, ignoring a stderr that is gone.
+fn install_hooks() -> Result<()> {
+    let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default().into_hooks();
+    eyre_hook.install()?;
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = patrol::runtime::restore_terminal();
+        patrol::logs::kill_all_commands();
+        errln!("{}", panic_hook.panic_report(info));
+    }));
+    Ok(())
 }
 
 /// patrol's own diagnostics go through `tracing`: into the in-app log view (o) while the
@@ -72,7 +102,7 @@ fn init_logging(cli: &Cli, tui: bool) -> Result<()> {
 
 fn run() -> Result<ExitCode> {
     // Before anything touches the terminal, so a panic report comes after the restore.
-    color_eyre::install()?;
+    install_hooks()?;
     let cli = Cli::parse();
     if cli.command.is_none() {
         // the console writes to a terminal, and a hang-up must be an orderly exit, not a signal
@@ -85,7 +115,7 @@ fn run() -> Result<ExitCode> {
     match &cli.command {
         Some(Command::Themes) => {
             for (name, what) in Theme::list() {
-                println!("{name:<16} {what}");
+                outln!("{name:<16} {what}");
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -114,7 +144,7 @@ fn run() -> Result<ExitCode> {
                 .clone()
                 .or_else(patrol::config::patrol::default_path)
             else {
-                eprintln!("patrol: no config directory: pass --patrol-config FILE");
+                errln!("patrol: no config directory: pass --patrol-config FILE");
                 return Ok(ExitCode::from(2));
             };
             let audit = cli
@@ -123,11 +153,11 @@ fn run() -> Result<ExitCode> {
                 .unwrap_or_else(patrol::runtime::default_audit_log);
             return match patrol::config::init::write(&path, &audit, *force) {
                 Ok(()) => {
-                    println!("wrote {}", path.display());
+                    outln!("wrote {}", path.display());
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
-                    eprintln!("patrol: {e}");
+                    errln!("patrol: {e}");
                     Ok(ExitCode::from(1))
                 }
             };
@@ -140,7 +170,14 @@ fn run() -> Result<ExitCode> {
     }) = &cli.command
         && cli.cluster.is_none()
     {
-        print!("{}", patrol::readcmds::version(None, &[]));
+        {
+            use std::io::Write as _;
+            let _ = write!(
+                std::io::stdout(),
+                "{}",
+                patrol::readcmds::version(None, &[])
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let scope = match &cli.command {
@@ -158,7 +195,7 @@ fn run() -> Result<ExitCode> {
     }) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("patrol: {e}");
+            errln!("patrol: {e}");
             return Ok(ExitCode::from(2));
         }
     };
@@ -166,7 +203,7 @@ fn run() -> Result<ExitCode> {
     // as ssh does: said, and on we go (the console shows them under its header)
     if cli.command.is_some() {
         for (key, msg) in &settings.warnings {
-            eprintln!("patrol: warning: {key}: {msg}");
+            errln!("patrol: warning: {key}: {msg}");
         }
     }
     match cli.command {
@@ -198,11 +235,11 @@ fn run() -> Result<ExitCode> {
             let timeout = cli.timeout.unwrap_or(patrol::config::init::DEFAULT_TIMEOUT);
             match rt.block_on(patrol::runtime::oneshot::collect(&settings, timeout)) {
                 Ok(app) => {
-                    println!("{}", patrol::output::render(&app, format, extended));
+                    outln!("{}", patrol::output::render(&app, format, extended));
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
-                    eprintln!("patrol: {e}");
+                    errln!("patrol: {e}");
                     Ok(ExitCode::from(1))
                 }
             }
@@ -213,7 +250,7 @@ fn run() -> Result<ExitCode> {
             let own = match patrol::config::patrol::load(cli.patrol_config.as_deref()) {
                 Ok(c) => c,
                 Err(e) => {
-                    eprintln!("patrol: {e}");
+                    errln!("patrol: {e}");
                     return Ok(ExitCode::from(2));
                 }
             };
@@ -221,20 +258,20 @@ fn run() -> Result<ExitCode> {
                 None => own.logs.clone(),
                 Some(Ok(s)) => Some(s),
                 Some(Err(e)) => {
-                    eprintln!("patrol: --logs: {e}");
+                    errln!("patrol: --logs: {e}");
                     return Ok(ExitCode::from(2));
                 }
             };
             let keys = match patrol::app::KeymapSet::with_overrides(&own.keys) {
                 Ok(k) => k,
                 Err(e) => {
-                    eprintln!("patrol: [keys] in patrol's config: {e}");
+                    errln!("patrol: [keys] in patrol's config: {e}");
                     return Ok(ExitCode::from(2));
                 }
             };
             let theme = Theme::resolve(cli.theme.as_deref().or(own.theme.as_deref()), depth)
                 .map_err(color_eyre::eyre::Report::msg)?;
-            patrol::runtime::run_tui(
+            let kept = patrol::runtime::run_tui(
                 settings,
                 patrol::runtime::Options {
                     interval: cli
@@ -262,7 +299,12 @@ fn run() -> Result<ExitCode> {
                         .resolve(std::env::var_os("TMUX").is_some_and(|v| !v.is_empty())),
                 },
             )?;
-            Ok(ExitCode::SUCCESS)
+            // the terminal went away under the console: said in --log-file, and here
+            Ok(if kept {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

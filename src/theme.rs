@@ -361,17 +361,18 @@ impl Theme {
         } else {
             user_dir().join(format!("{name}.toml"))
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            format!(
-                "theme {}: {e} (built-in themes: {})",
-                path.display(),
-                BUILTIN
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
+        let text =
+            crate::files::read_bounded_string(&path, crate::files::MAX_THEME).map_err(|e| {
+                format!(
+                    "theme {}: {e} (built-in themes: {})",
+                    path.display(),
+                    BUILTIN
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
         Theme::build(DEFAULT_THEME, Some(&text), depth)
     }
 
@@ -389,7 +390,8 @@ impl Theme {
                     let p = e.path();
                     let stem = p.file_stem()?.to_str()?.to_string();
                     (p.extension()? == "toml").then_some(())?;
-                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    let text = crate::files::read_bounded_string(&p, crate::files::MAX_THEME)
+                        .unwrap_or_default();
                     Some((
                         crate::text::sanitize(&stem),
                         format!("{} ({})", describe(&text), p.display()),

@@ -71,7 +71,10 @@ impl TlsFiles {
     /// What to read before a request can leave: the CA, then the identity (certificate and
     /// key as one PEM). Errors name the key and the file, never the content.
     pub fn read(&self) -> Result<Pems, String> {
-        let read = |f: &TlsFile| std::fs::read(&f.path).map_err(|e| format!("{}: {e}", f.named()));
+        let read = |f: &TlsFile| {
+            crate::files::read_bounded(&f.path, crate::files::MAX_PEM)
+                .map_err(|e| format!("{}: {e}", f.named()))
+        };
         let ca = self.cacert.as_ref().map(read).transpose()?;
         let id = match &self.cert {
             None => None,

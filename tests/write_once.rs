@@ -413,3 +413,36 @@ fn a_reload_to_an_api_url_with_a_path_is_refused_and_a_clean_one_posts_exactly_r
         a.session.ops[0].reply
     );
 }
+
+/// A FIFO where the audit log should be: opening it for writing would block in open(2)
+/// until a reader comes. It is refused at once, as not a regular file, and nothing is sent.
+#[test]
+fn a_fifo_as_the_audit_log_is_refused_at_once_and_nothing_is_sent() {
+    let (port, seen) = api(|_| "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".into());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
+    let c = std::ffi::CString::new(audit.to_string_lossy().as_bytes()).expect("path");
+    // SAFETY: mkfifo reads the NUL-terminated path and nothing else
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    // a hang must fail the test, not hold it: the work runs on a thread, waited for
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let now = Instant::now();
+        let mut a = cluster_with_leader_api(port, now);
+        rt().block_on(async {
+            let (mut r, mut rx) = runner(&audit);
+            switchover(&mut a, &mut r, &mut rx).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = done.send((a.session.ops[0].reply.clone(), r.writes_sent()));
+        });
+    });
+    let (reply, sent) = finished
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the write is settled, not hung on the FIFO");
+    assert!(
+        matches!(&reply, Some(Reply::NotSent(m)) if m.contains("not a regular file")),
+        "{reply:?}"
+    );
+    assert_eq!(sent, 0, "no write left the process");
+    assert_eq!(seen.all(), Vec::<String>::new(), "nothing reached the API");
+}

@@ -142,10 +142,12 @@ pub fn load(src: &ConfigSource) -> Result<Settings, ConfigError> {
     };
     let loaded = match path {
         Some(p) if explicit || p.exists() => {
-            let text = std::fs::read_to_string(&p).map_err(|source| ConfigError::Read {
-                path: p.clone(),
-                source,
-            })?;
+            let text = crate::files::read_bounded_string(&p, crate::files::MAX_CONFIG).map_err(
+                |source| ConfigError::Read {
+                    path: p.clone(),
+                    source,
+                },
+            )?;
             Some((p, text))
         }
         _ => None,

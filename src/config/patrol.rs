@@ -105,7 +105,8 @@ pub fn load(explicit: Option<&Path>) -> Result<PatrolConfig, String> {
             _ => return Ok(PatrolConfig::default()),
         },
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::files::read_bounded_string(&path, crate::files::MAX_CONFIG)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     parse(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 

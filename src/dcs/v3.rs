@@ -138,9 +138,13 @@ pub(super) async fn tls_options(s: &DcsSettings) -> Result<TlsOptions, String> {
     let read = |f: &crate::tls::TlsFile| {
         let (p, named) = (f.path.clone(), f.named());
         async move {
-            tokio::fs::read(&p)
-                .await
-                .map_err(|e| format!("{named}: {e}"))
+            // bounded, on a blocking thread (the path may be slow to read)
+            tokio::task::spawn_blocking(move || {
+                crate::files::read_bounded(&p, crate::files::MAX_PEM)
+            })
+            .await
+            .map_err(|e| format!("{named}: {e}"))?
+            .map_err(|e| format!("{named}: {e}"))
         }
     };
     if let Some(ca) = &files.cacert {

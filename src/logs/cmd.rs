@@ -73,16 +73,91 @@ struct KillGroupOnDrop(u32);
 
 impl Drop for KillGroupOnDrop {
     fn drop(&mut self) {
-        // the group was made with `process_group(0)`, so its id is the leader's pid
-        if let Ok(pgid) = libc::pid_t::try_from(self.0)
-            && pgid > 1
-        {
-            // SAFETY: kill(2) takes plain integers and touches no memory of ours
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
+        kill_group(self.0);
+        if let Ok(mut g) = GROUPS.lock() {
+            g.remove(&self.0);
         }
     }
+}
+
+/// SIGKILL the process group `pgid` (made with `process_group(0)`, so its id is the
+/// leader's pid).
+fn kill_group(pgid: u32) {
+    if let Ok(pgid) = libc::pid_t::try_from(pgid)
+        && pgid > 1
+    {
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Every follower's process group that runs, and whether patrol is exiting (then no
+/// command is started any more). Kept outside the tasks so that an exit that never drops
+/// them (a panic, a runtime that is not shut down) still kills every group.
+static GROUPS: std::sync::Mutex<std::collections::BTreeSet<u32>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Patrol is exiting: start no command any more and SIGKILL every follower's process group.
+/// Returns the groups killed. For the panic hook too, so it never waits for the lock.
+pub fn kill_all_commands() -> Vec<u32> {
+    STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+    let Ok(groups) = GROUPS.try_lock() else {
+        return Vec::new();
+    };
+    let groups: Vec<u32> = groups.iter().copied().collect();
+    for &g in &groups {
+        kill_group(g);
+    }
+    groups
+}
+
+/// [`kill_all_commands`], then wait (at most `timeout`) until no process of those groups
+/// runs any more. Returns how many processes still ran when the time was up.
+pub async fn stop_all_commands(timeout: Duration) -> usize {
+    let mut groups = kill_all_commands();
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        // a group can be registered just before STOPPING was seen: kill it too
+        for g in kill_all_commands() {
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+        let alive = live_in_groups(&groups);
+        if alive == 0 || tokio::time::Instant::now() >= deadline {
+            return alive;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// How many processes (not zombies: those are dead, only not yet reaped) belong to one of
+/// `groups`, from /proc.
+fn live_in_groups(groups: &[u32]) -> usize {
+    if groups.is_empty() {
+        return 0;
+    }
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter_map(|e| crate::files::read_bounded_string(&e.path().join("stat"), 4096).ok())
+        .filter(|stat| {
+            // "pid (comm) S ppid pgrp ...": comm may hold anything, so after the last ')'
+            let mut f = stat.rsplit(')').next().unwrap_or("").split_whitespace();
+            let state = f.next();
+            let pgrp = f.nth(1).and_then(|p| p.parse::<u32>().ok());
+            state != Some("Z") && pgrp.is_some_and(|p| groups.contains(&p))
+        })
+        .count()
 }
 
 enum Outcome {
@@ -99,7 +174,19 @@ fn describe(status: ExitStatus) -> String {
     }
 }
 
-async fn run_once(command: &str, member: &str, tx: &Sender<LogLine>) -> Outcome {
+/// Start `sh -c command` in a process group of its own, registered in [`GROUPS`] under the
+/// lock (so `kill_all_commands` misses no group). None: patrol is exiting.
+fn start(
+    command: &str,
+) -> Option<std::io::Result<(tokio::process::Child, Option<KillGroupOnDrop>)>> {
+    let Ok(mut groups) = GROUPS.lock() else {
+        return Some(Err(std::io::Error::other(
+            "the follower registry is broken",
+        )));
+    };
+    if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+        return None;
+    }
     let spawned = Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -110,13 +197,23 @@ async fn run_once(command: &str, member: &str, tx: &Sender<LogLine>) -> Outcome 
         // not the terminal's foreground group: no reading the keyboard, no terminal signals
         .process_group(0)
         .spawn();
-    // every return below drops `child`, which kills it if it still runs
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) => return Outcome::Failed(format!("cannot start sh: {e}")),
+    Some(spawned.map(|child| {
+        let group = child.id().map(|id| {
+            groups.insert(id);
+            KillGroupOnDrop(id)
+        });
+        (child, group)
+    }))
+}
+
+async fn run_once(command: &str, member: &str, tx: &Sender<LogLine>) -> Outcome {
+    // every return below drops `child`, which kills it if it still runs, and `_group`, which
+    // kills what it started: `ssh ... | grep`, a background job
+    let (mut child, _group) = match start(command) {
+        None => return Outcome::ReceiverGone,
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return Outcome::Failed(format!("cannot start sh: {e}")),
     };
-    // ... and `_group`, which kills what it started: `ssh ... | grep`, a background job
-    let _group = child.id().map(KillGroupOnDrop);
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
         return Outcome::Failed("cannot read the command's output".to_string());
     };

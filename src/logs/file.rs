@@ -165,7 +165,17 @@ impl Tailer {
     }
 
     fn try_open(&mut self, out: &mut Polled) {
-        let file = match File::open(&self.path) {
+        // O_NONBLOCK: a FIFO would block open(2) (and a blocking-pool thread, and the exit)
+        // until a writer comes; so it opens at once and is refused below. Reads of a
+        // regular file do not change.
+        let opened = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&self.path)
+        };
+        let file = match opened {
             Ok(f) => f,
             Err(e) => {
                 let msg = match e.kind() {
@@ -392,6 +402,31 @@ mod tests {
         assert!(lines(&first)[0].contains("not a regular file"), "{first:?}");
         assert!(t.poll().events.is_empty());
         assert!(t.poll().events.is_empty());
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("fifo");
+        let c = std::ffi::CString::new(p.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path and nothing else
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // on a thread: a blocking open must fail the test, not hang it
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut t = Tailer::new(p, 10);
+            let _ = tx.send(
+                lines(&t.poll())
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>(),
+            );
+        });
+        let said = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("poll returned: the FIFO's open did not block");
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("not a regular file"), "{said:?}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod spec;
 mod word;
 
 pub use buffer::LogBuffer;
-pub use cmd::{Backoff, follow_cmd};
+pub use cmd::{Backoff, follow_cmd, kill_all_commands, stop_all_commands};
 pub use file::follow_file;
 pub use filter::matches;
 pub use line::{Level, LogLine, parse_line};

@@ -64,6 +64,8 @@ pub struct RestClient {
     /// connection; see `builder`.
     writes: reqwest::Client,
     timeout: Duration,
+    /// How long a write waits for its answer ([`WRITE_TIMEOUT`]; tests shorten it).
+    write_timeout: Duration,
     /// Basic auth for writes (`ctl.authentication`, else `restapi.authentication`).
     auth: Option<(String, crate::config::Secret)>,
     /// The certificate files and the keys that named them, to say which one a failed
@@ -119,9 +121,16 @@ impl RestClient {
             http,
             writes,
             timeout,
+            write_timeout: WRITE_TIMEOUT,
             auth,
             tls: crate::tls::TlsFiles::for_rest(settings),
         })
+    }
+
+    /// Writes wait this long for their answer instead of [`WRITE_TIMEOUT`].
+    pub fn with_write_timeout(mut self, d: Duration) -> RestClient {
+        self.write_timeout = d;
+        self
     }
 
     /// `GET {base}/patroni`, the base being scheme, host and port of the member's `api_url`
@@ -215,14 +224,19 @@ impl RestClient {
         }
         // Patroni answers a switchover or restart only when it is over: wait for that, not
         // for the short timeout of the status polls.
-        b = b.timeout(WRITE_TIMEOUT);
+        // (The connection itself is bounded by the short timeout: nothing is sent before.)
+        b = b.timeout(self.write_timeout);
         // the URL comes from etcd: logged without credentials or control characters
         let shown = crate::text::redact_url(&url);
         tracing::info!(method = req.method.as_str(), url = %shown, body = ?body, "sending");
+        // what a timeout says is the time waited, measured, not a configured number
+        let started = std::time::Instant::now();
         let resp = match b.send().await {
             Ok(r) => r,
-            Err(e) if e.is_connect() => return Reply::NotSent(self.classify(e).to_string()),
-            Err(e) => return Reply::Unknown(self.classify(e).to_string()),
+            Err(e) if e.is_connect() => {
+                return Reply::NotSent(self.describe_write(e, started.elapsed()));
+            }
+            Err(e) => return Reply::Unknown(self.describe_write(e, started.elapsed())),
         };
         let mut resp = resp;
         let code = resp.status().as_u16();
@@ -236,9 +250,10 @@ impl RestClient {
         match read_capped(&mut resp, MAX_BODY, &url).await {
             // the status is known; only the body is not kept
             Err(ReadError::TooLarge(m)) => Reply::Status { code, body: m },
-            Err(ReadError::Http(e)) => {
-                Reply::Unknown(format!("HTTP {code}, body lost: {}", self.classify(e)))
-            }
+            Err(ReadError::Http(e)) => Reply::Unknown(format!(
+                "HTTP {code}, body lost: {}",
+                self.describe_write(e, started.elapsed())
+            )),
             Ok(body) => {
                 let mut text = String::from_utf8_lossy(&body[..body.len().min(4000)]).into_owned();
                 if let Some(l) = redirect {
@@ -248,6 +263,21 @@ impl RestClient {
                 tracing::info!(url = %shown, code, %body, "reply");
                 Reply::Status { code, body: text }
             }
+        }
+    }
+
+    /// A write's error in words; a timeout names the time actually waited (`waited`,
+    /// measured around the request), not the polls' timeout.
+    fn describe_write(&self, e: reqwest::Error, waited: Duration) -> String {
+        let secs = |d: Duration| format!("{:.1}s", d.as_secs_f64());
+        match (e.is_timeout(), e.is_connect()) {
+            (true, true) => format!("could not connect within {}", secs(waited)),
+            (true, false) => format!(
+                "no answer after {} (a write waits at most {})",
+                secs(waited),
+                secs(self.write_timeout)
+            ),
+            _ => self.classify(e).to_string(),
         }
     }
 
@@ -261,5 +291,84 @@ impl RestClient {
             let msg = crate::text::error_chain(&e);
             RestError::Connect(msg)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// A member's API stand-in: reads one request, waits `delay`, then answers 200 (or,
+    /// with None, holds the connection open without a word for 10 s).
+    fn api(delay: Option<Duration>) -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            if let Some(Ok(mut c)) = l.incoming().next() {
+                let mut buf = [0u8; 4096];
+                let _ = c.read(&mut buf);
+                match delay {
+                    Some(d) => {
+                        std::thread::sleep(d);
+                        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                    }
+                    None => std::thread::sleep(Duration::from_secs(10)),
+                }
+            }
+        });
+        port
+    }
+
+    fn request(port: u16) -> RestRequest {
+        RestRequest {
+            base: format!("http://127.0.0.1:{port}"),
+            method: Method::Post,
+            path: "/switchover".into(),
+        }
+    }
+
+    /// The polls' timeout (200 ms here) does not cut a write short: a write waits for
+    /// Patroni, which answers a switchover only when it is over.
+    #[tokio::test]
+    async fn a_write_outlasts_the_poll_timeout() {
+        let port = api(Some(Duration::from_millis(800)));
+        let c = RestClient::new(&RestSettings::default(), Duration::from_millis(200))
+            .expect("client")
+            .with_write_timeout(Duration::from_secs(5));
+        let reply = c.send(&request(port), None).await;
+        assert!(
+            matches!(&reply, Reply::Status { code: 200, body } if body == "ok"),
+            "{reply:?}"
+        );
+    }
+
+    /// A write that timed out says how long it waited, measured: not the polls' timeout.
+    #[tokio::test]
+    async fn a_timed_out_write_names_the_time_it_waited() {
+        let port = api(None);
+        let c = RestClient::new(&RestSettings::default(), Duration::from_millis(200))
+            .expect("client")
+            .with_write_timeout(Duration::from_millis(1500));
+        let started = std::time::Instant::now();
+        let reply = c.send(&request(port), None).await;
+        let waited = started.elapsed().as_secs_f64();
+        let Reply::Unknown(m) = &reply else {
+            panic!("a timeout is unknown: {reply:?}");
+        };
+        let said: f64 = m
+            .strip_prefix("no answer after ")
+            .and_then(|r| r.split('s').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{m}"));
+        // the number is what was waited: at least the write timeout, at most the time the
+        // test itself measured around the call
+        assert!(
+            said >= 1.5 && said <= waited + 0.05,
+            "{m} (waited {waited:.2}s)"
+        );
+        assert!(m.ends_with("(a write waits at most 1.5s)"), "{m}");
+        assert!(!m.contains("200ms") && !m.contains("0.2s"), "{m}");
     }
 }

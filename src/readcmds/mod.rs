@@ -508,7 +508,8 @@ pub fn run(
         .enable_all()
         .build()?;
     let fail = |e: &str| {
-        eprintln!("patrol: {e}");
+        // not eprintln!: it panics when stderr is gone
+        let _ = writeln!(std::io::stderr(), "patrol: {e}");
         Ok(ExitCode::from(1))
     };
     // the watches: the console's loop, printing on change

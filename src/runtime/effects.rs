@@ -25,8 +25,9 @@ pub struct Runner {
     lease: Option<tokio::sync::watch::Sender<i64>>,
     /// The log followers `update` asked for: member -> source.
     log_tasks: TaskSet<crate::logs::SafeMember, crate::logs::ResolvedSource>,
-    /// Writes that left the process (tests count them at this seam).
-    sent: usize,
+    /// Writes that left the process (tests count them at this seam; counted by the task
+    /// that sends, once the intent line is on disk).
+    sent: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// REST-only mode's `/cluster` poller, while `update` wants one.
     cluster_poller: Option<AbortOnDrop>,
     interval: Duration,
@@ -113,7 +114,7 @@ impl Runner {
             audit: AuditLog::new(audit_log),
             lease: None,
             log_tasks: TaskSet::new(),
-            sent: 0,
+            sent: Default::default(),
             cluster_poller: None,
             interval,
         }
@@ -125,6 +126,41 @@ impl Runner {
         self.read_only = read_only;
     }
 
+    /// Audit lines go to `sink`, waited for at most `deadline` (tests: a disk that hangs).
+    #[cfg(test)]
+    pub(crate) fn set_audit_sink(
+        &mut self,
+        sink: Box<dyn super::audit::AuditSink>,
+        deadline: Duration,
+    ) {
+        self.audit = AuditLog::with_sink(sink, "test sink".into(), deadline);
+    }
+
+    /// patrol is exiting: run the last effects (the outcome lines of unfinished operations),
+    /// stop every log follower (their process groups killed and waited for, at most 3 s),
+    /// and wait at most `audit_wait` for the audit lines to reach the disk. Returns what
+    /// went wrong, for the operator.
+    pub async fn shutdown(&mut self, last: Vec<Effect>, audit_wait: Duration) -> Vec<String> {
+        let since = self.audit.mark();
+        self.run(last);
+        // the forwarders are aborted; the commands are killed whether or not their tasks
+        // are ever polled again
+        self.log_tasks = TaskSet::new();
+        let mut problems = Vec::new();
+        let started = Instant::now();
+        let alive = crate::logs::stop_all_commands(Duration::from_secs(3)).await;
+        tracing::info!(waited = ?started.elapsed(), alive, "log followers stopped");
+        if alive > 0 {
+            problems.push(format!(
+                "{alive} log follower process(es) still ran 3s after SIGKILL"
+            ));
+        }
+        let started = Instant::now();
+        problems.extend(self.audit.finish(since, audit_wait));
+        tracing::info!(waited = ?started.elapsed(), "audit log closed");
+        problems
+    }
+
     /// How many REST pollers run.
     pub fn pollers(&self) -> usize {
         self.pollers.len()
@@ -132,7 +168,7 @@ impl Runner {
 
     /// How many writes have left the process (REST requests and etcd puts).
     pub fn writes_sent(&self) -> usize {
-        self.sent
+        self.sent.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn run(&mut self, effects: Vec<Effect>) {
@@ -195,35 +231,36 @@ impl Runner {
     }
 
     /// The one place a write leaves the process. The intent line is appended to the audit
-    /// log and flushed to disk first; only then is the request spawned. No intent line, no
-    /// request: the operation's reply is `NotSent` with the reason.
+    /// log and flushed to disk first (on the audit thread, waited for at most its deadline);
+    /// only then is the request sent. No intent line on disk in time, no request: the
+    /// operation's reply is `NotSent` with the reason.
     fn send(&mut self, op: u64, request: Request, intent: serde_json::Value) {
         let tx = self.tx.clone();
-        let answer = move |reply: Reply| {
-            tokio::spawn(async move {
-                let _ = tx
-                    .send(Msg::OpReply {
-                        op,
-                        at: Instant::now(),
-                        reply,
-                    })
-                    .await;
-            });
+        let answer = move |reply: Reply| async move {
+            let _ = tx
+                .send(Msg::OpReply {
+                    op,
+                    at: Instant::now(),
+                    reply,
+                })
+                .await;
         };
         if self.read_only {
             // defence in depth: update() never asks for this in read-only mode
             tracing::error!(?request, "write refused in read-only mode");
-            answer(Reply::NotSent("read-only mode".into()));
+            tokio::spawn(answer(Reply::NotSent("read-only mode".into())));
             return;
         }
-        if let Err(e) = self.audit.append(intent) {
-            tracing::error!(error = %e, "audit intent not written: request not sent");
-            answer(Reply::NotSent(format!("{e}; nothing sent")));
-            return;
-        }
-        let (client, dcs) = (self.client.clone(), self.dcs.clone());
-        self.sent += 1;
+        // queued now, in order with the other audit lines; waited for in the task
+        let audited = self.audit.append(intent);
+        let (client, dcs, sent) = (self.client.clone(), self.dcs.clone(), self.sent.clone());
         tokio::spawn(async move {
+            if let Err(e) = audited.await {
+                tracing::error!(error = %e, "audit intent not written: request not sent");
+                answer(Reply::NotSent(e)).await;
+                return;
+            }
+            sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let reply = match &request.target {
                 Target::Rest(r) => client.send(r, request.body.as_ref()).await,
                 Target::EtcdPut { key } => {
@@ -248,19 +285,20 @@ impl Runner {
                     }
                 }
             };
-            answer(reply);
+            answer(reply).await;
         });
     }
 
-    /// An outcome line; if it cannot be written the status bar says so.
+    /// An outcome line; if it cannot be written (in time) the status bar says so.
     fn audit(&self, record: serde_json::Value) {
-        if let Err(e) = self.audit.append(record) {
-            tracing::error!(error = %e, "cannot write the audit log");
-            let tx = self.tx.clone();
-            tokio::spawn(async move {
+        let audited = self.audit.append(record);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            if let Err(e) = audited.await {
+                tracing::error!(error = %e, "cannot write the audit log");
                 let _ = tx.send(Msg::Wrote(Err(e))).await;
-            });
-        }
+            }
+        });
     }
 }
 
@@ -270,5 +308,161 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::write::{Method, RestRequest};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Condvar, Mutex};
+
+    /// An audit disk that hangs until released (a hung NFS home), counting what reached it.
+    #[derive(Clone, Default)]
+    struct Hung {
+        released: Arc<(Mutex<bool>, Condvar)>,
+        lines: Arc<AtomicUsize>,
+    }
+
+    impl Hung {
+        fn release(&self) {
+            let (m, cv) = &*self.released;
+            if let Ok(mut r) = m.lock() {
+                *r = true;
+            }
+            cv.notify_all();
+        }
+    }
+
+    impl super::super::audit::AuditSink for Hung {
+        fn append_line(&mut self, _line: &str) -> Result<(), String> {
+            let (m, cv) = &*self.released;
+            let mut r = m.lock().map_err(|_| "poisoned".to_string())?;
+            while !*r {
+                r = cv.wait(r).map_err(|_| "poisoned".to_string())?;
+            }
+            self.lines.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    /// A member's API stand-in that counts the connections reaching it.
+    fn api() -> (u16, Arc<AtomicUsize>) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        std::thread::spawn(move || {
+            for c in l.incoming() {
+                h.fetch_add(1, Ordering::SeqCst);
+                drop(c);
+            }
+        });
+        (port, hits)
+    }
+
+    fn runner(tx: mpsc::Sender<Msg>) -> Runner {
+        let client = RestClient::new(&Default::default(), Duration::from_secs(2)).expect("client");
+        let dcs = crate::config::DcsSettings {
+            api: crate::config::DcsApi::V3,
+            endpoints: Vec::new(),
+            username: None,
+            password: None,
+            cacert: None,
+            cert: None,
+            key: None,
+        };
+        Runner::new(client, dcs, Duration::from_secs(1), tx, false, None)
+    }
+
+    #[tokio::test]
+    async fn a_hung_audit_log_means_not_sent_and_the_loop_goes_on() {
+        let (port, hits) = api();
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut r = runner(tx.clone());
+        let disk = Hung::default();
+        r.set_audit_sink(Box::new(disk.clone()), Duration::from_millis(300));
+        let send = Effect::Send {
+            op: 1,
+            request: Request {
+                member: "pg1".into(),
+                target: Target::Rest(RestRequest {
+                    base: format!("http://127.0.0.1:{port}"),
+                    method: Method::Post,
+                    path: "/switchover".into(),
+                }),
+                body: Some(serde_json::json!({"leader": "pg1"})),
+            },
+            intent: serde_json::json!({"phase": "intent", "op": 1}),
+        };
+        // `run` hands the line to the audit thread and returns: the loop never waits on it.
+        // Were it to wait, only this watchdog's release after 10 s would let it return.
+        let watchdog = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (w, d) = (watchdog.clone(), disk.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(10));
+            w.store(true, Ordering::SeqCst);
+            d.release();
+        });
+        r.run(vec![send]);
+        assert!(
+            !watchdog.load(Ordering::SeqCst),
+            "run() waited for the hung audit disk"
+        );
+        // meanwhile the loop takes its messages: one sent now arrives before the reply
+        tx.send(Msg::Resize(80, 24)).await.expect("send");
+        let next = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert!(
+            matches!(next, Ok(Some(Msg::Resize(..)))),
+            "the loop's next message is the one just sent, not the reply"
+        );
+        // the reply: not sent, because the intent line was not on disk in time
+        let reply = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        match reply {
+            Ok(Some(Msg::OpReply {
+                op: 1,
+                reply: Reply::NotSent(m),
+                ..
+            })) => assert_eq!(
+                m, "the audit log could not be written within 300ms: test sink",
+                "{m}"
+            ),
+            other => panic!("expected NotSent, got {other:?}"),
+        }
+        assert_eq!(r.writes_sent(), 0);
+        // the disk comes back: the late intent line is written, the request still not sent
+        disk.release();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            disk.lines.load(Ordering::SeqCst),
+            1,
+            "the intent line, late"
+        );
+        assert_eq!(hits.load(Ordering::SeqCst), 0, "nothing reached the API");
+        assert_eq!(r.writes_sent(), 0);
+    }
+
+    /// The exit does not wait for a hung audit disk longer than it is told, and says which
+    /// line could not be written.
+    #[tokio::test]
+    async fn the_exit_waits_for_a_hung_audit_log_only_so_long() {
+        let (tx, _rx) = mpsc::channel(16);
+        let mut r = runner(tx);
+        let disk = Hung::default();
+        r.set_audit_sink(Box::new(disk.clone()), Duration::from_millis(300));
+        let outcome = serde_json::json!({"phase": "outcome", "op": 7});
+        // what `shutdown` does with the audit log (not `shutdown` itself: it also stops
+        // every command follower of this process, other tests' too)
+        let since = r.audit.mark();
+        r.run(vec![Effect::Audit(outcome)]);
+        let problems = r.audit.finish(since, Duration::from_millis(200));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("not written to the audit log test sink within 200ms: ")
+                && problems[0].contains(r#""op":7"#),
+            "{problems:?}"
+        );
+        disk.release();
     }
 }

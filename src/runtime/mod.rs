@@ -21,7 +21,7 @@ use crate::config::{DcsApi, Settings};
 use crate::theme::Theme;
 pub use effects::Runner;
 pub use headless::Headless;
-pub use terminal::TerminalGuard;
+pub use terminal::{TerminalGuard, restore_terminal};
 pub use tui::run_tui;
 
 pub struct Options {

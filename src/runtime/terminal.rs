@@ -1,7 +1,10 @@
-//! The terminal guard: whatever way patrol ends (quit, error, panic, SIGTERM, SIGHUP), the
-//! terminal gets its cooked mode, main screen and cursor back.
+//! The terminal guard: whatever way patrol ends (quit, error, panic, SIGTERM, SIGHUP, a
+//! terminal that went away), the terminal gets its cooked mode, main screen and cursor back
+//! if it is still there, and nothing here panics or prints if it is not.
 
 use std::io::{self, Stdout, Write};
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ratatui::Terminal;
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
@@ -10,33 +13,74 @@ use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::{cursor, execute};
 use ratatui::layout::{Position, Size};
 
+/// Raw mode and the alternate screen are on (set by `enter`, cleared by the first restore).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// A synchronized update has begun and not ended (a draw that panicked).
+static SYNC_OPEN: AtomicBool = AtomicBool::new(false);
+
+/// Give the terminal back (cooked mode, main screen, cursor), once; for the guard and the
+/// panic hook. Never prints and never panics: after a hang-up there is no terminal, and a
+/// panic while panicking aborts (no destructor runs, no follower is killed). Err says the
+/// terminal could not be written to.
+pub fn restore_terminal() -> io::Result<()> {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return Ok(());
+    }
+    let mut out = io::stdout();
+    let mut result = Ok(());
+    let mut keep = |r: io::Result<()>| {
+        if let Err(e) = r
+            && result.is_ok()
+        {
+            result = Err(e);
+        }
+    };
+    if SYNC_OPEN.swap(false, Ordering::SeqCst) {
+        keep(execute!(out, crossterm::terminal::EndSynchronizedUpdate));
+    }
+    keep(crossterm::terminal::disable_raw_mode());
+    keep(execute!(
+        out,
+        DisableBracketedPaste,
+        crossterm::terminal::LeaveAlternateScreen,
+        cursor::Show
+    ));
+    keep(out.flush());
+    result
+}
+
 pub struct TerminalGuard {
-    pub terminal: Terminal<CleanBackend<CrosstermBackend<Stdout>>>,
+    /// Never dropped: ratatui's `Terminal::drop` shows the cursor and `eprintln!`s when that
+    /// fails, which panics on a terminal that is gone. `restore_terminal` shows it instead.
+    pub terminal: ManuallyDrop<Terminal<CleanBackend<CrosstermBackend<Stdout>>>>,
     /// Frames are wrapped in synchronized output (DEC mode 2026).
     sync: bool,
-    /// A synchronized update has begun and not ended (a draw that panicked).
-    open: bool,
 }
 
 impl TerminalGuard {
-    /// Enter raw mode and the alternate screen. `ratatui::try_init` also chains a panic hook
-    /// that restores the terminal before color-eyre's hook prints the report.
+    /// Enter raw mode and the alternate screen. Not `ratatui::try_init`: its panic hook
+    /// `eprintln!`s when the restore fails (a panic inside the panic hook: abort). main's
+    /// panic hook calls [`restore_terminal`] instead.
     pub fn enter() -> io::Result<TerminalGuard> {
-        // raw mode, alternate screen and the panic hook; the terminal itself is ours
-        drop(ratatui::try_init()?);
+        crossterm::terminal::enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
         // a paste arrives as one text event, never as key presses (`s`, Enter, `y` ...)
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let _ = execute!(io::stdout(), DisableBracketedPaste);
-            hook(info);
-        }));
-        execute!(io::stdout(), EnableBracketedPaste)?;
-        let terminal = Terminal::new(CleanBackend(CrosstermBackend::new(io::stdout())))?;
-        Ok(TerminalGuard {
-            terminal,
-            sync: false,
-            open: false,
-        })
+        let entered = execute!(
+            io::stdout(),
+            crossterm::terminal::EnterAlternateScreen,
+            EnableBracketedPaste
+        )
+        .and_then(|()| Terminal::new(CleanBackend(CrosstermBackend::new(io::stdout()))));
+        match entered {
+            Ok(terminal) => Ok(TerminalGuard {
+                terminal: ManuallyDrop::new(terminal),
+                sync: false,
+            }),
+            Err(e) => {
+                let _ = restore_terminal();
+                Err(e)
+            }
+        }
     }
 
     /// Wrap each frame in synchronized output: the terminal shows it whole, never half
@@ -49,30 +93,29 @@ impl TerminalGuard {
     pub fn draw(&mut self, f: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
         use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
         if self.sync {
+            SYNC_OPEN.store(true, Ordering::SeqCst);
             crossterm::queue!(self.terminal.backend_mut().0, BeginSynchronizedUpdate)?;
-            self.open = true;
         }
         let drawn = self.terminal.draw(f).map(|_| ());
         if self.sync {
             // ended even when the draw failed: a terminal left in the mode stops showing
             execute!(self.terminal.backend_mut().0, EndSynchronizedUpdate)?;
-            self.open = false;
+            SYNC_OPEN.store(false, Ordering::SeqCst);
         }
         drawn
+    }
+
+    /// Give the terminal back now; Err: it could not be written to (it is gone).
+    pub fn restore(self) -> io::Result<()> {
+        restore_terminal()
+        // Drop runs next and finds nothing left to do
     }
 }
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        // Errors are ignored on purpose: after SIGHUP there is no terminal to write to.
-        let mut out = io::stdout();
-        if self.open {
-            let _ = execute!(out, crossterm::terminal::EndSynchronizedUpdate);
-        }
-        let _ = execute!(out, DisableBracketedPaste);
-        let _ = ratatui::try_restore();
-        let _ = execute!(out, cursor::Show);
-        let _ = out.flush();
+        // Errors are ignored on purpose: after a hang-up there is no terminal to write to.
+        let _ = restore_terminal();
     }
 }
 

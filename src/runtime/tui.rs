@@ -1,6 +1,7 @@
 //! The console's loop: owns the `App`, applies messages as they come, runs their effects,
 //! and draws when `update` says a frame is due, within the frame budget.
 
+use std::io::Write;
 use std::time::Instant;
 
 use color_eyre::eyre::{Result, WrapErr};
@@ -13,15 +14,24 @@ use crate::app::{App, AppConfig, Msg};
 use crate::config::Settings;
 use crate::patroni::RestClient;
 
-pub fn run_tui(settings: Settings, opts: Options) -> Result<()> {
+/// How long the exit waits for the audit log's last lines (the outcomes of unfinished
+/// operations) before it goes on without them and says so.
+const EXIT_AUDIT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Run the console until it is quit. Ok(false): it ended because the terminal went away
+/// (the exit status says so); everything was still cleaned up.
+pub fn run_tui(settings: Settings, opts: Options) -> Result<bool> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .wrap_err("cannot start the async runtime")?;
-    rt.block_on(tui_main(settings, opts))
+    let r = rt.block_on(tui_main(settings, opts));
+    // bounded: a blocking task stuck on a hung file system must not hold the exit
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    r
 }
 
-async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
+async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
     let client = RestClient::new(&settings.rest, opts.timeout).wrap_err("REST client")?;
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let now = Instant::now();
@@ -61,7 +71,10 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     runner.run(follow);
 
     let mut frames = FrameBudget::new(tokio::time::Instant::now());
-    let mut failed = None;
+    // a draw that failed: the terminal is gone. Kept as the io::Error: an eyre Report would
+    // capture and resolve a backtrace (with RUST_BACKTRACE set: seconds in a debug build)
+    // before anything below is cleaned up, and there is no terminal to show it on.
+    let mut failed: Option<std::io::Error> = None;
     loop {
         if app.dirty {
             if let Some(deadline) = frames.wait_until(tokio::time::Instant::now()) {
@@ -81,7 +94,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
             tui_logger::move_events();
             // not `?`: the outcome lines of unfinished operations are still written below
             if let Err(e) = guard.draw(|f| crate::ui::render(f, &app, &opts.theme)) {
-                failed = Some(color_eyre::eyre::Report::new(e).wrap_err("drawing failed"));
+                failed = Some(e);
                 break;
             }
             app.dirty = false;
@@ -96,14 +109,30 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
             break;
         }
     }
-    let leftovers = app.audit_unfinished();
-    runner.run(leftovers);
+    // The terminal first (the operator gets the shell back at once); a terminal that is
+    // gone is no reason to skip anything below.
+    let restored = guard.restore();
+    let problems = runner
+        .shutdown(app.audit_unfinished(), EXIT_AUDIT_WAIT)
+        .await;
     drop(runner);
-    drop(guard);
     if let Some(why) = app.quit.as_deref() {
         tracing::info!(why, "patrol exiting");
     }
-    failed.map_or(Ok(()), Err)
+    for p in &problems {
+        tracing::error!("{p}");
+        // the terminal is restored (or gone): stderr is safe to try, and never panics
+        let _ = writeln!(std::io::stderr(), "patrol: {p}");
+    }
+    if let Some(e) = failed {
+        tracing::error!("the terminal is gone (drawing failed: {e}): exited without it");
+        return Ok(false);
+    }
+    if let Err(e) = restored {
+        tracing::error!("the terminal is gone ({e}): exited without it");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// One message through `update`, its effects run (shared with [`super::Headless`]).
