@@ -187,7 +187,8 @@ impl AuditLog {
             )),
             (Some(_), Some(jobs)) => {
                 let (done, rx) = oneshot::channel();
-                let line = record.to_string();
+                // reported on stderr at exit if never written: escaped like the file's lines
+                let line = line(&record).trim_end().to_string();
                 let seq = match self.ledger.lock() {
                     Ok(mut l) => {
                         l.next += 1;
