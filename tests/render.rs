@@ -307,7 +307,7 @@ fn logs_and_etcd_views() {
     }
     press(&mut app, KeyCode::Enter);
     let screen = draw(&app, 120, 40);
-    assert!(screen.contains("filter: no action"), "{screen}");
+    assert!(screen.contains("filter: \"no action\""), "{screen}");
     assert!(!screen.contains("WARNING"), "filtered out: {screen}");
     both("logs_all_filtered", &app);
     press(&mut app, KeyCode::Esc);

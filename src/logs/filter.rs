@@ -2,7 +2,8 @@
 //! once-a-second `no action` heartbeat can be hidden and only warnings shown.
 //!
 //! Words are separated by spaces and all must hold:
-//! - `word` or `"a phrase"`: the line contains it (case-insensitive, highlighted);
+//! - `word`, `two words` or `"a phrase"`: the line contains it (case-insensitive,
+//!   highlighted); plain words one after another are one phrase, as typed;
 //! - `!word`, `!"a phrase"`: the line does not contain it;
 //! - `/regex/` (and `!/regex/`): the line matches (case-insensitive, highlighted);
 //! - `level:warning` (also `lvl:`; `debug`, `info`, `warn`, `error`, `critical`, or their
@@ -135,6 +136,8 @@ fn regex(p: &str) -> Result<regex::Regex, String> {
 /// Read a filter.
 pub fn parse(f: &str) -> Query {
     let mut q = Query::default();
+    // the clause before was a plain word (not quoted, negated, a regex or a level)
+    let mut last_plain = false;
     for (neg, kind, w) in words(f) {
         if w.is_empty() {
             continue;
@@ -163,8 +166,20 @@ pub fn parse(f: &str) -> Query {
                 }
             },
             (_, true, _) => Clause::Not(w),
+            // plain words typed one after another are the phrase they form (`no action`)
+            (' ', false, _) => {
+                if let (Some(Clause::Has(prev)), true) = (q.clauses.last_mut(), last_plain) {
+                    prev.push(' ');
+                    prev.push_str(&w);
+                    continue;
+                }
+                last_plain = true;
+                q.clauses.push(Clause::Has(w));
+                continue;
+            }
             (_, false, _) => Clause::Has(w),
         };
+        last_plain = false;
         q.clauses.push(clause);
     }
     q
@@ -304,8 +319,17 @@ mod tests {
         assert_eq!(matches(&hb, "!/lea.er/"), None);
         assert!(matches(&warn, "request !leader level:warn").is_some());
         assert_eq!(matches(&warn, "request pg3"), None);
-        // highlights of several words, in order
-        assert_eq!(matches(&warn, "pg2 request"), Some(vec![(9, 16), (27, 30)]));
+        // plain words are the phrase they form; quoted ones each hold, highlighted in order
+        assert_eq!(matches(&warn, "request failed"), Some(vec![(9, 23)]));
+        assert_eq!(matches(&warn, "pg2 request"), None);
+        assert_eq!(
+            matches(&warn, "\"pg2\" \"request\""),
+            Some(vec![(9, 16), (27, 30)])
+        );
+        assert_eq!(
+            parse("no  action !x").describe(),
+            "\"no action\" · not \"x\""
+        );
     }
 
     #[test]
