@@ -31,6 +31,13 @@ fuzz_target!(|data: &[u8]| {
         if let Some(Ok(h)) = m.conn_url.as_deref().map(SafeHost::from_conn_url) {
             assert!(plain(h.as_str(), b".-:"), "{h}");
         }
+        // a write or a poll goes to scheme://host[:port] of api_url and nothing else of it
+        if let Some(Ok(b)) = m.api_url.as_deref().map(patrol::write::ApiBase::parse) {
+            let (scheme, rest) = b.base.split_once("://").expect("a scheme");
+            assert!(scheme == "http" || scheme == "https", "{b:?}");
+            assert!(!rest.contains(['/', '?', '#', '@']), "{b:?}");
+            assert!(!rest.chars().any(|c| c.is_control() || c.is_whitespace()), "{b:?}");
+        }
         // URLs from member keys are shown redacted and sanitised
         for url in [&m.conn_url, &m.api_url].into_iter().flatten() {
             let shown = patrol::text::redact_url(url);
@@ -40,6 +47,13 @@ fuzz_target!(|data: &[u8]| {
         for lsn in [m.xlog_location, m.receive_lsn, m.replay_lsn].into_iter().flatten() {
             let _ = keys::format_lsn(lsn);
         }
+    }
+    // any value's text and JSON through the redaction that guards every output
+    if let Ok(text) = std::str::from_utf8(value) {
+        let _ = patrol::redact::text(text);
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(value) {
+        let _ = patrol::redact::value_with_tags(&v);
     }
     let mut state = ClusterState::default();
     state.put(&key, value, 1, Instant::now());
