@@ -590,3 +590,58 @@ fn switchover_review_after_the_request_changed() {
     assert!(screen.contains("127.0.0.1:24019/switchover"), "{screen}");
     both("switchover_request_changed", &app);
 }
+
+/// The log view counts screen rows, not log lines: with wrap on, following ends with the
+/// newest line on the last row at 80x24; `g` shows the oldest lines filling the view, and
+/// one `j` then moves it at once.
+#[test]
+fn log_view_wrapped_follows_the_newest_and_g_fills_the_view() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    app.model.logs_configured = true;
+    app.update(Msg::Resize(80, 24));
+    for i in 0..60 {
+        let l = format!(
+            "2026-11-26 00:24:{:02},401 INFO: line {i:02} {}",
+            i % 60,
+            "long words that wrap on an eighty column terminal ".repeat(2)
+        );
+        app.update(Msg::Log(patrol::logs::parse_line("pg1", &l)));
+    }
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('w'));
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("line 59"),
+        "the newest line is on screen:\n{screen}"
+    );
+    let rows: Vec<&str> = screen.lines().collect();
+    let last = rows
+        .iter()
+        .rposition(|r| r.starts_with('│'))
+        .expect("a log row");
+    let newest = rows
+        .iter()
+        .rposition(|r| r.contains("line 59"))
+        .expect("line 59");
+    assert!(
+        newest < last && last - newest <= 2,
+        "it ends on the last rows:\n{screen}"
+    );
+    insta::assert_snapshot!("logs_wrapped_following_80x24", screen);
+
+    press(&mut app, KeyCode::Char('g'));
+    let top = draw(&app, 80, 24);
+    assert!(top.contains("line 00"), "{top}");
+    let blank = top
+        .lines()
+        .filter(|r| r.trim_end() == "│" || r.trim() == "││" || *r == "│")
+        .count();
+    assert!(blank == 0, "the oldest lines fill the view:\n{top}");
+    press(&mut app, KeyCode::Char('j'));
+    let moved = draw(&app, 80, 24);
+    assert_ne!(moved, top, "one j after g moves the view");
+    assert!(!moved.contains("line 00"), "{moved}");
+    assert!(moved.contains("line 01"), "{moved}");
+}

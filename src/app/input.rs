@@ -245,6 +245,12 @@ impl App {
 
     /// The log view's own actions; the views it shares with the main view go there.
     fn logs_act(&mut self, a: Action) -> Vec<Effect> {
+        // a page is the view's height; the scroll stops where the oldest lines fill the view,
+        // so a key back down moves at once (as laid out by `ui::logwin`)
+        let (page, max) = match self.log_page() {
+            Some((h, max)) => (h.max(1), max),
+            None => (20, self.model.logs.len()),
+        };
         let lv = &mut self.screen.log_view;
         match a {
             Action::Follow => {
@@ -257,17 +263,17 @@ impl App {
             Action::Filter => lv.editing_filter = true,
             Action::Up => {
                 lv.follow = false;
-                lv.scroll = lv.scroll.saturating_add(1);
+                lv.scroll = lv.scroll.saturating_add(1).min(max);
             }
-            Action::Down => lv.scroll = lv.scroll.saturating_sub(1),
+            Action::Down => lv.scroll = lv.scroll.min(max).saturating_sub(1),
             Action::PageUp => {
                 lv.follow = false;
-                lv.scroll = lv.scroll.saturating_add(20);
+                lv.scroll = lv.scroll.saturating_add(page).min(max);
             }
-            Action::PageDown => lv.scroll = lv.scroll.saturating_sub(20),
+            Action::PageDown => lv.scroll = lv.scroll.min(max).saturating_sub(page),
             Action::Top => {
                 lv.follow = false;
-                lv.scroll = self.model.logs.len();
+                lv.scroll = max;
             }
             Action::Bottom => {
                 lv.scroll = 0;
@@ -277,6 +283,26 @@ impl App {
             a => return self.act(a),
         }
         Vec::new()
+    }
+
+    /// The log view's height in rows and the farthest it can scroll, when a terminal is
+    /// there to lay it out on.
+    fn log_page(&self) -> Option<(usize, usize)> {
+        let View::Logs(m) = self.screen.view() else {
+            return None;
+        };
+        let (w, h) = crate::ui::logwin::page(self)?;
+        let lv = &self.screen.log_view;
+        let lines: Vec<&crate::logs::LogLine> = match m {
+            Some(m) => self.model.logs.member(m).collect(),
+            None => self.model.logs.merged(),
+        };
+        let shown: Vec<&crate::logs::LogLine> = lines
+            .into_iter()
+            .filter(|l| crate::logs::matches(l, &lv.filter).is_some())
+            .collect();
+        let rows = |i: usize| crate::ui::logwin::line_rows(shown[i], m.is_none(), w, lv.wrap);
+        Some((h, crate::ui::logwin::max_scroll(shown.len(), rows, h)))
     }
 
     /// The connection strings' own actions.

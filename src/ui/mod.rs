@@ -5,6 +5,7 @@ mod events;
 mod header;
 mod help;
 mod info;
+pub mod logwin;
 mod members;
 mod statusbar;
 mod views;
@@ -29,6 +30,27 @@ fn full_layout(area: Rect) -> bool {
     area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT
 }
 
+/// The area a view (and the main view's panes) is drawn in, on a terminal of `area`; None
+/// when it is too small for the full layout. `render` lays the screen out with it.
+pub fn body_area(app: &App, area: Rect) -> Option<Rect> {
+    if !full_layout(area) {
+        return None;
+    }
+    let rows = app.rows();
+    Some(layout(app, &rows, area)[2])
+}
+
+fn layout(app: &App, rows: &[crate::app::MemberRow], area: Rect) -> [Rect; 4] {
+    let warn_lines = header::warning_lines(app, rows).min(3);
+    Layout::vertical([
+        Constraint::Length(header::height(app, &Theme::default())),
+        Constraint::Length(warn_lines),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
 pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     let area = f.area();
     // the member rows are derived once per frame and shared by every pane
@@ -37,14 +59,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         tiny(f, area, app, &rows, theme);
         return;
     }
-    let warn_lines = header::warning_lines(app, &rows).min(3);
-    let [head, warn, body, status] = Layout::vertical([
-        Constraint::Length(header::height(app, theme)),
-        Constraint::Length(warn_lines),
-        Constraint::Min(3),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [head, warn, body, status] = layout(app, &rows, area);
     header::render(f, head, app, &rows, theme);
     header::render_warnings(f, warn, app, &rows, theme);
     match app.screen.view() {

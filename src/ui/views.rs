@@ -497,13 +497,14 @@ pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &
         .filter_map(|l| matches(l, &lv.filter).map(|r| (l, r)))
         .collect();
     let inner_h = area.height.saturating_sub(2) as usize;
-    let end = filtered
-        .len()
-        .saturating_sub(lv.scroll.min(filtered.len().saturating_sub(1)));
-    let start = end.saturating_sub(inner_h);
-    let out: Vec<Line> = filtered[start..end]
+    let inner_w = area.width.saturating_sub(2) as usize;
+    // counted in screen rows: following, the newest line ends on the last row, wrapped or not
+    let merged = member.is_none();
+    let rows_of = |i: usize| super::logwin::line_rows(filtered[i].0, merged, inner_w, lv.wrap);
+    let win = super::logwin::window(filtered.len(), rows_of, lv.scroll, inner_h);
+    let out: Vec<Line> = filtered[win.start..win.end]
         .iter()
-        .map(|(l, ranges)| {
+        .flat_map(|(l, ranges)| {
             let st = match l.level {
                 Level::Error | Level::Critical => theme.down,
                 Level::Warning => theme.warning,
@@ -511,11 +512,8 @@ pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &
                 _ => theme.text,
             };
             let mut spans = Vec::new();
-            if member.is_none() {
-                spans.push(Span::styled(
-                    format!("{:<6} ", sanitize(&l.member)),
-                    theme.header_key,
-                ));
+            if merged {
+                spans.push(Span::styled(super::logwin::prefix(l), theme.header_key));
             }
             // highlight the filter's matches inside the line
             let mut pos = 0;
@@ -530,8 +528,13 @@ pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &
                 l.text.get(pos..).unwrap_or("").to_string(),
                 st,
             ));
-            Line::from(spans)
+            if lv.wrap {
+                super::logwin::wrap(spans, inner_w)
+            } else {
+                vec![Line::from(spans)]
+            }
         })
+        .skip(win.skip)
         .collect();
     let who = member.map(sanitize).unwrap_or_else(|| "all members".into());
     // while typing, the text; after, how it was read (`!x` is `not "x"`, a bad regex says so)
@@ -551,15 +554,13 @@ pub fn logs(f: &mut Frame, area: Rect, app: &App, member: Option<&str>, theme: &
         if lv.follow { "following" } else { "paused" },
         if lv.wrap { " · wrap" } else { "" }
     );
-    let mut p = Paragraph::new(out).block(
+    // wrapped above, by the same rule that counted the rows
+    let p = Paragraph::new(out).block(
         Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border)
             .title(Span::styled(title, theme.title)),
     );
-    if lv.wrap {
-        p = p.wrap(Wrap { trim: false });
-    }
     f.render_widget(p, area);
 }
 
