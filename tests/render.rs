@@ -645,3 +645,32 @@ fn log_view_wrapped_follows_the_newest_and_g_fills_the_view() {
     assert!(!moved.contains("line 00"), "{moved}");
     assert!(moved.contains("line 01"), "{moved}");
 }
+
+/// A reload's `done` is Patroni's reply: the panel says it once, not `done: X · X`.
+#[test]
+fn a_reload_reply_is_said_once_in_the_operations_panel() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    press(&mut app, KeyCode::Char('L'));
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.session.ops.len(), 1, "the reload was sent");
+    app.update(Msg::OpReply {
+        op: app.session.ops[0].id,
+        at: now,
+        reply: patrol::app::ops::Reply::Status {
+            code: 202,
+            body: "reload scheduled".into(),
+        },
+    });
+    let screen = draw(&app, 120, 40);
+    assert_eq!(
+        screen.matches("reload scheduled").count(),
+        1,
+        "said once:\n{screen}"
+    );
+    assert!(
+        screen.contains("done: HTTP 202: reload scheduled"),
+        "{screen}"
+    );
+}

@@ -380,9 +380,11 @@ pub fn render_ops(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         };
         let age =
             crate::app::members::human_age(app.model.now.saturating_duration_since(o.started));
-        // a failure's label already carries Patroni's reply; say it once
+        // a failure's label already carries Patroni's reply, and so does a reload's or a
+        // scheduled operation's `done`: say it once
         let reply = match (&o.settle, &o.reply) {
             (crate::app::ops::Settle::Failed(_), _) => String::new(),
+            (crate::app::ops::Settle::Done(s), Some(r)) if *s == r.message() => String::new(),
             (_, Some(r)) => format!("  · {}", r.message()),
             (_, None) => "  · waiting for reply".into(),
         };

@@ -258,7 +258,11 @@ pub fn history(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .and_then(|ts| app.model.age_of_timestamp(ts))
         .map(|a| format!(" · last leader change {} ago", human_age(a)))
         .unwrap_or_default();
-    let title = format!(" Timeline history ({} changes){since} ", h.len());
+    let n = h.len();
+    let title = format!(
+        " Timeline history ({n} change{}){since} ",
+        if n == 1 { "" } else { "s" }
+    );
     if h.is_empty() {
         f.render_widget(
             Paragraph::new(Line::styled(
