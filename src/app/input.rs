@@ -54,7 +54,18 @@ impl App {
     /// Hint-bar items of the context now: (key, word).
     pub fn hints(&self) -> Vec<(String, &'static str)> {
         let ctx = self.context();
-        self.keys.hints(ctx, |a| self.available(ctx, a))
+        // a toggle names what it does now: `p resume` while paused, `f pause` while following
+        let paused = self.cluster().is_some_and(|c| c.is_paused());
+        let following = self.screen.log_view.follow;
+        self.keys.hints_with(
+            ctx,
+            |a| self.available(ctx, a),
+            |a, w| match a {
+                Action::Pause if paused => "resume",
+                Action::Follow if following => "pause",
+                _ => w,
+            },
+        )
     }
 
     /// Help rows of the view on screen: (keys, description).

@@ -729,12 +729,22 @@ impl KeymapSet {
         ctx: Context,
         available: impl Fn(Action) -> bool,
     ) -> Vec<(String, &'static str)> {
+        self.hints_with(ctx, available, |_, w| w)
+    }
+
+    /// [`KeymapSet::hints`] with each word as `word` says: a toggle names what it will do now.
+    pub fn hints_with(
+        &self,
+        ctx: Context,
+        available: impl Fn(Action) -> bool,
+        word: impl Fn(Action, &'static str) -> &'static str,
+    ) -> Vec<(String, &'static str)> {
         Action::ALL
             .iter()
             .filter(|a| ctx.has(**a) && available(**a))
             .filter_map(|a| {
-                let word = a.hint(ctx)?;
-                Some((self.key_label(ctx, *a)?, word))
+                let w = word(*a, a.hint(ctx)?);
+                Some((self.key_label(ctx, *a)?, w))
             })
             .collect()
     }

@@ -1897,3 +1897,21 @@ fn a_model_fed_from_recorded_messages_needs_no_screen() {
     assert_eq!(m1.events.len(), a.model.events.len());
     assert_eq!(m1.polled(), a.model.polled());
 }
+
+#[test]
+fn a_toggle_is_hinted_by_what_it_does_now() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    let word = |a: &App, k: &str| {
+        a.hints()
+            .into_iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, w)| w)
+    };
+    assert_eq!(word(&a, "p"), Some("pause"));
+    a.model.logs_configured = true;
+    a.update(key('l'));
+    assert_eq!(word(&a, "f"), Some("pause"), "following: f pauses");
+    a.update(key('f'));
+    assert_eq!(word(&a, "f"), Some("follow"), "paused: f follows again");
+}
