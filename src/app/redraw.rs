@@ -127,7 +127,8 @@ fn clock_on_screen(model: &Model, screen: &Screen) -> bool {
     if !matches!(model.dcs, DcsHealth::Live { .. }) || *screen.view() == View::OwnLog {
         return true;
     }
-    model.rows().iter().any(|r| {
+    // only the rows that can be on screen: the clock must not cost every member key
+    model.rows_near(screen.selected.as_deref()).iter().any(|r| {
         r.gone.is_some()
             || matches!(r.rest, RestHealth::Unreachable { .. })
             || r.lag_age.is_some()

@@ -7,7 +7,7 @@ use color_eyre::eyre::{Result, WrapErr};
 use tokio::sync::mpsc;
 
 use super::effects::Runner;
-use super::tui::apply;
+use super::tui::{apply, drained};
 use super::{spawn_dcs, tasks};
 use crate::app::{App, AppConfig, Msg};
 use crate::config::Settings;
@@ -93,7 +93,13 @@ impl Headless {
                 return true;
             }
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(m)) => apply(&mut self.app, &mut self.runner, m),
+                Ok(Some(m)) => {
+                    apply(&mut self.app, &mut self.runner, m);
+                    // (`done` is asked after every message, as before)
+                    if self.rx.is_empty() {
+                        drained(&mut self.app, &mut self.runner);
+                    }
+                }
                 Ok(None) | Err(_) => return done(&self.app),
             }
         }

@@ -73,6 +73,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
             if app.quit.is_some() {
                 break;
             }
+            drained(&mut app, &mut runner);
             // patrol's own log: moved from tui-logger's intake here, not by its 10 ms thread
             tui_logger::move_events();
             // not `?`: the outcome lines of unfinished operations are still written below
@@ -88,6 +89,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
         while let Ok(m) = rx.try_recv() {
             apply(&mut app, &mut runner, m);
         }
+        drained(&mut app, &mut runner);
         if app.quit.is_some() {
             break;
         }
@@ -100,6 +102,13 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
         tracing::info!(why, "patrol exiting");
     }
     failed.map_or(Ok(()), Err)
+}
+
+/// Every waiting message is applied: what the burst made due is done once (see
+/// `Msg::Drained`).
+pub(super) fn drained(app: &mut App, runner: &mut Runner) {
+    let effects = app.update(Msg::Drained(Instant::now()));
+    runner.run(effects);
 }
 
 /// One message through `update`, its effects run (shared with [`super::Headless`]).
