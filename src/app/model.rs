@@ -68,6 +68,11 @@ pub struct Model {
     dcs_head: i64,
     dcs_applied: i64,
     gap_since: Option<Instant>,
+    /// etcd's current revision asked aside from the watch (`DcsEvent::Newest`), and since
+    /// when it has been ahead of what is applied: a gap from it may be keys outside the
+    /// prefix until a progress answer says so, so it counts after [`Model::NEWEST_GRACE`].
+    dcs_newest: i64,
+    newest_since: Option<Instant>,
     /// The member keys changed since the log followers were last planned: they are planned
     /// once the runtime has applied what was waiting (`Msg::Drained`), not per key (a burst
     /// of n new member keys cost n plans of n members each).
@@ -159,6 +164,8 @@ impl Model {
             dcs_head: 0,
             dcs_applied: 0,
             gap_since: None,
+            dcs_newest: 0,
+            newest_since: None,
             follow_due: false,
             planned_at: None,
             plans: 0,
@@ -312,15 +319,30 @@ impl Model {
     /// while the gap is open on a live watch. A burst of changes waiting in the stream or
     /// in patrol's queue shows here, however fresh each applied change looked.
     pub fn revision_gap(&self) -> Option<(i64, Duration)> {
-        if !matches!(self.dcs, DcsHealth::Live { .. }) || self.dcs_head <= self.dcs_applied {
+        if !matches!(self.dcs, DcsHealth::Live { .. }) {
             return None;
         }
-        let since = self.gap_since.unwrap_or(self.now);
-        Some((
-            self.dcs_head - self.dcs_applied,
-            self.now.saturating_duration_since(since),
-        ))
+        let newest = self
+            .newest_since
+            .filter(|t| self.now.saturating_duration_since(*t) >= Self::NEWEST_GRACE)
+            .map(|t| (self.dcs_newest, t));
+        let stream = self.gap_since.map(|t| (self.dcs_head, t));
+        let (head, since) = match (stream, newest) {
+            (Some((h, t)), Some((n, u))) => (h.max(n), t.min(u)),
+            (Some(x), None) | (None, Some(x)) => x,
+            (None, None) => return None,
+        };
+        (head > self.dcs_applied).then(|| {
+            (
+                head - self.dcs_applied,
+                self.now.saturating_duration_since(since),
+            )
+        })
     }
+
+    /// A gap from etcd's revision asked aside from the watch counts after this: the
+    /// watch's progress answer closes one that is only keys outside the prefix sooner.
+    pub const NEWEST_GRACE: Duration = Duration::from_secs(1);
 
     /// The newest revision etcd has said it has, and the one applied here.
     pub fn revisions(&self) -> (i64, i64) {
@@ -329,14 +351,18 @@ impl Model {
 
     /// After a DCS message: open or close the gap, and redraw the header when it moved.
     fn note_revisions(&mut self, at: Instant) {
-        let before = self.gap_since.map(|_| self.dcs_head - self.dcs_applied);
+        let before = self.revision_gap().map(|g| g.0);
         if self.dcs_head > self.dcs_applied {
             self.gap_since.get_or_insert(at);
         } else {
             self.gap_since = None;
         }
-        let after = self.gap_since.map(|_| self.dcs_head - self.dcs_applied);
-        if before != after {
+        if self.dcs_newest > self.dcs_applied {
+            self.newest_since.get_or_insert(at);
+        } else {
+            self.newest_since = None;
+        }
+        if before != self.revision_gap().map(|g| g.0) {
             self.mark(Changed::HEADER);
         }
     }
@@ -423,6 +449,7 @@ impl Model {
                 _,
                 DcsEvent::Progress { .. }
                 | DcsEvent::Head { .. }
+                | DcsEvent::Newest { .. }
                 | DcsEvent::Ttl { .. }
                 | DcsEvent::Probing,
             ) => {
@@ -761,6 +788,7 @@ impl Model {
                 // a new snapshot is etcd's word afresh (a restored etcd may count lower)
                 self.dcs_head = revision;
                 self.dcs_applied = revision;
+                self.dcs_newest = revision;
                 self.note_revisions(at);
                 let mut eff = self.rest_only_etcd_back();
                 eff.extend(self.after_dcs_change(members_changed));
@@ -826,6 +854,11 @@ impl Model {
             }
             DcsEvent::Head { revision } => {
                 self.dcs_head = self.dcs_head.max(revision);
+                self.note_revisions(at);
+                return Vec::new();
+            }
+            DcsEvent::Newest { revision } => {
+                self.dcs_newest = self.dcs_newest.max(revision);
                 self.note_revisions(at);
                 return Vec::new();
             }
@@ -977,8 +1010,13 @@ impl Model {
             }
             Msg::Tick(now) => {
                 let quiet = self.unanswered().map(|d| d.as_secs());
+                let gap = self.revision_gap().map(|g| g.0);
                 self.now = now;
                 self.mark(Changed::CLOCK);
+                // a gap from etcd's newest revision shows once its grace is over
+                if gap != self.revision_gap().map(|g| g.0) {
+                    self.mark(Changed::HEADER);
+                }
                 // a hung endpoint's silence counts up in the header
                 if quiet != self.unanswered().map(|d| d.as_secs()) {
                     self.mark(Changed::HEADER);

@@ -197,3 +197,42 @@ fn a_skipped_value_is_a_warning_naming_why() {
     );
     assert!(draw(&a).contains("members/huge"));
 }
+
+#[test]
+fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_closes_it() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    // etcd is at 500 (asked aside from the watch): maybe only keys outside the prefix
+    a.update(Msg::Dcs(later(now, 1), DcsEvent::Newest { revision: 500 }));
+    assert_eq!(a.model.revision_gap(), None, "within the grace");
+    assert!(draw(&a).contains("● live"));
+    // the watch's progress answer says everything up to 500 is delivered: no gap
+    a.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Progress { revision: 500 },
+    ));
+    a.update(Msg::Tick(later(now, 3)));
+    assert_eq!(a.model.revision_gap(), None);
+    // etcd moves on and the watch does not follow (a backlog): behind after the grace
+    a.update(Msg::Dcs(later(now, 4), DcsEvent::Newest { revision: 900 }));
+    a.update(Msg::Tick(later(now, 5)));
+    assert_eq!(a.model.revision_gap().map(|g| g.0), Some(400));
+    let screen = draw(&a);
+    assert!(
+        screen.contains("● behind by 400 revisions / ~1s"),
+        "{screen}"
+    );
+    assert!(!screen.contains("● live"), "{screen}");
+    // applying part of it narrows the gap; all of it closes it
+    a.update(Msg::Dcs(
+        later(now, 6),
+        DcsEvent::Progress { revision: 899 },
+    ));
+    assert_eq!(a.model.revision_gap().map(|g| g.0), Some(1));
+    a.update(Msg::Dcs(
+        later(now, 6),
+        DcsEvent::Progress { revision: 900 },
+    ));
+    assert_eq!(a.model.revision_gap(), None);
+    assert!(draw(&a).contains("● live"));
+}

@@ -63,6 +63,13 @@ pub enum DcsEvent {
     Head {
         revision: i64,
     },
+    /// etcd's current revision, asked aside from the watch (the runtime hands it on from
+    /// the source's side channel, which a full queue does not hold up). It may count keys
+    /// outside the prefix, which a progress answer on the watch then shows as applied:
+    /// a gap from it counts once it has lasted a moment.
+    Newest {
+        revision: i64,
+    },
     /// The snapshot left this key's value out: over `limit` bytes (`size` when known; a
     /// value over what one etcd answer may carry is not even read). Follows the `Snapshot`.
     Skipped {

@@ -46,6 +46,10 @@ fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     vec![0]
 }
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often the watch asks etcd's current revision aside from the stream, and how long
+/// that answer may take (it is skipped, not waited for, past that).
+const HEAD_EVERY: Duration = Duration::from_secs(1);
+const HEAD_TIMEOUT: Duration = Duration::from_millis(500);
 /// A watch silent this long is asked for its progress ...
 pub const PROBE_AFTER: Duration = Duration::from_secs(2);
 /// ... and given up when that gets no answer within this (a SIGSTOPped member, say).
@@ -298,11 +302,14 @@ fn too_large(e: &etcd_client::Error) -> bool {
 }
 
 /// Stream the state under `prefix` into `tx` until the receiver goes away.
+/// `newest` gets etcd's current revision about every [`HEAD_EVERY`], from a task of its
+/// own: the runtime reads it even while `tx` is full.
 pub async fn run_v3<M: Send + 'static>(
     settings: DcsSettings,
     prefix: String,
     tx: mpsc::Sender<M>,
     wrap: impl Fn(DcsEvent) -> M + Send + 'static,
+    newest: tokio::sync::watch::Sender<i64>,
 ) {
     let n = settings.endpoints.len().max(1);
     let mut current = 0usize; // stick to the endpoint that worked last
@@ -330,7 +337,7 @@ pub async fn run_v3<M: Send + 'static>(
             resume = resume.filter(|(_, broke)| broke.elapsed() < RESUME_WITHIN);
             let from = resume.map(|(rev, _)| rev);
             let began = Instant::now();
-            match follow(&settings, &endpoint, &prefix, from, &tx, &wrap).await {
+            match follow(&settings, &endpoint, &prefix, from, &tx, &wrap, &newest).await {
                 Follow::ReceiverGone => return,
                 Follow::Broken {
                     error,
@@ -403,6 +410,7 @@ async fn follow<M>(
     resume: Option<i64>,
     tx: &mpsc::Sender<M>,
     wrap: &impl Fn(DcsEvent) -> M,
+    newest: &tokio::sync::watch::Sender<i64>,
 ) -> Follow {
     let shown = crate::text::redact_url(endpoint);
     let broken = |error: String, was_live: bool, resume_at: Option<i64>| Follow::Broken {
@@ -440,6 +448,8 @@ async fn follow<M>(
             if tx.send(wrap(snap)).await.is_err() {
                 return Follow::ReceiverGone;
             }
+            // etcd's word afresh (a restored etcd may count lower than before)
+            newest.send_replace(revision);
             for ev in skipped {
                 if tx.send(wrap(ev)).await.is_err() {
                     return Follow::ReceiverGone;
@@ -475,6 +485,17 @@ async fn follow<M>(
     let mut heard = tokio::time::Instant::now();
     let mut asked: Option<tokio::time::Instant> = None;
     let mut resumed = resume.is_none();
+    // etcd's current revision, asked aside from the stream by a task of its own: a backlog
+    // in the stream (responses that each look current) or in the queue is seen from outside
+    let _side = AbortOnDrop(tokio::spawn(ask_newest(
+        client.kv_client(),
+        prefix.to_string(),
+        newest.clone(),
+    )));
+    let mut head_check = tokio::time::interval(HEAD_EVERY);
+    head_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // the last revision reported applied
+    let mut applied = seen;
     loop {
         let wake = match asked {
             Some(t) => t + PROBE_TIMEOUT,
@@ -496,6 +517,17 @@ async fn follow<M>(
                 asked = Some(tokio::time::Instant::now());
                 if tx.send(wrap(DcsEvent::Probing)).await.is_err() {
                     return Follow::ReceiverGone;
+                }
+                continue;
+            }
+            _ = head_check.tick() => {
+                // etcd is past what was applied: a progress answer comes once the watch has
+                // delivered everything up to etcd's revision, and closes the gap at once
+                // when only keys outside the prefix moved it
+                if *newest.borrow() > applied
+                    && let Err(e) = requests.request_progress().await
+                {
+                    return broken(describe_for(s, &e), resumed, Some(seen));
                 }
                 continue;
             }
@@ -572,20 +604,55 @@ async fn follow<M>(
         // notification or a probe's answer, the header's (etcd sends those only to a watch
         // that has caught up). The creation answer's header is only a head: the events
         // from the start revision may still be coming. Also: the watch is alive.
-        let applied = if !resp.events().is_empty() {
+        let done = if !resp.events().is_empty() {
             Some(seen)
         } else if resp.created() {
             None
         } else {
             head
         };
-        let progress = applied.unwrap_or(seen);
+        let progress = done.unwrap_or(seen);
+        applied = applied.max(progress);
         if tx
             .send(wrap(DcsEvent::Progress { revision: progress }))
             .await
             .is_err()
         {
             return Follow::ReceiverGone;
+        }
+    }
+}
+
+/// Aborts the task when dropped: the side task ends with the watch it serves.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Ask etcd's current revision every [`HEAD_EVERY`] (a count of one key: cheap; a hung
+/// endpoint is the watch's probe to find, an answer later than [`HEAD_TIMEOUT`] is skipped).
+async fn ask_newest(
+    mut kv: etcd_client::KvClient,
+    prefix: String,
+    newest: tokio::sync::watch::Sender<i64>,
+) {
+    let mut t = tokio::time::interval(HEAD_EVERY);
+    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        t.tick().await;
+        let o = GetOptions::new().with_count_only();
+        if let Ok(Ok(resp)) =
+            tokio::time::timeout(HEAD_TIMEOUT, kv.get(prefix.as_str(), Some(o))).await
+            && let Some(r) = resp.header().map(|h| h.revision())
+        {
+            newest.send_if_modified(|v| {
+                let newer = r > *v;
+                *v = (*v).max(r);
+                newer
+            });
         }
     }
 }

@@ -43,9 +43,10 @@ impl Headless {
         let mut cfg = AppConfig::for_settings(settings);
         cfg.rest_interval = interval;
         let mut app = App::new(cfg, Instant::now());
-        let dcs = spawn_dcs(settings, prefix, tx.clone())?;
+        let (dcs, newest) = spawn_dcs(settings, prefix, tx.clone())?;
         let clock = tasks::spawn_clock(tx.clone());
         let mut runner = Runner::new(client, settings.dcs.clone(), interval, tx, false, None);
+        runner.set_newest(newest);
         let info = runner.start_info(&settings.dcs, &settings.cluster_prefix());
         runner.run(app.start());
         Ok(Headless {

@@ -43,7 +43,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
     let _signals = tasks::spawn_signals(tx.clone()).wrap_err("signal handlers")?;
     let _input = tasks::spawn_input(tx.clone());
     let _clock = tasks::spawn_clock(tx.clone());
-    let _dcs = spawn_dcs(&settings, settings.cluster_prefix(), tx.clone())?;
+    let (_dcs, newest) = spawn_dcs(&settings, settings.cluster_prefix(), tx.clone())?;
     let mut runner = Runner::new(
         client,
         settings.dcs.clone(),
@@ -52,6 +52,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
         opts.read_only,
         Some(opts.audit_log.clone()),
     );
+    runner.set_newest(newest);
     let _info = runner.start_info(&settings.dcs, &settings.cluster_prefix());
     let follow = app.start();
     runner.run(follow);
@@ -113,6 +114,12 @@ pub(super) fn drained(app: &mut App, runner: &mut Runner) {
 
 /// One message through `update`, its effects run (shared with [`super::Headless`]).
 pub(super) fn apply(app: &mut App, runner: &mut Runner, msg: Msg) {
+    // etcd's newest revision, from aside the queue: how far behind what waits in it is
+    if let Some(revision) = runner.newest() {
+        let ev = crate::dcs::DcsEvent::Newest { revision };
+        let effects = app.update(Msg::Dcs(Instant::now(), ev));
+        runner.run(effects);
+    }
     if matches!(msg, Msg::Dcs(..)) {
         // the change carries when the watch received it; the model compares (`behind`)
         let effects = app.update(Msg::Now(Instant::now()));
