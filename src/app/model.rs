@@ -857,7 +857,11 @@ impl Model {
                 self.note_revisions(at);
                 return Vec::new();
             }
-            DcsEvent::Newest { revision } => {
+            DcsEvent::Newest { revision, backlog } => {
+                if backlog {
+                    // a queue to work through: certainly behind, no grace
+                    self.dcs_head = self.dcs_head.max(revision);
+                }
                 self.dcs_newest = self.dcs_newest.max(revision);
                 self.note_revisions(at);
                 return Vec::new();

@@ -203,7 +203,13 @@ fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_c
     let now = Instant::now();
     let mut a = healthy_live(now);
     // etcd is at 500 (asked aside from the watch): maybe only keys outside the prefix
-    a.update(Msg::Dcs(later(now, 1), DcsEvent::Newest { revision: 500 }));
+    a.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Newest {
+            revision: 500,
+            backlog: false,
+        },
+    ));
     assert_eq!(a.model.revision_gap(), None, "within the grace");
     assert!(draw(&a).contains("● live"));
     // the watch's progress answer says everything up to 500 is delivered: no gap
@@ -214,7 +220,13 @@ fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_c
     a.update(Msg::Tick(later(now, 3)));
     assert_eq!(a.model.revision_gap(), None);
     // etcd moves on and the watch does not follow (a backlog): behind after the grace
-    a.update(Msg::Dcs(later(now, 4), DcsEvent::Newest { revision: 900 }));
+    a.update(Msg::Dcs(
+        later(now, 4),
+        DcsEvent::Newest {
+            revision: 900,
+            backlog: false,
+        },
+    ));
     a.update(Msg::Tick(later(now, 5)));
     assert_eq!(a.model.revision_gap().map(|g| g.0), Some(400));
     let screen = draw(&a);
@@ -235,4 +247,14 @@ fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_c
     ));
     assert_eq!(a.model.revision_gap(), None);
     assert!(draw(&a).contains("● live"));
+    // handed on while messages wait in the queue: behind at once, no grace
+    a.update(Msg::Dcs(
+        later(now, 7),
+        DcsEvent::Newest {
+            revision: 950,
+            backlog: true,
+        },
+    ));
+    assert_eq!(a.model.revision_gap().map(|g| g.0), Some(50));
+    assert!(!draw(&a).contains("● live"));
 }

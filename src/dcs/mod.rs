@@ -69,6 +69,9 @@ pub enum DcsEvent {
     /// a gap from it counts once it has lasted a moment.
     Newest {
         revision: i64,
+        /// Messages were waiting in the queue when it was handed on: the screen is behind
+        /// whatever the revision counts, so the gap shows at once.
+        backlog: bool,
     },
     /// The snapshot left this key's value out: over `limit` bytes (`size` when known; a
     /// value over what one etcd answer may carry is not even read). Follows the `Snapshot`.

@@ -83,7 +83,8 @@ impl Headless {
 
     /// Deliver one message (a key, say) as the TUI loop would, running its effects.
     pub fn send(&mut self, msg: Msg) {
-        apply(&mut self.app, &mut self.runner, msg);
+        let backlog = !self.rx.is_empty();
+        apply(&mut self.app, &mut self.runner, msg, backlog);
     }
 
     /// Apply messages until `done(&app)` holds (true) or `timeout` passes (false).
@@ -95,7 +96,8 @@ impl Headless {
             }
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(m)) => {
-                    apply(&mut self.app, &mut self.runner, m);
+                    let backlog = !self.rx.is_empty();
+                    apply(&mut self.app, &mut self.runner, m, backlog);
                     // (`done` is asked after every message, as before)
                     if self.rx.is_empty() {
                         drained(&mut self.app, &mut self.runner);

@@ -65,7 +65,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
                 // coalesce a burst: wait for the next frame, taking messages meanwhile
                 while tokio::time::Instant::now() < deadline {
                     match tokio::time::timeout_at(deadline, rx.recv()).await {
-                        Ok(Some(m)) => apply(&mut app, &mut runner, m),
+                        Ok(Some(m)) => apply(&mut app, &mut runner, m, !rx.is_empty()),
                         Ok(None) => break,
                         Err(_) => break,
                     }
@@ -86,9 +86,9 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
             frames.spend(tokio::time::Instant::now());
         }
         let Some(msg) = rx.recv().await else { break };
-        apply(&mut app, &mut runner, msg);
+        apply(&mut app, &mut runner, msg, !rx.is_empty());
         while let Ok(m) = rx.try_recv() {
-            apply(&mut app, &mut runner, m);
+            apply(&mut app, &mut runner, m, !rx.is_empty());
         }
         drained(&mut app, &mut runner);
         if app.quit.is_some() {
@@ -112,11 +112,12 @@ pub(super) fn drained(app: &mut App, runner: &mut Runner) {
     runner.run(effects);
 }
 
-/// One message through `update`, its effects run (shared with [`super::Headless`]).
-pub(super) fn apply(app: &mut App, runner: &mut Runner, msg: Msg) {
+/// One message through `update`, its effects run (shared with [`super::Headless`]);
+/// `backlog`: more messages wait in the queue behind it.
+pub(super) fn apply(app: &mut App, runner: &mut Runner, msg: Msg, backlog: bool) {
     // etcd's newest revision, from aside the queue: how far behind what waits in it is
     if let Some(revision) = runner.newest() {
-        let ev = crate::dcs::DcsEvent::Newest { revision };
+        let ev = crate::dcs::DcsEvent::Newest { revision, backlog };
         let effects = app.update(Msg::Dcs(Instant::now(), ev));
         runner.run(effects);
     }
