@@ -180,14 +180,13 @@ impl ClusterState {
     /// snapshot that replaced it.
     pub fn skipped(&mut self, relative: &str, size: Option<usize>, limit: usize) {
         self.values.remove(relative);
-        let size = match size {
-            Some(n) => format!("of {n} bytes"),
-            None => "larger than one etcd answer may be".to_string(),
+        let w = match size {
+            Some(n) => format!("value of {n} bytes is over patrol's limit of {limit}: skipped"),
+            None => format!(
+                "value is over patrol's limit of {limit} (larger than a snapshot page: not even read): skipped"
+            ),
         };
-        self.warnings.insert(
-            relative.to_string(),
-            format!("value {size} is over patrol's limit of {limit}: skipped, not read"),
-        );
+        self.warnings.insert(relative.to_string(), w);
     }
 
     fn apply(&mut self, v: KeyValue, lease: i64, at: Instant) -> bool {
