@@ -78,12 +78,13 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<()> {
             // patrol's own log: moved from tui-logger's intake here, not by its 10 ms thread
             tui_logger::move_events();
             // not `?`: the outcome lines of unfinished operations are still written below
+            let began = tokio::time::Instant::now();
             if let Err(e) = guard.draw(|f| crate::ui::render(f, &app, &opts.theme)) {
                 failed = Some(color_eyre::eyre::Report::new(e).wrap_err("drawing failed"));
                 break;
             }
             app.dirty = false;
-            frames.spend(tokio::time::Instant::now());
+            frames.spend_drawn(began, tokio::time::Instant::now());
         }
         let Some(msg) = rx.recv().await else { break };
         apply(&mut app, &mut runner, msg, !rx.is_empty());
