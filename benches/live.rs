@@ -1623,6 +1623,7 @@ async fn burst(o: &Opts) -> Result<Value> {
         .first()
         .map(|kv| kv.value().to_vec())
         .ok_or_else(|| eyre!("the cluster has no config key"))?;
+    patrol::install_crypto_provider();
     let sizes: Vec<usize> = o
         .get("sizes", "10000,30000,100000")
         .split(',')
