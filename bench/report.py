@@ -519,6 +519,52 @@ def main():
         w("Not run.")
         w("")
 
+    bu = r.get("burst", {})
+    w("## 6b. A burst of new member keys")
+    w("")
+    if bu.get("error"):
+        w(f"The step failed: `{bu['error']}`.")
+        w("")
+    elif bu.get("cases"):
+        w("A running patrol (without log followers, and with `--logs file:<cluster dir>/{member}/log/"
+          "patroni.log`), then N new member keys written at once into the real cluster's prefix "
+          "(transactions of 100 puts, 16 in flight), then a real change: the `config` key gains "
+          "`\"pause\": true`, which patrol shows as MAINTENANCE MODE. Measured: from that `put` to the "
+          "screen showing it; what the header said from the burst's first write until then (the share "
+          "of that time in each state) and in how many runs it said `live` more than 1 s after the "
+          "change was written and before it was shown; peak RSS (VmHWM); idle CPU over "
+          "the following seconds once the header counts every member. The keys are deleted after each run. "
+          f"Targets are judged only with n ≥ {MIN_N}.")
+        w("")
+        rows = []
+        for c in bu["cases"]:
+            n = c.get("keys")
+            cs = c.get("change_to_screen_ms") or {}
+            goal = 2000 if n == 30000 else 10000 if n == 100000 else None
+            states = {}
+            for run in c.get("runs", []):
+                for k, v in (run.get("header_ms") or {}).items():
+                    states[k] = states.get(k, 0) + v
+            total = sum(states.values()) or 1
+            said = ", ".join(f"{k} {100 * v / total:.0f} %" for k, v in sorted(states.items(), key=lambda kv: -kv[1]))
+            hw = c.get("hwm_kib") or {}
+            ic = c.get("idle_cpu_pct") or {}
+            rows.append([
+                f"{n:,}", "yes" if c.get("logs") else "no", f_n(cs) + (f" ({c['timeouts']} timed out)" if c.get("timeouts") else ""),
+                f_ms(cs.get("median")), spread(cs),
+                (f"≤ {goal / 1000:.0f} s: " + verdict(cs.get("median"), goal, cs.get("n"))) if goal else "",
+                said or "n/a", str(c.get("said_live_while_behind", "?")),
+                f_mib(hw.get("median")) + ("" if n != 30000 else " (≤ 60 MiB: " + verdict(
+                    (hw.get("median") or 0) / 1024, 60, hw.get("n")) + ")"),
+                (f_pct(ic.get("median")) if ic else "n/a") + " (≤ 0.5 %: " + verdict(ic.get("median"), 0.5, ic.get("n")) + ")",
+            ])
+        w(table(["keys", "--logs", "n", "change to screen, median", "spread (min · p25–p75 · max)", "target",
+                 "header meanwhile", "runs saying live while behind", "peak RSS, median", "idle CPU, median"], rows))
+        w("")
+    else:
+        w("Not run.")
+        w("")
+
     w("## 7. etcd v2")
     w("")
     if ev2 or idle2:

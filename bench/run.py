@@ -550,6 +550,15 @@ def main():
         res["junk"] = step_live(a, "junk", "junk.json", "--keys", 2000 if q else 10000, "--big", 3,
                                 "--timeout", 30 if q else 60, tolerant=True)
         done("junk", t)
+    if want("burst"):
+        t = time.time()
+        # sizes and samples: PATROL_BENCH_BURST_SIZES / PATROL_BENCH_BURST_SAMPLES (20 samples
+        # for a figure judged against a target; fewer only to see the step work)
+        sizes = os.environ.get("PATROL_BENCH_BURST_SIZES", "2000,5000" if q else "10000,30000,100000")
+        samples = int(os.environ.get("PATROL_BENCH_BURST_SAMPLES", "2" if q else "20"))
+        res["burst"] = step_live(a, "burst", "burst.json", "--sizes", sizes, "--samples", samples,
+                                 "--idle", 5 if q else 10, "--timeout", 120, tolerant=True)
+        done("burst", t)
     # etcd v2 (`etcd:` sections): the same event-to-screen bench on the v2 key space, the
     # floor a raw v2 watch (curl ...?wait=true), and idle CPU while Patroni rewrites its keys
     # every loop (each rewrite is a v2 event patrol receives)

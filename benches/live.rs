@@ -7,6 +7,7 @@
 //! live firstframe --config F --pairs N --out F
 //! live scale      --config F --workdir D --clusters 200 --members 5 --burst 10000 --reps 20 --out F
 //! live junk       --config F --keys 10000 --big 3 --timeout 60 --out F
+//! live burst      --config F --sizes 10000,30000,100000 --samples 20 --idle 10 --out F
 //! live info       --config F --out F
 //! live etcdkill   --samples 20 --out F   (its own 3-member etcd: see `etcdkill`)
 //! ```
@@ -1580,6 +1581,238 @@ fn with_pause(config: &[u8], paused: bool) -> Result<String> {
     Ok(v.to_string())
 }
 
+// ------------------------------------------------------------------------------ burst
+
+/// What patrol's header says about etcd, in a word: `live`, `behind by` (revisions),
+/// `behind` (time), `no answer`, `DOWN`, `connecting`, or `other`.
+fn header_state(screen: &str) -> &'static str {
+    let head: String = screen.lines().take(2).collect::<Vec<_>>().join(" ");
+    if head.contains("● live") {
+        "live"
+    } else if head.contains("● behind by") {
+        "behind by"
+    } else if head.contains("● behind") {
+        "behind"
+    } else if head.contains("● no answer") {
+        "no answer"
+    } else if head.contains("DOWN") {
+        "DOWN"
+    } else if head.contains("connecting") {
+        "connecting"
+    } else {
+        "other"
+    }
+}
+
+/// Burst: for each size in `sizes` and with and without log followers (`--logs` with a
+/// `file:` source of the members' own logs), `samples` times: a running patrol, `n` new
+/// member keys written at once (transactions of 100 puts, 16 in flight), then a real change
+/// (the config key's `pause`). Measured: from the change's write to the screen showing it,
+/// what the header said from the burst's start until then (and whether it said `live` more
+/// than 1 s after the change was written and before it was shown), peak RSS, and idle CPU
+/// for `idle` seconds once the screen counts every member. The keys are always deleted.
+async fn burst(o: &Opts) -> Result<Value> {
+    let env = Env::new(o)?;
+    let prefix = env.settings.cluster_prefix();
+    let mut etcd = env.etcd().await?;
+    let cfg_key = format!("{prefix}config");
+    let original = etcd
+        .get(cfg_key.clone(), None)
+        .await?
+        .kvs()
+        .first()
+        .map(|kv| kv.value().to_vec())
+        .ok_or_else(|| eyre!("the cluster has no config key"))?;
+    patrol::install_crypto_provider();
+    let sizes: Vec<usize> = o
+        .get("sizes", "10000,30000,100000")
+        .split(',')
+        .filter_map(|x| x.trim().parse().ok())
+        .collect();
+    let samples = o.num("samples", 20) as usize;
+    let logs_dir = Path::new(&env.config)
+        .parent()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|| ".".into());
+    let mut out = Vec::new();
+    for &n in &sizes {
+        for logs in [false, true] {
+            let mut runs = Vec::new();
+            for i in 0..samples {
+                let r = burst_run(o, &env, &mut etcd, &prefix, &original, n, logs, &logs_dir).await;
+                // whatever happened: the keys deleted, the config key as it was
+                let deleted = etcd
+                    .delete(
+                        format!("{prefix}members/burst"),
+                        Some(DeleteOptions::new().with_prefix()),
+                    )
+                    .await;
+                etcd.put(cfg_key.clone(), original.clone(), None)
+                    .await
+                    .wrap_err("restore the config key")?;
+                deleted.wrap_err("delete the burst keys")?;
+                let r = r?;
+                eprintln!("burst: {n} keys, logs {logs}, sample {i}: {r}");
+                runs.push(r);
+                // let etcd and the cluster settle (Patroni rewrites its keys)
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            let col = |k: &str| -> Vec<f64> { runs.iter().filter_map(|r| r[k].as_f64()).collect() };
+            out.push(json!({
+                "keys": n,
+                "logs": logs,
+                "samples": runs.len(),
+                "change_to_screen_ms": summary(&col("change_to_screen_ms")),
+                "timeouts": runs.iter().filter(|r| r["change_to_screen_ms"].is_null()).count(),
+                "hwm_kib": summary(&col("hwm_kib")),
+                "idle_cpu_pct": summary(&col("idle_cpu_pct")),
+                "said_live_while_behind": runs.iter().filter(|r| r["said_live_while_behind"] == json!(true)).count(),
+                "runs": runs,
+            }));
+        }
+    }
+    Ok(json!({ "sizes": sizes, "samples": samples, "cases": out }))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn burst_run(
+    o: &Opts,
+    env: &Env,
+    etcd: &mut Client,
+    prefix: &str,
+    original: &[u8],
+    n: usize,
+    logs: bool,
+    logs_dir: &str,
+) -> Result<Value> {
+    let timeout = Duration::from_secs(o.num("timeout", 120));
+    let idle_secs = o.num("idle", 10);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .no_proxy()
+        .build()?;
+    let real = cluster_view(etcd, &http, prefix).await.len().max(1);
+    healthy(etcd, &http, prefix, real).await?;
+    let cfg_key = format!("{prefix}config");
+    let paused = with_pause(original, true)?;
+    let refused = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let api = format!("http://127.0.0.1:{refused}");
+    let value = synth::member_json(5400, false, synth::TOP_LSN, Some(&api), "running");
+    let mut args = vec![
+        "-c".to_string(),
+        env.config.clone(),
+        "--cluster".into(),
+        env.settings.scope.clone(),
+    ];
+    if logs {
+        args.push("--logs".into());
+        args.push(format!("file:{logs_dir}/{{member}}/log/patroni.log"));
+    }
+    let term = Term::spawn(&env.patrol, &args, &[])?;
+    term.until(
+        Duration::from_secs(30),
+        "patrol showing the cluster",
+        Box::new(move |s, _| header_members(s) == Some(real) && s.contains("● live")),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // every screen from here on: its header state and when (the reader thread calls this)
+    let log: Arc<Mutex<Vec<(Instant, &'static str)>>> = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    let rec = term.arm(
+        Box::new(move |s, _| {
+            if let Ok(mut g) = l.lock() {
+                let st = header_state(s);
+                if g.last().is_none_or(|(_, last)| *last != st) {
+                    g.push((Instant::now(), st));
+                }
+            }
+            false
+        }),
+        false,
+    )?;
+    let t0 = Instant::now();
+    let ops: Vec<Vec<String>> = (0..n)
+        .map(|i| format!("{prefix}members/burst{i:06}"))
+        .collect::<Vec<_>>()
+        .chunks(100)
+        .map(<[_]>::to_vec)
+        .collect();
+    let results: Vec<Result<(), etcd_client::Error>> = futures::stream::iter(ops)
+        .map(|chunk| {
+            let mut kv = etcd.kv_client();
+            let value = value.clone();
+            async move {
+                let ops: Vec<TxnOp> = chunk
+                    .into_iter()
+                    .map(|k| TxnOp::put(k, value.clone(), None))
+                    .collect();
+                kv.txn(Txn::new().and_then(ops)).await.map(|_| ())
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for r in results {
+        r.wrap_err("write the burst")?;
+    }
+    let write = t0.elapsed();
+    let id = term.arm(Box::new(|s, _| s.contains("MAINTENANCE MODE")), true)?;
+    let t_change = Instant::now();
+    etcd.put(cfg_key, paused, None).await?;
+    let seen = term.wait(id, timeout).await;
+    let hwm = term.stat().hwm_kib;
+    let states = log.lock().map(|g| g.clone()).unwrap_or_default();
+    // `live` on a screen drawn more than 1 s after the change was written, before it showed
+    let until = seen.unwrap_or_else(Instant::now);
+    let live_behind = states.iter().enumerate().any(|(i, (t, st))| {
+        let next = states.get(i + 1).map_or(until, |x| x.0);
+        *st == "live" && next > t_change + Duration::from_secs(1) && *t < until
+    });
+    // time in each state from the burst's start until the change showed
+    let mut time_in: BTreeMap<&str, f64> = BTreeMap::new();
+    for (i, (t, st)) in states.iter().enumerate() {
+        let from = (*t).max(t0);
+        let to = states.get(i + 1).map_or(until, |x| x.0).min(until);
+        if to > from {
+            *time_in.entry(st).or_default() += ms_between(from, to);
+        }
+    }
+    // idle afterwards: once the screen counts every member
+    let all = real + n;
+    let caught = term
+        .wait(
+            term.arm(Box::new(move |s, _| header_members(s) == Some(all)), false)?,
+            timeout,
+        )
+        .await;
+    let mut idle_pct = None;
+    if caught.is_some() {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let a = term.stat();
+        let t = Instant::now();
+        tokio::time::sleep(Duration::from_secs(idle_secs)).await;
+        let b = term.stat();
+        idle_pct =
+            Some(100.0 * b.cpu.saturating_sub(a.cpu).as_secs_f64() / t.elapsed().as_secs_f64());
+    }
+    let header_at_end = term.text().lines().take(2).collect::<Vec<_>>().join("\n");
+    let _ = term.wait(rec, Duration::ZERO).await;
+    term.stop(true).await;
+    Ok(json!({
+        "write_s": write.as_secs_f64(),
+        "change_to_screen_ms": seen.map(|t| ms_between(t_change, t)),
+        "said_live_while_behind": live_behind,
+        "header_ms": time_in,
+        "hwm_kib": hwm,
+        "idle_cpu_pct": idle_pct,
+        "caught_up": caught.is_some(),
+        "header_at_end": header_at_end,
+    }))
+}
+
 /// Junk: `keys` junk member keys (each `api_url` a refused port) and `big` member keys of
 /// `big-bytes` each, written at once into the real cluster's prefix, while patrol watches it.
 /// Measured: how long a real change (the config key's `pause`) takes to reach patrol's screen
@@ -2072,6 +2305,7 @@ fn main() {
             "firstframe" => firstframe(&o).await?,
             "scale" => scale(&o).await?,
             "junk" => junk(&o).await?,
+            "burst" => burst(&o).await?,
             "info" => info(&o).await?,
             "etcdkill" => etcdkill(&o).await?,
             "scale-clean" => {

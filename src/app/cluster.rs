@@ -54,7 +54,7 @@ pub const MAX_GONE: usize = 64;
 /// A member key larger than this is not parsed (Patroni's are under 2 KiB): a warning.
 pub const MAX_MEMBER_VALUE: usize = 64 * 1024;
 /// Any other key larger than this is not parsed (a long `history` stays far below it).
-pub const MAX_VALUE: usize = 1024 * 1024;
+pub const MAX_VALUE: usize = crate::dcs::MAX_VALUE;
 
 /// The last REST answers from one member.
 #[derive(Debug, Clone, Default)]
@@ -173,6 +173,20 @@ impl ClusterState {
                 self.apply(v, lease, at)
             }
         }
+    }
+
+    /// The source left this key's value out of the snapshot (too large to hold): said as
+    /// for a value over the limit here; the last good value, if any, is gone with the
+    /// snapshot that replaced it.
+    pub fn skipped(&mut self, relative: &str, size: Option<usize>, limit: usize) {
+        self.values.remove(relative);
+        let w = match size {
+            Some(n) => format!("value of {n} bytes is over patrol's limit of {limit}: skipped"),
+            None => format!(
+                "value is over patrol's limit of {limit} (larger than a snapshot page: not even read): skipped"
+            ),
+        };
+        self.warnings.insert(relative.to_string(), w);
     }
 
     fn apply(&mut self, v: KeyValue, lease: i64, at: Instant) -> bool {

@@ -25,11 +25,12 @@ impl Model {
     ) -> Vec<Effect> {
         self.logs_configured = default.is_some() || !by_member.is_empty();
         self.log_sources = (default, by_member);
-        self.follow_effect()
+        self.plan_followers()
     }
 
     /// The log followers as they should be now, and the warnings to show.
     pub(super) fn follow_effect(&mut self) -> Vec<Effect> {
+        self.plans += 1;
         let (follow, warnings) = self.follow_plan();
         let mut eff: Vec<Effect> = warnings
             .iter()

@@ -257,7 +257,15 @@ pub fn member_row(
         .map(|at| gone_row(name, now.saturating_duration_since(*at)))
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: how many live rows were derived on this thread (what a tick or an event costs).
+    pub static ROWS_BUILT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> MemberRow {
+    #[cfg(test)]
+    ROWS_BUILT.with(|n| n.set(n.get() + 1));
     let RowCtx {
         now,
         interval,

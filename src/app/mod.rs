@@ -54,6 +54,9 @@ pub enum Msg {
     Tick(Instant),
     /// An etcd change, with when the watch received it.
     Dcs(Instant, DcsEvent),
+    /// The runtime has applied every message that was waiting (sent by the loop, not by a
+    /// task): work a burst made due is done once here (the log followers' plan).
+    Drained(Instant),
     /// The runtime's clock as it applies the next message: with the time an etcd change
     /// was received, how far the screen is behind etcd.
     Now(Instant),
@@ -328,6 +331,9 @@ mod keys_tests;
 
 #[cfg(test)]
 mod v2_tests;
+
+#[cfg(test)]
+mod scale_tests;
 
 /// The note under the help's key list.
 pub const HELP_NOTE: [&str; 2] = [

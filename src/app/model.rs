@@ -41,6 +41,8 @@ pub enum DcsHealth {
 enum Touch {
     Nothing,
     Member(String),
+    /// The clock: the members whose REST answer can age (`ClusterState::rest`), not all.
+    Timed,
     All,
 }
 
@@ -69,6 +71,25 @@ pub struct Model {
     /// etcd for a sign of life (`DcsEvent::Probing`) without an answer.
     dcs_heard: Option<Instant>,
     dcs_probing: Option<Instant>,
+    /// The newest revision etcd has said it has (`DcsEvent::Head`, `Progress`, the
+    /// snapshot's), the revision whose changes are all applied here, and since when the
+    /// first is ahead of the second: the screen is behind by that gap, whatever the
+    /// connection's health says.
+    dcs_head: i64,
+    dcs_applied: i64,
+    gap_since: Option<Instant>,
+    /// etcd's current revision asked aside from the watch (`DcsEvent::Newest`), and since
+    /// when it has been ahead of what is applied: a gap from it may be keys outside the
+    /// prefix until a progress answer says so, so it counts after [`Model::NEWEST_GRACE`].
+    dcs_newest: i64,
+    newest_since: Option<Instant>,
+    /// The member keys changed since the log followers were last planned: they are planned
+    /// once the runtime has applied what was waiting (`Msg::Drained`), not per key (a burst
+    /// of n new member keys cost n plans of n members each).
+    follow_due: bool,
+    /// When the followers were last planned, and how many times (tests count plans).
+    planned_at: Option<Instant>,
+    pub(super) plans: u64,
     /// What the messages since the last [`Model::take_changed`] changed.
     changed: Changed,
     /// The cluster this model is about (the config's scope).
@@ -150,6 +171,14 @@ impl Model {
             applied_at: None,
             dcs_heard: None,
             dcs_probing: None,
+            dcs_head: 0,
+            dcs_applied: 0,
+            gap_since: None,
+            dcs_newest: 0,
+            newest_since: None,
+            follow_due: false,
+            planned_at: None,
+            plans: 0,
             changed: Changed::default(),
             rest_only: super::rest_only::RestOnly::new(false, Vec::new()),
         }
@@ -201,6 +230,21 @@ impl Model {
                 }
             }
             Touch::Member(name) => self.member_news(name),
+            Touch::Timed => {
+                // a member without a REST answer has nothing that changes with time in
+                // its summary: the tick costs what is polled, not every member key
+                let names: Vec<String> = self
+                    .cluster()
+                    .map(|c| c.rest.keys().cloned().collect())
+                    .unwrap_or_default();
+                if names.is_empty() {
+                    // (no member by that name: the cluster-wide part only)
+                    self.member_news(String::new());
+                }
+                for name in names {
+                    self.member_news(name);
+                }
+            }
         }
         eff
     }
@@ -213,6 +257,36 @@ impl Model {
         self.cluster()
             .map(|c| members::member_rows(c, self.now, self.rest_interval))
             .unwrap_or_default()
+    }
+
+    /// No terminal shows more member rows than this above or below the selected one.
+    pub const ROWS_NEAR: usize = 256;
+
+    /// The rows that can be on screen (unordered): the leader, the gone ones, those with a
+    /// REST answer, and up to [`Model::ROWS_NEAR`] members by name either side of
+    /// `selected` (the table is the leader, then by name). What it costs is bounded by that,
+    /// not by the member keys etcd holds.
+    pub fn rows_near(&self, selected: Option<&str>) -> Vec<MemberRow> {
+        let Some(c) = self.cluster() else {
+            return Vec::new();
+        };
+        let mut names: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        names.extend(c.leader.as_deref());
+        names.extend(c.gone.keys().map(String::as_str));
+        names.extend(c.rest.keys().map(String::as_str));
+        let from = selected.unwrap_or("");
+        let after = c
+            .members
+            .range::<str, _>((std::ops::Bound::Included(from), std::ops::Bound::Unbounded));
+        names.extend(after.take(Self::ROWS_NEAR).map(|(n, _)| n.as_str()));
+        let before = c
+            .members
+            .range::<str, _>((std::ops::Bound::Unbounded, std::ops::Bound::Excluded(from)));
+        names.extend(before.rev().take(Self::ROWS_NEAR).map(|(n, _)| n.as_str()));
+        names
+            .into_iter()
+            .filter_map(|n| members::member_row(c, n, self.now, self.rest_interval))
+            .collect()
     }
 
     /// Is the data on screen older than the DCS connection allows us to know?
@@ -250,6 +324,82 @@ impl Model {
     }
 
     pub const BEHIND_AFTER: Duration = Duration::from_secs(1);
+
+    /// How far the screen is behind what etcd says it has: (revisions, for how long),
+    /// while the gap is open on a live watch. A burst of changes waiting in the stream or
+    /// in patrol's queue shows here, however fresh each applied change looked.
+    pub fn revision_gap(&self) -> Option<(i64, Duration)> {
+        if !matches!(self.dcs, DcsHealth::Live { .. }) {
+            return None;
+        }
+        let newest = self
+            .newest_since
+            .filter(|t| self.now.saturating_duration_since(*t) >= Self::NEWEST_GRACE)
+            .map(|t| (self.dcs_newest, t));
+        let stream = self.gap_since.map(|t| (self.dcs_head, t));
+        let (head, since) = match (stream, newest) {
+            (Some((h, t)), Some((n, u))) => (h.max(n), t.min(u)),
+            (Some(x), None) | (None, Some(x)) => x,
+            (None, None) => return None,
+        };
+        (head > self.dcs_applied).then(|| {
+            (
+                head - self.dcs_applied,
+                self.now.saturating_duration_since(since),
+            )
+        })
+    }
+
+    /// A gap from etcd's revision asked aside from the watch counts after this: the
+    /// watch's progress answer closes one that is only keys outside the prefix sooner.
+    pub const NEWEST_GRACE: Duration = Duration::from_secs(1);
+
+    /// The newest revision etcd has said it has, and the one applied here.
+    pub fn revisions(&self) -> (i64, i64) {
+        (self.dcs_head, self.dcs_applied)
+    }
+
+    /// After a DCS message: open or close the gap, and redraw the header when it moved.
+    fn note_revisions(&mut self, at: Instant) {
+        let before = self.revision_gap().map(|g| g.0);
+        if self.dcs_head > self.dcs_applied {
+            self.gap_since.get_or_insert(at);
+        } else {
+            self.gap_since = None;
+        }
+        if self.dcs_newest > self.dcs_applied {
+            self.newest_since.get_or_insert(at);
+        } else {
+            self.newest_since = None;
+        }
+        if before != self.revision_gap().map(|g| g.0) {
+            self.mark(Changed::HEADER);
+        }
+    }
+
+    /// Log followers are planned at most this often (each plan looks at every member key):
+    /// a burst's plans cost O(members) per interval, not per key.
+    pub const PLAN_EVERY: Duration = Duration::from_millis(500);
+
+    /// The runtime has applied every message that was waiting: plan what the burst asked
+    /// for, once.
+    fn drained(&mut self, now: Instant) -> Vec<Effect> {
+        self.now = self.now.max(now);
+        let recent = self
+            .planned_at
+            .is_some_and(|t| self.now.saturating_duration_since(t) < Self::PLAN_EVERY);
+        if !self.follow_due || recent {
+            return Vec::new();
+        }
+        self.plan_followers()
+    }
+
+    /// Plan the log followers now (the clock, a drained queue, the start).
+    pub(super) fn plan_followers(&mut self) -> Vec<Effect> {
+        self.follow_due = false;
+        self.planned_at = Some(self.now);
+        self.follow_effect()
+    }
 
     /// How far behind etcd the screen is, when it is noticeably (see [`Model::BEHIND_AFTER`]).
     pub fn behind(&self) -> Option<Duration> {
@@ -300,11 +450,19 @@ impl Model {
 
     fn touches(&self, msg: &Msg) -> Touch {
         let key = match msg {
-            Msg::Tick(_) => return Touch::All,
+            // time changes only what a REST answer's age decides (`Touch::Timed`)
+            Msg::Tick(_) => return Touch::Timed,
             Msg::Rest { member, .. } => return Touch::Member(member.clone()),
             Msg::Dcs(_, DcsEvent::Put(kv)) => kv.key.as_str(),
-            Msg::Dcs(_, DcsEvent::Delete { key }) => key.as_str(),
-            Msg::Dcs(_, DcsEvent::Progress { .. } | DcsEvent::Ttl { .. } | DcsEvent::Probing) => {
+            Msg::Dcs(_, DcsEvent::Delete { key } | DcsEvent::Skipped { key, .. }) => key.as_str(),
+            Msg::Dcs(
+                _,
+                DcsEvent::Progress { .. }
+                | DcsEvent::Head { .. }
+                | DcsEvent::Newest { .. }
+                | DcsEvent::Ttl { .. }
+                | DcsEvent::Probing,
+            ) => {
                 return Touch::Nothing;
             }
             Msg::Dcs(..) | Msg::RestCluster { .. } => return Touch::All,
@@ -683,6 +841,11 @@ impl Model {
                     since: at,
                     revision,
                 };
+                // a new snapshot is etcd's word afresh (a restored etcd may count lower)
+                self.dcs_head = revision;
+                self.dcs_applied = revision;
+                self.dcs_newest = revision;
+                self.note_revisions(at);
                 let mut eff = self.rest_only_etcd_back();
                 eff.extend(self.after_dcs_change(members_changed));
                 return eff;
@@ -708,6 +871,9 @@ impl Model {
                     since: at,
                     revision,
                 };
+                // the events after `revision` follow; the head is known only when they come
+                self.dcs_applied = revision;
+                self.note_revisions(at);
                 self.mark(Changed::HEADER);
                 let mut eff = self.rest_only_etcd_back();
                 eff.extend(self.after_dcs_change(false));
@@ -738,6 +904,31 @@ impl Model {
                 if let DcsHealth::Live { revision: r, .. } = &mut self.dcs {
                     *r = revision;
                 }
+                self.dcs_applied = self.dcs_applied.max(revision);
+                self.dcs_head = self.dcs_head.max(revision);
+                self.note_revisions(at);
+            }
+            DcsEvent::Head { revision } => {
+                self.dcs_head = self.dcs_head.max(revision);
+                self.note_revisions(at);
+                return Vec::new();
+            }
+            DcsEvent::Newest { revision, backlog } => {
+                if backlog {
+                    // a queue to work through: certainly behind, no grace
+                    self.dcs_head = self.dcs_head.max(revision);
+                }
+                self.dcs_newest = self.dcs_newest.max(revision);
+                self.note_revisions(at);
+                return Vec::new();
+            }
+            DcsEvent::Skipped { key, size, limit } => {
+                if let Some((scope, rel)) = dcs::split_key(&self.namespace, &key)
+                    && let Some(c) = self.clusters.get_mut(scope)
+                {
+                    c.skipped(rel, size, limit);
+                }
+                return Vec::new();
             }
             DcsEvent::Down { endpoint, error } => {
                 let last_live = match &self.dcs {
@@ -766,7 +957,8 @@ impl Model {
         // the poll set also follows the leader and sync keys: bounded work, asked every time
         let mut eff = self.poll_effect();
         if members_changed {
-            eff.extend(self.follow_effect());
+            // planned once the queue is drained (`Msg::Drained`), not per key
+            self.follow_due = true;
             eff.extend(self.cluster_poll_effect());
         }
         let lease = self.cluster().map(|c| c.leader_lease).unwrap_or(0);
@@ -878,8 +1070,13 @@ impl Model {
             }
             Msg::Tick(now) => {
                 let quiet = self.unanswered().map(|d| d.as_secs());
+                let gap = self.revision_gap().map(|g| g.0);
                 self.now = now;
                 self.mark(Changed::CLOCK);
+                // a gap from etcd's newest revision shows once its grace is over
+                if gap != self.revision_gap().map(|g| g.0) {
+                    self.mark(Changed::HEADER);
+                }
                 // a hung endpoint's silence counts up in the header
                 if quiet != self.unanswered().map(|d| d.as_secs()) {
                     self.mark(Changed::HEADER);
@@ -896,8 +1093,8 @@ impl Model {
                     self.lag_history.retain(|m, _| c.members.contains_key(m));
                 }
                 let mut eff = self.rest_only_tick();
-                if self.follower_expired() {
-                    eff.extend(self.follow_effect());
+                if self.follow_due || self.follower_expired() {
+                    eff.extend(self.plan_followers());
                 }
                 eff
             }
@@ -936,6 +1133,7 @@ impl Model {
                 self.now = self.now.max(at);
                 Vec::new()
             }
+            Msg::Drained(now) => self.drained(now),
             Msg::Key(..) | Msg::Paste(..) | Msg::Resize(..) | Msg::Shutdown(_) | Msg::Wrote(_) => {
                 Vec::new()
             }

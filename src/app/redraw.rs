@@ -124,10 +124,15 @@ impl Redraw {
 /// Is any age (which changes by itself as time passes) on screen?
 fn clock_on_screen(model: &Model, screen: &Screen) -> bool {
     // (patrol's own log is read from its buffer when drawn: refresh it with the clock)
-    if !matches!(model.dcs, DcsHealth::Live { .. }) || *screen.view() == View::OwnLog {
+    // (a revision gap's "~T s" counts up too)
+    if !matches!(model.dcs, DcsHealth::Live { .. })
+        || *screen.view() == View::OwnLog
+        || model.revision_gap().is_some()
+    {
         return true;
     }
-    model.rows().iter().any(|r| {
+    // only the rows that can be on screen: the clock must not cost every member key
+    model.rows_near(screen.selected.as_deref()).iter().any(|r| {
         r.gone.is_some()
             || matches!(r.rest, RestHealth::Unreachable { .. })
             || r.lag_age.is_some()

@@ -56,6 +56,30 @@ pub enum DcsEvent {
     Progress {
         revision: i64,
     },
+    /// etcd says its newest revision is at least `revision` (a watch response's header, or
+    /// the index a v2 long poll was registered at), sent before that response's events: the
+    /// model is behind by the revisions between this and the last `Progress` until that
+    /// catches up. A backlog in the stream or in patrol's queue shows as this gap.
+    Head {
+        revision: i64,
+    },
+    /// etcd's current revision, asked aside from the watch (the runtime hands it on from
+    /// the source's side channel, which a full queue does not hold up). It may count keys
+    /// outside the prefix, which a progress answer on the watch then shows as applied:
+    /// a gap from it counts once it has lasted a moment.
+    Newest {
+        revision: i64,
+        /// Messages were waiting in the queue when it was handed on: the screen is behind
+        /// whatever the revision counts, so the gap shows at once.
+        backlog: bool,
+    },
+    /// The snapshot left this key's value out: over `limit` bytes (`size` when known; a
+    /// value over what one etcd answer may carry is not even read). Follows the `Snapshot`.
+    Skipped {
+        key: String,
+        size: Option<usize>,
+        limit: usize,
+    },
     /// Nothing has come from the watch for a while: the source asked etcd for its progress
     /// and waits for the answer (a `Progress`). Until it comes the screen may be behind.
     Probing,
@@ -65,6 +89,10 @@ pub enum DcsEvent {
         error: String,
     },
 }
+
+/// The largest value a source hands on: larger ones are skipped in the snapshot
+/// (`DcsEvent::Skipped`), never held (patrol parses nothing larger, see `app::cluster`).
+pub const MAX_VALUE: usize = 1024 * 1024;
 
 /// Split `/service/demo/members/pg1` into (`demo`, `members/pg1`) for namespace `/service/`.
 pub fn split_key<'a>(namespace: &str, key: &'a str) -> Option<(&'a str, &'a str)> {

@@ -22,6 +22,8 @@ use crate::config::DcsSettings;
 const HEADERS: Duration = Duration::from_secs(3);
 /// How long one long poll waits for its event before it is re-issued (and `Progress` sent).
 const BODY_WAIT: Duration = Duration::from_secs(5);
+/// Headers without a body this long after them: etcd has no event for the poll yet.
+const HEADERS_ONLY: Duration = Duration::from_millis(200);
 /// A snapshot's body must arrive within this.
 const SNAPSHOT_BODY: Duration = Duration::from_secs(10);
 /// The most a snapshot may be: what etcd holds must not grow patrol's memory without bound.
@@ -274,7 +276,8 @@ async fn read_capped(resp: &mut reqwest::Response, max: usize) -> Result<Vec<u8>
     {
         if body.len() + chunk.len() > max {
             return Err(format!(
-                "etcd answered with a body over {max} bytes: not read"
+                "etcd's answer is over patrol's cap of {} MiB ({max} bytes): not read",
+                max / (1024 * 1024)
             ));
         }
         body.extend_from_slice(&chunk);
@@ -318,7 +321,8 @@ pub async fn snapshot(
     let body = match tokio::time::timeout(SNAPSHOT_BODY, read_capped(&mut resp, MAX_SNAPSHOT)).await
     {
         Err(_) => return Err(format!("etcd sent no snapshot within {SNAPSHOT_BODY:?}")),
-        Ok(r) => r?,
+        // etcd v2 has no paged read: say that it is the whole prefix that is too large
+        Ok(r) => r.map_err(|e| format!("snapshot of {prefix} (one v2 read): {e}"))?,
     };
     let flat = parse_snapshot(&body).map_err(|e| format!("HTTP {}: {e}", status.as_u16()))?;
     Ok((index.unwrap_or(flat.max_index).max(flat.max_index), flat))
@@ -466,26 +470,54 @@ async fn follow<M>(
                 };
             }
             let registered_at = header_i64(&resp, "x-etcd-index");
-            let body =
-                match tokio::time::timeout(BODY_WAIT, read_capped(&mut resp, MAX_EVENT)).await {
-                    Err(_) => {
-                        // headers and no event: nothing under the prefix up to `registered_at`
-                        if let Some(at) = registered_at {
-                            wait = wait.max(at.saturating_add(1));
-                        }
-                        let revision = wait.saturating_sub(1);
-                        if tx
-                            .send(wrap(DcsEvent::Progress { revision }))
+            // etcd's newest index, when it is past what is applied: behind until the events
+            // up to it came (or a poll's silence says none of them is under the prefix)
+            if let Some(at) = registered_at.filter(|at| *at >= wait)
+                && tx
+                    .send(wrap(DcsEvent::Head { revision: at }))
+                    .await
+                    .is_err()
+            {
+                return Follow::ReceiverGone;
+            }
+            let read = read_capped(&mut resp, MAX_EVENT);
+            tokio::pin!(read);
+            // an event etcd already has comes with the headers; headers alone mean none under
+            // the prefix up to `registered_at` (other prefixes moved the index): not behind
+            let quick = tokio::time::timeout(HEADERS_ONLY, &mut read).await;
+            let body = match quick {
+                Ok(r) => Ok(r),
+                Err(_) => {
+                    if let Some(at) = registered_at.filter(|at| *at >= wait)
+                        && tx
+                            .send(wrap(DcsEvent::Progress { revision: at }))
                             .await
                             .is_err()
-                        {
-                            return Follow::ReceiverGone;
-                        }
-                        continue;
+                    {
+                        return Follow::ReceiverGone;
                     }
-                    Ok(Err(error)) => return Follow::Broken { error, was_live },
-                    Ok(Ok(b)) => b,
-                };
+                    tokio::time::timeout(BODY_WAIT, &mut read).await
+                }
+            };
+            let body = match body {
+                Err(_) => {
+                    // headers and no event: nothing under the prefix up to `registered_at`
+                    if let Some(at) = registered_at {
+                        wait = wait.max(at.saturating_add(1));
+                    }
+                    let revision = wait.saturating_sub(1);
+                    if tx
+                        .send(wrap(DcsEvent::Progress { revision }))
+                        .await
+                        .is_err()
+                    {
+                        return Follow::ReceiverGone;
+                    }
+                    continue;
+                }
+                Ok(Err(error)) => return Follow::Broken { error, was_live },
+                Ok(Ok(b)) => b,
+            };
             match parse_event(&body, wait) {
                 Ok(Watched::Events { events, next }) => {
                     for ev in events {

@@ -26,8 +26,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// over 4 MiB never loaded). The snapshot is read in pages that stay well under it, and one
 /// key is at most etcd's `--max-request-bytes` (1.5 MiB by default, 10 MiB recommended max).
 const MAX_DECODE: usize = 16 * 1024 * 1024;
-/// Keys per page of a snapshot; halved down to 1 when a page is over [`MAX_DECODE`].
+/// Keys per page of a snapshot; halved down to 1 when a page is over [`PAGE_BYTES`], and
+/// doubled back after a page that fits.
 const PAGE: i64 = 512;
+/// The most one snapshot page may decode to: the snapshot's memory is bounded in bytes,
+/// not only in keys (300 junk values of 1 MiB passed through whole before). A single value
+/// larger than this is skipped unread: its key is learnt from a keys-only read.
+const PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The end of the key range of every key starting with `prefix` (etcd's prefix rule).
 fn prefix_end(prefix: &[u8]) -> Vec<u8> {
@@ -41,6 +46,10 @@ fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     vec![0]
 }
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often the watch asks etcd's current revision aside from the stream, and how long
+/// that answer may take (it is skipped, not waited for, past that).
+const HEAD_EVERY: Duration = Duration::from_secs(1);
+const HEAD_TIMEOUT: Duration = Duration::from_millis(500);
 /// A watch silent this long is asked for its progress ...
 pub const PROBE_AFTER: Duration = Duration::from_secs(2);
 /// ... and given up when that gets no answer within this (a SIGSTOPped member, say).
@@ -67,6 +76,10 @@ pub fn describe(e: &etcd_client::Error) -> String {
                 tonic::Code::Unauthenticated => "etcd refused the credentials",
                 tonic::Code::PermissionDenied => {
                     "etcd user lacks permission to read the cluster keys"
+                }
+                // (tonic also says OutOfRange for an answer over the decode limit)
+                tonic::Code::OutOfRange if s.message().contains("too large") => {
+                    "etcd's answer is over patrol's message limit"
                 }
                 tonic::Code::OutOfRange => "revision compacted",
                 _ => "etcd error",
@@ -184,23 +197,28 @@ fn raw(kv: &etcd_client::KeyValue) -> RawKv {
     }
 }
 
+/// A snapshot of the prefix at one revision.
+pub struct Snapshot {
+    pub client: Client,
+    pub revision: i64,
+    pub kvs: Vec<RawKv>,
+    /// `DcsEvent::Skipped` for each value left out (over [`super::MAX_VALUE`]).
+    pub skipped: Vec<DcsEvent>,
+}
+
 /// Connect to the first endpoint that answers and take a snapshot of `prefix`.
-pub async fn snapshot(
-    s: &DcsSettings,
-    endpoint: &str,
-    prefix: &str,
-) -> Result<(Client, i64, Vec<RawKv>), String> {
+pub async fn snapshot(s: &DcsSettings, endpoint: &str, prefix: &str) -> Result<Snapshot, String> {
     let opts = options(s).await?;
     let client = Client::connect([endpoint], Some(opts))
         .await
         .map_err(|e| describe_for(s, &e))?;
     // pages of at most PAGE keys, all at the revision of the first: one consistent snapshot,
     // never one response of the whole prefix
-    let mut kv = client.kv_client().max_decoding_message_size(MAX_DECODE);
+    let mut kv = client.kv_client().max_decoding_message_size(PAGE_BYTES);
     let end = prefix_end(prefix.as_bytes());
     let mut from = prefix.as_bytes().to_vec();
     let (mut revision, mut limit) = (0i64, PAGE);
-    let mut kvs = Vec::new();
+    let (mut kvs, mut skipped) = (Vec::new(), Vec::new());
     loop {
         let mut o = GetOptions::new().with_range(end.clone()).with_limit(limit);
         if revision > 0 {
@@ -213,13 +231,56 @@ pub async fn snapshot(
                 limit = (limit / 2).max(1);
                 continue;
             }
+            Ok(Err(e)) if too_large(&e) => {
+                // one value over the page: learn its key (keys only), skip it, go on
+                let o = GetOptions::new()
+                    .with_range(end.clone())
+                    .with_limit(1)
+                    .with_keys_only()
+                    .with_revision(revision.max(0));
+                let keys = tokio::time::timeout(CONNECT_TIMEOUT, kv.get(from.clone(), Some(o)));
+                let resp = match keys.await {
+                    Err(_) => {
+                        return Err(format!("etcd did not answer within {CONNECT_TIMEOUT:?}"));
+                    }
+                    Ok(Err(e)) => return Err(describe_for(s, &e)),
+                    Ok(Ok(r)) => r,
+                };
+                if revision == 0 {
+                    revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+                }
+                let Some(big) = resp.kvs().first() else {
+                    // (gone meanwhile cannot be: the revision is pinned; say what failed)
+                    return Err(describe_for(s, &e));
+                };
+                skipped.push(DcsEvent::Skipped {
+                    key: String::from_utf8_lossy(big.key()).into_owned(),
+                    size: None,
+                    limit: super::MAX_VALUE,
+                });
+                from = big.key().to_vec();
+                from.push(0);
+                continue;
+            }
             Ok(Err(e)) => return Err(describe_for(s, &e)),
             Ok(Ok(r)) => r,
         };
         if revision == 0 {
             revision = resp.header().map(|h| h.revision()).unwrap_or(0);
         }
-        kvs.extend(resp.kvs().iter().map(raw));
+        for k in resp.kvs() {
+            if k.value().len() > super::MAX_VALUE {
+                // never held: the key and its size are all that is kept
+                skipped.push(DcsEvent::Skipped {
+                    key: String::from_utf8_lossy(k.key()).into_owned(),
+                    size: Some(k.value().len()),
+                    limit: super::MAX_VALUE,
+                });
+            } else {
+                kvs.push(raw(k));
+            }
+        }
+        limit = (limit * 2).min(PAGE);
         match resp.kvs().last() {
             Some(last) if resp.more() => {
                 from = last.key().to_vec();
@@ -228,7 +289,12 @@ pub async fn snapshot(
             _ => break,
         }
     }
-    Ok((client, revision, kvs))
+    Ok(Snapshot {
+        client,
+        revision,
+        kvs,
+        skipped,
+    })
 }
 
 /// Is this tonic refusing a response over the decode limit?
@@ -240,11 +306,14 @@ fn too_large(e: &etcd_client::Error) -> bool {
 }
 
 /// Stream the state under `prefix` into `tx` until the receiver goes away.
+/// `newest` gets etcd's current revision about every [`HEAD_EVERY`], from a task of its
+/// own: the runtime reads it even while `tx` is full.
 pub async fn run_v3<M: Send + 'static>(
     settings: DcsSettings,
     prefix: String,
     tx: mpsc::Sender<M>,
     wrap: impl Fn(DcsEvent) -> M + Send + 'static,
+    newest: tokio::sync::watch::Sender<i64>,
 ) {
     let n = settings.endpoints.len().max(1);
     let mut current = 0usize; // stick to the endpoint that worked last
@@ -272,7 +341,7 @@ pub async fn run_v3<M: Send + 'static>(
             resume = resume.filter(|(_, broke)| broke.elapsed() < RESUME_WITHIN);
             let from = resume.map(|(rev, _)| rev);
             let began = Instant::now();
-            match follow(&settings, &endpoint, &prefix, from, &tx, &wrap).await {
+            match follow(&settings, &endpoint, &prefix, from, &tx, &wrap, &newest).await {
                 Follow::ReceiverGone => return,
                 Follow::Broken {
                     error,
@@ -345,6 +414,7 @@ async fn follow<M>(
     resume: Option<i64>,
     tx: &mpsc::Sender<M>,
     wrap: &impl Fn(DcsEvent) -> M,
+    newest: &tokio::sync::watch::Sender<i64>,
 ) -> Follow {
     let shown = crate::text::redact_url(endpoint);
     let broken = |error: String, was_live: bool, resume_at: Option<i64>| Follow::Broken {
@@ -364,11 +434,16 @@ async fn follow<M>(
             }
         }
         None => {
-            let (client, revision, kvs) = match snapshot(s, endpoint, prefix).await {
+            let Snapshot {
+                client,
+                revision,
+                kvs,
+                skipped,
+            } = match snapshot(s, endpoint, prefix).await {
                 Ok(x) => x,
                 Err(error) => return broken(error, false, None),
             };
-            tracing::info!(endpoint = %shown, revision, keys = kvs.len(), "etcd snapshot; watching from the next revision");
+            tracing::info!(endpoint = %shown, revision, keys = kvs.len(), skipped = skipped.len(), "etcd snapshot; watching from the next revision");
             let snap = DcsEvent::Snapshot {
                 endpoint: endpoint.to_string(),
                 revision,
@@ -376,6 +451,13 @@ async fn follow<M>(
             };
             if tx.send(wrap(snap)).await.is_err() {
                 return Follow::ReceiverGone;
+            }
+            // etcd's word afresh (a restored etcd may count lower than before)
+            newest.send_replace(revision);
+            for ev in skipped {
+                if tx.send(wrap(ev)).await.is_err() {
+                    return Follow::ReceiverGone;
+                }
             }
             // etcd's number: i64::MAX must not panic (it then fails as a compacted watch would)
             (client, revision.saturating_add(1))
@@ -407,6 +489,17 @@ async fn follow<M>(
     let mut heard = tokio::time::Instant::now();
     let mut asked: Option<tokio::time::Instant> = None;
     let mut resumed = resume.is_none();
+    // etcd's current revision, asked aside from the stream by a task of its own: a backlog
+    // in the stream (responses that each look current) or in the queue is seen from outside
+    let _side = AbortOnDrop(tokio::spawn(ask_newest(
+        client.kv_client(),
+        prefix.to_string(),
+        newest.clone(),
+    )));
+    let mut head_check = tokio::time::interval(HEAD_EVERY);
+    head_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // the last revision reported applied
+    let mut applied = seen;
     loop {
         let wake = match asked {
             Some(t) => t + PROBE_TIMEOUT,
@@ -431,12 +524,31 @@ async fn follow<M>(
                 }
                 continue;
             }
+            _ = head_check.tick() => {
+                // etcd is past what was applied: a progress answer comes once the watch has
+                // delivered everything up to etcd's revision, and closes the gap at once
+                // when only keys outside the prefix moved it
+                if *newest.borrow() > applied
+                    && let Err(e) = requests.request_progress().await
+                {
+                    return broken(describe_for(s, &e), resumed, Some(seen));
+                }
+                continue;
+            }
         };
         heard = tokio::time::Instant::now();
         asked = None;
         let resp = match msg {
             Ok(Some(resp)) => resp,
             Ok(None) => return broken("etcd closed the watch stream".into(), resumed, Some(seen)),
+            // resuming would get the same event again, for ever: a snapshot skips it
+            Err(e) if too_large(&e) => {
+                let error = format!(
+                    "{}; taking a new snapshot (it skips values that large)",
+                    describe_for(s, &e)
+                );
+                return broken(error, true, None);
+            }
             Err(e) => return broken(describe_for(s, &e), resumed, Some(seen)),
         };
         if resp.canceled() {
@@ -466,6 +578,16 @@ async fn follow<M>(
                 return Follow::ReceiverGone;
             }
         }
+        let head = resp.header().map(|h| h.revision());
+        // etcd's newest revision first: while these events (and any queued behind them) are
+        // applied, the model knows how far behind it is (a catching-up watch's header is
+        // etcd's current revision, ahead of its events)
+        if let Some(revision) = head
+            && (resp.created() || !resp.events().is_empty())
+            && tx.send(wrap(DcsEvent::Head { revision })).await.is_err()
+        {
+            return Follow::ReceiverGone;
+        }
         for ev in resp.events() {
             let Some(kv) = ev.kv() else { continue };
             // (a fragment may end inside a revision: resuming from it delivers it again)
@@ -480,18 +602,61 @@ async fn follow<M>(
                 return Follow::ReceiverGone;
             }
         }
-        // the revision the model is now at (shown in the cluster pane), after events as
-        // well as after a progress notification or a probe's answer; also: the watch is
-        // alive (the model says when it has not heard for a while)
-        if let Some(h) = resp.header()
-            && tx
-                .send(wrap(DcsEvent::Progress {
-                    revision: h.revision(),
-                }))
-                .await
-                .is_err()
+        // the revision the model is now at (shown in the cluster pane): after events, the
+        // newest of theirs (etcd-client does not say whether the response was a fragment:
+        // the rest of that revision follows at once, nothing is waited for); after a progress
+        // notification or a probe's answer, the header's (etcd sends those only to a watch
+        // that has caught up). The creation answer's header is only a head: the events
+        // from the start revision may still be coming. Also: the watch is alive.
+        let done = if !resp.events().is_empty() {
+            Some(seen)
+        } else if resp.created() {
+            None
+        } else {
+            head
+        };
+        let progress = done.unwrap_or(seen);
+        applied = applied.max(progress);
+        if tx
+            .send(wrap(DcsEvent::Progress { revision: progress }))
+            .await
+            .is_err()
         {
             return Follow::ReceiverGone;
+        }
+    }
+}
+
+/// Aborts the task when dropped: the side task ends with the watch it serves.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Ask etcd's current revision every [`HEAD_EVERY`] (a count of one key: cheap; a hung
+/// endpoint is the watch's probe to find, an answer later than [`HEAD_TIMEOUT`] is skipped).
+async fn ask_newest(
+    mut kv: etcd_client::KvClient,
+    prefix: String,
+    newest: tokio::sync::watch::Sender<i64>,
+) {
+    let mut t = tokio::time::interval(HEAD_EVERY);
+    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        t.tick().await;
+        let o = GetOptions::new().with_count_only();
+        if let Ok(Ok(resp)) =
+            tokio::time::timeout(HEAD_TIMEOUT, kv.get(prefix.as_str(), Some(o))).await
+            && let Some(r) = resp.header().map(|h| h.revision())
+        {
+            newest.send_if_modified(|v| {
+                let newer = r > *v;
+                *v = (*v).max(r);
+                newer
+            });
         }
     }
 }

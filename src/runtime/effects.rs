@@ -21,6 +21,8 @@ pub struct Runner {
     tx: mpsc::Sender<Msg>,
     read_only: bool,
     audit: AuditLog,
+    /// etcd's newest revision as the DCS source learns it aside from the queue.
+    newest: Option<tokio::sync::watch::Receiver<i64>>,
     /// The leader lease the info task asks about.
     lease: Option<tokio::sync::watch::Sender<i64>>,
     /// The log followers `update` asked for: member -> source.
@@ -97,6 +99,20 @@ impl Runner {
         });
     }
 
+    /// Hand etcd's newest revision (from `spawn_dcs`) to the model as it moves.
+    pub fn set_newest(&mut self, rx: Option<tokio::sync::watch::Receiver<i64>>) {
+        self.newest = rx;
+    }
+
+    /// etcd's newest revision, when it moved since last asked.
+    pub fn newest(&mut self) -> Option<i64> {
+        let rx = self.newest.as_mut()?;
+        if !rx.has_changed().unwrap_or(false) {
+            return None;
+        }
+        Some(*rx.borrow_and_update())
+    }
+
     pub fn new(
         client: RestClient,
         dcs: crate::config::DcsSettings,
@@ -107,6 +123,7 @@ impl Runner {
     ) -> Runner {
         Runner {
             pollers: tasks::Pollers::new(client.clone(), interval, tx.clone()),
+            newest: None,
             client,
             dcs,
             tx,

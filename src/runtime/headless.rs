@@ -7,7 +7,7 @@ use color_eyre::eyre::{Result, WrapErr};
 use tokio::sync::mpsc;
 
 use super::effects::Runner;
-use super::tui::apply;
+use super::tui::{apply, drained};
 use super::{spawn_dcs, tasks};
 use crate::app::{App, AppConfig, Msg};
 use crate::config::Settings;
@@ -43,9 +43,10 @@ impl Headless {
         let mut cfg = AppConfig::for_settings(settings);
         cfg.rest_interval = interval;
         let mut app = App::new(cfg, Instant::now());
-        let dcs = spawn_dcs(settings, prefix, tx.clone())?;
+        let (dcs, newest) = spawn_dcs(settings, prefix, tx.clone())?;
         let clock = tasks::spawn_clock(tx.clone());
         let mut runner = Runner::new(client, settings.dcs.clone(), interval, tx, false, None);
+        runner.set_newest(newest);
         let info = runner.start_info(&settings.dcs, &settings.cluster_prefix());
         runner.run(app.start());
         Ok(Headless {
@@ -82,7 +83,8 @@ impl Headless {
 
     /// Deliver one message (a key, say) as the TUI loop would, running its effects.
     pub fn send(&mut self, msg: Msg) {
-        apply(&mut self.app, &mut self.runner, msg);
+        let backlog = !self.rx.is_empty();
+        apply(&mut self.app, &mut self.runner, msg, backlog);
     }
 
     /// Apply messages until `done(&app)` holds (true) or `timeout` passes (false).
@@ -93,7 +95,14 @@ impl Headless {
                 return true;
             }
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(m)) => apply(&mut self.app, &mut self.runner, m),
+                Ok(Some(m)) => {
+                    let backlog = !self.rx.is_empty();
+                    apply(&mut self.app, &mut self.runner, m, backlog);
+                    // (`done` is asked after every message, as before)
+                    if self.rx.is_empty() {
+                        drained(&mut self.app, &mut self.runner);
+                    }
+                }
                 Ok(None) | Err(_) => return done(&self.app),
             }
         }

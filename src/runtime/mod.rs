@@ -52,27 +52,37 @@ pub fn default_audit_log() -> std::path::PathBuf {
 
 /// Start the DCS source for `settings` feeding `tx`, watching `prefix` (the cluster's, or
 /// the whole namespace for a fleet view).
+/// Also returns etcd's newest revision as the source learns it aside from the queue (v3),
+/// for [`Runner::set_newest`].
 pub fn spawn_dcs(
     settings: &Settings,
     prefix: String,
     tx: mpsc::Sender<Msg>,
-) -> Result<tokio::task::JoinHandle<()>> {
+) -> Result<(
+    tokio::task::JoinHandle<()>,
+    Option<tokio::sync::watch::Receiver<i64>>,
+)> {
     if settings.rest_only {
         // no etcd to watch: the model asks the members for /cluster (Effect::PollCluster)
-        return Ok(tokio::spawn(async {}));
+        return Ok((tokio::spawn(async {}), None));
     }
     match settings.dcs.api {
-        DcsApi::V3 => Ok(tokio::spawn(crate::dcs::run_v3(
-            settings.dcs.clone(),
-            prefix,
-            tx,
-            |ev| Msg::Dcs(Instant::now(), ev),
-        ))),
-        DcsApi::V2 => Ok(tokio::spawn(crate::dcs::run_v2(
-            settings.dcs.clone(),
-            prefix,
-            tx,
-            |ev| Msg::Dcs(Instant::now(), ev),
-        ))),
+        DcsApi::V3 => {
+            let (newest, rx) = tokio::sync::watch::channel(0);
+            let task = tokio::spawn(crate::dcs::run_v3(
+                settings.dcs.clone(),
+                prefix,
+                tx,
+                |ev| Msg::Dcs(Instant::now(), ev),
+                newest,
+            ));
+            Ok((task, Some(rx)))
+        }
+        DcsApi::V2 => Ok((
+            tokio::spawn(crate::dcs::run_v2(settings.dcs.clone(), prefix, tx, |ev| {
+                Msg::Dcs(Instant::now(), ev)
+            })),
+            None,
+        )),
     }
 }

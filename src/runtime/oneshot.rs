@@ -48,13 +48,13 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
         let snap = match settings.dcs.api {
             DcsApi::V3 => crate::dcs::v3_snapshot(&settings.dcs, ep, &prefix)
                 .await
-                .map(|(_client, revision, kvs)| (revision, kvs, Vec::new())),
+                .map(|sn| (sn.revision, sn.kvs, Vec::new(), sn.skipped)),
             DcsApi::V2 => crate::dcs::v2::snapshot_once(&settings.dcs, ep, &prefix)
                 .await
-                .map(|(index, flat)| (index, flat.kvs, flat.ttls)),
+                .map(|(index, flat)| (index, flat.kvs, flat.ttls, Vec::new())),
         };
         match snap {
-            Ok((revision, kvs, ttls)) => {
+            Ok((revision, kvs, ttls, skipped)) => {
                 let at = Instant::now();
                 let snapshot = DcsEvent::Snapshot {
                     endpoint: ep.clone(),
@@ -64,6 +64,9 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
                 let mut eff = app.update(Msg::Dcs(at, snapshot));
                 for (key, ttl) in ttls {
                     eff.extend(app.update(Msg::Dcs(at, DcsEvent::Ttl { key, ttl })));
+                }
+                for ev in skipped {
+                    eff.extend(app.update(Msg::Dcs(at, ev)));
                 }
                 effects = Some(eff);
                 break;

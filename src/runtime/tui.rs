@@ -57,7 +57,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
     let _signals = tasks::spawn_signals(tx.clone()).wrap_err("signal handlers")?;
     let _input = tasks::spawn_input(tx.clone());
     let _clock = tasks::spawn_clock(tx.clone());
-    let _dcs = spawn_dcs(&settings, settings.cluster_prefix(), tx.clone())?;
+    let (_dcs, newest) = spawn_dcs(&settings, settings.cluster_prefix(), tx.clone())?;
     let mut runner = Runner::new(
         client,
         settings.dcs.clone(),
@@ -66,6 +66,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
         opts.read_only,
         Some(opts.audit_log.clone()),
     );
+    runner.set_newest(newest);
     let _info = runner.start_info(&settings.dcs, &settings.cluster_prefix());
     let follow = app.start();
     runner.run(follow);
@@ -81,7 +82,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
                 // coalesce a burst: wait for the next frame, taking messages meanwhile
                 while tokio::time::Instant::now() < deadline {
                     match tokio::time::timeout_at(deadline, rx.recv()).await {
-                        Ok(Some(m)) => apply(&mut app, &mut runner, m),
+                        Ok(Some(m)) => apply(&mut app, &mut runner, m, !rx.is_empty()),
                         Ok(None) => break,
                         Err(_) => break,
                     }
@@ -90,21 +91,24 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
             if app.quit.is_some() {
                 break;
             }
+            drained(&mut app, &mut runner);
             // patrol's own log: moved from tui-logger's intake here, not by its 10 ms thread
             tui_logger::move_events();
             // not `?`: the outcome lines of unfinished operations are still written below
+            let began = tokio::time::Instant::now();
             if let Err(e) = guard.draw(|f| crate::ui::render(f, &app, &opts.theme)) {
                 failed = Some(e);
                 break;
             }
             app.dirty = false;
-            frames.spend(tokio::time::Instant::now());
+            frames.spend_drawn(began, tokio::time::Instant::now());
         }
         let Some(msg) = rx.recv().await else { break };
-        apply(&mut app, &mut runner, msg);
+        apply(&mut app, &mut runner, msg, !rx.is_empty());
         while let Ok(m) = rx.try_recv() {
-            apply(&mut app, &mut runner, m);
+            apply(&mut app, &mut runner, m, !rx.is_empty());
         }
+        drained(&mut app, &mut runner);
         if app.quit.is_some() {
             break;
         }
@@ -135,8 +139,22 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
     Ok(true)
 }
 
-/// One message through `update`, its effects run (shared with [`super::Headless`]).
-pub(super) fn apply(app: &mut App, runner: &mut Runner, msg: Msg) {
+/// Every waiting message is applied: what the burst made due is done once (see
+/// `Msg::Drained`).
+pub(super) fn drained(app: &mut App, runner: &mut Runner) {
+    let effects = app.update(Msg::Drained(Instant::now()));
+    runner.run(effects);
+}
+
+/// One message through `update`, its effects run (shared with [`super::Headless`]);
+/// `backlog`: more messages wait in the queue behind it.
+pub(super) fn apply(app: &mut App, runner: &mut Runner, msg: Msg, backlog: bool) {
+    // etcd's newest revision, from aside the queue: how far behind what waits in it is
+    if let Some(revision) = runner.newest() {
+        let ev = crate::dcs::DcsEvent::Newest { revision, backlog };
+        let effects = app.update(Msg::Dcs(Instant::now(), ev));
+        runner.run(effects);
+    }
     if matches!(msg, Msg::Dcs(..)) {
         // the change carries when the watch received it; the model compares (`behind`)
         let effects = app.update(Msg::Now(Instant::now()));

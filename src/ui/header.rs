@@ -39,18 +39,28 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             ));
         }
         DcsHealth::Live { endpoint, .. } => {
-            match (app.model.unanswered(), app.model.behind()) {
+            let gap = app.model.revision_gap();
+            match (app.model.unanswered(), gap, app.model.behind()) {
                 // connected, but the endpoint does not answer (hangs?): not live
-                (Some(quiet), _) => l1.push(Span::styled(
+                (Some(quiet), _, _) => l1.push(Span::styled(
                     format!("● no answer for {} ", human_age(quiet)),
                     theme.warning,
                 )),
+                // etcd has revisions not applied yet (waiting in the stream or the queue)
+                (None, Some((n, late)), _) => l1.push(Span::styled(
+                    format!(
+                        "● behind by {n} revision{} / ~{} ",
+                        if n == 1 { "" } else { "s" },
+                        human_age(late)
+                    ),
+                    theme.warning,
+                )),
                 // applying etcd's changes late: not live, however connected
-                (None, Some(late)) => l1.push(Span::styled(
+                (None, None, Some(late)) => l1.push(Span::styled(
                     format!("● behind {} ", human_age(late)),
                     theme.warning,
                 )),
-                (None, None) => l1.push(Span::styled("● live ", theme.healthy)),
+                (None, None, None) => l1.push(Span::styled("● live ", theme.healthy)),
             }
             l1.push(Span::styled(redact_url(endpoint), theme.muted));
         }

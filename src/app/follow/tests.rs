@@ -31,6 +31,13 @@ fn delete(name: &str) -> DcsEvent {
     }
 }
 
+/// One etcd event, and the queue drained after it (where the followers are planned).
+fn dcs(a: &mut App, (at, ev): (Instant, DcsEvent)) -> Vec<Effect> {
+    let mut eff = a.update(Msg::Dcs(at, ev));
+    eff.extend(a.update(Msg::Drained(at)));
+    eff
+}
+
 /// A loaded cluster with these members (name, conn_url host).
 fn app(members: &[(&str, &str)], now: Instant) -> App {
     let mut a = App::new(
@@ -45,14 +52,17 @@ fn app(members: &[(&str, &str)], now: Instant) -> App {
             lease: 0,
         })
         .collect();
-    a.update(Msg::Dcs(
-        now,
-        DcsEvent::Snapshot {
-            endpoint: "http://e:1".into(),
-            revision: 1,
-            kvs,
-        },
-    ));
+    dcs(
+        &mut a,
+        (
+            now,
+            DcsEvent::Snapshot {
+                endpoint: "http://e:1".into(),
+                revision: 1,
+                kvs,
+            },
+        ),
+    );
     a
 }
 
@@ -132,7 +142,7 @@ fn hostile_names_and_hosts_are_never_substituted_and_are_warned_about() {
         .filter(|e| matches!(e, Effect::LogWarning(w) if w.starts_with("members/")))
         .count();
     assert_eq!(logged, 4);
-    let eff = a.update(Msg::Dcs(later(now, 1), put("pg3", member("10.0.0.6"))));
+    let eff = dcs(&mut a, (later(now, 1), put("pg3", member("10.0.0.6"))));
     assert!(!eff.iter().any(|e| matches!(e, Effect::LogWarning(_))));
     assert_eq!(
         names(&eff),
@@ -175,11 +185,11 @@ fn a_warning_goes_when_the_key_is_fixed() {
     let mut a = app(&[("pg1", "-oProxyCommand=x")], now);
     a.model.set_log_sources(spec(SSH), Default::default());
     assert!(a.model.log_warnings.contains_key("members/pg1"));
-    let eff = a.update(Msg::Dcs(later(now, 1), put("pg1", member("10.0.0.1"))));
+    let eff = dcs(&mut a, (later(now, 1), put("pg1", member("10.0.0.1"))));
     assert_eq!(names(&eff), Some(vec!["pg1".into()]));
     assert!(a.model.log_warnings.is_empty());
     // and a host that turns hostile stops the follower
-    let eff = a.update(Msg::Dcs(later(now, 2), put("pg1", member("$(id)"))));
+    let eff = dcs(&mut a, (later(now, 2), put("pg1", member("$(id)"))));
     assert_eq!(names(&eff), Some(vec![]));
     assert!(a.model.log_warnings.contains_key("members/pg1"));
 }
@@ -189,7 +199,7 @@ fn a_gone_member_is_followed_for_a_while_then_stopped() {
     let now = Instant::now();
     let mut a = app(&[("pg1", "10.0.0.1"), ("pg2", "10.0.0.2")], now);
     a.model.set_log_sources(spec(SSH), Default::default());
-    let eff = a.update(Msg::Dcs(later(now, 10), delete("pg2")));
+    let eff = dcs(&mut a, (later(now, 10), delete("pg2")));
     assert_eq!(
         names(&eff),
         None,
@@ -204,7 +214,7 @@ fn a_gone_member_is_followed_for_a_while_then_stopped() {
     // nothing more to do afterwards
     assert_eq!(names(&a.update(Msg::Tick(later(now, 311)))), None);
     // back again: followed again
-    let eff = a.update(Msg::Dcs(later(now, 400), put("pg2", member("10.0.0.2"))));
+    let eff = dcs(&mut a, (later(now, 400), put("pg2", member("10.0.0.2"))));
     assert_eq!(names(&eff), Some(vec!["pg1".into(), "pg2".into()]));
 }
 
@@ -234,12 +244,12 @@ fn followers_are_capped_and_the_cap_is_warned_about() {
     };
     assert_eq!(logged(&eff), 1);
     // a newcomer does not push out a member already followed (nor logs the cap again)
-    let eff = a.update(Msg::Dcs(later(now, 1), put("a0", member("10.0.2.1"))));
+    let eff = dcs(&mut a, (later(now, 1), put("a0", member("10.0.2.1"))));
     assert_eq!(names(&eff), None);
     assert_eq!(logged(&eff), 0);
     assert!(a.model.log_warnings["logs"].starts_with("7 "));
     // a followed member gone for long enough frees its place for a waiting one
-    a.update(Msg::Dcs(later(now, 2), delete("m000")));
+    dcs(&mut a, (later(now, 2), delete("m000")));
     let eff = a.update(Msg::Tick(later(now, 2 + 300)));
     let now_followed = names(&eff).unwrap();
     assert_eq!(now_followed.len(), MAX_LOG_FOLLOWERS);
@@ -248,13 +258,18 @@ fn followers_are_capped_and_the_cap_is_warned_about() {
     assert!(a.model.log_warnings["logs"].starts_with("6 "));
     // the log followers never exceed the cap, whatever etcd holds
     for i in 0..500 {
-        let eff = a.update(Msg::Dcs(
-            later(now, 400),
-            put(&format!("junk{i}"), member("10.9.9.9")),
-        ));
+        let eff = dcs(
+            &mut a,
+            (
+                later(now, 400),
+                put(&format!("junk{i}"), member("10.9.9.9")),
+            ),
+        );
         if let Some(n) = names(&eff) {
             assert!(n.len() <= MAX_LOG_FOLLOWERS);
         }
     }
+    // (planned at most every PLAN_EVERY: the last of the burst is planned a moment later)
+    a.update(Msg::Drained(later(now, 401)));
     assert!(a.model.log_warnings["logs"].starts_with("506 "));
 }

@@ -1,0 +1,257 @@
+//! What a burst of member keys costs, counted (plans, rows derived), not timed; and the
+//! header while etcd has revisions the screen has not applied.
+
+use std::time::Instant;
+
+use super::members::ROWS_BUILT;
+use super::sample::*;
+use super::{App, Effect, Msg};
+use crate::dcs::{DcsEvent, RawKv};
+use crate::logs::LogSourceSpec;
+
+const SOURCE: &str = "cmd:tail -F /var/log/{member}.log";
+
+/// A junk-ish member key: a name, an API to poll, nothing else.
+fn member(i: usize) -> RawKv {
+    let v = format!(
+        r#"{{"conn_url":"postgres://10.1.{}.{}:5432/postgres","api_url":"http://10.1.{}.{}:8008/patroni","state":"running"}}"#,
+        i / 250,
+        i % 250,
+        i / 250,
+        i % 250
+    );
+    kv(&format!("members/burst{i:06}"), v.as_bytes())
+}
+
+fn with_logs(now: Instant) -> App {
+    let mut a = healthy_live(now);
+    let spec = LogSourceSpec::parse(SOURCE).expect("spec");
+    a.model.set_log_sources(Some(spec), Default::default());
+    a
+}
+
+/// Plans of the log followers made while `n` new member keys are applied one by one and
+/// the queue then drains once.
+fn plans_for_burst(n: usize) -> (u64, Vec<Effect>) {
+    let now = Instant::now();
+    let mut a = with_logs(now);
+    let before = a.model.plans;
+    let mut eff = Vec::new();
+    for i in 0..n {
+        eff.extend(a.update(Msg::Dcs(later(now, 1), DcsEvent::Put(member(i)))));
+    }
+    eff.extend(a.update(Msg::Drained(later(now, 1))));
+    (a.model.plans - before, eff)
+}
+
+#[test]
+fn a_burst_of_member_keys_plans_the_log_followers_once_not_per_key() {
+    for n in [10, 3000] {
+        let (plans, eff) = plans_for_burst(n);
+        assert_eq!(plans, 1, "{n} new member keys");
+        // the one plan still does the work: the followers fill up to the cap
+        let followed = eff.iter().rev().find_map(|e| match e {
+            Effect::FollowLogs(v) => Some(v.len()),
+            _ => None,
+        });
+        assert_eq!(followed, Some((n + 3).min(crate::app::MAX_LOG_FOLLOWERS)));
+    }
+}
+
+#[test]
+fn a_drained_queue_plans_at_most_every_plan_every_and_the_clock_catches_up() {
+    let now = Instant::now();
+    let mut a = with_logs(now);
+    let before = a.model.plans;
+    // many small batches within PLAN_EVERY: one plan, the rest waits
+    let t = later(now, 1);
+    for i in 0..50 {
+        a.update(Msg::Dcs(t, DcsEvent::Put(member(i))));
+        a.update(Msg::Drained(t));
+    }
+    assert_eq!(a.model.plans - before, 1);
+    a.update(Msg::Dcs(t, DcsEvent::Put(member(50))));
+    a.update(Msg::Drained(t));
+    assert_eq!(a.model.plans - before, 1, "rate-limited");
+    // the tick plans what is still due, even if nothing else comes
+    let eff = a.update(Msg::Tick(later(now, 2)));
+    assert_eq!(a.model.plans - before, 2);
+    assert!(eff.iter().any(|e| matches!(e, Effect::FollowLogs(_))));
+    // and nothing is due after that
+    a.update(Msg::Drained(later(now, 5)));
+    a.update(Msg::Tick(later(now, 6)));
+    assert_eq!(a.model.plans - before, 2);
+}
+
+/// Rows derived by one tick (the model's news and the redraw's look at what is on screen)
+/// with `n` member keys that nobody polls.
+fn rows_per_tick(n: usize) -> u64 {
+    let now = Instant::now();
+    let mut kvs = healthy_kvs();
+    kvs.extend((0..n).map(member));
+    let mut a = app(kvs, now);
+    rest_ok(&mut a, "pg1", status("rest/patroni_leader.json"), now);
+    rest_ok(&mut a, "pg2", replica_behind(0), now);
+    a.update(Msg::Tick(later(now, 1)));
+    let before = ROWS_BUILT.with(|c| c.get());
+    a.update(Msg::Tick(later(now, 2)));
+    ROWS_BUILT.with(|c| c.get()) - before
+}
+
+#[test]
+fn a_tick_costs_what_is_polled_and_on_screen_not_every_member_key() {
+    let small = rows_per_tick(3 * super::Model::ROWS_NEAR);
+    let large = rows_per_tick(30 * super::Model::ROWS_NEAR);
+    assert_eq!(small, large, "the tick grew with unpolled member keys");
+    // bounded by the rows a screen can show around the selection, plus those polled
+    assert!(small <= 2 * super::Model::ROWS_NEAR as u64 + 8, "{small}");
+}
+
+#[test]
+fn a_new_member_key_derives_a_bounded_number_of_rows() {
+    let count = |n: usize| {
+        let now = Instant::now();
+        let mut kvs = healthy_kvs();
+        kvs.extend((0..n).map(member));
+        let mut a = app(kvs, now);
+        let before = ROWS_BUILT.with(|c| c.get());
+        for i in n..n + 100 {
+            a.update(Msg::Dcs(later(now, 1), DcsEvent::Put(member(i))));
+        }
+        ROWS_BUILT.with(|c| c.get()) - before
+    };
+    assert_eq!(count(100), count(5000));
+}
+
+fn draw(app: &App) -> String {
+    let theme = crate::theme::Theme::load(None, false).expect("built-in theme");
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).expect("tb");
+    t.draw(|f| crate::ui::render(f, app, &theme)).expect("draw");
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..30 {
+        for x in 0..120 {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_header_is_never_live_while_etcd_is_ahead_of_what_is_applied() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    assert!(draw(&a).contains("● live"));
+    // a watch response says etcd is at 42 + 30000; its events are still to be applied
+    a.update(Msg::Dcs(later(now, 1), DcsEvent::Head { revision: 30042 }));
+    assert_eq!(a.model.revision_gap().map(|g| g.0), Some(30000));
+    for i in 0..100 {
+        a.update(Msg::Dcs(later(now, 1), DcsEvent::Put(member(i))));
+        // each change looked fresh (applied at once): still behind
+        assert!(a.model.behind().is_none());
+    }
+    a.update(Msg::Dcs(
+        later(now, 3),
+        DcsEvent::Progress { revision: 142 },
+    ));
+    a.update(Msg::Tick(later(now, 4)));
+    let screen = draw(&a);
+    assert!(
+        screen.contains("● behind by 29900 revisions / ~3s"),
+        "{screen}"
+    );
+    assert!(!screen.contains("● live"), "{screen}");
+    // caught up: live again
+    a.update(Msg::Dcs(
+        later(now, 5),
+        DcsEvent::Progress { revision: 30042 },
+    ));
+    assert_eq!(a.model.revision_gap(), None);
+    assert!(draw(&a).contains("● live"));
+    // a later head from a new response opens a new gap, timed from then
+    a.update(Msg::Dcs(later(now, 6), DcsEvent::Head { revision: 30043 }));
+    a.update(Msg::Tick(later(now, 6)));
+    assert!(draw(&a).contains("● behind by 1 revision / ~0s"));
+    // a fresh snapshot is etcd's word afresh
+    a.update(Msg::Dcs(later(now, 7), snapshot(healthy_kvs())));
+    assert_eq!(a.model.revision_gap(), None);
+}
+
+#[test]
+fn a_skipped_value_is_a_warning_naming_why() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(Msg::Dcs(
+        now,
+        DcsEvent::Skipped {
+            key: "/service/demo/members/huge".into(),
+            size: None,
+            limit: crate::dcs::MAX_VALUE,
+        },
+    ));
+    let w = &a.cluster().expect("cluster").warnings["members/huge"];
+    assert!(w.contains("not even read") && w.contains("skipped"), "{w}");
+    assert!(draw(&a).contains("members/huge"));
+}
+
+#[test]
+fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_closes_it() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    // etcd is at 500 (asked aside from the watch): maybe only keys outside the prefix
+    a.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Newest {
+            revision: 500,
+            backlog: false,
+        },
+    ));
+    assert_eq!(a.model.revision_gap(), None, "within the grace");
+    assert!(draw(&a).contains("● live"));
+    // the watch's progress answer says everything up to 500 is delivered: no gap
+    a.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Progress { revision: 500 },
+    ));
+    a.update(Msg::Tick(later(now, 3)));
+    assert_eq!(a.model.revision_gap(), None);
+    // etcd moves on and the watch does not follow (a backlog): behind after the grace
+    a.update(Msg::Dcs(
+        later(now, 4),
+        DcsEvent::Newest {
+            revision: 900,
+            backlog: false,
+        },
+    ));
+    a.update(Msg::Tick(later(now, 5)));
+    assert_eq!(a.model.revision_gap().map(|g| g.0), Some(400));
+    let screen = draw(&a);
+    assert!(
+        screen.contains("● behind by 400 revisions / ~1s"),
+        "{screen}"
+    );
+    assert!(!screen.contains("● live"), "{screen}");
+    // applying part of it narrows the gap; all of it closes it
+    a.update(Msg::Dcs(
+        later(now, 6),
+        DcsEvent::Progress { revision: 899 },
+    ));
+    assert_eq!(a.model.revision_gap().map(|g| g.0), Some(1));
+    a.update(Msg::Dcs(
+        later(now, 6),
+        DcsEvent::Progress { revision: 900 },
+    ));
+    assert_eq!(a.model.revision_gap(), None);
+    assert!(draw(&a).contains("● live"));
+    // handed on while messages wait in the queue: behind at once, no grace
+    a.update(Msg::Dcs(
+        later(now, 7),
+        DcsEvent::Newest {
+            revision: 950,
+            backlog: true,
+        },
+    ));
+    assert_eq!(a.model.revision_gap().map(|g| g.0), Some(50));
+    assert!(!draw(&a).contains("● live"));
+}
