@@ -166,9 +166,8 @@ impl EventKind {
             EventKind::PendingRestart { member, on: false } => {
                 format!("{member}: pending restart cleared")
             }
-            EventKind::Restarted { member, at } => {
-                format!("{member}: PostgreSQL restarted (up since {at})")
-            }
+            // the event's own time says when; the start time is on the detail view
+            EventKind::Restarted { member, .. } => format!("{member}: PostgreSQL restarted"),
             EventKind::Paused(true) => "maintenance mode on (paused)".into(),
             EventKind::Paused(false) => "maintenance mode off (resumed)".into(),
             // Patroni writes the failover key for immediate switchovers too
