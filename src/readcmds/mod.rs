@@ -137,19 +137,25 @@ fn table_cell(col: &str, v: &Value, block: bool) -> String {
 /// title, then the service lines. No closing newline.
 pub(crate) fn list_pretty(app: &App, cols: &[&str], recs: &[Map<String, Value>]) -> String {
     let shown: Vec<&str> = cols.iter().skip(1).copied().collect();
-    let head: Vec<&str> = shown
-        .iter()
-        .map(|c| if c.ends_with(" Lag") { "Lag" } else { c })
-        .collect();
     let rows: Vec<Vec<String>> = recs
         .iter()
         .map(|r| shown.iter().map(|c| table_cell(c, &r[*c], true)).collect())
+        .collect();
+    member_table(app, &shown, &rows)
+}
+
+/// The member table of `list` and `topology` (the columns but Cluster, the lags both
+/// headed `Lag`), then the service lines. No closing newline.
+fn member_table(app: &App, shown: &[&str], rows: &[Vec<String>]) -> String {
+    let head: Vec<&str> = shown
+        .iter()
+        .map(|c| if c.ends_with(" Lag") { "Lag" } else { c })
         .collect();
     let mut out = table::pretty(
         &list_title(app),
         &head,
         &["TL", "Receive LSN", "Replay LSN", "Lag"],
-        &rows,
+        rows,
     );
     for l in service_info(app) {
         out.push('\n');
@@ -178,10 +184,6 @@ pub fn topology(app: &App) -> String {
     };
     let order = topology_order(&members);
     let shown: Vec<&str> = cols.iter().skip(1).copied().collect();
-    let head: Vec<&str> = shown
-        .iter()
-        .map(|c| if c.ends_with(" Lag") { "Lag" } else { c })
-        .collect();
     let rows: Vec<Vec<String>> = order
         .iter()
         .map(|&(i, level)| {
@@ -198,18 +200,7 @@ pub fn topology(app: &App) -> String {
                 .collect()
         })
         .collect();
-    let mut out = table::pretty(
-        &list_title(app),
-        &head,
-        &["TL", "Receive LSN", "Replay LSN", "Lag"],
-        &rows,
-    );
-    for l in service_info(app) {
-        out.push('\n');
-        out.push_str(&l);
-    }
-    out.push('\n');
-    out
+    member_table(app, &shown, &rows) + "\n"
 }
 
 fn list_title(app: &App) -> String {
