@@ -87,18 +87,26 @@ impl Headless {
         apply(&mut self.app, &mut self.runner, msg, backlog);
     }
 
-    /// Apply messages until `done(&app)` holds (true) or `timeout` passes (false).
+    /// Apply messages until `done(&app)` holds (true) or `timeout` passes (false). `done` is
+    /// asked when the TUI would draw: once the messages waiting are applied, or a frame
+    /// interval after it was last asked while they keep coming. (Asked between two messages
+    /// of one etcd response, it would see a state no screen shows: an event applied, the
+    /// revision that says so still queued behind it.)
     pub async fn until(&mut self, timeout: Duration, mut done: impl FnMut(&App) -> bool) -> bool {
+        const FRAME: Duration = Duration::from_millis(33);
         let deadline = tokio::time::Instant::now() + timeout;
+        let mut asked = tokio::time::Instant::now();
         loop {
-            if done(&self.app) {
-                return true;
+            if self.rx.is_empty() || asked.elapsed() >= FRAME {
+                if done(&self.app) {
+                    return true;
+                }
+                asked = tokio::time::Instant::now();
             }
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(m)) => {
                     let backlog = !self.rx.is_empty();
                     apply(&mut self.app, &mut self.runner, m, backlog);
-                    // (`done` is asked after every message, as before)
                     if self.rx.is_empty() {
                         drained(&mut self.app, &mut self.runner);
                     }
