@@ -254,13 +254,17 @@ fn the_terminal_going_away_or_sighup_leaves_no_follower_behind() {
     support::eventually(Duration::from_secs(5), "the reload dialog", || {
         p.text().contains("reload · ").then_some(())
     });
+    // read as a person does: a send key right behind the key that opened the dialog is a
+    // burst, refused (app::session)
+    std::thread::sleep(Duration::from_millis(500));
     p.keys(b"y");
     std::thread::sleep(Duration::from_millis(50));
     p.hang_up();
     let hung_up = Instant::now();
-    let st = p
-        .wait(Duration::from_secs(10))
-        .expect("patrol exits within 10 s of the hang-up");
+    let st = p.wait(Duration::from_secs(30)).unwrap_or_else(|| {
+        let log = std::fs::read_to_string(dir.path().join("patrol.log")).unwrap_or_default();
+        panic!("patrol exits within 30 s of the hang-up; its log:\n{log}")
+    });
     // measured, not asserted (a shared machine): for the report
     eprintln!("patrol exited {:?} after the hang-up", hung_up.elapsed());
     assert_eq!(st.signal(), None, "killed by a signal (SIGABRT?): {st:?}");
@@ -300,8 +304,8 @@ fn the_terminal_going_away_or_sighup_leaves_no_follower_behind() {
     p.hang_up_after(Duration::from_secs(2));
     let hung_up = Instant::now();
     let st = p
-        .wait(Duration::from_secs(10))
-        .expect("patrol exits within 10 s of the hang-up");
+        .wait(Duration::from_secs(30))
+        .expect("patrol exits within 30 s of the hang-up");
     eprintln!(
         "patrol exited {:?} after the stalled hang-up",
         hung_up.elapsed()
@@ -323,8 +327,8 @@ fn the_terminal_going_away_or_sighup_leaves_no_follower_behind() {
     assert_eq!(rc, 0, "kill -HUP");
     let signalled = Instant::now();
     let st = p
-        .wait(Duration::from_secs(10))
-        .expect("patrol exits within 10 s of SIGHUP");
+        .wait(Duration::from_secs(30))
+        .expect("patrol exits within 30 s of SIGHUP");
     eprintln!("patrol exited {:?} after SIGHUP", signalled.elapsed());
     assert_eq!(st.signal(), None, "killed by a signal: {st:?}");
     assert!(st.success(), "SIGHUP is an orderly exit: {st:?}");
