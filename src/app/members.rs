@@ -44,8 +44,10 @@ pub enum LagSource {
     /// The replica's live position against the leader's last one, taken *before* it: the
     /// leader can only have moved on since, so the figure is a lower bound (`≥`).
     AtLeast,
-    /// From the member keys in etcd, written this long ago.
-    Dcs(Duration),
+    /// From the member keys in etcd: no live figure for this long (since the older of
+    /// the replica's and the leader's last REST answers with a position; None: never one).
+    /// Not the key's age: on an idle cluster Patroni leaves an unchanged key alone.
+    Dcs(Option<Duration>),
 }
 
 /// How the member's REST API is doing.
@@ -344,12 +346,20 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
                 receive_lsn = m.receive_lsn.or(m.xlog_location);
                 replay_lsn = m.replay_lsn;
                 top = dcs_top;
-                let age = c
-                    .member_written
-                    .get(name)
-                    .map(|t| now.saturating_duration_since(*t))
-                    .unwrap_or_default();
-                lag_source = LagSource::Dcs(age);
+                // a live figure needs both ends: it was last possible at the older one
+                let replica_at = rest_state
+                    .and_then(|r| {
+                        (r.positions.iter().rev())
+                            .find(|p| p.received.is_some() || p.replayed.is_some())
+                    })
+                    .map(|p| p.at);
+                let leader_at = leader
+                    .and_then(|l| l.iter().rev().find(|l| l.location.is_some()))
+                    .map(|l| l.at);
+                let unconfirmed = replica_at
+                    .zip(leader_at)
+                    .map(|(r, l)| now.saturating_duration_since(r.min(l)));
+                lag_source = LagSource::Dcs(unconfirmed);
             }
         }
     }

@@ -219,6 +219,13 @@ impl App {
         }
     }
 
+    /// A frame was drawn: nothing is due until a message says so; `ages` says whether it
+    /// showed a relative time (`ui::ages_drawn`), which the clock then keeps moving.
+    pub fn drawn(&mut self, ages: bool) {
+        self.dirty = false;
+        self.redraw.drawn(ages);
+    }
+
     /// What the runtime must start with: the log followers the config names.
     pub fn start(&mut self) -> Vec<Effect> {
         let mut eff: Vec<Effect> = (self.model.config_warnings.iter())

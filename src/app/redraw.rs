@@ -6,8 +6,7 @@
 use std::ops::BitOrAssign;
 
 use super::View;
-use super::members::{LagSource, RestHealth};
-use super::model::{DcsHealth, Model};
+use super::model::Model;
 use super::screen::Screen;
 
 /// What a message changed, as far as drawing is concerned.
@@ -71,9 +70,18 @@ pub struct Redraw {
     drawn_second: u64,
     /// The leader-lock seconds last put on screen.
     lock_shown: Option<(i64, i64)>,
+    /// Did the last frame show a relative time? Told by the runtime after each frame
+    /// ([`Redraw::drawn`]), from what the views drew (`ui::ago`), so that no age on screen
+    /// can be forgotten here.
+    ages_shown: bool,
 }
 
 impl Redraw {
+    /// What the frame just drawn showed: a relative time (`ui::ages_drawn`).
+    pub fn drawn(&mut self, ages: bool) {
+        self.ages_shown = ages;
+    }
+
     /// Is a frame due after `changed`, given what is on screen?
     pub fn due(&mut self, changed: &Changed, model: &Model, screen: &Screen) -> bool {
         let mut due = changed.has(
@@ -102,10 +110,12 @@ impl Redraw {
                 .saturating_duration_since(model.started())
                 .as_secs();
             // only redraw for the clock when an age is actually on screen: an idle,
-            // healthy cluster costs nothing
+            // healthy cluster costs nothing; and at most once a second
             if second != self.drawn_second {
                 self.drawn_second = second;
-                due |= clock_on_screen(model, screen);
+                // (patrol's own log is read from its buffer when drawn: refresh it with
+                // the clock)
+                due |= self.ages_shown || *view == View::OwnLog;
             }
         }
         // Patroni renews the lock every loop_wait, so an idle healthy cluster shows the
@@ -119,24 +129,4 @@ impl Redraw {
         }
         due
     }
-}
-
-/// Is any age (which changes by itself as time passes) on screen?
-fn clock_on_screen(model: &Model, screen: &Screen) -> bool {
-    // (patrol's own log is read from its buffer when drawn: refresh it with the clock)
-    // (a revision gap's "~T s" counts up too)
-    if !matches!(model.dcs, DcsHealth::Live { .. })
-        || *screen.view() == View::OwnLog
-        || model.revision_gap().is_some()
-    {
-        return true;
-    }
-    // only the rows that can be on screen: the clock must not cost every member key
-    model.rows_near(screen.selected.as_deref()).iter().any(|r| {
-        r.gone.is_some()
-            || matches!(r.rest, RestHealth::Unreachable { .. })
-            || r.lag_age.is_some()
-            || (matches!(r.lag_source, LagSource::Dcs(_))
-                && (r.receive_lag.is_some() || r.replay_lag.is_some()))
-    })
 }

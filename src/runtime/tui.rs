@@ -100,7 +100,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
                 failed = Some(e);
                 break;
             }
-            app.dirty = false;
+            app.drawn(crate::ui::ages_drawn());
             frames.spend_drawn(began, tokio::time::Instant::now());
         }
         let Some(msg) = rx.recv().await else { break };

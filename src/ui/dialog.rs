@@ -378,8 +378,7 @@ pub fn render_ops(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             crate::app::ops::Settle::TimedOut(_) => theme.warning,
             _ => theme.warning,
         };
-        let age =
-            crate::app::members::human_age(app.model.now.saturating_duration_since(o.started));
+        let age = super::ago(app.model.now.saturating_duration_since(o.started));
         // a failure's label already carries Patroni's reply, and so does a reload's or a
         // scheduled operation's `done`: say it once
         let reply = match (&o.settle, &o.reply) {

@@ -3,7 +3,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::members::{MemberRow, human_age};
+use crate::app::members::MemberRow;
 use crate::app::{App, DcsHealth};
 use crate::text::{redact_url, sanitize};
 use crate::theme::Theme;
@@ -33,7 +33,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
                 format!(
                     "connecting {} ({})",
                     redact_url(endpoint),
-                    human_age(app.model.now.saturating_duration_since(*since))
+                    super::ago(app.model.now.saturating_duration_since(*since))
                 ),
                 theme.warning,
             ));
@@ -43,7 +43,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             match (app.model.unanswered(), gap, app.model.behind()) {
                 // connected, but the endpoint does not answer (hangs?): not live
                 (Some(quiet), _, _) => l1.push(Span::styled(
-                    format!("● no answer for {} ", human_age(quiet)),
+                    format!("● no answer for {} ", super::ago(quiet)),
                     theme.warning,
                 )),
                 // etcd has revisions not applied yet (waiting in the stream or the queue)
@@ -51,13 +51,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
                     format!(
                         "● behind by {n} revision{} / ~{} ",
                         if n == 1 { "" } else { "s" },
-                        human_age(late)
+                        super::ago(late)
                     ),
                     theme.warning,
                 )),
                 // applying etcd's changes late: not live, however connected
                 (None, None, Some(late)) => l1.push(Span::styled(
-                    format!("● behind {} ", human_age(late)),
+                    format!("● behind {} ", super::ago(late)),
                     theme.warning,
                 )),
                 (None, None, None) => l1.push(Span::styled("● live ", theme.healthy)),
@@ -73,7 +73,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             l1.push(Span::styled(
                 format!(
                     "✗ DOWN {} ",
-                    human_age(app.model.now.saturating_duration_since(*since))
+                    super::ago(app.model.now.saturating_duration_since(*since))
                 ),
                 theme.down,
             ));
@@ -175,7 +175,7 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
                 format!(
                     " REST-only: membership from {}'s /cluster, {} old ",
                     sanitize(from),
-                    human_age(age)
+                    super::ago(age)
                 ),
                 if app.model.rest_only_fresh() {
                     theme.warning
@@ -199,10 +199,15 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
     }
     if let Some(age) = app.model.stale_for() {
         l2.push(Span::raw(" "));
-        l2.push(Span::styled(
-            format!(" STALE: etcd data {} old ", human_age(age)),
-            theme.stale,
-        ));
+        // no snapshot ever arrived: there is no data to be old
+        let text = match (&app.model.dcs, app.model.loaded) {
+            (_, true) => format!(" STALE: etcd data {} old ", super::ago(age)),
+            (DcsHealth::Down { error, .. }, false) => {
+                format!(" no etcd data yet: {} ", sanitize(error))
+            }
+            (_, false) => " no etcd data yet: etcd does not answer ".to_string(),
+        };
+        l2.push(Span::styled(text, theme.stale));
     }
     l2
 }

@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use serde_json::Value;
 
-use crate::app::members::{LagSource, MemberRow, RestHealth, Role, human_age, human_bytes};
+use crate::app::members::{LagSource, MemberRow, RestHealth, Role, human_bytes};
 use crate::app::{App, DcsHealth};
 use crate::dcs::keys::format_lsn;
 use crate::text::sanitize;
@@ -124,7 +124,7 @@ fn lag_text(r: &MemberRow, lsn: Option<u64>, lag: Option<u64>) -> String {
         (None, _) if lsn.is_some() && !r.role.is_leader() => "?".into(),
         (None, _) => String::new(),
         (Some(l), LagSource::Live) => match r.lag_age {
-            Some(age) => format!("{} ({} old)", human_bytes(l), human_age(age)),
+            Some(age) => format!("{} ({} old)", human_bytes(l), super::ago(age)),
             None => human_bytes(l),
         },
         (Some(l), LagSource::AtLeast) => format!("≥{}", human_bytes(l)),
@@ -164,7 +164,7 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
         Col::Role if r.gone.is_some() => (String::new(), theme.muted),
         Col::Role => (r.role.label().to_string(), role_style),
         Col::State => match r.gone {
-            Some(age) => (format!("gone {}", human_age(age)), theme.down),
+            Some(age) => (format!("gone {}", super::ago(age)), theme.down),
             None => {
                 let ok = matches!(r.state.as_str(), "running" | "streaming");
                 (
@@ -179,7 +179,7 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
             RestHealth::Unknown => ("…".into(), theme.muted),
             RestHealth::Unreachable {
                 last_ok: Some(a), ..
-            } => (format!("✗ {}", human_age(*a)), theme.down),
+            } => (format!("✗ {}", super::ago(*a)), theme.down),
             RestHealth::Unreachable { last_ok: None, .. } => ("✗ never".into(), theme.down),
         },
         Col::Tl => (
@@ -199,7 +199,7 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
             let mut t = lag_text(r, r.replay_lsn, r.replay_lag);
             // and in time, when the replica is behind and PostgreSQL says since when
             if let Some(d) = app.model.replay_delay(r).filter(|d| d.as_secs() > 0) {
-                t.push_str(&format!(" {}", human_age(d)));
+                t.push_str(&format!(" {}", super::ago(d)));
             }
             (t, lag_style)
         }
@@ -260,14 +260,27 @@ fn has_value(r: &MemberRow, c: Col, app: &App) -> bool {
     }
 }
 
+/// The footer under figures from the member keys: how long they have gone without a live
+/// (REST) confirmation, the longest of those shown.
+fn dcs_lag_footer(unconfirmed: Option<std::time::Duration>) -> String {
+    match unconfirmed {
+        Some(d) => format!(
+            " ~ lag from etcd member keys: no live figure for {} ",
+            super::ago(d)
+        ),
+        None => " ~ lag from etcd member keys: no live figure yet ".to_string(),
+    }
+}
+
 pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme) {
+    // the longest a figure shown from the keys has gone without a live one (None: never)
     let dcs_lag = rows
         .iter()
         .filter_map(|r| match r.lag_source {
             LagSource::Dcs(age) if r.receive_lag.is_some() || r.replay_lag.is_some() => Some(age),
             _ => None,
         })
-        .max();
+        .reduce(|a, b| a.zip(b).map(|(a, b)| a.max(b)));
     // Format only the rows in view (a 40-line terminal shows ~30 of 1000 members): the
     // window ratatui would scroll to, so that the selection stays on screen.
     let visible = usize::from(area.height.saturating_sub(3)).max(1);
@@ -289,13 +302,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
         .border_style(theme.border)
         .title(Span::styled(title, theme.title));
     if let Some(age) = dcs_lag {
-        block = block.title_bottom(Span::styled(
-            format!(
-                " ~ lag from etcd member keys, up to {} old ",
-                human_age(age)
-            ),
-            theme.muted,
-        ));
+        block = block.title_bottom(Span::styled(dcs_lag_footer(age), theme.muted));
     }
     if rows.is_empty() {
         let msg = if app.model.loaded {

@@ -25,6 +25,26 @@ const MIN_HEIGHT: u16 = 8;
 
 pub use dialog::review_fits;
 
+thread_local! {
+    /// Did the frame being drawn (or the last one drawn) on this thread show a relative
+    /// time? Set by [`ago`], read by the runtime after the frame ([`ages_drawn`]).
+    static AGES_DRAWN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Every relative time a view draws ("5s ago", "gone 2m05s", "DOWN 8s") goes through
+/// here, so that the clock redraws exactly the frames that show one: the frame notes it
+/// and `App::drawn` tells `Redraw`. A view that formatted an age itself would freeze it
+/// on an idle cluster (a test over the sources refuses `human_age` in `src/ui/`).
+pub fn ago(d: std::time::Duration) -> String {
+    AGES_DRAWN.with(|a| a.set(true));
+    crate::app::members::human_age(d)
+}
+
+/// Did the last frame [`render`] drew on this thread show a relative time?
+pub fn ages_drawn() -> bool {
+    AGES_DRAWN.with(|a| a.get())
+}
+
 /// Is `area` large enough for the full layout (and so for a dialog)?
 fn full_layout(area: Rect) -> bool {
     area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT
@@ -52,6 +72,7 @@ fn layout(app: &App, rows: &[crate::app::MemberRow], area: Rect) -> [Rect; 4] {
 }
 
 pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
+    AGES_DRAWN.with(|a| a.set(false));
     let area = f.area();
     // the member rows are derived once per frame and shared by every pane
     let rows = app.rows();

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::app::App;
 use crate::app::checks;
 use crate::app::events::EventKind;
-use crate::app::members::{MemberRow, RestHealth, human_age, human_bytes};
+use crate::app::members::{MemberRow, RestHealth, human_bytes};
 use crate::dcs::keys::format_lsn;
 use crate::text::{redact_url, sanitize};
 use crate::theme::Theme;
@@ -76,7 +76,7 @@ pub fn detail(
             "REST unreachable ({}), last answer {}",
             sanitize(error),
             last_ok
-                .map(|a| format!("{} ago", human_age(a)))
+                .map(|a| format!("{} ago", super::ago(a)))
                 .unwrap_or_else(|| "never".into())
         ),
     };
@@ -123,7 +123,7 @@ pub fn detail(
             "REST answered",
             format!(
                 "{} ago",
-                human_age(app.model.now.saturating_duration_since(at))
+                super::ago(app.model.now.saturating_duration_since(at))
             ),
             theme,
         ));
@@ -131,7 +131,7 @@ pub fn detail(
             let txt = match app.model.wall_now_unix() {
                 Some(now) => format!(
                     "{} ago",
-                    human_age(std::time::Duration::from_secs(now.saturating_sub(seen)))
+                    super::ago(std::time::Duration::from_secs(now.saturating_sub(seen)))
                 ),
                 None => format!("unix {seen}"),
             };
@@ -154,7 +154,7 @@ pub fn detail(
         lines.push(kv("received", pos(row.receive_lsn, row.receive_lag), theme));
         lines.push(kv("replayed", pos(row.replay_lsn, row.replay_lag), theme));
         if let Some(d) = app.model.replay_delay(row) {
-            lines.push(kv("replay delay", human_age(d), theme));
+            lines.push(kv("replay delay", super::ago(d), theme));
         }
         if let Some(ts) = live.and_then(|(_, s)| s.xlog.replayed_timestamp.as_deref()) {
             lines.push(kv("last replayed xact", sanitize(ts), theme));
@@ -256,7 +256,7 @@ pub fn history(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .first()
         .and_then(|e| e.timestamp.as_deref())
         .and_then(|ts| app.model.age_of_timestamp(ts))
-        .map(|a| format!(" · last leader change {} ago", human_age(a)))
+        .map(|a| format!(" · last leader change {} ago", super::ago(a)))
         .unwrap_or_default();
     let n = h.len();
     let title = format!(
