@@ -343,7 +343,9 @@ mod v2_tests;
 mod scale_tests;
 
 /// The note under the help's key list.
-pub const HELP_NOTE: [&str; 2] = [
+pub const HELP_NOTE: [&str; 4] = [
     " Lag: leader WAL position minus the replica's, live from",
     " each member's REST API; ~ marks figures from etcd.",
+    " Replay Lag's ≥Ns: the leader was past the replayed",
+    " position at least N s before the replica said so.",
 ];

@@ -703,9 +703,12 @@ impl Model {
         self.started = at;
     }
 
-    /// Replay lag in time: how long ago the last replayed transaction committed, counted
-    /// only while the replica is behind in bytes (an idle primary commits nothing, and a
-    /// caught-up replica is not "behind" however old its last transaction is).
+    /// Replay lag in time, from WAL positions alone: the leader was already past the
+    /// position the replica had replayed at least this long before the replica reported it
+    /// (the earliest leader answer beyond that position, among the last few, to the
+    /// replica's answer). A lower bound, and one that means "behind": a caught-up replica
+    /// is 0 however idle the cluster (the age of the last replayed transaction, which
+    /// this once was, is the idle time there). None: no live figure, or the leader.
     pub fn replay_delay(&self, r: &MemberRow) -> Option<Duration> {
         if r.role.is_leader() || r.lag_source != members::LagSource::Live {
             return None;
@@ -713,24 +716,22 @@ impl Model {
         if r.replay_lag? == 0 {
             return Some(Duration::ZERO);
         }
-        let ts = self
-            .cluster()?
+        let replayed = r.replay_lsn?;
+        let c = self.cluster()?;
+        let replica_at = c
             .rest
             .get(&r.name)?
-            .ok
-            .as_ref()?
-            .1
-            .xlog
-            .replayed_timestamp
-            .clone()?;
-        // PostgreSQL's format: `2026-11-26 00:24:45.123+00` (short zone)
-        let t = ts.replacen(' ', "T", 1);
-        let t = if t.ends_with("+00") {
-            format!("{}Z", &t[..t.len() - 3])
-        } else {
-            t
-        };
-        self.age_of_timestamp(&t)
+            .positions
+            .iter()
+            .rev()
+            .find(|p| p.replayed == Some(replayed))?
+            .at;
+        let leader = c.rest.get(c.leader.as_deref()?)?;
+        let passed = leader
+            .positions
+            .iter()
+            .find(|l| l.at <= replica_at && l.location.is_some_and(|l| l > replayed))?;
+        Some(replica_at.saturating_duration_since(passed.at))
     }
 
     /// How long ago an ISO 8601 UTC timestamp (as Patroni writes them) was.

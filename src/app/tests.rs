@@ -1189,26 +1189,51 @@ fn log_view_keys_never_reach_operations() {
 }
 
 #[test]
-fn replay_delay_in_seconds_only_while_behind() {
+fn replay_delay_is_how_far_behind_from_positions_never_the_idle_time() {
     let now = Instant::now();
     let mut a = healthy_live(now);
-    // wall clock: 2026-11-26 00:25:00 UTC at `now`
+    // wall clock: 2026-11-26 00:25:00 UTC at `now`; the last replayed transaction is ten
+    // minutes old (an idle cluster): that is no lag at all
     a.model.wall0 = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_652_700));
     a.model.started_at_for_tests(now);
-    let mut behind = replica_behind(4096);
-    behind.xlog.replayed_timestamp = Some("2026-11-26 00:24:45.123+00".into());
-    rest_ok(&mut a, "pg3", behind, now);
+    let top = 67108864 + 5 * 1024 * 1024;
+    let mut leader = status("rest/patroni_leader.json");
+    for s in 1..=4u64 {
+        // the leader writes 1000 bytes a second
+        leader.xlog.location = Some(top + s * 1000);
+        rest_ok(&mut a, "pg1", leader.clone(), later(now, s));
+        let mut caught_up = replica_behind(0);
+        caught_up.xlog.received_location = Some(top + s * 1000);
+        caught_up.xlog.replayed_location = Some(top + s * 1000);
+        caught_up.xlog.replayed_timestamp = Some("2026-11-26 00:15:00.000+00".into());
+        rest_ok(&mut a, "pg2", caught_up, later(now, s));
+    }
+    // pg3 at 4 s has replayed up to top+1500: the leader was past it at 2 s already
+    let mut behind = replica_behind(0);
+    behind.xlog.received_location = Some(top + 4000);
+    behind.xlog.replayed_location = Some(top + 1500);
+    behind.xlog.replayed_timestamp = Some("2026-11-26 00:15:00.000+00".into());
+    rest_ok(&mut a, "pg3", behind, later(now, 4));
+    leader.xlog.location = Some(top + 4000);
+    rest_ok(
+        &mut a,
+        "pg1",
+        leader,
+        later(now, 4) + std::time::Duration::from_millis(300),
+    );
     let rows = a.rows();
     let pg3 = rows.iter().find(|r| r.name == "pg3").unwrap();
+    assert_eq!(pg3.replay_lag, Some(2500), "{pg3:?}");
     assert_eq!(
         a.model.replay_delay(pg3),
-        Some(std::time::Duration::from_millis(14_877))
+        Some(std::time::Duration::from_secs(2)),
+        "behind by at least the time since the leader was past the replayed position"
     );
     let pg2 = rows.iter().find(|r| r.name == "pg2").unwrap();
     assert_eq!(
         a.model.replay_delay(pg2),
         Some(std::time::Duration::ZERO),
-        "caught up: 0 s"
+        "caught up: 0 s, however old the last replayed transaction"
     );
     assert_eq!(
         a.model.replay_delay(&rows[0]),

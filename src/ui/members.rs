@@ -197,9 +197,10 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
         Col::ReceiveLag => (lag_text(r, r.receive_lsn, r.receive_lag), lag_style),
         Col::ReplayLag => {
             let mut t = lag_text(r, r.replay_lsn, r.replay_lag);
-            // and in time, when the replica is behind and PostgreSQL says since when
+            // and in time, when the replica is behind: the leader was past its replayed
+            // position at least this long before (a lower bound, from positions alone)
             if let Some(d) = app.model.replay_delay(r).filter(|d| d.as_secs() > 0) {
-                t.push_str(&format!(" {}", super::ago(d)));
+                t.push_str(&format!(" ≥{}", super::span(d)));
             }
             (t, lag_style)
         }

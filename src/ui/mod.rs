@@ -40,6 +40,12 @@ pub fn ago(d: std::time::Duration) -> String {
     crate::app::members::human_age(d)
 }
 
+/// A duration that does not move with the clock (a lag measured between two answers):
+/// not an age, so it costs no frame a second.
+pub fn span(d: std::time::Duration) -> String {
+    crate::app::members::human_age(d)
+}
+
 /// Did the last frame [`render`] drew on this thread show a relative time?
 pub fn ages_drawn() -> bool {
     AGES_DRAWN.with(|a| a.get())

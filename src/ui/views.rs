@@ -154,7 +154,14 @@ pub fn detail(
         lines.push(kv("received", pos(row.receive_lsn, row.receive_lag), theme));
         lines.push(kv("replayed", pos(row.replay_lsn, row.replay_lag), theme));
         if let Some(d) = app.model.replay_delay(row) {
-            lines.push(kv("replay delay", super::ago(d), theme));
+            lines.push(kv(
+                "replay delay",
+                format!(
+                    "≥{} (the leader was past the replayed position that long before)",
+                    super::span(d)
+                ),
+                theme,
+            ));
         }
         if let Some(ts) = live.and_then(|(_, s)| s.xlog.replayed_timestamp.as_deref()) {
             lines.push(kv("last replayed xact", sanitize(ts), theme));
