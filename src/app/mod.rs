@@ -33,7 +33,7 @@ pub use cluster::{ClusterState, RestState};
 pub use follow::{FOLLOW_GONE_FOR, MAX_LOG_FOLLOWERS};
 pub use keymap::{Action, Context, KeymapSet};
 pub use members::{MemberRow, Role};
-pub use model::{DcsHealth, Model};
+pub use model::{DcsHealth, Liveness, Model};
 use ops::{Reply, Request};
 pub use plan::Plan;
 pub use redraw::{Changed, Redraw};
@@ -223,7 +223,10 @@ impl App {
     /// showed a relative time (`ui::ages_drawn`), which the clock then keeps moving.
     pub fn drawn(&mut self, ages: bool) {
         self.dirty = false;
-        self.redraw.drawn(ages);
+        let second = (self.model.now)
+            .saturating_duration_since(self.model.started())
+            .as_secs();
+        self.redraw.drawn(ages, second);
     }
 
     /// What the runtime must start with: the log followers the config names.

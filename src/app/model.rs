@@ -56,6 +56,21 @@ pub struct ConnString {
     pub refused: Option<String>,
 }
 
+/// The header's sign of life ([`Model::liveness`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Liveness {
+    /// Not everything has answered once yet (the header says what is awaited).
+    Waiting,
+    /// The clock time (`HH:MM:SS`) by which etcd and the REST API last both confirmed
+    /// the state shown: it moves at most once a second.
+    Confirmed(String),
+    /// etcd and/or the REST API stopped confirming, this long ago.
+    Stalled {
+        etcd: Option<Duration>,
+        rest: Option<Duration>,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub struct Model {
     /// The summary the event log compares the next change with.
@@ -71,6 +86,9 @@ pub struct Model {
     /// etcd for a sign of life (`DcsEvent::Probing`) without an answer.
     dcs_heard: Option<Instant>,
     dcs_probing: Option<Instant>,
+    /// When a member of the cluster on screen last answered `GET /patroni` (any member):
+    /// with `dcs_heard`, the header's sign that patrol is alive ([`Model::liveness`]).
+    rest_heard: Option<Instant>,
     /// The newest revision etcd has said it has (`DcsEvent::Head`, `Progress`, the
     /// snapshot's), the revision whose changes are all applied here, and since when the
     /// first is ahead of the second: the screen is behind by that gap, whatever the
@@ -170,6 +188,7 @@ impl Model {
             dcs_behind: None,
             applied_at: None,
             dcs_heard: None,
+            rest_heard: None,
             dcs_probing: None,
             dcs_head: 0,
             dcs_applied: 0,
@@ -301,6 +320,44 @@ impl Model {
             // connected, and not answering: a hung member is not live
             DcsHealth::Live { .. } => self.unanswered(),
             DcsHealth::Connecting { .. } => None,
+        }
+    }
+
+    /// etcd confirms a live v3 watch at least every `dcs::PROBE_AFTER` (2 s) of silence,
+    /// by a change or a progress answer: four of those missed is a stall.
+    pub const ETCD_STALLED_AFTER: Duration = Duration::from_secs(8);
+
+    /// patrol's sign of life for the header: when etcd (a watch response or a progress
+    /// answer) and the REST API (any member's answer) last confirmed what is shown, or
+    /// which of them stopped (etcd after [`Model::ETCD_STALLED_AFTER`], REST after
+    /// [`members::rest_max_age`], three intervals) and for how long.
+    pub fn liveness(&self) -> Liveness {
+        let etcd = (self.rest_only.mode != super::rest_only::Mode::Explicit)
+            .then_some((self.dcs_heard, Self::ETCD_STALLED_AFTER));
+        let rest = (!self.polled.is_empty() || self.rest_heard.is_some())
+            .then(|| (self.rest_heard, members::rest_max_age(self.rest_interval)));
+        let quiet = |p: Option<(Option<Instant>, Duration)>| {
+            let (heard, limit) = p?;
+            let d = self
+                .now
+                .saturating_duration_since(heard.unwrap_or(self.started));
+            (d > limit).then_some(d)
+        };
+        let (etcd_quiet, rest_quiet) = (quiet(etcd), quiet(rest));
+        if etcd_quiet.is_some() || rest_quiet.is_some() {
+            return Liveness::Stalled {
+                etcd: etcd_quiet,
+                rest: rest_quiet,
+            };
+        }
+        let heard = [etcd, rest].into_iter().flatten().map(|(h, _)| h);
+        // the older of the two: everything shown was confirmed at least then
+        match heard
+            .collect::<Option<Vec<_>>>()
+            .and_then(|v| v.into_iter().min())
+        {
+            Some(at) => Liveness::Confirmed(self.clock(at)),
+            None => Liveness::Waiting,
         }
     }
 
@@ -1157,6 +1214,7 @@ impl Model {
         {
             if sample {
                 first_answer = c.answered.insert(member.clone());
+                self.rest_heard = Some(at);
             }
             let r = c.rest.entry(member).or_default();
             let was_failing = r.failing().is_some();

@@ -6,7 +6,7 @@
 use std::ops::BitOrAssign;
 
 use super::View;
-use super::model::Model;
+use super::model::{Liveness, Model};
 use super::screen::Screen;
 
 /// What a message changed, as far as drawing is concerned.
@@ -74,12 +74,18 @@ pub struct Redraw {
     /// ([`Redraw::drawn`]), from what the views drew (`ui::ago`), so that no age on screen
     /// can be forgotten here.
     ages_shown: bool,
+    /// The header's sign of life last drawn (a stall's ages as zero: they move with the
+    /// clock, through `ages_shown`).
+    live_shown: Option<Liveness>,
 }
 
 impl Redraw {
     /// What the frame just drawn showed: a relative time (`ui::ages_drawn`).
-    pub fn drawn(&mut self, ages: bool) {
+    /// `second` is the model's clock second it was drawn at: the ages it showed are
+    /// those of that second.
+    pub fn drawn(&mut self, ages: bool, second: u64) {
         self.ages_shown = ages;
+        self.drawn_second = second;
     }
 
     /// Is a frame due after `changed`, given what is on screen?
@@ -117,6 +123,18 @@ impl Redraw {
                 // the clock)
                 due |= self.ages_shown || *view == View::OwnLog;
             }
+        }
+        // the sign of life: etcd's and REST's answers move it, at most once a second
+        let live = match model.liveness() {
+            Liveness::Stalled { etcd, rest } => Liveness::Stalled {
+                etcd: etcd.map(|_| std::time::Duration::ZERO),
+                rest: rest.map(|_| std::time::Duration::ZERO),
+            },
+            l => l,
+        };
+        if self.live_shown.as_ref() != Some(&live) {
+            self.live_shown = Some(live);
+            due = true;
         }
         // Patroni renews the lock every loop_wait, so an idle healthy cluster shows the
         // same figure for ever: redraw when the seconds on screen change

@@ -228,27 +228,31 @@ fn idle_cluster_does_not_redraw_on_ticks_or_identical_replies() {
     let mut leader = status("rest/patroni_leader.json");
     leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
     let idle_second = |a: &mut App, s: u64| {
-        // what an idle cluster sends: the same answers, once a second
+        // what an idle cluster sends: the same answers, once a second, and etcd's progress
         rest_ok(a, "pg1", leader.clone(), later(now, s));
         rest_ok(a, "pg2", replica_behind(0), later(now, s));
         rest_ok(a, "pg3", replica_behind(1536 * 1024), later(now, s));
+        a.update(Msg::Dcs(later(now, s), DcsEvent::Progress { revision: 42 }));
+        // (the header's sign of life moved: a frame is drawn for it); the tick after it
+        // must not draw another
+        let answers_drew = a.dirty;
+        a.drawn(false);
         a.update(Msg::Tick(later(now, s)));
+        answers_drew
     };
 
     // the trend column fills up first (healthy_live gave it one sample): each sample changes it
     for s in 1..Model::TREND_WIDTH as u64 {
         a.dirty = false;
-        idle_second(&mut a, s);
-        assert!(a.dirty, "second {s}: the trend grows");
+        assert!(idle_second(&mut a, s), "second {s}: the trend grows");
     }
-    a.dirty = false;
     for s in 11..15 {
         idle_second(&mut a, s);
+        assert!(
+            !a.dirty,
+            "no age on screen, trend full and flat: a tick changes nothing"
+        );
     }
-    assert!(
-        !a.dirty,
-        "no age on screen, trend full and flat: ticks change nothing"
-    );
     rest_ok(&mut a, "pg2", replica_behind(0), later(now, 15));
     assert!(!a.dirty, "same answer again: nothing to draw");
     let mut moved = replica_behind(0);
@@ -1936,4 +1940,207 @@ fn a_toggle_is_hinted_by_what_it_does_now() {
     assert_eq!(word(&a, "f"), Some("pause"), "following: f pauses");
     a.update(key('f'));
     assert_eq!(word(&a, "f"), Some("follow"), "paused: f follows again");
+}
+
+/// Draw `a` as the runtime does and tell it what the frame showed.
+fn draw_frame(a: &mut App) -> String {
+    let theme = crate::theme::Theme::load(None, false).expect("built-in theme");
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("tb");
+    t.draw(|f| crate::ui::render(f, a, &theme)).expect("draw");
+    a.drawn(crate::ui::ages_drawn());
+    let buf = t.backend().buffer();
+    (0..40)
+        .map(|y| (0..120).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+        .collect()
+}
+
+#[test]
+fn an_age_on_screen_is_redrawn_each_second_and_no_age_costs_no_frame() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    let fresh = |a: &mut App, at: Instant| {
+        rest_ok(a, "pg1", status("rest/patroni_leader.json"), at);
+        rest_ok(a, "pg2", replica_behind(0), at);
+        a.update(Msg::Dcs(at, DcsEvent::Progress { revision: 42 }));
+    };
+    // pg3's API stops answering: its API cell shows `✗ <age>`
+    fresh(&mut a, later(now, 1));
+    rest_err(&mut a, "pg3", "connection refused", later(now, 1));
+    fresh(&mut a, later(now, 4));
+    rest_err(&mut a, "pg3", "connection refused", later(now, 4));
+    let screen = draw_frame(&mut a);
+    assert!(screen.contains("✗ 4s"), "{screen}");
+    assert!(!a.dirty);
+    // within the same second: nothing
+    a.update(Msg::Tick(
+        later(now, 4) + std::time::Duration::from_millis(300),
+    ));
+    assert!(!a.dirty, "a tick in the second already drawn");
+    // the next second: a frame, and it shows the age moved
+    a.update(Msg::Tick(later(now, 5)));
+    assert!(a.dirty, "an age on screen: the next second is drawn");
+    let screen = draw_frame(&mut a);
+    assert!(screen.contains("✗ 5s"), "{screen}");
+    a.update(Msg::Tick(later(now, 6)));
+    assert!(a.dirty, "and the one after");
+
+    // pg3 answers again: no age left on screen; ticks alone draw nothing
+    fresh(&mut a, later(now, 6));
+    rest_ok(&mut a, "pg3", replica_behind(1536 * 1024), later(now, 6));
+    let screen = draw_frame(&mut a);
+    assert!(!screen.contains("✗"), "{screen}");
+    for ms in [6_500, 7_000, 8_000] {
+        a.update(Msg::Tick(now + std::time::Duration::from_millis(ms)));
+        assert!(!a.dirty, "no age on screen at {ms} ms: no frame");
+    }
+}
+
+#[test]
+fn no_view_formats_an_age_itself() {
+    // every relative time drawn goes through ui::ago, or the clock does not know it is on
+    // screen and it freezes on an idle cluster
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui");
+    let mut checked = 0;
+    for e in std::fs::read_dir(&dir).expect("src/ui") {
+        let p = e.expect("entry").path();
+        let src = std::fs::read_to_string(&p).expect("read");
+        checked += 1;
+        if p.ends_with("mod.rs") {
+            continue;
+        }
+        assert!(
+            !src.contains("human_age"),
+            "{} formats an age without ui::ago",
+            p.display()
+        );
+    }
+    assert!(checked > 5, "read {checked} files");
+}
+
+#[test]
+fn the_header_sign_of_life_moves_with_answers_and_turns_to_a_warning() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.update(Msg::Dcs(later(now, 1), DcsEvent::Progress { revision: 42 }));
+    rest_ok(
+        &mut a,
+        "pg1",
+        status("rest/patroni_leader.json"),
+        later(now, 1),
+    );
+    assert_eq!(a.model.liveness(), Liveness::Confirmed("+1s".into()));
+    let screen = draw_frame(&mut a);
+    assert!(screen.contains("as of +1s"), "{screen}");
+    // REST answers on, etcd too: the sign moves (one frame), a tick adds none
+    a.update(Msg::Dcs(later(now, 2), DcsEvent::Progress { revision: 42 }));
+    rest_ok(
+        &mut a,
+        "pg1",
+        status("rest/patroni_leader.json"),
+        later(now, 2),
+    );
+    assert!(a.dirty, "the sign moved");
+    draw_frame(&mut a);
+    a.update(Msg::Tick(
+        later(now, 2) + std::time::Duration::from_millis(500),
+    ));
+    assert!(!a.dirty);
+    // etcd goes quiet (REST still answers): a warning naming it, once past the limit
+    for s in 3..=10 {
+        rest_ok(
+            &mut a,
+            "pg1",
+            status("rest/patroni_leader.json"),
+            later(now, s),
+        );
+        a.update(Msg::Tick(later(now, s)));
+        assert!(
+            matches!(a.model.liveness(), Liveness::Confirmed(_)),
+            "{s}: etcd quiet for {} s: not yet",
+            s - 2
+        );
+    }
+    rest_ok(
+        &mut a,
+        "pg1",
+        status("rest/patroni_leader.json"),
+        later(now, 11),
+    );
+    match a.model.liveness() {
+        Liveness::Stalled {
+            etcd: Some(d),
+            rest: None,
+        } => assert_eq!(d.as_secs(), 9),
+        other => panic!("{other:?}"),
+    }
+    let screen = draw_frame(&mut a);
+    assert!(screen.contains("STALLED: etcd 9s"), "{screen}");
+    a.update(Msg::Tick(later(now, 12)));
+    assert!(a.dirty, "the stall's age moves with the clock");
+}
+
+#[test]
+fn the_etcd_keys_footer_says_how_long_the_figure_is_unconfirmed() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    // pg3's API stops answering at 1 s; the leader goes on
+    for s in 1..=5 {
+        rest_ok(
+            &mut a,
+            "pg1",
+            status("rest/patroni_leader.json"),
+            later(now, s),
+        );
+        rest_err(&mut a, "pg3", "timed out", later(now, s));
+        a.update(Msg::Dcs(later(now, s), DcsEvent::Progress { revision: 42 }));
+    }
+    let rows = a.rows();
+    let pg3 = rows.iter().find(|r| r.name == "pg3").unwrap();
+    // last live position from pg3 at 0 s (healthy_live): 5 s without one, whatever the
+    // age of its key
+    assert_eq!(
+        pg3.lag_source,
+        members::LagSource::Dcs(Some(std::time::Duration::from_secs(5)))
+    );
+    let screen = draw_frame(&mut a);
+    assert!(
+        screen.contains("~ lag from etcd member keys: no live figure for 5s"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn etcd_unreachable_from_the_start_is_no_data_not_stale() {
+    let now = Instant::now();
+    let mut a = App::new(
+        AppConfig::new("demo", "/service/", vec!["http://127.0.0.1:24000".into()]),
+        now,
+    );
+    a.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Down {
+            endpoint: "http://127.0.0.1:24000".into(),
+            error: "etcd unavailable (down, or not listening there)".into(),
+        },
+    ));
+    a.update(Msg::Tick(later(now, 8)));
+    let screen = draw_frame(&mut a);
+    assert!(!screen.contains("STALE"), "{screen}");
+    assert!(
+        screen.contains("no etcd data yet: etcd unavailable (down, or not listening there)"),
+        "{screen}"
+    );
+    // once data was loaded and etcd went away, it is stale, with its age
+    let mut b = healthy_live(now);
+    b.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Down {
+            endpoint: "http://127.0.0.1:24000".into(),
+            error: "etcd unavailable (down, or not listening there)".into(),
+        },
+    ));
+    b.update(Msg::Tick(later(now, 4)));
+    let screen = draw_frame(&mut b);
+    // (live until it went down at 1 s)
+    assert!(screen.contains("STALE: etcd data 3s old"), "{screen}");
 }

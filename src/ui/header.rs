@@ -121,6 +121,24 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             ));
         }
     }
+    // patrol's sign of life: quiet while etcd and REST keep answering, a warning when not
+    match app.model.liveness() {
+        crate::app::Liveness::Waiting => {}
+        crate::app::Liveness::Confirmed(at) => {
+            l2.push(Span::styled(format!("  as of {at}"), theme.muted));
+        }
+        crate::app::Liveness::Stalled { etcd, rest } => {
+            let mut t = String::from(" STALLED:");
+            if let Some(d) = etcd {
+                t.push_str(&format!(" etcd {}", super::ago(d)));
+            }
+            if let Some(d) = rest {
+                t.push_str(&format!(" REST {}", super::ago(d)));
+            }
+            l2.push(Span::raw(" "));
+            l2.push(Span::styled(format!("{t} "), theme.down));
+        }
+    }
     let l3 = badges(app, theme);
     let mut lines = vec![Line::from(l1), Line::from(l2)];
     if !l3.is_empty() {
