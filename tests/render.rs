@@ -217,6 +217,35 @@ fn failover_typed_confirmation_and_operations_panel() {
         "{screen}"
     );
     both("operations_panel", &app);
+    // the panel's "Ns ago" is an age: the frame says so, and the next second redraws it
+    let before = draw(&app, 120, 40);
+    app.drawn(patrol::ui::ages_drawn());
+    assert!(!app.dirty);
+    app.update(Msg::Tick(app.model.now + std::time::Duration::from_secs(2)));
+    assert!(app.dirty, "an idle second with the panel on screen draws a frame");
+    let after = draw(&app, 120, 40);
+    let ago = |s: &str| {
+        s.lines()
+            .find(|l| l.contains(" ago "))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    assert_ne!(ago(&before), ago(&after), "{after}");
+}
+
+#[test]
+fn header_sign_of_life_and_its_warning() {
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    app.update(Msg::Dcs(now, DcsEvent::Progress { revision: 42 }));
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("as of +1s"), "{screen}");
+    both("sign_of_life", &app);
+    // neither etcd nor any REST API has answered for 10 s
+    app.update(Msg::Tick(now + std::time::Duration::from_secs(10)));
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("STALLED: etcd 10s REST 10s"), "{screen}");
+    both("sign_of_life_stalled", &app);
 }
 
 #[test]
