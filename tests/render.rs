@@ -222,7 +222,10 @@ fn failover_typed_confirmation_and_operations_panel() {
     app.drawn(patrol::ui::ages_drawn());
     assert!(!app.dirty);
     app.update(Msg::Tick(app.model.now + std::time::Duration::from_secs(2)));
-    assert!(app.dirty, "an idle second with the panel on screen draws a frame");
+    assert!(
+        app.dirty,
+        "an idle second with the panel on screen draws a frame"
+    );
     let after = draw(&app, 120, 40);
     let ago = |s: &str| {
         s.lines()
