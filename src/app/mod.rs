@@ -226,7 +226,7 @@ impl App {
         let second = (self.model.now)
             .saturating_duration_since(self.model.started())
             .as_secs();
-        self.redraw.drawn(ages, second);
+        self.redraw.drawn(ages, second, &self.model);
     }
 
     /// What the runtime must start with: the log followers the config names.

@@ -83,9 +83,10 @@ impl Redraw {
     /// What the frame just drawn showed: a relative time (`ui::ages_drawn`).
     /// `second` is the model's clock second it was drawn at: the ages it showed are
     /// those of that second.
-    pub fn drawn(&mut self, ages: bool, second: u64) {
+    pub fn drawn(&mut self, ages: bool, second: u64, model: &Model) {
         self.ages_shown = ages;
         self.drawn_second = second;
+        self.live_shown = Some(sign_shown(model));
     }
 
     /// Is a frame due after `changed`, given what is on screen?
@@ -123,18 +124,13 @@ impl Redraw {
                 // the clock)
                 due |= self.ages_shown || *view == View::OwnLog;
             }
-        }
-        // the sign of life: etcd's and REST's answers move it, at most once a second
-        let live = match model.liveness() {
-            Liveness::Stalled { etcd, rest } => Liveness::Stalled {
-                etcd: etcd.map(|_| std::time::Duration::ZERO),
-                rest: rest.map(|_| std::time::Duration::ZERO),
-            },
-            l => l,
-        };
-        if self.live_shown.as_ref() != Some(&live) {
-            self.live_shown = Some(live);
-            due = true;
+            // the sign of life moves with etcd's and REST's answers, but is drawn with the
+            // clock's tick: in the same frame as the ages, at most one frame a second
+            let live = sign_shown(model);
+            if self.live_shown.as_ref() != Some(&live) {
+                self.live_shown = Some(live);
+                due = true;
+            }
         }
         // Patroni renews the lock every loop_wait, so an idle healthy cluster shows the
         // same figure for ever: redraw when the seconds on screen change
@@ -146,5 +142,17 @@ impl Redraw {
             }
         }
         due
+    }
+}
+
+/// The header's sign of life as far as a frame is concerned: a stall's ages move with the
+/// clock (through `ages_shown`), not as a change of the sign.
+fn sign_shown(model: &Model) -> Liveness {
+    match model.liveness() {
+        Liveness::Stalled { etcd, rest } => Liveness::Stalled {
+            etcd: etcd.map(|_| std::time::Duration::ZERO),
+            rest: rest.map(|_| std::time::Duration::ZERO),
+        },
+        l => l,
     }
 }

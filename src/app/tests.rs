@@ -233,11 +233,15 @@ fn idle_cluster_does_not_redraw_on_ticks_or_identical_replies() {
         rest_ok(a, "pg2", replica_behind(0), later(now, s));
         rest_ok(a, "pg3", replica_behind(1536 * 1024), later(now, s));
         a.update(Msg::Dcs(later(now, s), DcsEvent::Progress { revision: 42 }));
-        // (the header's sign of life moved: a frame is drawn for it); the tick after it
-        // must not draw another
         let answers_drew = a.dirty;
-        a.drawn(false);
+        // the header's sign of life moved: the tick draws it (one frame a second) ...
         a.update(Msg::Tick(later(now, s)));
+        assert!(a.dirty, "second {s}: the sign of life moved");
+        a.drawn(false);
+        // ... and nothing else in that second draws again
+        a.update(Msg::Tick(
+            later(now, s) + std::time::Duration::from_millis(500),
+        ));
         answers_drew
     };
 
@@ -2039,6 +2043,11 @@ fn the_header_sign_of_life_moves_with_answers_and_turns_to_a_warning() {
         status("rest/patroni_leader.json"),
         later(now, 2),
     );
+    assert!(
+        !a.dirty,
+        "the sign is drawn with the clock's tick, not per answer"
+    );
+    a.update(Msg::Tick(later(now, 2)));
     assert!(a.dirty, "the sign moved");
     draw_frame(&mut a);
     a.update(Msg::Tick(
