@@ -352,10 +352,18 @@ impl App {
 
     /// The main view's actions (and the views' shared ones).
     fn act(&mut self, a: Action) -> Vec<Effect> {
-        let rows = self.model.rows();
-        let n = rows.len();
-        let i = self.screen.selected_index(&rows);
-        let pick = |i: usize| rows.get(i).map(|r| r.name.clone());
+        // walked in the table's order without building rows: a key press must not cost
+        // every member key
+        let cluster = self.model.cluster();
+        let order = cluster.map(super::members::Order::new);
+        let n = order.as_ref().map_or(0, |o| o.len());
+        let i = self
+            .screen
+            .selected
+            .as_deref()
+            .and_then(|s| order.as_ref()?.index_of(s))
+            .unwrap_or(0);
+        let pick = |i: usize| order.as_ref()?.name_at(i).map(str::to_string);
         match a {
             Action::Up | Action::Down => {
                 let j = if a == Action::Up {
@@ -435,7 +443,10 @@ impl App {
             Action::Flush => {
                 let member = pick(i);
                 let scheduled_sw = self.model.cluster().is_some_and(|c| c.failover.is_some());
-                let scheduled_restart = rows.get(i).is_some_and(|r| r.scheduled_restart.is_some());
+                let scheduled_restart = member
+                    .as_deref()
+                    .and_then(|m| self.model.row(m))
+                    .is_some_and(|r| r.scheduled_restart.is_some());
                 if scheduled_sw {
                     self.open(OpKind::FlushSwitchover, None)
                 } else if scheduled_restart {

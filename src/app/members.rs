@@ -241,6 +241,152 @@ pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<Me
     rows
 }
 
+/// The member table's order (the leader, the other members by name, then the gone ones by
+/// name: what [`member_rows`] sorts into), walked without building a row. A frame or a key
+/// press reads a window of it, so what they cost does not grow with the member keys etcd
+/// holds (a namespace can hold tens of thousands).
+pub struct Order<'a> {
+    c: &'a ClusterState,
+    leader: Option<&'a str>,
+}
+
+impl<'a> Order<'a> {
+    pub fn new(c: &'a ClusterState) -> Self {
+        let leader = c.leader.as_deref().filter(|l| c.members.contains_key(*l));
+        Order { c, leader }
+    }
+
+    fn gone(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let members = &self.c.members;
+        self.c
+            .gone
+            .keys()
+            .filter(move |g| !members.contains_key(*g))
+            .map(String::as_str)
+    }
+
+    /// Rows in the table (at most [`super::cluster::MAX_GONE`] of them gone).
+    pub fn len(&self) -> usize {
+        self.c.members.len() + self.gone().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let leader = self.leader;
+        self.leader
+            .into_iter()
+            .chain(
+                self.c
+                    .members
+                    .keys()
+                    .map(String::as_str)
+                    .filter(move |n| Some(*n) != leader),
+            )
+            .chain(self.gone())
+    }
+
+    /// Where `name` is in the table.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        if self.leader == Some(name) {
+            return Some(0);
+        }
+        let lead = usize::from(self.leader.is_some());
+        if self.c.members.contains_key(name) {
+            let before = self
+                .c
+                .members
+                .range::<str, _>((std::ops::Bound::Unbounded, std::ops::Bound::Excluded(name)))
+                .count();
+            let leader_before = self.leader.is_some_and(|l| l < name);
+            return Some(lead + before - usize::from(leader_before));
+        }
+        if self.c.gone.contains_key(name) {
+            let members = &self.c.members;
+            let before = self
+                .c
+                .gone
+                .range::<str, _>((std::ops::Bound::Unbounded, std::ops::Bound::Excluded(name)))
+                .filter(|(g, _)| !members.contains_key(*g))
+                .count();
+            return Some(self.c.members.len() + before);
+        }
+        None
+    }
+
+    pub fn name_at(&self, i: usize) -> Option<&'a str> {
+        self.iter().nth(i)
+    }
+}
+
+/// The member rows a frame reads: a run of the table's order around the selected member
+/// (what the table can scroll to), then the rows outside that run which a pane reads
+/// anyway (the leader, the polled and gone members, a member whose detail is open).
+#[derive(Debug, Default)]
+pub struct Window {
+    /// The run first (`offset..offset + run_len` of the order), then the others.
+    pub rows: Vec<MemberRow>,
+    pub run_len: usize,
+    pub offset: usize,
+    /// Rows in the whole table.
+    pub total: usize,
+    /// Of those, members with a key (not gone).
+    pub present: usize,
+}
+
+impl Window {
+    /// `near` rows either side of `selected` (or of the top), and the rows named in `also`.
+    pub fn new<'a>(
+        c: &'a ClusterState,
+        selected: Option<&str>,
+        also: impl IntoIterator<Item = &'a str>,
+        near: usize,
+        now: Instant,
+        interval: Duration,
+    ) -> Self {
+        let order = Order::new(c);
+        let at = selected.and_then(|s| order.index_of(s)).unwrap_or(0);
+        let offset = at.saturating_sub(near);
+        let run: Vec<&str> = order.iter().skip(offset).take(2 * near + 1).collect();
+        let in_run: std::collections::BTreeSet<&str> = run.iter().copied().collect();
+        let mut others: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        others.extend(order.leader);
+        others.extend(c.rest.keys().map(String::as_str));
+        others.extend(order.gone());
+        others.extend(also);
+        let ctx = RowCtx::new(c, now, interval);
+        let row = |n: &str| match c.members.get_key_value(n) {
+            Some((name, m)) => Some(live_row(c, &ctx, name, m)),
+            None => c
+                .gone
+                .get(n)
+                .map(|at| gone_row(n, now.saturating_duration_since(*at))),
+        };
+        let mut rows: Vec<MemberRow> = run.iter().filter_map(|n| row(n)).collect();
+        let run_len = rows.len();
+        rows.extend(
+            others
+                .into_iter()
+                .filter(|n| !in_run.contains(n))
+                .filter_map(row),
+        );
+        Window {
+            rows,
+            run_len,
+            offset,
+            total: order.len(),
+            present: c.members.len(),
+        }
+    }
+
+    /// The run of the table's order, from `offset`.
+    pub fn run(&self) -> &[MemberRow] {
+        &self.rows[..self.run_len]
+    }
+}
+
 /// One member's row, as [`member_rows`] would give it, without building the others
 /// (a REST answer or a member key changes one row; at 1000 members that matters).
 pub fn member_row(

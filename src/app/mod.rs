@@ -239,6 +239,16 @@ impl App {
         self.model.rows()
     }
 
+    /// The member rows this frame can read: around the selection, and the member whose
+    /// detail is open (not every member key: see [`members::Window`]).
+    pub fn window(&self) -> members::Window {
+        let also = match self.screen.view() {
+            View::Detail(m) => Some(m.as_str()),
+            _ => None,
+        };
+        self.model.window(self.screen.selected.as_deref(), also)
+    }
+
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let mut eff = match msg {
             Msg::Key(at, ev) => self.on_key(at, ev),

@@ -259,6 +259,11 @@ impl Model {
             .unwrap_or_default()
     }
 
+    /// One member's row, without building the others.
+    pub fn row(&self, name: &str) -> Option<MemberRow> {
+        members::member_row(self.cluster()?, name, self.now, self.rest_interval)
+    }
+
     /// No terminal shows more member rows than this above or below the selected one.
     pub const ROWS_NEAR: usize = 256;
 
@@ -267,26 +272,24 @@ impl Model {
     /// `selected` (the table is the leader, then by name). What it costs is bounded by that,
     /// not by the member keys etcd holds.
     pub fn rows_near(&self, selected: Option<&str>) -> Vec<MemberRow> {
-        let Some(c) = self.cluster() else {
-            return Vec::new();
-        };
-        let mut names: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-        names.extend(c.leader.as_deref());
-        names.extend(c.gone.keys().map(String::as_str));
-        names.extend(c.rest.keys().map(String::as_str));
-        let from = selected.unwrap_or("");
-        let after = c
-            .members
-            .range::<str, _>((std::ops::Bound::Included(from), std::ops::Bound::Unbounded));
-        names.extend(after.take(Self::ROWS_NEAR).map(|(n, _)| n.as_str()));
-        let before = c
-            .members
-            .range::<str, _>((std::ops::Bound::Unbounded, std::ops::Bound::Excluded(from)));
-        names.extend(before.rev().take(Self::ROWS_NEAR).map(|(n, _)| n.as_str()));
-        names
-            .into_iter()
-            .filter_map(|n| members::member_row(c, n, self.now, self.rest_interval))
-            .collect()
+        self.window(selected, None).rows
+    }
+
+    /// The rows a frame reads (see [`members::Window`]): [`Model::ROWS_NEAR`] either side
+    /// of `selected`, the leader, the polled and gone members, and `also`.
+    pub fn window(&self, selected: Option<&str>, also: Option<&str>) -> members::Window {
+        self.cluster()
+            .map(|c| {
+                members::Window::new(
+                    c,
+                    selected,
+                    also,
+                    Self::ROWS_NEAR,
+                    self.now,
+                    self.rest_interval,
+                )
+            })
+            .unwrap_or_default()
     }
 
     /// Is the data on screen older than the DCS connection allows us to know?

@@ -109,7 +109,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
         None => l2.push(Span::styled("waiting for etcd…", theme.muted)),
     }
     if app.model.loaded {
-        let present = rows.iter().filter(|r| r.gone.is_none()).count();
+        // (counted from etcd's keys: the rows a frame reads are a window of them)
+        let present = app.cluster().map_or(0, |c| c.members.len());
         l2.push(Span::styled("  members ", theme.header_key));
         l2.push(Span::styled(present.to_string(), theme.text));
         // members beyond the poll cap are listed from etcd only: say so
