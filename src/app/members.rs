@@ -220,6 +220,18 @@ impl<'a> RowCtx<'a> {
     }
 }
 
+/// The rows of the members with a key, in name order, one at a time.
+pub fn live_rows(
+    c: &ClusterState,
+    now: Instant,
+    interval: Duration,
+) -> impl Iterator<Item = MemberRow> + '_ {
+    let ctx = RowCtx::new(c, now, interval);
+    c.members
+        .iter()
+        .map(move |(name, m)| live_row(c, &ctx, name, m))
+}
+
 pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<MemberRow> {
     let ctx = RowCtx::new(c, now, interval);
     let mut rows: Vec<MemberRow> = c

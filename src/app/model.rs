@@ -43,6 +43,10 @@ enum Touch {
     Member(String),
     /// The clock: the members whose REST answer can age (`ClusterState::rest`), not all.
     Timed,
+    /// A cluster-wide key of the cluster on screen (leader, sync, config, status, ...): the
+    /// cluster-wide fields and the members whose role it can change (the leader and the
+    /// synchronous standbys before and after), not every member key.
+    Cluster(std::collections::BTreeSet<String>),
     All,
 }
 
@@ -230,6 +234,10 @@ impl Model {
                 }
             }
             Touch::Member(name) => self.member_news(name),
+            Touch::Cluster(mut names) => {
+                names.extend(self.role_holders());
+                self.cluster_news(names);
+            }
             Touch::Timed => {
                 // a member without a REST answer has nothing that changes with time in
                 // its summary: the tick costs what is polled, not every member key
@@ -477,9 +485,60 @@ impl Model {
                 Some(name) if !name.is_empty() && !name.contains('/') => {
                     Touch::Member(name.to_string())
                 }
-                _ => Touch::All,
+                _ => Touch::Cluster(self.role_holders()),
             },
             None => Touch::Nothing,
+        }
+    }
+
+    /// The members whose role a cluster-wide key decides (see `members::role_of`): the
+    /// leader and the synchronous standbys. Any other member is a replica whatever those
+    /// keys say, so a change to them costs these and not every member key.
+    fn role_holders(&self) -> std::collections::BTreeSet<String> {
+        let Some(c) = self.cluster() else {
+            return Default::default();
+        };
+        c.leader
+            .iter()
+            .chain(c.sync.iter().flat_map(|s| s.sync_standby.iter()))
+            .cloned()
+            .collect()
+    }
+
+    /// News from a change to a cluster-wide key: the cluster-wide fields, the config, and
+    /// the summaries of `names`, compared with the baseline, which is then brought up to
+    /// date.
+    fn cluster_news(&mut self, names: std::collections::BTreeSet<String>) {
+        let mut after = self.summary_head();
+        if let Some(k) = self.cluster().and_then(|c| c.config.as_ref()) {
+            events::flatten("", &k.raw, &mut after.config);
+            after.config_secrets = k.secret_tags.clone();
+        }
+        let mut before = self.news_baseline.head();
+        before.config = std::mem::take(&mut self.news_baseline.config);
+        before.config_secrets = std::mem::take(&mut self.news_baseline.config_secrets);
+        for name in &names {
+            if let Some(r) = self.row(name).filter(|r| r.gone.is_none()) {
+                after
+                    .members
+                    .insert(name.clone(), events::member_summary(&r));
+            }
+            if let Some(m) = self.news_baseline.members.get(name) {
+                before.members.insert(name.clone(), m.clone());
+            }
+        }
+        let news = events::diff(&before, &after);
+        let mut after = after.carry(&before);
+        let mut members = std::mem::take(&mut self.news_baseline.members);
+        for name in names {
+            match after.members.remove(&name) {
+                Some(m) => members.insert(name, m),
+                None => members.remove(&name),
+            };
+        }
+        self.news_baseline = events::Summary { members, ..after };
+        for kind in news {
+            self.push_event(kind);
         }
     }
 
@@ -756,12 +815,12 @@ impl Model {
             events::flatten("", &k.raw, &mut s.config);
             s.config_secrets = k.secret_tags.clone();
         }
-        s.members = self
-            .rows()
-            .iter()
-            .filter(|r| r.gone.is_none())
-            .map(|r| (r.name.clone(), events::member_summary(r)))
-            .collect();
+        // one row at a time: the summary of 30,000 member keys must not hold 30,000 rows
+        if let Some(c) = self.cluster() {
+            s.members = members::live_rows(c, self.now, self.rest_interval)
+                .map(|r| (r.name.clone(), events::member_summary(&r)))
+                .collect();
+        }
         s
     }
 

@@ -345,3 +345,36 @@ fn the_order_walked_without_rows_is_the_tables_order() {
     }
     assert_eq!(order.index_of("nobody"), None);
 }
+
+#[test]
+fn a_cluster_wide_key_derives_the_rows_of_the_role_holders_not_every_member_key() {
+    let count = |n: usize| {
+        let now = Instant::now();
+        let mut kvs = healthy_kvs();
+        kvs.extend((0..n).map(member));
+        let mut a = app(kvs, now);
+        let before = ROWS_BUILT.with(|c| c.get());
+        // the leader key moves, the config changes, the status key is rewritten
+        a.update(Msg::Dcs(later(now, 1), DcsEvent::Put(kv("leader", b"pg2"))));
+        a.update(Msg::Dcs(
+            later(now, 1),
+            DcsEvent::Put(kv("config", br#"{"ttl":30,"loop_wait":10}"#)),
+        ));
+        a.update(Msg::Dcs(
+            later(now, 1),
+            DcsEvent::Put(kv("status", br#"{"optime":67108864}"#)),
+        ));
+        (ROWS_BUILT.with(|c| c.get()) - before, a)
+    };
+    let (small, _) = count(100);
+    let (large, a) = count(5000);
+    assert_eq!(small, large, "a cluster-wide key grew with member keys");
+    // and the news were still told: the leader moved
+    let events: Vec<String> = a.model.events.iter().map(|e| e.kind.text()).collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("pg2") && e.to_lowercase().contains("leader")),
+        "{events:?}"
+    );
+}

@@ -1258,6 +1258,37 @@ fn the_event_baseline_kept_per_member_equals_the_full_summary() {
         Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))),
         "leader put",
     );
+    // cluster-wide keys that decide roles: only the role holders are compared, which must
+    // come to the same baseline as the whole cluster
+    step(
+        &mut a,
+        Msg::Dcs(
+            now,
+            DcsEvent::Put(kv("config", br#"{"ttl":30,"synchronous_mode":true}"#)),
+        ),
+        "config put (synchronous mode)",
+    );
+    step(
+        &mut a,
+        Msg::Dcs(
+            now,
+            DcsEvent::Put(kv("sync", br#"{"leader":"pg2","sync_standby":"pg1"}"#)),
+        ),
+        "sync put",
+    );
+    step(
+        &mut a,
+        Msg::Dcs(
+            now,
+            DcsEvent::Put(kv("sync", br#"{"leader":"pg2","sync_standby":"pg3"}"#)),
+        ),
+        "sync moves",
+    );
+    step(
+        &mut a,
+        Msg::Dcs(now, DcsEvent::Put(kv("config", br#"{"ttl":30}"#))),
+        "config put (asynchronous)",
+    );
     step(
         &mut a,
         Msg::Dcs(
