@@ -246,7 +246,11 @@ impl App {
             View::Detail(m) => Some(m.as_str()),
             _ => None,
         };
-        self.model.window(self.screen.selected.as_deref(), also)
+        self.model.window(
+            self.screen.selected.as_deref(),
+            also,
+            self.screen.rows_near(),
+        )
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {

@@ -275,24 +275,29 @@ impl Model {
     /// No terminal shows more member rows than this above or below the selected one.
     pub const ROWS_NEAR: usize = 256;
 
-    /// The rows that can be on screen (unordered): the leader, the gone ones, those with a
-    /// REST answer, and up to [`Model::ROWS_NEAR`] members by name either side of
-    /// `selected` (the table is the leader, then by name). What it costs is bounded by that,
-    /// not by the member keys etcd holds.
-    pub fn rows_near(&self, selected: Option<&str>) -> Vec<MemberRow> {
-        self.window(selected, None).rows
+    /// The rows that can be on screen: `near` either side of `selected` in the table's
+    /// order, the leader, the gone ones, those with a REST answer. What it costs is bounded
+    /// by that, not by the member keys etcd holds.
+    pub fn rows_near(&self, selected: Option<&str>, near: usize) -> Vec<MemberRow> {
+        self.window(selected, None, near).rows
     }
 
-    /// The rows a frame reads (see [`members::Window`]): [`Model::ROWS_NEAR`] either side
-    /// of `selected`, the leader, the polled and gone members, and `also`.
-    pub fn window(&self, selected: Option<&str>, also: Option<&str>) -> members::Window {
+    /// The rows a frame reads (see [`members::Window`]): `near` (at most
+    /// [`Model::ROWS_NEAR`]) either side of `selected`, the leader, the polled and gone
+    /// members, and `also`.
+    pub fn window(
+        &self,
+        selected: Option<&str>,
+        also: Option<&str>,
+        near: usize,
+    ) -> members::Window {
         self.cluster()
             .map(|c| {
                 members::Window::new(
                     c,
                     selected,
                     also,
-                    Self::ROWS_NEAR,
+                    near.min(Self::ROWS_NEAR),
                     self.now,
                     self.rest_interval,
                 )

@@ -132,11 +132,14 @@ fn clock_on_screen(model: &Model, screen: &Screen) -> bool {
         return true;
     }
     // only the rows that can be on screen: the clock must not cost every member key
-    model.rows_near(screen.selected.as_deref()).iter().any(|r| {
-        r.gone.is_some()
-            || matches!(r.rest, RestHealth::Unreachable { .. })
-            || r.lag_age.is_some()
-            || (matches!(r.lag_source, LagSource::Dcs(_))
-                && (r.receive_lag.is_some() || r.replay_lag.is_some()))
-    })
+    model
+        .rows_near(screen.selected.as_deref(), screen.rows_near())
+        .iter()
+        .any(|r| {
+            r.gone.is_some()
+                || matches!(r.rest, RestHealth::Unreachable { .. })
+                || r.lag_age.is_some()
+                || (matches!(r.lag_source, LagSource::Dcs(_))
+                    && (r.receive_lag.is_some() || r.replay_lag.is_some()))
+        })
 }
