@@ -182,10 +182,7 @@ fn content<'a>(app: &App, d: &Dialog, theme: &Theme) -> Content<'a> {
                     Span::styled(" when    ", theme.header_key),
                     field(d, Field::Schedule, d.options.schedule(), "now", theme),
                     Span::styled(
-                        format!(
-                            "  {} +15m, 16:30 or ISO 8601 with zone",
-                            key_of(app, Action::Schedule)
-                        ),
+                        format!("  {} +15m, 16:30 or ISO", key_of(app, Action::Schedule)),
                         theme.muted,
                     ),
                 ]));
