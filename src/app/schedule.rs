@@ -86,6 +86,11 @@ pub fn parse(text: &str, now: Option<Timestamp>, tz: &TimeZone) -> Result<Option
     } else {
         iso(t)?
     };
+    // whole seconds: what is shown and sent (`iso`) is the instant meant, exactly
+    let when = When {
+        at: Timestamp::from_second(when.at.as_second()).unwrap_or(when.at),
+        ..when
+    };
     if let Some(now) = now {
         if when.at <= now {
             return Err(format!(
@@ -263,6 +268,9 @@ mod tests {
             ok("2026-12-07 12:00:00-05:00", 0).iso(),
             "2026-12-07T12:00:00-05:00"
         );
+        // fractions of a second are dropped, so what is shown is what is sent
+        let w = ok("2026-12-08T00:00:00.123456+01:00", 0);
+        assert_eq!(parse(&w.iso(), None, &tz(0)), Ok(Some(w)));
         // without a wall clock an ISO time is taken as it is
         let w = parse("2020-01-01T00:00Z", None, &tz(0)).unwrap().unwrap();
         assert_eq!(w.iso(), "2020-01-01T00:00:00+00:00");
