@@ -19,7 +19,9 @@ use support::healthy;
 
 #[test]
 fn a_switchover_in_20_minutes_is_sent_as_shown_then_cancelled() {
-    let c = TestCluster::start(2);
+    let c = TestCluster::start(3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
     rt().block_on(async {
         let mut h = Headless::start(
             &settings(c.config_path()),
@@ -27,7 +29,7 @@ fn a_switchover_in_20_minutes_is_sent_as_shown_then_cancelled() {
             Duration::from_secs(2),
         )
         .expect("start");
-        h.configure(None, false);
+        h.configure(Some(audit.clone()), false);
         assert!(
             h.until(Duration::from_secs(30), healthy).await,
             "healthy:\n{}",
@@ -84,6 +86,10 @@ fn a_switchover_in_20_minutes_is_sent_as_shown_then_cancelled() {
         press(&mut h, KeyCode::Char('y'));
         let s = last_op(&mut h, Duration::from_secs(30)).await;
         assert!(matches!(&s, Settle::Done(m) if m.contains("202")), "{s:?}");
+
+        // the intent audited before sending carries the same time
+        let audited = std::fs::read_to_string(&audit).expect("audit log");
+        assert!(audited.contains(&when.iso()), "{audited}");
 
         // what Patroni stored is the instant shown
         let fo: serde_json::Value =
