@@ -18,6 +18,7 @@ mod plan;
 mod quorum;
 pub mod redraw;
 pub mod rest_only;
+pub mod schedule;
 pub mod screen;
 pub mod session;
 
@@ -134,6 +135,8 @@ pub struct AppConfig {
     pub export_dir: PathBuf,
     /// The wall clock at start, to print event times (None in tests: relative times).
     pub wall_clock: Option<SystemTime>,
+    /// The local time zone (UTC unless the runtime reads the system's).
+    pub time_zone: jiff::tz::TimeZone,
     /// `--logs` and its per-member overrides.
     pub logs: Option<crate::logs::LogSourceSpec>,
     pub logs_by_member: BTreeMap<String, crate::logs::LogSourceSpec>,
@@ -157,6 +160,7 @@ impl AppConfig {
             keys: KeymapSet::default(),
             export_dir: std::env::temp_dir(),
             wall_clock: None,
+            time_zone: jiff::tz::TimeZone::UTC,
             logs: None,
             logs_by_member: BTreeMap::new(),
             rest_only: false,
@@ -200,6 +204,7 @@ impl App {
         let mut model = Model::new(&cfg.scope, &cfg.namespace, cfg.endpoints, now);
         model.rest_interval = cfg.rest_interval;
         model.wall0 = cfg.wall_clock;
+        model.tz = cfg.time_zone;
         model.logs_configured = cfg.logs.is_some() || !cfg.logs_by_member.is_empty();
         model.log_sources = (cfg.logs, cfg.logs_by_member);
         model.rest_only = rest_only::RestOnly::new(cfg.rest_only, cfg.api_seeds);
@@ -300,6 +305,11 @@ impl App {
         let mut changed = self.model.take_changed();
         changed |= std::mem::take(&mut self.changed);
         self.dirty |= self.redraw.due(&changed, &self.model, &self.screen);
+        // a review's "(in 14m)" counts down while it is open
+        self.dirty |= changed.has(Changed::CLOCK)
+            && self.session.dialog.as_ref().is_some_and(|d| {
+                d.step == dialog::Step::Confirm && !d.options.schedule().trim().is_empty()
+            });
         eff
     }
 
@@ -354,3 +364,6 @@ pub const HELP_NOTE: [&str; 2] = [
     " Lag: leader WAL position minus the replica's, live from",
     " each member's REST API; ~ marks figures from etcd.",
 ];
+
+#[cfg(test)]
+mod hints_tests;

@@ -111,6 +111,8 @@ pub struct Model {
     pub events: VecDeque<events::Event>,
     /// Wall-clock time at `started`, to print event times (None in tests: relative times).
     pub wall0: Option<SystemTime>,
+    /// The local time zone, to read `16:30` and say scheduled times back (UTC in tests).
+    pub tz: jiff::tz::TimeZone,
     /// Each etcd endpoint's last status answer.
     pub etcd_status: Vec<crate::dcs::info::EndpointStatus>,
     /// (lease, ttl, granted, when asked) of the leader key's lease.
@@ -157,6 +159,7 @@ impl Model {
             now,
             events: VecDeque::new(),
             wall0: None,
+            tz: jiff::tz::TimeZone::UTC,
             etcd_status: Vec::new(),
             lease_ttl: None,
             lag_history: BTreeMap::new(),
@@ -762,6 +765,12 @@ impl Model {
         w.duration_since(std::time::UNIX_EPOCH)
             .ok()
             .map(|d| d.as_secs())
+    }
+
+    /// The wall-clock time now, when patrol knows it.
+    pub fn wall_now(&self) -> Option<jiff::Timestamp> {
+        let w = self.wall0? + self.now.saturating_duration_since(self.started);
+        jiff::Timestamp::try_from(w).ok()
     }
 
     /// Tests pin the wall clock to a known instant.

@@ -128,6 +128,11 @@ fn clock_on_screen(model: &Model, screen: &Screen) -> bool {
     if !matches!(model.dcs, DcsHealth::Live { .. })
         || *screen.view() == View::OwnLog
         || model.revision_gap().is_some()
+        // a scheduled switchover's countdown in the header
+        || model
+            .cluster()
+            .and_then(|c| c.failover.as_ref())
+            .is_some_and(|f| f.scheduled_at.is_some())
     {
         return true;
     }

@@ -119,7 +119,17 @@ impl Session {
         // a text field being edited takes every printable key
         if let Some(f) = d.editing {
             match (action, text) {
-                (Some(Action::Done), _) => d.editing = None,
+                (Some(Action::Done), _) => {
+                    d.editing = None;
+                    // `+15m` and `16:30` mean a time from now: fixed once, here, so the
+                    // review shows and the send key sends one time (the ISO form)
+                    if f == super::dialog::Field::Schedule
+                        && let Some(v) = d.options.field_mut(f)
+                        && let Ok(Some(w)) = super::schedule::parse(v, model.wall_now(), &model.tz)
+                    {
+                        *v = w.iso();
+                    }
+                }
                 (Some(Action::Delete), _) => {
                     if let Some(v) = d.options.field_mut(f) {
                         v.pop();

@@ -635,7 +635,7 @@ fn restart_options_shape_the_body() {
     assert_eq!(
         s[0].body,
         Some(
-            serde_json::json!({"restart_pending": true, "schedule": "2030-01-01T03:00+00:00", "postgres_version": "16.1"})
+            serde_json::json!({"restart_pending": true, "schedule": "2030-01-01T03:00:00+00:00", "postgres_version": "16.1"})
         )
     );
 }
@@ -1147,13 +1147,21 @@ fn lock_ttl_counts_down_between_answers() {
 fn log_view_keys_never_reach_operations() {
     let now = Instant::now();
     let mut a = healthy_live(now);
-    a.update(key('l'));
+    // without a log source, `l` is not hinted; pressed, the view says how to configure one
     assert!(
-        a.screen.flash.is_some(),
-        "no log source configured: say how"
+        a.hints().iter().all(|(_, w)| *w != "logs"),
+        "{:?}",
+        a.hints()
     );
-    assert_eq!((*a.screen.view()), View::Main);
+    a.update(key('l'));
+    assert_eq!((*a.screen.view()), View::Logs(Some("pg1".into())));
+    assert!(a.screen.flash.is_none(), "{:?}", a.screen.flash);
+    let words: Vec<&str> = a.hints().iter().map(|(_, w)| *w).collect();
+    assert_eq!(words, ["help", "back"], "nothing to follow, wrap or filter");
+    a.update(key('l'));
+    assert_eq!((*a.screen.view()), View::Main, "l again goes back");
     a.model.logs_configured = true;
+    assert!(a.hints().iter().any(|(_, w)| *w == "logs"));
     a.update(key('l'));
     assert_eq!((*a.screen.view()), View::Logs(Some("pg1".into())));
     a.update(Msg::Log(crate::logs::parse_line(

@@ -7,6 +7,7 @@ mod help;
 mod info;
 pub mod logwin;
 mod members;
+mod nologs;
 mod statusbar;
 mod views;
 
@@ -24,6 +25,7 @@ const MIN_WIDTH: u16 = 40;
 const MIN_HEIGHT: u16 = 8;
 
 pub use dialog::review_fits;
+pub use nologs::EXPLANATION as NO_LOG_SOURCE;
 
 /// Is `area` large enough for the full layout (and so for a dialog)?
 fn full_layout(area: Rect) -> bool {
@@ -72,6 +74,9 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
                 crate::app::View::Etcd => views::etcd(f, body, app, theme),
                 crate::app::View::Dsn(i) => views::dsn(f, body, app, *i, theme),
                 crate::app::View::OwnLog => views::own_log(f, body, theme),
+                crate::app::View::Logs(_) if !app.model.logs_configured => {
+                    nologs::render(f, body, app, theme)
+                }
                 crate::app::View::Logs(m) => views::logs(f, body, app, m.as_deref(), theme),
                 crate::app::View::Config => views::config(f, body, app, theme),
                 crate::app::View::Main => {}
