@@ -350,6 +350,9 @@ mod v2_tests;
 #[cfg(test)]
 mod scale_tests;
 
+#[cfg(test)]
+mod judgement_tests;
+
 /// The note under the help's key list.
 pub const HELP_NOTE: [&str; 2] = [
     " Lag: leader WAL position minus the replica's, live from",
