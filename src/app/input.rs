@@ -113,16 +113,10 @@ impl App {
                     gap,
                     // laid out only for the send key: that is the one it gates
                     review_fits: action != Some(Action::Send) || self.review_fits(),
+                    shown: self.judgement.plan.as_ref(),
                 };
-                self.session.dialog_key(
-                    &self.model,
-                    self.judgement.plan.as_ref(),
-                    action,
-                    key,
-                    &send,
-                    self.read_only,
-                    press,
-                )
+                self.session
+                    .dialog_key(&self.model, action, key, &send, self.read_only, press)
             }
             Context::Help => {
                 self.help_key(action);

@@ -30,13 +30,15 @@ pub const READ_CHANGED: Duration = Duration::from_secs(1);
 
 /// How the send key came, beyond which key it is: the gates in front of a write.
 #[derive(Debug, Clone, Copy)]
-pub struct Press {
+pub struct Press<'a> {
     /// When the input task read the key.
     pub at: Instant,
     /// Since the key (or paste) before it; None: the first key.
     pub gap: Option<Duration>,
     /// The whole review (every check and the exact request line) is on screen.
     pub review_fits: bool,
+    /// The plan on screen when it came (the app's judgement): the send key answers by it.
+    pub shown: Option<&'a Plan>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -130,7 +132,6 @@ impl Session {
     pub fn dialog_key(
         &mut self,
         model: &Model,
-        shown: Option<&Plan>,
         action: Option<Action>,
         key: Key,
         send_key: &str,
@@ -231,7 +232,7 @@ impl Session {
                 if let Some(why) = refused(model, &d, press, send_key) {
                     d.notice = Some(why);
                 } else {
-                    return self.confirm(model, shown, d, read_only, press.at, send_key);
+                    return self.confirm(model, press.shown, d, read_only, press.at, send_key);
                 }
             }
             (Step::Confirm, Action::Send) => {
