@@ -21,13 +21,24 @@ fn failing_checks(screen: &str) -> Vec<String> {
     let Some(start) = lines.iter().position(|l| l.contains("│ checks")) else {
         return Vec::new();
     };
-    lines[start + 1..]
+    // each check with its wrapped continuation lines (which start with no mark)
+    let mut checks: Vec<String> = Vec::new();
+    for l in lines[start + 1..]
         .iter()
         .take_while(|l| !l.contains("│ request"))
-        .filter_map(|l| {
-            let t = l.trim_matches(|c: char| c == '│' || c.is_whitespace());
-            t.strip_prefix("✗ ").map(str::to_string)
-        })
+    {
+        let t = l.trim_matches(|c: char| c == '│' || c.is_whitespace());
+        match checks.last_mut() {
+            Some(last) if !t.starts_with(['✓', '!', '✗']) && !t.is_empty() => {
+                last.push(' ');
+                last.push_str(t);
+            }
+            _ => checks.push(t.to_string()),
+        }
+    }
+    checks
+        .iter()
+        .filter_map(|c| c.strip_prefix("✗ ").map(str::to_string))
         .collect()
 }
 
