@@ -124,6 +124,9 @@ impl Options {
     }
 }
 
+/// See [`Dialog::judged_as`]: kind, member, step, candidate, options.
+pub type JudgedAs = (OpKind, Option<String>, Step, Option<String>, Options);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dialog {
     pub kind: OpKind,
@@ -148,6 +151,8 @@ pub struct Dialog {
     /// The request shown changed (the cluster moved): the send key does nothing before
     /// this, so the new request is on screen long enough to be read.
     pub hold_until: Option<Instant>,
+    /// What changed to set `hold_until`: "request" or "checks".
+    pub held: Option<&'static str>,
 }
 
 impl Dialog {
@@ -169,7 +174,20 @@ impl Dialog {
             shown: None,
             notice: None,
             hold_until: None,
+            held: None,
         }
+    }
+
+    /// What the dialog's plan depends on, and its step: when these are the same before and
+    /// after an update, a new plan came from the cluster, not from the operator.
+    pub fn judged_as(&self) -> JudgedAs {
+        (
+            self.kind,
+            self.member.clone(),
+            self.step,
+            self.candidate.clone(),
+            self.options.clone(),
+        )
     }
 
     /// The key context this dialog is in now.

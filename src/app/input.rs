@@ -130,6 +130,7 @@ impl App {
                     gap,
                     // laid out only for the send key: that is the one it gates
                     review_fits: action != Some(Action::Send) || self.review_fits(),
+                    shown: self.judgement.plan.as_ref(),
                 };
                 self.session
                     .dialog_key(&self.model, action, key, &send, self.read_only, press)
@@ -201,21 +202,36 @@ impl App {
         }
     }
 
-    /// The request a dialog shows follows the cluster: a change is shown at once, and the
-    /// send key waits until it has been read.
-    pub(super) fn review_current(&mut self) {
-        let Some(ctx) = self.session.dialog.as_ref().map(|d| d.context()) else {
-            return;
+    /// Judge what is on screen again (see [`super::Judgement`]), once: the dialog's plan
+    /// and the detail's member. What a dialog shows follows the cluster: when its request
+    /// or its checks changed while the operator did not touch it (`before`: the dialog as
+    /// it was before this update), the new ones are shown at once and the send key waits
+    /// until they have been read.
+    pub(super) fn judge(&mut self, before: Option<super::dialog::JudgedAs>) {
+        let detail = match self.screen.view() {
+            View::Detail(m) => Some(m.as_str()),
+            _ => None,
         };
-        let send = self.send_label(ctx);
-        // the latest time known: a key may be newer than the last message's time
-        let now = self
-            .last_input
-            .map_or(self.model.now, |t| t.max(self.model.now));
-        let before = self.session.dialog.as_ref().map(|d| d.shown.clone());
-        self.session.review_current(&self.model, now, &send);
-        if self.session.dialog.as_ref().map(|d| d.shown.clone()) != before {
+        let new = super::Judgement::of(&self.model, self.session.dialog.as_ref(), detail);
+        let untouched =
+            before.is_some() && self.session.dialog.as_ref().map(|d| d.judged_as()) == before;
+        if untouched && let Some(ctx) = self.session.dialog.as_ref().map(|d| d.context()) {
+            let send = self.send_label(ctx);
+            // the latest time known: a key may be newer than the last message's time
+            let now = self
+                .last_input
+                .map_or(self.model.now, |t| t.max(self.model.now));
+            let old = self.judgement.plan.as_ref();
+            if self
+                .session
+                .judged(&self.model, old, new.plan.as_ref(), now, &send)
+            {
+                self.changed.mark(Changed::SCREEN);
+            }
+        }
+        if new != self.judgement {
             self.changed.mark(Changed::SCREEN);
+            self.judgement = new;
         }
     }
 
@@ -492,7 +508,9 @@ impl App {
     fn open(&mut self, kind: OpKind, member: Option<String>) {
         self.screen.show_help = false;
         self.screen.flash = None;
-        self.session.open(&self.model, kind, member);
+        let cursor = self.screen.selected.clone();
+        self.session
+            .open(&self.model, kind, member, cursor.as_deref());
     }
 
     fn export_events(&self) -> Effect {

@@ -80,6 +80,10 @@ pub struct MemberRow {
     pub lag_source: LagSource,
     /// A live figure whose pair is older than [`late_after`] (a poll is late): how old.
     pub lag_age: Option<Duration>,
+    /// No figure yet because no pair of samples has been possible since the replica began
+    /// answering (its every answer came after the leader's last): right after start the
+    /// lag is not yet known, which the screen says as [`LAG_WAITING`].
+    pub lag_waiting: bool,
     pub pending_restart: bool,
     /// Why a restart is pending: `param: old->new` per parameter, in Patroni's order.
     pub pending_restart_reason: Vec<String>,
@@ -93,6 +97,9 @@ pub struct MemberRow {
     /// Replay lag above `maximum_lag_on_failover`.
     pub lagging: bool,
 }
+
+/// What the table's, the detail's and the checks' lag says while [`MemberRow::lag_waiting`].
+pub const LAG_WAITING: &str = "lag: waiting for the first pair of samples";
 
 /// How old a REST answer may be and still count as live.
 pub fn rest_max_age(interval: Duration) -> Duration {
@@ -466,7 +473,7 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
     .unwrap_or_default();
 
     let (mut receive_lsn, mut replay_lsn, mut lag_source) = (None, None, LagSource::Live);
-    let (mut top, mut lag_age) = (None, None);
+    let (mut top, mut lag_age, mut lag_waiting) = (None, None, false);
     if !role.is_leader() {
         // a live figure needs the replica answering now and a sound pair not too old
         let paired = live
@@ -484,7 +491,8 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
             }
             // no pair: the leader's last figure from before the replica's answer
             None if let Some(s) = live
-                && let Some((r_at, _)) = rest_state.and_then(|r| r.ok.as_ref())
+                && let Some(r) = rest_state
+                && let Some((r_at, _)) = r.ok.as_ref()
                 && let Some(l) = leader.and_then(|l| {
                     l.iter()
                         .rev()
@@ -497,6 +505,14 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
                 replay_lsn = s.xlog.replayed_location;
                 top = l.location;
                 lag_source = LagSource::AtLeast;
+                // every answer it has given since it began (its history is not full yet)
+                // came after the leader's last: no pair was ever possible
+                lag_waiting = r.positions.len() < super::cluster::RestState::POSITIONS
+                    && leader.is_some_and(|l| {
+                        !r.positions
+                            .iter()
+                            .any(|p| l.iter().any(|l| l.at >= p.at && l.location.is_some()))
+                    });
             }
             None => {
                 receive_lsn = m.receive_lsn.or(m.xlog_location);
@@ -550,6 +566,8 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
         replay_lag,
         lag_source,
         lag_age,
+        // (only while there is no figure: a lower bound above 0 is a figure)
+        lag_waiting: lag_waiting && receive_lag.is_none() && replay_lag.is_none(),
         pending_restart,
         pending_restart_reason,
         postmaster_start: live.and_then(|s| s.postmaster_start_time.clone()),
@@ -597,6 +615,7 @@ fn gone_row(name: &str, gone: Duration) -> MemberRow {
         replay_lag: None,
         lag_source: LagSource::Live,
         lag_age: None,
+        lag_waiting: false,
         pending_restart: false,
         pending_restart_reason: Vec::new(),
         postmaster_start: None,

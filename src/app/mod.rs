@@ -10,6 +10,7 @@ pub mod dialog;
 pub mod events;
 mod follow;
 mod input;
+pub mod judgement;
 pub mod keymap;
 pub mod members;
 pub mod model;
@@ -32,6 +33,7 @@ use crate::dcs::DcsEvent;
 use crate::patroni::PatroniStatus;
 pub use cluster::{ClusterState, RestState};
 pub use follow::{FOLLOW_GONE_FOR, MAX_LOG_FOLLOWERS};
+pub use judgement::Judgement;
 pub use keymap::{Action, Context, KeymapSet};
 pub use members::{MemberRow, Role};
 pub use model::{DcsHealth, Model};
@@ -186,6 +188,9 @@ pub struct App {
     pub screen: Screen,
     pub session: Session,
     pub keys: KeymapSet,
+    /// What the screen shows of the open dialog's plan and the detail view's member, made
+    /// once per update that can change it (see [`App::judge`]).
+    pub judgement: Judgement,
     pub read_only: bool,
     export_dir: PathBuf,
     redraw: Redraw,
@@ -214,6 +219,7 @@ impl App {
             screen: Screen::default(),
             session: Session::new(),
             keys: cfg.keys,
+            judgement: Judgement::default(),
             read_only: cfg.read_only,
             export_dir: cfg.export_dir,
             redraw: Redraw::default(),
@@ -259,6 +265,13 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        // judged after a drained batch (never per message of a burst) and after input,
+        // which can open, move or review a dialog
+        let judge = matches!(
+            msg,
+            Msg::Drained(_) | Msg::Key(..) | Msg::Paste(..) | Msg::Shutdown(_)
+        );
+        let dialog_before = self.session.dialog.as_ref().map(|d| d.judged_as());
         let mut eff = match msg {
             Msg::Key(at, ev) => self.on_key(at, ev),
             Msg::Paste(at, text) => {
@@ -296,7 +309,9 @@ impl App {
             }
             msg => self.model.update(msg),
         };
-        self.review_current();
+        if judge {
+            self.judge(dialog_before);
+        }
         let (settled, ops_changed) = self.session.settle(&self.model);
         eff.extend(settled);
         if ops_changed {
@@ -358,6 +373,9 @@ mod v2_tests;
 
 #[cfg(test)]
 mod scale_tests;
+
+#[cfg(test)]
+mod judgement_tests;
 
 /// The note under the help's key list.
 pub const HELP_NOTE: [&str; 2] = [

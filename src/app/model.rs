@@ -50,6 +50,14 @@ enum Touch {
     All,
 }
 
+/// A row's lag as drawn, ages aside: (source, receive lag, replay lag, not yet known).
+type LagFigure = (
+    std::mem::Discriminant<members::LagSource>,
+    Option<u64>,
+    Option<u64>,
+    bool,
+);
+
 /// One entry of the connection strings view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnString {
@@ -630,6 +638,39 @@ impl Model {
     pub const LAG_SAMPLES: usize = 120;
     /// Samples in the trend column.
     pub const TREND_WIDTH: usize = 10;
+
+    /// The rows whose lag figure an answer from `member` can move: its own, and the
+    /// leader's answer pairs with every polled replica (at most [`Model::MAX_POLLED`]).
+    fn pairs_with(&self, member: &str) -> Vec<String> {
+        let Some(c) = self.cluster() else {
+            return Vec::new();
+        };
+        if c.leader.as_deref() == Some(member) {
+            c.rest.keys().filter(|n| *n != member).cloned().collect()
+        } else {
+            vec![member.to_string()]
+        }
+    }
+
+    /// The lag figures of these members' rows as the table shows them (source, figures,
+    /// not yet known), ages aside: those the clock redraws.
+    fn lag_figures(&self, names: &[String]) -> Vec<LagFigure> {
+        let Some(c) = self.cluster() else {
+            return Vec::new();
+        };
+        names
+            .iter()
+            .filter_map(|n| members::member_row(c, n, self.now, self.rest_interval))
+            .map(|r| {
+                (
+                    std::mem::discriminant(&r.lag_source),
+                    r.receive_lag,
+                    r.replay_lag,
+                    r.lag_waiting,
+                )
+            })
+            .collect()
+    }
 
     /// Remember a replica's live replay lag (for the trend column).
     fn sample_lag(&mut self, member: &str) {
@@ -1227,6 +1268,15 @@ impl Model {
         let name = member.clone();
         let mut first_answer = false;
         let mut changed = Changed::default();
+        // an answer that repeats the last one can still pair with another member's (the
+        // leader's with every replica's): the lag figures it moves are drawn too, or the
+        // table and the checks would show a figure the model no longer has
+        let paired = if sample {
+            self.pairs_with(&member)
+        } else {
+            Vec::new()
+        };
+        let lags_before = self.lag_figures(&paired);
         if let Some(c) = self.clusters.get_mut(&self.scope)
             && c.members.contains_key(&member)
         {
@@ -1267,6 +1317,9 @@ impl Model {
                     }
                 }
             }
+        }
+        if !changed.has(Changed::CLUSTER) && self.lag_figures(&paired) != lags_before {
+            changed.mark(Changed::CLUSTER);
         }
         self.changed |= changed;
         if sample {

@@ -21,6 +21,20 @@ pub struct Plan {
     pub steps: Vec<RolloutStep>,
 }
 
+impl Default for Plan {
+    /// Nothing planned: no candidates, no checks, no request.
+    fn default() -> Plan {
+        Plan {
+            candidates: Vec::new(),
+            checks: Vec::new(),
+            request: None,
+            expect: Expect::Reply,
+            must_type: None,
+            steps: Vec::new(),
+        }
+    }
+}
+
 impl Plan {
     pub fn pass(&mut self, text: impl Into<String>) {
         self.checks.push(Check {

@@ -512,8 +512,25 @@ fn confirm_rechecks_the_state_and_sends_nothing_if_it_changed() {
     let mut a = healthy_live(now);
     a.update(key('s'));
     press(&mut a, KeyCode::Enter);
-    // meanwhile pg2 took over on its own
+    // meanwhile pg2 took over on its own, in the same batch as the key: no frame showed it
     a.update(Msg::Dcs(now, DcsEvent::Put(kv("leader", b"pg2"))));
+    let eff = a.update(key('y'));
+    assert!(sends(&eff).is_empty());
+    let d = a.session.dialog.as_ref().expect("dialog stays open");
+    // refused on what is now on screen, not on grounds nobody saw
+    assert!(
+        d.notice
+            .as_deref()
+            .is_some_and(|n| n.starts_with("the checks changed: read them")),
+        "{:?}",
+        d.notice
+    );
+    let shown = a.judgement.plan.as_ref().expect("the plan shown");
+    assert!(
+        (shown.checks.iter()).any(|c| c.text == "pg2 is no longer a candidate: pick another"),
+        "{shown:?}"
+    );
+    // the next deliberate press is refused by the check on screen
     let eff = a.update(key('y'));
     assert!(sends(&eff).is_empty());
     let d = a.session.dialog.as_ref().expect("dialog stays open");
@@ -1731,7 +1748,11 @@ fn lag_pairs_the_replica_with_the_leader_sampled_after_it() {
     let c = checks::candidates(a.cluster().unwrap(), a.model.now, a.model.rest_interval);
     let pg2 = c.iter().find(|c| c.name == "pg2").unwrap();
     assert!(!pg2.eligible(), "unknown lag is not eligible: {pg2:?}");
-    assert!(pg2.reasons.iter().any(|r| r == "lag unknown"), "{pg2:?}");
+    // (no pair was possible yet: right after start that is "not yet known")
+    assert!(
+        pg2.reasons.iter().any(|r| r == members::LAG_WAITING),
+        "{pg2:?}"
+    );
 
     // the leader's next answer pairs with it: the lag at the replica's sample, or more
     leader_at(&mut a, B + 16384, ms(now, 1000));

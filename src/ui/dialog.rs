@@ -125,7 +125,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
 }
 
 fn content<'a>(app: &App, d: &Dialog, theme: &Theme) -> Content<'a> {
-    let plan = app.model.plan(d);
+    // the plan judged once per update (`App::judge`), the one the send key compares with
+    let none = crate::app::Plan::default();
+    let plan = app.judgement.plan.as_ref().unwrap_or(&none);
     let (pending_only, force, from_leader, switch_first) = match d.options {
         Options::Restart { pending_only, .. } => (pending_only, false, false, false),
         Options::Reinit { force, from_leader } => (false, force, from_leader, false),

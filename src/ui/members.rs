@@ -118,9 +118,12 @@ fn tags_text(r: &MemberRow) -> String {
         .join(",")
 }
 
-fn lag_text(r: &MemberRow, lsn: Option<u64>, lag: Option<u64>) -> String {
+/// A lag cell (the detail view says the same): `~` from etcd, `≥` a lower bound, `…` not
+/// yet known (right after start), `?` unknown.
+pub(super) fn lag_text(r: &MemberRow, lsn: Option<u64>, lag: Option<u64>) -> String {
     match (lag, r.lag_source) {
         // a position without a figure to measure it against: unknown, never "0 B"
+        (None, _) if lsn.is_some() && !r.role.is_leader() && r.lag_waiting => "…".into(),
         (None, _) if lsn.is_some() && !r.role.is_leader() => "?".into(),
         (None, _) => String::new(),
         (Some(l), LagSource::Live) => match r.lag_age {
