@@ -1613,8 +1613,41 @@ fn header_state(screen: &str) -> &'static str {
 /// for `idle` seconds once the screen counts every member. The keys are always deleted.
 async fn burst(o: &Opts) -> Result<Value> {
     let env = Env::new(o)?;
-    let prefix = env.settings.cluster_prefix();
+    let real = env.settings.cluster_prefix();
     let mut etcd = env.etcd().await?;
+    // The bursts go into a copy of the cluster's keys under a scope of its own: Patroni
+    // makes a replication slot for every member key of its own scope and takes minutes to
+    // recover from 30,000 of them, which left one sample per size. The copy's members keep
+    // their api_url, so patrol polls the real REST APIs as it would the real scope.
+    let scope = format!("{}-burst", env.settings.scope);
+    let ns = real
+        .trim_end_matches('/')
+        .rsplit_once('/')
+        .map_or("", |(ns, _)| ns);
+    let prefix = format!("{ns}/{scope}/");
+    etcd.delete(prefix.clone(), Some(DeleteOptions::new().with_prefix()))
+        .await?;
+    let resp = etcd
+        .get(real.clone(), Some(GetOptions::new().with_prefix()))
+        .await?;
+    for kv in resp.kvs() {
+        let key = format!("{prefix}{}", &kv.key_str()?[real.len()..]);
+        etcd.put(key, kv.value().to_vec(), None).await?;
+    }
+    let r = burst_sizes(o, &env, &mut etcd, &prefix, &scope).await;
+    etcd.delete(prefix.clone(), Some(DeleteOptions::new().with_prefix()))
+        .await
+        .wrap_err("delete the copy")?;
+    r
+}
+
+async fn burst_sizes(
+    o: &Opts,
+    env: &Env,
+    etcd: &mut Client,
+    prefix: &str,
+    scope: &str,
+) -> Result<Value> {
     let cfg_key = format!("{prefix}config");
     let original = etcd
         .get(cfg_key.clone(), None)
@@ -1639,7 +1672,7 @@ async fn burst(o: &Opts) -> Result<Value> {
         for logs in [false, true] {
             let mut runs = Vec::new();
             for i in 0..samples {
-                let r = burst_run(o, &env, &mut etcd, &prefix, &original, n, logs, &logs_dir).await;
+                let r = burst_run(o, env, etcd, prefix, scope, &original, n, logs, &logs_dir).await;
                 // whatever happened: the keys deleted, the config key as it was
                 let deleted = etcd
                     .delete(
@@ -1651,6 +1684,11 @@ async fn burst(o: &Opts) -> Result<Value> {
                     .await
                     .wrap_err("restore the config key")?;
                 deleted.wrap_err("delete the burst keys")?;
+                // keep etcd's history from growing by a burst per sample (100,000 keys x 20)
+                if let Ok(st) = etcd.status().await {
+                    let rev = st.header().map_or(0, |h| h.revision());
+                    let _ = etcd.compact(rev, None).await;
+                }
                 let r = r?;
                 eprintln!("burst: {n} keys, logs {logs}, sample {i}: {r}");
                 runs.push(r);
@@ -1680,6 +1718,7 @@ async fn burst_run(
     env: &Env,
     etcd: &mut Client,
     prefix: &str,
+    scope: &str,
     original: &[u8],
     n: usize,
     logs: bool,
@@ -1704,7 +1743,7 @@ async fn burst_run(
         "-c".to_string(),
         env.config.clone(),
         "--cluster".into(),
-        env.settings.scope.clone(),
+        scope.to_string(),
     ];
     if logs {
         args.push("--logs".into());

@@ -95,7 +95,10 @@ fn switchover_by_keys_only_and_read_only_refuses() {
     let leader = leader_line(&text).expect("leader in the header");
     keys.write_all(b"s").expect("s");
     eventually(Duration::from_secs(5), "refusal shown", || {
-        screen.text().contains("refused").then_some(())
+        screen
+            .text()
+            .contains("read-only: switchover not sent (patrol was started read-only)")
+            .then_some(())
     });
     keys.write_all(b"\ry").expect("enter y");
     std::thread::sleep(Duration::from_secs(2));

@@ -614,6 +614,8 @@ fn switchover_review_after_the_request_changed() {
             ..kv
         }),
     ));
+    // judged once the batch is applied, before the frame (as the runtime does)
+    app.update(Msg::Drained(now));
     let screen = draw(&app, 80, 24);
     assert!(
         screen.contains("the request changed: read it; y sends from +5s (in 1 s)"),

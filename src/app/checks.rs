@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::cluster::ClusterState;
-use super::members::{MemberRow, RestHealth, member_rows};
+use super::members::{MemberRow, RestHealth, member_row, member_rows};
 use crate::dcs::keys::SyncMode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,82 +89,126 @@ fn tag_says_no(r: &MemberRow) -> Option<String> {
     None
 }
 
+/// What a candidate is measured against: the cluster's failover limit, sync mode and the
+/// leader's timeline, read once per list.
+struct Measure<'a> {
+    c: &'a ClusterState,
+    leader_tl: Option<u64>,
+    max_lag: Option<u64>,
+    sync_mode: SyncMode,
+}
+
+impl<'a> Measure<'a> {
+    fn new(c: &'a ClusterState, leader: Option<&MemberRow>) -> Self {
+        Measure {
+            c,
+            leader_tl: leader
+                .filter(|r| r.role.is_leader())
+                .and_then(|r| r.timeline),
+            max_lag: Some(crate::dcs::keys::maximum_lag_on_failover(c.config.as_ref())),
+            sync_mode: c
+                .config
+                .as_ref()
+                .map(|k| k.synchronous_mode)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// One member as a candidate: the rule every list of candidates is made of.
+    fn judge(&self, r: &MemberRow) -> Candidate {
+        let in_sync = |n: &str| {
+            self.c
+                .sync
+                .as_ref()
+                .is_some_and(|s| s.sync_standby.iter().any(|m| m == n))
+        };
+        // (blocks a failover too, reason)
+        let mut why: Vec<(bool, String)> = Vec::new();
+        if let Some(t) = tag_says_no(r) {
+            why.push((true, t));
+        }
+        if !matches!(r.state.as_str(), "streaming" | "running") {
+            why.push((true, format!("not streaming ({})", r.state)));
+        }
+        // the figure the table shows for this row, from the same source (`members::live_row`)
+        let lag = r.replay_lag.or(r.receive_lag);
+        let lower_bound = r.lag_source == super::members::LagSource::AtLeast;
+        match (self.max_lag, lag) {
+            (Some(max), Some(lag)) if lag > max => why.push((
+                true,
+                format!(
+                    "lag {} above maximum_lag_on_failover {}",
+                    super::members::human_bytes(lag),
+                    super::members::human_bytes(max)
+                ),
+            )),
+            // right after start the replica has answered and the leader not since: not
+            // yet known, which is not "unknown" and never eligible
+            (Some(_), None) if r.lag_waiting => {
+                why.push((false, super::members::LAG_WAITING.into()))
+            }
+            // no figure that can be trusted (see `members::live_row`): err towards behind
+            (Some(_), None) => why.push((false, "lag unknown".into())),
+            (Some(_), Some(lag)) if lower_bound => why.push((
+                false,
+                format!(
+                    "lag unknown (at least {})",
+                    super::members::human_bytes(lag)
+                ),
+            )),
+            _ => {}
+        }
+        if let (Some(l), Some(t)) = (self.leader_tl, r.timeline)
+            && t < l
+        {
+            why.push((true, format!("timeline {t} behind the leader's {l}")));
+        }
+        match r.rest {
+            RestHealth::Unreachable { .. } => why.push((true, "REST API unreachable".into())),
+            RestHealth::Unknown => why.push((true, "REST API has not answered yet".into())),
+            RestHealth::Live => {}
+        }
+        let async_in_sync_mode = self.sync_mode != SyncMode::Off && !in_sync(&r.name);
+        if async_in_sync_mode {
+            why.push((false, "not in /sync (synchronous mode)".into()));
+        }
+        Candidate {
+            name: r.name.clone(),
+            blocks_failover: why.iter().filter(|w| w.0).map(|w| w.1.clone()).collect(),
+            reasons: why.into_iter().map(|w| w.1).collect(),
+            async_in_sync_mode,
+        }
+    }
+}
+
 /// Every non-leader member, eligible first, with the reasons the others are not.
 pub fn candidates(c: &ClusterState, now: Instant, interval: std::time::Duration) -> Vec<Candidate> {
     let rows = member_rows(c, now, interval);
-    let leader_tl = rows
-        .iter()
-        .find(|r| r.role.is_leader())
-        .and_then(|r| r.timeline);
-    let max_lag = Some(crate::dcs::keys::maximum_lag_on_failover(c.config.as_ref()));
-    let sync_mode = c
-        .config
-        .as_ref()
-        .map(|k| k.synchronous_mode)
-        .unwrap_or_default();
-    let in_sync = |n: &str| {
-        c.sync
-            .as_ref()
-            .is_some_and(|s| s.sync_standby.iter().any(|m| m == n))
-    };
+    let m = Measure::new(c, rows.iter().find(|r| r.role.is_leader()));
     let mut out: Vec<Candidate> = rows
         .iter()
         .filter(|r| !r.role.is_leader() && r.gone.is_none())
-        .map(|r| {
-            // (blocks a failover too, reason)
-            let mut why: Vec<(bool, String)> = Vec::new();
-            if let Some(t) = tag_says_no(r) {
-                why.push((true, t));
-            }
-            if !matches!(r.state.as_str(), "streaming" | "running") {
-                why.push((true, format!("not streaming ({})", r.state)));
-            }
-            let lag = r.replay_lag.or(r.receive_lag);
-            let lower_bound = r.lag_source == super::members::LagSource::AtLeast;
-            match (max_lag, lag) {
-                (Some(max), Some(lag)) if lag > max => why.push((
-                    true,
-                    format!(
-                        "lag {} above maximum_lag_on_failover {}",
-                        super::members::human_bytes(lag),
-                        super::members::human_bytes(max)
-                    ),
-                )),
-                // no figure that can be trusted (see `members::live_row`): err towards behind
-                (Some(_), None) => why.push((false, "lag unknown".into())),
-                (Some(_), Some(lag)) if lower_bound => why.push((
-                    false,
-                    format!(
-                        "lag unknown (at least {})",
-                        super::members::human_bytes(lag)
-                    ),
-                )),
-                _ => {}
-            }
-            if let (Some(l), Some(t)) = (leader_tl, r.timeline)
-                && t < l
-            {
-                why.push((true, format!("timeline {t} behind the leader's {l}")));
-            }
-            match r.rest {
-                RestHealth::Unreachable { .. } => why.push((true, "REST API unreachable".into())),
-                RestHealth::Unknown => why.push((true, "REST API has not answered yet".into())),
-                RestHealth::Live => {}
-            }
-            let async_in_sync_mode = sync_mode != SyncMode::Off && !in_sync(&r.name);
-            if async_in_sync_mode {
-                why.push((false, "not in /sync (synchronous mode)".into()));
-            }
-            Candidate {
-                name: r.name.clone(),
-                blocks_failover: why.iter().filter(|w| w.0).map(|w| w.1.clone()).collect(),
-                reasons: why.into_iter().map(|w| w.1).collect(),
-                async_in_sync_mode,
-            }
-        })
+        .map(|r| m.judge(r))
         .collect();
     out.sort_by_key(|c| !c.eligible());
     out
+}
+
+/// One member as [`candidates`] judges it, without deriving the other rows (the detail
+/// view's member); None: the leader, gone, or no such member.
+pub fn candidate(
+    c: &ClusterState,
+    name: &str,
+    now: Instant,
+    interval: std::time::Duration,
+) -> Option<Candidate> {
+    let r =
+        member_row(c, name, now, interval).filter(|r| !r.role.is_leader() && r.gone.is_none())?;
+    let leader = c
+        .leader
+        .as_deref()
+        .and_then(|l| member_row(c, l, now, interval));
+    Some(Measure::new(c, leader.as_ref()).judge(&r))
 }
 
 /// Checks common to every write: the data it is based on must be current.

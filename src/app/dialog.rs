@@ -124,6 +124,9 @@ impl Options {
     }
 }
 
+/// See [`Dialog::judged_as`]: kind, member, step, candidate, options.
+pub type JudgedAs = (OpKind, Option<String>, Step, Option<String>, Options);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dialog {
     pub kind: OpKind,
@@ -148,6 +151,8 @@ pub struct Dialog {
     /// The request shown changed (the cluster moved): the send key does nothing before
     /// this, so the new request is on screen long enough to be read.
     pub hold_until: Option<Instant>,
+    /// What changed to set `hold_until`: "request" or "checks".
+    pub held: Option<&'static str>,
 }
 
 impl Dialog {
@@ -169,7 +174,20 @@ impl Dialog {
             shown: None,
             notice: None,
             hold_until: None,
+            held: None,
         }
+    }
+
+    /// What the dialog's plan depends on, and its step: when these are the same before and
+    /// after an update, a new plan came from the cluster, not from the operator.
+    pub fn judged_as(&self) -> JudgedAs {
+        (
+            self.kind,
+            self.member.clone(),
+            self.step,
+            self.candidate.clone(),
+            self.options.clone(),
+        )
     }
 
     /// The key context this dialog is in now.
@@ -233,74 +251,5 @@ impl OpKind {
     /// Operations that can lose data or availability need the name typed, not just `y`.
     pub fn typed_confirmation(self) -> bool {
         spec(self).typed
-    }
-}
-
-/// `now` / empty means "immediately". Otherwise an ISO 8601 timestamp with a time zone, as
-/// Patroni requires (`2026-11-26T02:00+00:00`, `2026-11-26T02:00:00Z`).
-pub fn parse_schedule(s: &str) -> Result<Option<String>, String> {
-    let t = s.trim();
-    if t.is_empty() || t.eq_ignore_ascii_case("now") {
-        return Ok(None);
-    }
-    let bad = || {
-        format!("{t:?} is not an ISO 8601 time with a zone, e.g. 2026-11-26T02:00+00:00 (or `now`)")
-    };
-    let (date, time) = t.split_once(['T', ' ']).ok_or_else(bad)?;
-    let d: Vec<&str> = date.split('-').collect();
-    if d.len() != 3
-        || d[0].len() != 4
-        || !d
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-    {
-        return Err(bad());
-    }
-    let has_zone = time.ends_with('Z')
-        || time.ends_with('z')
-        || time.get(1..).is_some_and(|t| t.contains(['+', '-']));
-    if !has_zone {
-        return Err(format!("{t:?} has no time zone: add one, e.g. {t}+00:00"));
-    }
-    let clock = time.trim_end_matches(['Z', 'z']);
-    let clock = clock.split(['+', '-']).next().unwrap_or("");
-    let parts: Vec<&str> = clock.split(':').collect();
-    let ok = (2..=3).contains(&parts.len())
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit() || c == '.'));
-    if !ok {
-        return Err(bad());
-    }
-    Ok(Some(t.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schedules() {
-        assert_eq!(parse_schedule(""), Ok(None));
-        assert_eq!(parse_schedule(" now "), Ok(None));
-        assert_eq!(
-            parse_schedule("2026-11-26T02:00+00:00"),
-            Ok(Some("2026-11-26T02:00+00:00".into()))
-        );
-        assert!(parse_schedule("2026-11-26T02:00:00Z").unwrap().is_some());
-        assert!(
-            parse_schedule("2026-11-26 02:00:00-05:00")
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            parse_schedule("2026-11-26T02:00")
-                .unwrap_err()
-                .contains("time zone")
-        );
-        assert!(parse_schedule("tomorrow").is_err());
-        assert!(parse_schedule("26/11/2026T02:00Z").is_err());
-        assert!(parse_schedule("2026-11-26T").is_err());
-        assert!(parse_schedule("2026-11-26T+").is_err());
     }
 }

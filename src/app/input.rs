@@ -3,7 +3,7 @@
 //! the action says there. Hints and help ask [`App::available`], the same rule the keys
 //! obey.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use std::time::Instant;
 
@@ -51,15 +51,26 @@ impl App {
         }
     }
 
-    /// Hint-bar items of the context now: (key, word).
+    /// Hint-bar items of the context now: (key, word). Only what works: without a log
+    /// source there is no `l logs` to offer, and the log view's own keys have nothing to
+    /// move (the view explains how to configure one).
     pub fn hints(&self) -> Vec<(String, &'static str)> {
         let ctx = self.context();
+        let logs = self.model.logs_configured;
         // a toggle names what it does now: `p resume` while paused, `f pause` while following
         let paused = self.cluster().is_some_and(|c| c.is_paused());
         let following = self.screen.log_view.follow;
         self.keys.hints_with(
             ctx,
-            |a| self.available(ctx, a),
+            |a| {
+                self.available(ctx, a)
+                    && (logs
+                        || match ctx {
+                            Context::Main => a != Action::Logs,
+                            Context::Logs => matches!(a, Action::Help | Action::Back),
+                            _ => true,
+                        })
+            },
             |a, w| match a {
                 Action::Pause if paused => "resume",
                 Action::Follow if following => "pause",
@@ -98,13 +109,19 @@ impl App {
             && a.writes()
             && self.read_only
         {
-            self.flash(format!(
-                "read-only: {} refused, nothing sent",
-                a.describe(ctx).split(':').next().unwrap_or("")
-            ));
+            let paused = self.model.cluster().is_some_and(|c| c.is_paused());
+            self.flash(read_only_refusal(a, paused));
             return Vec::new();
         }
         let key = Key::from_event(&ev);
+        if action.is_none()
+            && let Some(msg) = self.not_bound(ctx, &ev)
+        {
+            // in the status bar, also under a dialog: its own notice may say why nothing
+            // was sent, and that must stay
+            self.flash(msg);
+            return Vec::new();
+        }
         match ctx {
             Context::Options | Context::Confirm | Context::Typed | Context::Field => {
                 let send = self.send_label(ctx);
@@ -113,6 +130,7 @@ impl App {
                     gap,
                     // laid out only for the send key: that is the one it gates
                     review_fits: action != Some(Action::Send) || self.review_fits(),
+                    shown: self.judgement.plan.as_ref(),
                 };
                 self.session
                     .dialog_key(&self.model, action, key, &send, self.read_only, press)
@@ -150,6 +168,22 @@ impl App {
         }
     }
 
+    /// What to say about a key bound to nothing in `ctx`: nothing for a modifier alone, nor
+    /// where a key is text (a field, the filter, a typed name).
+    fn not_bound(&self, ctx: Context, ev: &KeyEvent) -> Option<String> {
+        if ctx.takes_text() {
+            return None;
+        }
+        let name = key_name(ev.code, ev.modifiers.contains(KeyModifiers::CONTROL))?;
+        let help = (ctx != Context::Help && self.available(ctx, Action::Help))
+            .then(|| self.keys.key_label(ctx, Action::Help))
+            .flatten();
+        Some(match help {
+            Some(h) => format!("{name} is not bound here; {h} for help"),
+            None => format!("{name} is not bound here"),
+        })
+    }
+
     /// The send key to name in a dialog's notices.
     fn send_label(&self, ctx: Context) -> String {
         self.keys
@@ -168,21 +202,36 @@ impl App {
         }
     }
 
-    /// The request a dialog shows follows the cluster: a change is shown at once, and the
-    /// send key waits until it has been read.
-    pub(super) fn review_current(&mut self) {
-        let Some(ctx) = self.session.dialog.as_ref().map(|d| d.context()) else {
-            return;
+    /// Judge what is on screen again (see [`super::Judgement`]), once: the dialog's plan
+    /// and the detail's member. What a dialog shows follows the cluster: when its request
+    /// or its checks changed while the operator did not touch it (`before`: the dialog as
+    /// it was before this update), the new ones are shown at once and the send key waits
+    /// until they have been read.
+    pub(super) fn judge(&mut self, before: Option<super::dialog::JudgedAs>) {
+        let detail = match self.screen.view() {
+            View::Detail(m) => Some(m.as_str()),
+            _ => None,
         };
-        let send = self.send_label(ctx);
-        // the latest time known: a key may be newer than the last message's time
-        let now = self
-            .last_input
-            .map_or(self.model.now, |t| t.max(self.model.now));
-        let before = self.session.dialog.as_ref().map(|d| d.shown.clone());
-        self.session.review_current(&self.model, now, &send);
-        if self.session.dialog.as_ref().map(|d| d.shown.clone()) != before {
+        let new = super::Judgement::of(&self.model, self.session.dialog.as_ref(), detail);
+        let untouched =
+            before.is_some() && self.session.dialog.as_ref().map(|d| d.judged_as()) == before;
+        if untouched && let Some(ctx) = self.session.dialog.as_ref().map(|d| d.context()) {
+            let send = self.send_label(ctx);
+            // the latest time known: a key may be newer than the last message's time
+            let now = self
+                .last_input
+                .map_or(self.model.now, |t| t.max(self.model.now));
+            let old = self.judgement.plan.as_ref();
+            if self
+                .session
+                .judged(&self.model, old, new.plan.as_ref(), now, &send)
+            {
+                self.changed.mark(Changed::SCREEN);
+            }
+        }
+        if new != self.judgement {
             self.changed.mark(Changed::SCREEN);
+            self.judgement = new;
         }
     }
 
@@ -352,10 +401,18 @@ impl App {
 
     /// The main view's actions (and the views' shared ones).
     fn act(&mut self, a: Action) -> Vec<Effect> {
-        let rows = self.model.rows();
-        let n = rows.len();
-        let i = self.screen.selected_index(&rows);
-        let pick = |i: usize| rows.get(i).map(|r| r.name.clone());
+        // walked in the table's order without building rows: a key press must not cost
+        // every member key
+        let cluster = self.model.cluster();
+        let order = cluster.map(super::members::Order::new);
+        let n = order.as_ref().map_or(0, |o| o.len());
+        let i = self
+            .screen
+            .selected
+            .as_deref()
+            .and_then(|s| order.as_ref()?.index_of(s))
+            .unwrap_or(0);
+        let pick = |i: usize| order.as_ref()?.name_at(i).map(str::to_string);
         match a {
             Action::Up | Action::Down => {
                 let j = if a == Action::Up {
@@ -387,19 +444,14 @@ impl App {
             Action::History => self.screen.toggle(View::History),
             Action::Config => self.screen.toggle(View::Config),
             Action::ExportEvents => return vec![self.export_events()],
+            // without a log source the view explains, in full, how to configure one
             Action::Logs | Action::AllLogs => {
-                if !self.model.logs_configured {
-                    self.flash(
-                        "no log source: start patrol with --logs file:/var/log/patroni/{member}.log (or cmd:...)".into(),
-                    );
+                let v = View::Logs(if a == Action::Logs { pick(i) } else { None });
+                if *self.screen.view() == v {
+                    self.screen.back();
                 } else {
-                    let v = View::Logs(if a == Action::Logs { pick(i) } else { None });
-                    if *self.screen.view() == v {
-                        self.screen.back();
-                    } else {
-                        self.screen.open(v);
-                        self.screen.log_view.scroll = 0;
-                    }
+                    self.screen.open(v);
+                    self.screen.log_view.scroll = 0;
                 }
             }
             Action::Switchover => self.open(OpKind::Switchover, None),
@@ -435,7 +487,10 @@ impl App {
             Action::Flush => {
                 let member = pick(i);
                 let scheduled_sw = self.model.cluster().is_some_and(|c| c.failover.is_some());
-                let scheduled_restart = rows.get(i).is_some_and(|r| r.scheduled_restart.is_some());
+                let scheduled_restart = member
+                    .as_deref()
+                    .and_then(|m| self.model.row(m))
+                    .is_some_and(|r| r.scheduled_restart.is_some());
                 if scheduled_sw {
                     self.open(OpKind::FlushSwitchover, None)
                 } else if scheduled_restart {
@@ -453,7 +508,9 @@ impl App {
     fn open(&mut self, kind: OpKind, member: Option<String>) {
         self.screen.show_help = false;
         self.screen.flash = None;
-        self.session.open(&self.model, kind, member);
+        let cursor = self.screen.selected.clone();
+        self.session
+            .open(&self.model, kind, member, cursor.as_deref());
     }
 
     fn export_events(&self) -> Effect {
@@ -476,4 +533,47 @@ impl App {
             .collect();
         Effect::WriteFile { path, content }
     }
+}
+
+/// The refusal of a write in read-only mode, as a sentence naming what was not sent.
+pub fn read_only_refusal(a: Action, paused: bool) -> String {
+    let what = match a {
+        Action::Switchover => "switchover",
+        Action::Failover => "failover",
+        Action::Restart => "restart",
+        Action::RollingRestart => "rolling restart",
+        Action::Reload => "reload",
+        Action::Reinit => "reinit",
+        Action::Pause if paused => "resume",
+        Action::Pause => "pause",
+        Action::Flush => "flush",
+        Action::DcsFallback => "switchover via etcd",
+        _ => "request",
+    };
+    format!("read-only: {what} not sent (patrol was started read-only)")
+}
+
+/// A key as the user knows it, safe to draw: a character that would not show as itself (a
+/// control, a bidi or zero-width one, a combining mark) as its code point. None for what is
+/// not a key of its own: a modifier alone, the lock keys, nothing.
+pub fn key_name(code: KeyCode, ctrl: bool) -> Option<String> {
+    use unicode_width::UnicodeWidthChar;
+    let base = match code {
+        KeyCode::Modifier(_)
+        | KeyCode::CapsLock
+        | KeyCode::NumLock
+        | KeyCode::ScrollLock
+        | KeyCode::Null => return None,
+        KeyCode::Char(c)
+            if crate::text::is_unsafe(c)
+                || c.is_control()
+                || (c.is_whitespace() && c != ' ')
+                || c.width().unwrap_or(0) == 0 =>
+        {
+            format!("U+{:04X}", c as u32)
+        }
+        KeyCode::F(n) => format!("F{n}"),
+        code => Key { code, ctrl: false }.to_string(),
+    };
+    Some(if ctrl { format!("ctrl-{base}") } else { base })
 }

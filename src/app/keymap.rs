@@ -204,7 +204,7 @@ impl Action {
             (Action::Send, _) => "send the request shown, once",
             (Action::Cancel, _) => "cancel: close the dialog, nothing sent",
             (Action::DcsFallback, _) => "the leader's API is down: write the switchover into etcd",
-            (Action::Schedule, _) => "when (an ISO 8601 time with a zone; empty: now)",
+            (Action::Schedule, _) => "when: +15m, +1h30m, 16:30 (local), ISO 8601; empty: now",
             (Action::PgVersion, _) => "only if PostgreSQL is older than this version",
             (Action::Timeout, _) => "restart timeout in seconds",
             (Action::PendingOnly, _) => "only if a restart is pending",

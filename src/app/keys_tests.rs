@@ -604,8 +604,10 @@ fn a_changed_request_is_shown_at_once_and_a_double_y_does_not_send_it() {
     key_at(&mut a, t, KeyCode::Char('s'));
     key_at(&mut a, t + ms(1000), KeyCode::Enter);
     let before = a.session.dialog.as_ref().and_then(|d| d.shown.clone());
-    // the cluster changes while the review is open (no key pressed)
+    // the cluster changes while the review is open (no key pressed); the runtime judges
+    // once the batch is applied, before the next frame
     leader_api_moved(&mut a, now);
+    a.update(Msg::Drained(now));
     let d = a.session.dialog.as_ref().expect("dialog");
     let after = d.shown.clone().expect("a request");
     assert_ne!(

@@ -82,6 +82,10 @@ pub struct MemberRow {
     pub lag_source: LagSource,
     /// A live figure whose pair is older than [`late_after`] (a poll is late): how old.
     pub lag_age: Option<Duration>,
+    /// No figure yet because no pair of samples has been possible since the replica began
+    /// answering (its every answer came after the leader's last): right after start the
+    /// lag is not yet known, which the screen says as [`LAG_WAITING`].
+    pub lag_waiting: bool,
     pub pending_restart: bool,
     /// Why a restart is pending: `param: old->new` per parameter, in Patroni's order.
     pub pending_restart_reason: Vec<String>,
@@ -95,6 +99,9 @@ pub struct MemberRow {
     /// Replay lag above `maximum_lag_on_failover`.
     pub lagging: bool,
 }
+
+/// What the table's, the detail's and the checks' lag says while [`MemberRow::lag_waiting`].
+pub const LAG_WAITING: &str = "lag: waiting for the first pair of samples";
 
 /// How old a REST answer may be and still count as live.
 pub fn rest_max_age(interval: Duration) -> Duration {
@@ -222,6 +229,18 @@ impl<'a> RowCtx<'a> {
     }
 }
 
+/// The rows of the members with a key, in name order, one at a time.
+pub fn live_rows(
+    c: &ClusterState,
+    now: Instant,
+    interval: Duration,
+) -> impl Iterator<Item = MemberRow> + '_ {
+    let ctx = RowCtx::new(c, now, interval);
+    c.members
+        .iter()
+        .map(move |(name, m)| live_row(c, &ctx, name, m))
+}
+
 pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<MemberRow> {
     let ctx = RowCtx::new(c, now, interval);
     let mut rows: Vec<MemberRow> = c
@@ -241,6 +260,152 @@ pub fn member_rows(c: &ClusterState, now: Instant, interval: Duration) -> Vec<Me
         ))
     });
     rows
+}
+
+/// The member table's order (the leader, the other members by name, then the gone ones by
+/// name: what [`member_rows`] sorts into), walked without building a row. A frame or a key
+/// press reads a window of it, so what they cost does not grow with the member keys etcd
+/// holds (a namespace can hold tens of thousands).
+pub struct Order<'a> {
+    c: &'a ClusterState,
+    leader: Option<&'a str>,
+}
+
+impl<'a> Order<'a> {
+    pub fn new(c: &'a ClusterState) -> Self {
+        let leader = c.leader.as_deref().filter(|l| c.members.contains_key(*l));
+        Order { c, leader }
+    }
+
+    fn gone(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let members = &self.c.members;
+        self.c
+            .gone
+            .keys()
+            .filter(move |g| !members.contains_key(*g))
+            .map(String::as_str)
+    }
+
+    /// Rows in the table (at most [`super::cluster::MAX_GONE`] of them gone).
+    pub fn len(&self) -> usize {
+        self.c.members.len() + self.gone().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let leader = self.leader;
+        self.leader
+            .into_iter()
+            .chain(
+                self.c
+                    .members
+                    .keys()
+                    .map(String::as_str)
+                    .filter(move |n| Some(*n) != leader),
+            )
+            .chain(self.gone())
+    }
+
+    /// Where `name` is in the table.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        if self.leader == Some(name) {
+            return Some(0);
+        }
+        let lead = usize::from(self.leader.is_some());
+        if self.c.members.contains_key(name) {
+            let before = self
+                .c
+                .members
+                .range::<str, _>((std::ops::Bound::Unbounded, std::ops::Bound::Excluded(name)))
+                .count();
+            let leader_before = self.leader.is_some_and(|l| l < name);
+            return Some(lead + before - usize::from(leader_before));
+        }
+        if self.c.gone.contains_key(name) {
+            let members = &self.c.members;
+            let before = self
+                .c
+                .gone
+                .range::<str, _>((std::ops::Bound::Unbounded, std::ops::Bound::Excluded(name)))
+                .filter(|(g, _)| !members.contains_key(*g))
+                .count();
+            return Some(self.c.members.len() + before);
+        }
+        None
+    }
+
+    pub fn name_at(&self, i: usize) -> Option<&'a str> {
+        self.iter().nth(i)
+    }
+}
+
+/// The member rows a frame reads: a run of the table's order around the selected member
+/// (what the table can scroll to), then the rows outside that run which a pane reads
+/// anyway (the leader, the polled and gone members, a member whose detail is open).
+#[derive(Debug, Default)]
+pub struct Window {
+    /// The run first (`offset..offset + run_len` of the order), then the others.
+    pub rows: Vec<MemberRow>,
+    pub run_len: usize,
+    pub offset: usize,
+    /// Rows in the whole table.
+    pub total: usize,
+    /// Of those, members with a key (not gone).
+    pub present: usize,
+}
+
+impl Window {
+    /// `near` rows either side of `selected` (or of the top), and the rows named in `also`.
+    pub fn new<'a>(
+        c: &'a ClusterState,
+        selected: Option<&str>,
+        also: impl IntoIterator<Item = &'a str>,
+        near: usize,
+        now: Instant,
+        interval: Duration,
+    ) -> Self {
+        let order = Order::new(c);
+        let at = selected.and_then(|s| order.index_of(s)).unwrap_or(0);
+        let offset = at.saturating_sub(near);
+        let run: Vec<&str> = order.iter().skip(offset).take(2 * near + 1).collect();
+        let in_run: std::collections::BTreeSet<&str> = run.iter().copied().collect();
+        let mut others: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        others.extend(order.leader);
+        others.extend(c.rest.keys().map(String::as_str));
+        others.extend(order.gone());
+        others.extend(also);
+        let ctx = RowCtx::new(c, now, interval);
+        let row = |n: &str| match c.members.get_key_value(n) {
+            Some((name, m)) => Some(live_row(c, &ctx, name, m)),
+            None => c
+                .gone
+                .get(n)
+                .map(|at| gone_row(n, now.saturating_duration_since(*at))),
+        };
+        let mut rows: Vec<MemberRow> = run.iter().filter_map(|n| row(n)).collect();
+        let run_len = rows.len();
+        rows.extend(
+            others
+                .into_iter()
+                .filter(|n| !in_run.contains(n))
+                .filter_map(row),
+        );
+        Window {
+            rows,
+            run_len,
+            offset,
+            total: order.len(),
+            present: c.members.len(),
+        }
+    }
+
+    /// The run of the table's order, from `offset`.
+    pub fn run(&self) -> &[MemberRow] {
+        &self.rows[..self.run_len]
+    }
 }
 
 /// One member's row, as [`member_rows`] would give it, without building the others
@@ -310,7 +475,7 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
     .unwrap_or_default();
 
     let (mut receive_lsn, mut replay_lsn, mut lag_source) = (None, None, LagSource::Live);
-    let (mut top, mut lag_age) = (None, None);
+    let (mut top, mut lag_age, mut lag_waiting) = (None, None, false);
     if !role.is_leader() {
         // a live figure needs the replica answering now and a sound pair not too old
         let paired = live
@@ -328,7 +493,8 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
             }
             // no pair: the leader's last figure from before the replica's answer
             None if let Some(s) = live
-                && let Some((r_at, _)) = rest_state.and_then(|r| r.ok.as_ref())
+                && let Some(r) = rest_state
+                && let Some((r_at, _)) = r.ok.as_ref()
                 && let Some(l) = leader.and_then(|l| {
                     l.iter()
                         .rev()
@@ -341,6 +507,14 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
                 replay_lsn = s.xlog.replayed_location;
                 top = l.location;
                 lag_source = LagSource::AtLeast;
+                // every answer it has given since it began (its history is not full yet)
+                // came after the leader's last: no pair was ever possible
+                lag_waiting = r.positions.len() < super::cluster::RestState::POSITIONS
+                    && leader.is_some_and(|l| {
+                        !r.positions
+                            .iter()
+                            .any(|p| l.iter().any(|l| l.at >= p.at && l.location.is_some()))
+                    });
             }
             None => {
                 receive_lsn = m.receive_lsn.or(m.xlog_location);
@@ -402,6 +576,8 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
         replay_lag,
         lag_source,
         lag_age,
+        // (only while there is no figure: a lower bound above 0 is a figure)
+        lag_waiting: lag_waiting && receive_lag.is_none() && replay_lag.is_none(),
         pending_restart,
         pending_restart_reason,
         postmaster_start: live.and_then(|s| s.postmaster_start_time.clone()),
@@ -449,6 +625,7 @@ fn gone_row(name: &str, gone: Duration) -> MemberRow {
         replay_lag: None,
         lag_source: LagSource::Live,
         lag_age: None,
+        lag_waiting: false,
         pending_restart: false,
         pending_restart_reason: Vec::new(),
         postmaster_start: None,

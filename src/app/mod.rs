@@ -10,6 +10,7 @@ pub mod dialog;
 pub mod events;
 mod follow;
 mod input;
+pub mod judgement;
 pub mod keymap;
 pub mod members;
 pub mod model;
@@ -18,6 +19,7 @@ mod plan;
 mod quorum;
 pub mod redraw;
 pub mod rest_only;
+pub mod schedule;
 pub mod screen;
 pub mod session;
 
@@ -31,6 +33,7 @@ use crate::dcs::DcsEvent;
 use crate::patroni::PatroniStatus;
 pub use cluster::{ClusterState, RestState};
 pub use follow::{FOLLOW_GONE_FOR, MAX_LOG_FOLLOWERS};
+pub use judgement::Judgement;
 pub use keymap::{Action, Context, KeymapSet};
 pub use members::{MemberRow, Role};
 pub use model::{DcsHealth, Liveness, Model};
@@ -134,6 +137,8 @@ pub struct AppConfig {
     pub export_dir: PathBuf,
     /// The wall clock at start, to print event times (None in tests: relative times).
     pub wall_clock: Option<SystemTime>,
+    /// The local time zone (UTC unless the runtime reads the system's).
+    pub time_zone: jiff::tz::TimeZone,
     /// `--logs` and its per-member overrides.
     pub logs: Option<crate::logs::LogSourceSpec>,
     pub logs_by_member: BTreeMap<String, crate::logs::LogSourceSpec>,
@@ -157,6 +162,7 @@ impl AppConfig {
             keys: KeymapSet::default(),
             export_dir: std::env::temp_dir(),
             wall_clock: None,
+            time_zone: jiff::tz::TimeZone::UTC,
             logs: None,
             logs_by_member: BTreeMap::new(),
             rest_only: false,
@@ -182,6 +188,9 @@ pub struct App {
     pub screen: Screen,
     pub session: Session,
     pub keys: KeymapSet,
+    /// What the screen shows of the open dialog's plan and the detail view's member, made
+    /// once per update that can change it (see [`App::judge`]).
+    pub judgement: Judgement,
     pub read_only: bool,
     export_dir: PathBuf,
     redraw: Redraw,
@@ -200,6 +209,7 @@ impl App {
         let mut model = Model::new(&cfg.scope, &cfg.namespace, cfg.endpoints, now);
         model.rest_interval = cfg.rest_interval;
         model.wall0 = cfg.wall_clock;
+        model.tz = cfg.time_zone;
         model.logs_configured = cfg.logs.is_some() || !cfg.logs_by_member.is_empty();
         model.log_sources = (cfg.logs, cfg.logs_by_member);
         model.rest_only = rest_only::RestOnly::new(cfg.rest_only, cfg.api_seeds);
@@ -209,6 +219,7 @@ impl App {
             screen: Screen::default(),
             session: Session::new(),
             keys: cfg.keys,
+            judgement: Judgement::default(),
             read_only: cfg.read_only,
             export_dir: cfg.export_dir,
             redraw: Redraw::default(),
@@ -249,7 +260,28 @@ impl App {
         self.model.rows()
     }
 
+    /// The member rows this frame can read: around the selection, and the member whose
+    /// detail is open (not every member key: see [`members::Window`]).
+    pub fn window(&self) -> members::Window {
+        let also = match self.screen.view() {
+            View::Detail(m) => Some(m.as_str()),
+            _ => None,
+        };
+        self.model.window(
+            self.screen.selected.as_deref(),
+            also,
+            self.screen.rows_near(),
+        )
+    }
+
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        // judged after a drained batch (never per message of a burst) and after input,
+        // which can open, move or review a dialog
+        let judge = matches!(
+            msg,
+            Msg::Drained(_) | Msg::Key(..) | Msg::Paste(..) | Msg::Shutdown(_)
+        );
+        let dialog_before = self.session.dialog.as_ref().map(|d| d.judged_as());
         let mut eff = match msg {
             Msg::Key(at, ev) => self.on_key(at, ev),
             Msg::Paste(at, text) => {
@@ -287,7 +319,9 @@ impl App {
             }
             msg => self.model.update(msg),
         };
-        self.review_current();
+        if judge {
+            self.judge(dialog_before);
+        }
         let (settled, ops_changed) = self.session.settle(&self.model);
         eff.extend(settled);
         if ops_changed {
@@ -296,6 +330,11 @@ impl App {
         let mut changed = self.model.take_changed();
         changed |= std::mem::take(&mut self.changed);
         self.dirty |= self.redraw.due(&changed, &self.model, &self.screen);
+        // a review's "(in 14m)" counts down while it is open
+        self.dirty |= changed.has(Changed::CLOCK)
+            && self.session.dialog.as_ref().is_some_and(|d| {
+                d.step == dialog::Step::Confirm && !d.options.schedule().trim().is_empty()
+            });
         eff
     }
 
@@ -345,6 +384,9 @@ mod v2_tests;
 #[cfg(test)]
 mod scale_tests;
 
+#[cfg(test)]
+mod judgement_tests;
+
 /// The note under the help's key list.
 pub const HELP_NOTE: [&str; 4] = [
     " Lag: leader WAL position minus the replica's, live from",
@@ -352,3 +394,6 @@ pub const HELP_NOTE: [&str; 4] = [
     " Replay Lag's ≥Ns: the leader was past the replayed",
     " position at least N s before the replica said so.",
 ];
+
+#[cfg(test)]
+mod hints_tests;

@@ -43,8 +43,20 @@ enum Touch {
     Member(String),
     /// The clock: the members whose REST answer can age (`ClusterState::rest`), not all.
     Timed,
+    /// A cluster-wide key of the cluster on screen (leader, sync, config, status, ...): the
+    /// cluster-wide fields and the members whose role it can change (the leader and the
+    /// synchronous standbys before and after), not every member key.
+    Cluster(std::collections::BTreeSet<String>),
     All,
 }
+
+/// A row's lag as drawn, ages aside: (source, receive lag, replay lag, not yet known).
+type LagFigure = (
+    std::mem::Discriminant<members::LagSource>,
+    Option<u64>,
+    Option<u64>,
+    bool,
+);
 
 /// One entry of the connection strings view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +137,8 @@ pub struct Model {
     pub events: VecDeque<events::Event>,
     /// Wall-clock time at `started`, to print event times (None in tests: relative times).
     pub wall0: Option<SystemTime>,
+    /// The local time zone, to read `16:30` and say scheduled times back (UTC in tests).
+    pub tz: jiff::tz::TimeZone,
     /// Each etcd endpoint's last status answer.
     pub etcd_status: Vec<crate::dcs::info::EndpointStatus>,
     /// (lease, ttl, granted, when asked) of the leader key's lease.
@@ -171,6 +185,7 @@ impl Model {
             now,
             events: VecDeque::new(),
             wall0: None,
+            tz: jiff::tz::TimeZone::UTC,
             etcd_status: Vec::new(),
             lease_ttl: None,
             lag_history: BTreeMap::new(),
@@ -249,6 +264,10 @@ impl Model {
                 }
             }
             Touch::Member(name) => self.member_news(name),
+            Touch::Cluster(mut names) => {
+                names.extend(self.role_holders());
+                self.cluster_news(names);
+            }
             Touch::Timed => {
                 // a member without a REST answer has nothing that changes with time in
                 // its summary: the tick costs what is polled, not every member key
@@ -278,34 +297,42 @@ impl Model {
             .unwrap_or_default()
     }
 
+    /// One member's row, without building the others.
+    pub fn row(&self, name: &str) -> Option<MemberRow> {
+        members::member_row(self.cluster()?, name, self.now, self.rest_interval)
+    }
+
     /// No terminal shows more member rows than this above or below the selected one.
     pub const ROWS_NEAR: usize = 256;
 
-    /// The rows that can be on screen (unordered): the leader, the gone ones, those with a
-    /// REST answer, and up to [`Model::ROWS_NEAR`] members by name either side of
-    /// `selected` (the table is the leader, then by name). What it costs is bounded by that,
-    /// not by the member keys etcd holds.
-    pub fn rows_near(&self, selected: Option<&str>) -> Vec<MemberRow> {
-        let Some(c) = self.cluster() else {
-            return Vec::new();
-        };
-        let mut names: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-        names.extend(c.leader.as_deref());
-        names.extend(c.gone.keys().map(String::as_str));
-        names.extend(c.rest.keys().map(String::as_str));
-        let from = selected.unwrap_or("");
-        let after = c
-            .members
-            .range::<str, _>((std::ops::Bound::Included(from), std::ops::Bound::Unbounded));
-        names.extend(after.take(Self::ROWS_NEAR).map(|(n, _)| n.as_str()));
-        let before = c
-            .members
-            .range::<str, _>((std::ops::Bound::Unbounded, std::ops::Bound::Excluded(from)));
-        names.extend(before.rev().take(Self::ROWS_NEAR).map(|(n, _)| n.as_str()));
-        names
-            .into_iter()
-            .filter_map(|n| members::member_row(c, n, self.now, self.rest_interval))
-            .collect()
+    /// The rows that can be on screen: `near` either side of `selected` in the table's
+    /// order, the leader, the gone ones, those with a REST answer. What it costs is bounded
+    /// by that, not by the member keys etcd holds.
+    pub fn rows_near(&self, selected: Option<&str>, near: usize) -> Vec<MemberRow> {
+        self.window(selected, None, near).rows
+    }
+
+    /// The rows a frame reads (see [`members::Window`]): `near` (at most
+    /// [`Model::ROWS_NEAR`]) either side of `selected`, the leader, the polled and gone
+    /// members, and `also`.
+    pub fn window(
+        &self,
+        selected: Option<&str>,
+        also: Option<&str>,
+        near: usize,
+    ) -> members::Window {
+        self.cluster()
+            .map(|c| {
+                members::Window::new(
+                    c,
+                    selected,
+                    also,
+                    near.min(Self::ROWS_NEAR),
+                    self.now,
+                    self.rest_interval,
+                )
+            })
+            .unwrap_or_default()
     }
 
     /// Is the data on screen older than the DCS connection allows us to know?
@@ -531,9 +558,60 @@ impl Model {
                 Some(name) if !name.is_empty() && !name.contains('/') => {
                     Touch::Member(name.to_string())
                 }
-                _ => Touch::All,
+                _ => Touch::Cluster(self.role_holders()),
             },
             None => Touch::Nothing,
+        }
+    }
+
+    /// The members whose role a cluster-wide key decides (see `members::role_of`): the
+    /// leader and the synchronous standbys. Any other member is a replica whatever those
+    /// keys say, so a change to them costs these and not every member key.
+    fn role_holders(&self) -> std::collections::BTreeSet<String> {
+        let Some(c) = self.cluster() else {
+            return Default::default();
+        };
+        c.leader
+            .iter()
+            .chain(c.sync.iter().flat_map(|s| s.sync_standby.iter()))
+            .cloned()
+            .collect()
+    }
+
+    /// News from a change to a cluster-wide key: the cluster-wide fields, the config, and
+    /// the summaries of `names`, compared with the baseline, which is then brought up to
+    /// date.
+    fn cluster_news(&mut self, names: std::collections::BTreeSet<String>) {
+        let mut after = self.summary_head();
+        if let Some(k) = self.cluster().and_then(|c| c.config.as_ref()) {
+            events::flatten("", &k.raw, &mut after.config);
+            after.config_secrets = k.secret_tags.clone();
+        }
+        let mut before = self.news_baseline.head();
+        before.config = std::mem::take(&mut self.news_baseline.config);
+        before.config_secrets = std::mem::take(&mut self.news_baseline.config_secrets);
+        for name in &names {
+            if let Some(r) = self.row(name).filter(|r| r.gone.is_none()) {
+                after
+                    .members
+                    .insert(name.clone(), events::member_summary(&r));
+            }
+            if let Some(m) = self.news_baseline.members.get(name) {
+                before.members.insert(name.clone(), m.clone());
+            }
+        }
+        let news = events::diff(&before, &after);
+        let mut after = after.carry(&before);
+        let mut members = std::mem::take(&mut self.news_baseline.members);
+        for name in names {
+            match after.members.remove(&name) {
+                Some(m) => members.insert(name, m),
+                None => members.remove(&name),
+            };
+        }
+        self.news_baseline = events::Summary { members, ..after };
+        for kind in news {
+            self.push_event(kind);
         }
     }
 
@@ -617,6 +695,39 @@ impl Model {
     pub const LAG_SAMPLES: usize = 120;
     /// Samples in the trend column.
     pub const TREND_WIDTH: usize = 10;
+
+    /// The rows whose lag figure an answer from `member` can move: its own, and the
+    /// leader's answer pairs with every polled replica (at most [`Model::MAX_POLLED`]).
+    fn pairs_with(&self, member: &str) -> Vec<String> {
+        let Some(c) = self.cluster() else {
+            return Vec::new();
+        };
+        if c.leader.as_deref() == Some(member) {
+            c.rest.keys().filter(|n| *n != member).cloned().collect()
+        } else {
+            vec![member.to_string()]
+        }
+    }
+
+    /// The lag figures of these members' rows as the table shows them (source, figures,
+    /// not yet known), ages aside: those the clock redraws.
+    fn lag_figures(&self, names: &[String]) -> Vec<LagFigure> {
+        let Some(c) = self.cluster() else {
+            return Vec::new();
+        };
+        names
+            .iter()
+            .filter_map(|n| members::member_row(c, n, self.now, self.rest_interval))
+            .map(|r| {
+                (
+                    std::mem::discriminant(&r.lag_source),
+                    r.receive_lag,
+                    r.replay_lag,
+                    r.lag_waiting,
+                )
+            })
+            .collect()
+    }
 
     /// Remember a replica's live replay lag (for the trend column).
     fn sample_lag(&mut self, member: &str) {
@@ -754,6 +865,12 @@ impl Model {
             .map(|d| d.as_secs())
     }
 
+    /// The wall-clock time now, when patrol knows it.
+    pub fn wall_now(&self) -> Option<jiff::Timestamp> {
+        let w = self.wall0? + self.now.saturating_duration_since(self.started);
+        jiff::Timestamp::try_from(w).ok()
+    }
+
     /// Tests pin the wall clock to a known instant.
     #[cfg(test)]
     pub(crate) fn started_at_for_tests(&mut self, at: Instant) {
@@ -811,12 +928,12 @@ impl Model {
             events::flatten("", &k.raw, &mut s.config);
             s.config_secrets = k.secret_tags.clone();
         }
-        s.members = self
-            .rows()
-            .iter()
-            .filter(|r| r.gone.is_none())
-            .map(|r| (r.name.clone(), events::member_summary(r)))
-            .collect();
+        // one row at a time: the summary of 30,000 member keys must not hold 30,000 rows
+        if let Some(c) = self.cluster() {
+            s.members = members::live_rows(c, self.now, self.rest_interval)
+                .map(|r| (r.name.clone(), events::member_summary(&r)))
+                .collect();
+        }
         s
     }
 
@@ -1209,6 +1326,15 @@ impl Model {
         let name = member.clone();
         let mut first_answer = false;
         let mut changed = Changed::default();
+        // an answer that repeats the last one can still pair with another member's (the
+        // leader's with every replica's): the lag figures it moves are drawn too, or the
+        // table and the checks would show a figure the model no longer has
+        let paired = if sample {
+            self.pairs_with(&member)
+        } else {
+            Vec::new()
+        };
+        let lags_before = self.lag_figures(&paired);
         if let Some(c) = self.clusters.get_mut(&self.scope)
             && c.members.contains_key(&member)
         {
@@ -1250,6 +1376,9 @@ impl Model {
                     }
                 }
             }
+        }
+        if !changed.has(Changed::CLUSTER) && self.lag_figures(&paired) != lags_before {
+            changed.mark(Changed::CLUSTER);
         }
         self.changed |= changed;
         if sample {

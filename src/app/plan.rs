@@ -4,7 +4,7 @@
 
 use super::checks::{self, Candidate, Check, Level};
 use super::cluster::ClusterState;
-use super::dialog::{Dialog, Options, parse_schedule};
+use super::dialog::{Dialog, Options};
 use super::members::{MemberRow, RestHealth};
 use super::model::Model;
 use super::ops::{Expect, OpKind, Request, RolloutStep, spec};
@@ -19,6 +19,20 @@ pub struct Plan {
     pub must_type: Option<String>,
     /// Rolling restart: every step; `request` is the first one's.
     pub steps: Vec<RolloutStep>,
+}
+
+impl Default for Plan {
+    /// Nothing planned: no candidates, no checks, no request.
+    fn default() -> Plan {
+        Plan {
+            candidates: Vec::new(),
+            checks: Vec::new(),
+            request: None,
+            expect: Expect::Reply,
+            must_type: None,
+            steps: Vec::new(),
+        }
+    }
 }
 
 impl Plan {
@@ -41,10 +55,10 @@ impl Plan {
         });
     }
 
-    /// The dialog's schedule (None: now); a bad one is a failed check.
-    pub fn schedule(&mut self, d: &Dialog) -> Option<String> {
-        match parse_schedule(d.options.schedule()) {
-            Ok(s) => s,
+    /// The dialog's schedule as sent (ISO 8601; None: now); a bad one is a failed check.
+    pub fn schedule(&mut self, d: &Dialog, m: &Model) -> Option<String> {
+        match super::schedule::parse(d.options.schedule(), m.wall_now(), &m.tz) {
+            Ok(w) => w.map(|w| w.iso()),
             Err(e) => {
                 self.fail(e);
                 None

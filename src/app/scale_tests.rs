@@ -255,3 +255,126 @@ fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_c
     assert_eq!(a.model.revision_gap().map(|g| g.0), Some(50));
     assert!(!draw(&a).contains("● live"));
 }
+
+/// Rows derived by drawing one frame (and by one key press moving the selection) with `n`
+/// member keys, the selection `at` the i-th of them.
+fn rows_per_frame(n: usize, at: Option<usize>) -> (u64, String) {
+    let now = Instant::now();
+    let mut kvs = healthy_kvs();
+    kvs.extend((0..n).map(member));
+    let mut a = app(kvs, now);
+    a.screen.selected = at.map(|i| format!("burst{i:06}"));
+    let before = ROWS_BUILT.with(|c| c.get());
+    let screen = draw(&a);
+    a.update(Msg::Key(
+        human(),
+        ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Char('j')),
+    ));
+    (ROWS_BUILT.with(|c| c.get()) - before, screen)
+}
+
+#[test]
+fn a_frame_and_a_key_press_derive_the_rows_around_the_selection_not_every_member_key() {
+    let near = super::Model::ROWS_NEAR;
+    // (the selection with as many members either side in both namespaces)
+    for at in [None, Some(0), Some(3 * near)] {
+        let (small, _) = rows_per_frame(6 * near, at);
+        let (large, screen) = rows_per_frame(60 * near, at);
+        assert_eq!(
+            small, large,
+            "a frame grew with member keys (selection {at:?})"
+        );
+        assert!(small <= 2 * near as u64 + 8, "{small}");
+        // the table still counts and places every member
+        let total = 60 * near + 3;
+        assert!(
+            screen.contains(&format!(" of {total} "))
+                && screen.contains(&format!("members {total}")),
+            "{screen}"
+        );
+    }
+}
+
+#[test]
+fn the_table_window_places_the_selection_where_the_whole_table_would() {
+    let now = Instant::now();
+    let mut kvs = healthy_kvs();
+    kvs.extend((0..2000).map(member));
+    let mut a = app(kvs, now);
+    // the selection 1000 rows down: the title counts from the whole table (leader pg1 first,
+    // then by name: burst000000.. before pg2, pg3)
+    a.screen.selected = Some("burst000999".into());
+    let screen = draw(&a);
+    let rows = a.rows();
+    let at = rows
+        .iter()
+        .position(|r| r.name == "burst000999")
+        .expect("row");
+    assert!(screen.contains("▸ burst000999"), "{screen}");
+    assert!(
+        screen.contains(&format!("–{} of 2003 ", at + 1)),
+        "the selected row is the window's last: {screen}"
+    );
+}
+
+#[test]
+fn the_order_walked_without_rows_is_the_tables_order() {
+    let now = Instant::now();
+    let mut kvs = healthy_kvs();
+    // names either side of the leader's, and a member that goes (a gone row, last)
+    kvs.extend((0..50).map(member));
+    kvs.push(kv("members/aaa", br#"{"state":"running"}"#));
+    kvs.push(kv("members/zzz", br#"{"state":"running"}"#));
+    let mut a = app(kvs, now);
+    a.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Delete {
+            key: "/service/demo/members/burst000007".into(),
+        },
+    ));
+    let rows: Vec<String> = a.rows().into_iter().map(|r| r.name).collect();
+    assert!(rows.last().is_some_and(|n| n == "burst000007"), "{rows:?}");
+    let c = a.model.cluster().expect("cluster");
+    let order = super::members::Order::new(c);
+    let walked: Vec<&str> = order.iter().collect();
+    assert_eq!(walked, rows, "the walk and the sorted rows disagree");
+    assert_eq!(order.len(), rows.len());
+    for (i, n) in rows.iter().enumerate() {
+        assert_eq!(order.index_of(n), Some(i), "{n}");
+        assert_eq!(order.name_at(i), Some(n.as_str()));
+    }
+    assert_eq!(order.index_of("nobody"), None);
+}
+
+#[test]
+fn a_cluster_wide_key_derives_the_rows_of_the_role_holders_not_every_member_key() {
+    let count = |n: usize| {
+        let now = Instant::now();
+        let mut kvs = healthy_kvs();
+        kvs.extend((0..n).map(member));
+        let mut a = app(kvs, now);
+        let before = ROWS_BUILT.with(|c| c.get());
+        // the leader key moves, the config changes, the status key is rewritten
+        a.update(Msg::Dcs(later(now, 1), DcsEvent::Put(kv("leader", b"pg2"))));
+        a.update(Msg::Dcs(
+            later(now, 1),
+            DcsEvent::Put(kv("config", br#"{"ttl":30,"loop_wait":10}"#)),
+        ));
+        a.update(Msg::Dcs(
+            later(now, 1),
+            DcsEvent::Put(kv("status", br#"{"optime":67108864}"#)),
+        ));
+        (ROWS_BUILT.with(|c| c.get()) - before, a)
+    };
+    let (small, _) = count(100);
+    let (large, a) = count(5000);
+    assert_eq!(small, large, "a cluster-wide key grew with member keys");
+    // and the news were still told: the leader moved
+    let events: Vec<String> = a.model.events.iter().map(|e| e.kind.text()).collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("pg2") && e.to_lowercase().contains("leader")),
+        "{events:?}"
+    );
+}

@@ -132,6 +132,14 @@ impl Screen {
     }
 
     /// The row of the selected member (the first row when none or it vanished).
+    /// How many member rows either side of the selection a frame may show: the terminal's
+    /// height (the table scrolls so that the selection stays in view), or
+    /// [`super::Model::ROWS_NEAR`] before the size is known.
+    pub fn rows_near(&self) -> usize {
+        self.size
+            .map_or(super::Model::ROWS_NEAR, |(_, h)| usize::from(h).max(1))
+    }
+
     pub fn selected_index(&self, rows: &[MemberRow]) -> usize {
         self.selected
             .as_ref()

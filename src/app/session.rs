@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 use super::Effect;
 use super::checks;
 use super::dialog::{Dialog, Step};
+use super::judgement::same_checks;
 use super::keymap::{Action, Key};
 use super::model::Model;
 use super::ops::{
     self, OpKind, Operation, Reply, Request, Rollout, RolloutState, RolloutStep, Settle,
 };
+use super::plan::Plan;
 
 /// A send key closer than this behind the key before it is not a person's answer to what
 /// is on screen: a paste (without bracketed paste), `tmux send-keys` or a key burst arrives
@@ -28,13 +30,15 @@ pub const READ_CHANGED: Duration = Duration::from_secs(1);
 
 /// How the send key came, beyond which key it is: the gates in front of a write.
 #[derive(Debug, Clone, Copy)]
-pub struct Press {
+pub struct Press<'a> {
     /// When the input task read the key.
     pub at: Instant,
     /// Since the key (or paste) before it; None: the first key.
     pub gap: Option<Duration>,
     /// The whole review (every check and the exact request line) is on screen.
     pub review_fits: bool,
+    /// The plan on screen when it came (the app's judgement): the send key answers by it.
+    pub shown: Option<&'a Plan>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -58,12 +62,23 @@ impl Session {
         }
     }
 
-    /// Open the dialog of `kind` (on `member`), planned against the model now.
-    pub fn open(&mut self, model: &Model, kind: OpKind, member: Option<String>) {
+    /// Open the dialog of `kind` (on `member`), planned against the model now. A dialog
+    /// that picks a candidate picks the member under the cursor when it is one, else the
+    /// best one now.
+    pub fn open(
+        &mut self,
+        model: &Model,
+        kind: OpKind,
+        member: Option<String>,
+        cursor: Option<&str>,
+    ) {
         let mut d = Dialog::new(kind, member);
-        // the selection is a member, fixed now: the best candidate at the moment of opening
         if kind.has_candidates() {
-            d.candidate = model.plan(&d).candidates.first().map(|c| c.name.clone());
+            let candidates = model.plan(&d).candidates;
+            let at_cursor = cursor.filter(|n| candidates.iter().any(|c| c.name == *n));
+            d.candidate = at_cursor
+                .map(str::to_string)
+                .or_else(|| candidates.first().map(|c| c.name.clone()));
         }
         if d.step == Step::Confirm {
             d.shown = model.plan(&d).request;
@@ -71,19 +86,33 @@ impl Session {
         self.dialog = Some(d);
     }
 
-    /// The review shows the request the cluster calls for *now*: when it changes while the
-    /// dialog is open, the new one is shown at once and the send key waits [`READ_CHANGED`].
-    pub fn review_current(&mut self, model: &Model, now: Instant, send_key: &str) {
-        let Some(d) = self.dialog.as_mut() else {
-            return;
+    /// The review shows what the cluster calls for *now*: when the request or the checks
+    /// judged after a batch of messages differ from the ones on screen (`old`), the new
+    /// ones are shown at once and the send key waits [`READ_CHANGED`]. Says whether it
+    /// held the send key.
+    pub fn judged(
+        &mut self,
+        model: &Model,
+        old: Option<&Plan>,
+        new: Option<&Plan>,
+        now: Instant,
+        send_key: &str,
+    ) -> bool {
+        let (Some(d), Some(new)) = (self.dialog.as_mut(), new) else {
+            return false;
         };
         if d.step != Step::Confirm || d.editing.is_some() {
-            return;
+            return false;
         }
-        let request = model.plan(d).request;
-        if request != d.shown {
-            show_changed(model, d, request, now, send_key);
+        if new.request != d.shown {
+            show_changed(model, d, new.request.clone(), now, send_key, "request");
+            return true;
         }
+        if old.is_some_and(|o| !same_checks(&o.checks, &new.checks)) {
+            show_changed(model, d, new.request.clone(), now, send_key, "checks");
+            return true;
+        }
+        false
     }
 
     /// Patroni's answer to an operation's request.
@@ -119,7 +148,17 @@ impl Session {
         // a text field being edited takes every printable key
         if let Some(f) = d.editing {
             match (action, text) {
-                (Some(Action::Done), _) => d.editing = None,
+                (Some(Action::Done), _) => {
+                    d.editing = None;
+                    // `+15m` and `16:30` mean a time from now: fixed once, here, so the
+                    // review shows and the send key sends one time (the ISO form)
+                    if f == super::dialog::Field::Schedule
+                        && let Some(v) = d.options.field_mut(f)
+                        && let Ok(Some(w)) = super::schedule::parse(v, model.wall_now(), &model.tz)
+                    {
+                        *v = w.iso();
+                    }
+                }
                 (Some(Action::Delete), _) => {
                     if let Some(v) = d.options.field_mut(f) {
                         v.pop();
@@ -203,7 +242,7 @@ impl Session {
                 if let Some(why) = refused(model, &d, press, send_key) {
                     d.notice = Some(why);
                 } else {
-                    return self.confirm(model, d, read_only, press.at, send_key);
+                    return self.confirm(model, press.shown, d, read_only, press.at, send_key);
                 }
             }
             (Step::Confirm, Action::Send) => {
@@ -221,10 +260,12 @@ impl Session {
     }
 
     /// The moment of confirming: check again against the state *now*; send only if the
-    /// request is still the one the operator saw and nothing blocks it.
+    /// request and the checks are still the ones the operator saw (`shown`) and nothing
+    /// blocks it. A refusal names a check that is on screen.
     fn confirm(
         &mut self,
         model: &Model,
+        shown: Option<&Plan>,
         mut d: Dialog,
         read_only: bool,
         at: Instant,
@@ -241,6 +282,13 @@ impl Session {
             && d.typed != *must
         {
             d.notice = Some(format!("type {must:?} exactly to confirm; nothing sent"));
+            self.dialog = Some(d);
+            return Vec::new();
+        }
+        // judged again since the frame on screen, and it says something else: show that
+        // first (the app judges again after this key), refuse nothing on unseen grounds
+        if shown.is_none_or(|s| !same_checks(&s.checks, &p.checks)) {
+            show_changed(model, &mut d, p.request, at, send_key, "checks");
             self.dialog = Some(d);
             return Vec::new();
         }
@@ -265,7 +313,7 @@ impl Session {
             return Vec::new();
         }
         if d.shown.as_ref() != Some(&request) {
-            show_changed(model, &mut d, Some(request), at, send_key);
+            show_changed(model, &mut d, Some(request), at, send_key, "request");
             self.dialog = Some(d);
             return Vec::new();
         }
@@ -477,14 +525,15 @@ impl Session {
     }
 }
 
-/// The request shown changed at `at`: show the new one, and hold the send key until it has
-/// been on screen for [`READ_CHANGED`].
+/// The request (or the checks: `what`) shown changed at `at`: show the new one, and hold
+/// the send key until it has been on screen for [`READ_CHANGED`].
 fn show_changed(
     model: &Model,
     d: &mut Dialog,
     request: Option<Request>,
     at: Instant,
     send_key: &str,
+    what: &'static str,
 ) {
     let from = at + READ_CHANGED;
     d.shown = request;
@@ -492,11 +541,13 @@ fn show_changed(
     // a new review: a typed confirmation is typed again, for this request
     d.typed.clear();
     d.armed = false;
+    let it = if what == "checks" { "them" } else { "it" };
     d.notice = Some(format!(
-        "the request changed: read it; {send_key} sends from {} (in {} s); nothing sent",
+        "the {what} changed: read {it}; {send_key} sends from {} (in {} s); nothing sent",
         model.clock(from),
         READ_CHANGED.as_secs()
     ));
+    d.held = Some(what);
 }
 
 /// Why this press of the send key must not send, before anything is planned: it came in a
@@ -511,8 +562,10 @@ fn refused(model: &Model, d: &Dialog, press: Press, send_key: &str) -> Option<St
     }
     if let Some(from) = d.hold_until.filter(|f| press.at < *f) {
         let left = from.saturating_duration_since(press.at);
+        let what = d.held.unwrap_or("request");
+        let it = if what == "checks" { "them" } else { "it" };
         return Some(format!(
-            "the request changed: read it; {send_key} sends from {} (in {} s); nothing sent",
+            "the {what} changed: read {it}; {send_key} sends from {} (in {} s); nothing sent",
             model.clock(from),
             left.as_millis().div_ceil(1000)
         ));

@@ -39,6 +39,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
     cfg.rest_interval = opts.interval;
     cfg.read_only = opts.read_only;
     cfg.wall_clock = Some(std::time::SystemTime::now());
+    cfg.time_zone = jiff::tz::TimeZone::system();
     if let Some(d) = opts.audit_log.parent() {
         cfg.export_dir = d.to_path_buf();
     }

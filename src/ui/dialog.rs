@@ -125,7 +125,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, d: &Dialog, theme: &Theme) {
 }
 
 fn content<'a>(app: &App, d: &Dialog, theme: &Theme) -> Content<'a> {
-    let plan = app.model.plan(d);
+    // the plan judged once per update (`App::judge`), the one the send key compares with
+    let none = crate::app::Plan::default();
+    let plan = app.judgement.plan.as_ref().unwrap_or(&none);
     let (pending_only, force, from_leader, switch_first) = match d.options {
         Options::Restart { pending_only, .. } => (pending_only, false, false, false),
         Options::Reinit { force, from_leader } => (false, force, from_leader, false),
@@ -182,10 +184,7 @@ fn content<'a>(app: &App, d: &Dialog, theme: &Theme) -> Content<'a> {
                     Span::styled(" when    ", theme.header_key),
                     field(d, Field::Schedule, d.options.schedule(), "now", theme),
                     Span::styled(
-                        format!(
-                            "  {} ISO 8601 time with zone",
-                            key_of(app, Action::Schedule)
-                        ),
+                        format!("  {} +15m, 16:30 or ISO", key_of(app, Action::Schedule)),
                         theme.muted,
                     ),
                 ]));
@@ -209,7 +208,10 @@ fn content<'a>(app: &App, d: &Dialog, theme: &Theme) -> Content<'a> {
             lines.push(Line::from(vec![
                 Span::styled(" when    ", theme.header_key),
                 field(d, Field::Schedule, d.options.schedule(), "now", theme),
-                Span::styled(format!("  {}", key_of(app, Action::Schedule)), theme.muted),
+                Span::styled(
+                    format!("  {} +15m, 16:30 or ISO", key_of(app, Action::Schedule)),
+                    theme.muted,
+                ),
             ]));
             lines.push(Line::from(vec![
                 Span::styled(" only if PostgreSQL version < ", theme.header_key),
@@ -296,6 +298,19 @@ fn content<'a>(app: &App, d: &Dialog, theme: &Theme) -> Content<'a> {
 
     let mut review_end = 0;
     if d.step == Step::Confirm {
+        // the time sent, said back in full with its zone and how far away it is
+        let m = &app.model;
+        if let Ok(Some(w)) = crate::app::schedule::parse(d.options.schedule(), m.wall_now(), &m.tz)
+        {
+            let away = m
+                .wall_now()
+                .map(|now| format!(" ({})", super::countdown(now, w.at)))
+                .unwrap_or_default();
+            lines.push(Line::from(vec![
+                Span::styled(" when    ", theme.header_key),
+                Span::styled(format!("at {}{away}", w.shown()), theme.warning),
+            ]));
+        }
         lines.push(Line::styled(" request", theme.header_key));
         match &d.shown {
             Some(r) => lines.push(Line::styled(

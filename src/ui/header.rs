@@ -109,7 +109,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
         None => l2.push(Span::styled("waiting for etcd…", theme.muted)),
     }
     if app.model.loaded {
-        let present = rows.iter().filter(|r| r.gone.is_none()).count();
+        // (counted from etcd's keys: the rows a frame reads are a window of them)
+        let present = app.cluster().map_or(0, |c| c.members.len());
         l2.push(Span::styled("  members ", theme.header_key));
         l2.push(Span::styled(present.to_string(), theme.text));
         // members beyond the poll cap are listed from etcd only: say so
@@ -147,6 +148,26 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
     f.render_widget(Paragraph::new(lines), area);
 }
 
+/// ` in 14m, at 2026-12-07 16:30:00 +01:00`: a scheduled time from etcd as a countdown
+/// and in the local zone; text that is not a time is shown as it is, sanitized.
+fn scheduled_at(app: &App, at: &str) -> String {
+    use crate::app::schedule;
+    let m = &app.model;
+    match schedule::parse(at, None, &m.tz) {
+        Ok(Some(w)) => {
+            let local = schedule::When {
+                at: w.at,
+                offset: m.tz.to_offset(w.at),
+            };
+            match m.wall_now() {
+                Some(now) => format!(" {}, at {}", super::countdown(now, w.at), local.shown()),
+                None => format!(" at {}", local.shown()),
+            }
+        }
+        _ => format!(" at {}", sanitize(at)),
+    }
+}
+
 /// How many lines the header needs: a third one carries the mode badges.
 pub fn height(app: &App, theme: &Theme) -> u16 {
     if badges(app, theme).is_empty() { 2 } else { 3 }
@@ -172,7 +193,7 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
                 (None, None) => {}
             }
             if let Some(at) = &fo.scheduled_at {
-                s.push_str(&format!(" at {}", sanitize(at)));
+                s.push_str(&scheduled_at(app, at));
             }
             l2.push(Span::styled(s, theme.warning));
         }

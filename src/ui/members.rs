@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use serde_json::Value;
 
-use crate::app::members::{LagSource, MemberRow, RestHealth, Role, human_bytes};
+use crate::app::members::{LagSource, MemberRow, RestHealth, Role, Window, human_bytes};
 use crate::app::{App, DcsHealth};
 use crate::dcs::keys::format_lsn;
 use crate::text::sanitize;
@@ -118,9 +118,12 @@ fn tags_text(r: &MemberRow) -> String {
         .join(",")
 }
 
-fn lag_text(r: &MemberRow, lsn: Option<u64>, lag: Option<u64>) -> String {
+/// A lag cell (the detail view says the same): `~` from etcd, `≥` a lower bound, `…` not
+/// yet known (right after start), `?` unknown.
+pub(super) fn lag_text(r: &MemberRow, lsn: Option<u64>, lag: Option<u64>) -> String {
     match (lag, r.lag_source) {
         // a position without a figure to measure it against: unknown, never "0 B"
+        (None, _) if lsn.is_some() && !r.role.is_leader() && r.lag_waiting => "…".into(),
         (None, _) if lsn.is_some() && !r.role.is_leader() => "?".into(),
         (None, _) => String::new(),
         (Some(l), LagSource::Live) => match r.lag_age {
@@ -273,9 +276,12 @@ fn dcs_lag_footer(unconfirmed: Option<std::time::Duration>) -> String {
     }
 }
 
-pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme) {
-    // the longest a figure shown from the keys has gone without a live one (None: never)
-    let dcs_lag = rows
+pub fn render(f: &mut Frame, area: Rect, app: &App, win: &Window, theme: &Theme) {
+    // the longest a figure shown from the keys has gone without a live one (None: never);
+    // decided over the rows the frame read, which hold the polled ones (only the run
+    // around the selection is scrolled through)
+    let dcs_lag = win
+        .rows
         .iter()
         .filter_map(|r| match r.lag_source {
             LagSource::Dcs(age) if r.receive_lag.is_some() || r.replay_lag.is_some() => Some(age),
@@ -285,15 +291,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
     // Format only the rows in view (a 40-line terminal shows ~30 of 1000 members): the
     // window ratatui would scroll to, so that the selection stays on screen.
     let visible = usize::from(area.height.saturating_sub(3)).max(1);
+    let rows = win.run();
     let selected = app.screen.selected_index(rows);
-    let first = (selected + 1).saturating_sub(visible);
+    // where the screen's window starts in the whole table, and so in the run
+    let top = (win.offset + selected + 1).saturating_sub(visible);
+    let first = top.saturating_sub(win.offset).min(rows.len());
     let window = &rows[first..(first + visible).min(rows.len())];
-    let title = if window.len() < rows.len() {
+    let title = if window.len() < win.total {
         format!(
             " Members {}–{} of {} ",
-            first + 1,
-            first + window.len(),
-            rows.len()
+            win.offset + first + 1,
+            win.offset + first + window.len(),
+            win.total
         )
     } else {
         " Members ".to_string()
@@ -365,7 +374,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
         .enumerate()
         .map(|(i, c)| {
             !matches!(c, Col::Pending | Col::Tags | Col::Trend)
-                || rows.iter().any(|r| has_value(r, ORDER[i], app))
+                || win.rows.iter().any(|r| has_value(r, ORDER[i], app))
         })
         .collect();
     let total = |shown: &[bool]| -> u16 {

@@ -7,6 +7,7 @@ mod help;
 mod info;
 pub mod logwin;
 mod members;
+mod nologs;
 mod statusbar;
 mod views;
 
@@ -16,7 +17,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::App;
-use crate::app::members::MemberRow;
+use crate::app::members::Window;
 use crate::theme::Theme;
 
 /// Below this the full layout cannot fit; a one-line summary is drawn instead.
@@ -24,6 +25,7 @@ const MIN_WIDTH: u16 = 40;
 const MIN_HEIGHT: u16 = 8;
 
 pub use dialog::review_fits;
+pub use nologs::EXPLANATION as NO_LOG_SOURCE;
 
 thread_local! {
     /// Did the frame being drawn (or the last one drawn) on this thread show a relative
@@ -38,6 +40,12 @@ thread_local! {
 pub fn ago(d: std::time::Duration) -> String {
     AGES_DRAWN.with(|a| a.set(true));
     crate::app::members::human_age(d)
+}
+
+/// A countdown to a time ("in 14m"): it moves with the clock like an age.
+pub fn countdown(now: jiff::Timestamp, at: jiff::Timestamp) -> String {
+    AGES_DRAWN.with(|a| a.set(true));
+    crate::app::schedule::countdown(now, at)
 }
 
 /// A duration that does not move with the clock (a lag measured between two answers):
@@ -62,8 +70,7 @@ pub fn body_area(app: &App, area: Rect) -> Option<Rect> {
     if !full_layout(area) {
         return None;
     }
-    let rows = app.rows();
-    Some(layout(app, &rows, area)[2])
+    Some(layout(app, &app.window().rows, area)[2])
 }
 
 fn layout(app: &App, rows: &[crate::app::MemberRow], area: Rect) -> [Rect; 4] {
@@ -80,24 +87,29 @@ fn layout(app: &App, rows: &[crate::app::MemberRow], area: Rect) -> [Rect; 4] {
 pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     AGES_DRAWN.with(|a| a.set(false));
     let area = f.area();
-    // the member rows are derived once per frame and shared by every pane
-    let rows = app.rows();
+    // the member rows a pane can read are derived once per frame and shared by every pane
+    // (a window around the selection, not every member key)
+    let win = app.window();
+    let rows = &win.rows;
     if !full_layout(area) {
-        tiny(f, area, app, &rows, theme);
+        tiny(f, area, app, &win, theme);
         return;
     }
-    let [head, warn, body, status] = layout(app, &rows, area);
-    header::render(f, head, app, &rows, theme);
-    header::render_warnings(f, warn, app, &rows, theme);
+    let [head, warn, body, status] = layout(app, rows, area);
+    header::render(f, head, app, rows, theme);
+    header::render_warnings(f, warn, app, rows, theme);
     match app.screen.view() {
         crate::app::View::Main => {}
         other => {
             match other {
-                crate::app::View::Detail(m) => views::detail(f, body, app, &rows, m, theme),
+                crate::app::View::Detail(m) => views::detail(f, body, app, rows, m, theme),
                 crate::app::View::History => views::history(f, body, app, theme),
                 crate::app::View::Etcd => views::etcd(f, body, app, theme),
                 crate::app::View::Dsn(i) => views::dsn(f, body, app, *i, theme),
                 crate::app::View::OwnLog => views::own_log(f, body, theme),
+                crate::app::View::Logs(_) if !app.model.logs_configured => {
+                    nologs::render(f, body, app, theme)
+                }
                 crate::app::View::Logs(m) => views::logs(f, body, app, m.as_deref(), theme),
                 crate::app::View::Config => views::config(f, body, app, theme),
                 crate::app::View::Main => {}
@@ -123,7 +135,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
     };
     // the table takes what its rows need; the cluster pane and the event log share the rest
     // the member count is etcd's to decide: 70,000 keys must not wrap or overflow
-    let want = u16::try_from(rows.len())
+    let want = u16::try_from(win.total)
         .unwrap_or(u16::MAX)
         .saturating_add(3);
     let info_h: u16 = if body.width >= 110 { 5 } else { 7 };
@@ -134,16 +146,16 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
             Constraint::Min(4),
         ])
         .areas(body);
-        members::render(f, table, app, &rows, theme);
+        members::render(f, table, app, &win, theme);
         info::render(f, info, app, theme);
         events::render(f, events, app, theme);
     } else if body.height >= want.saturating_add(4) {
         let [table, events] =
             Layout::vertical([Constraint::Length(want), Constraint::Min(4)]).areas(body);
-        members::render(f, table, app, &rows, theme);
+        members::render(f, table, app, &win, theme);
         events::render(f, events, app, theme);
     } else {
-        members::render(f, body, app, &rows, theme);
+        members::render(f, body, app, &win, theme);
     }
     statusbar::render(f, status, app, theme);
     if let Some(d) = &app.session.dialog {
@@ -154,8 +166,9 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
 }
 
 /// A terminal too small for the layout still says what matters: leader and health.
-fn tiny(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme) {
-    let leader = rows
+fn tiny(f: &mut Frame, area: Rect, app: &App, win: &Window, theme: &Theme) {
+    let leader = win
+        .rows
         .iter()
         .find(|r| r.role.is_leader())
         .map(|r| r.name.as_str());
@@ -174,7 +187,7 @@ fn tiny(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme)
     if app.model.stale_for().is_some() {
         spans.push(Span::styled(" etcd DOWN", theme.down));
     }
-    spans.push(Span::styled(format!(" {}m", rows.len()), theme.muted));
+    spans.push(Span::styled(format!(" {}m", win.total), theme.muted));
     let mut lines = vec![Line::from(spans)];
     if area.height > 1 {
         lines.push(Line::styled("enlarge terminal · q quits", theme.muted));

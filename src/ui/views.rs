@@ -7,7 +7,6 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use serde_json::Value;
 
 use crate::app::App;
-use crate::app::checks;
 use crate::app::events::EventKind;
 use crate::app::members::{MemberRow, RestHealth, human_bytes};
 use crate::dcs::keys::format_lsn;
@@ -146,9 +145,17 @@ pub fn detail(
         theme,
     ));
     if !row.role.is_leader() {
+        // the table's figure, from the same source, with the same marks
         let pos = |l: Option<u64>, lag: Option<u64>| match (l, lag) {
-            (Some(l), Some(g)) => format!("{} (lag {})", format_lsn(l), human_bytes(g)),
-            (Some(l), None) => format_lsn(l),
+            (Some(l), Some(_)) => format!(
+                "{} (lag {})",
+                format_lsn(l),
+                super::members::lag_text(row, Some(l), lag)
+            ),
+            (Some(l), None) if row.lag_waiting => {
+                format!("{} ({})", format_lsn(l), crate::app::members::LAG_WAITING)
+            }
+            (Some(l), None) => format!("{} (lag unknown)", format_lsn(l)),
             _ => "?".into(),
         };
         lines.push(kv("received", pos(row.receive_lsn, row.receive_lag), theme));
@@ -214,12 +221,12 @@ pub fn detail(
             .collect();
         lines.push(kv("tags", sanitize(&t.join(", ")), theme));
     }
-    // what the tags and the state mean for failover
+    // what the tags and the state mean for failover: judged once per update, with the
+    // rule and the figures the switchover dialog's checks use
     if !row.role.is_leader()
-        && let Some(c) = c
+        && let Some((_, k)) = app.judgement.detail.as_ref().filter(|(m, _)| m == member)
     {
-        let cands = checks::candidates(c, app.model.now, app.model.rest_interval);
-        let txt = match cands.iter().find(|k| k.name == row.name) {
+        let txt = match k {
             Some(k) if k.eligible() => "eligible as switchover / failover candidate".to_string(),
             Some(k) => format!("not a candidate: {}", k.reasons.join(", ")),
             None => "not a candidate".into(),

@@ -20,7 +20,7 @@ pub const SPEC: OpSpec = OpSpec {
 
 fn plan(x: &Ctx, d: &Dialog, p: &mut Plan) {
     let cand = x.candidate(d, p);
-    let when = p.schedule(d);
+    let when = p.schedule(d, x.model);
     match &x.leader {
         Some(l) => p.pass(format!("{l} holds the leader lock")),
         None => p.fail("no leader to act on the key (use failover)"),

@@ -28,7 +28,7 @@ pub const SPEC: OpSpec = OpSpec {
 fn plan(x: &Ctx, d: &Dialog, p: &mut Plan) {
     let row = x.member_row(d);
     p.checks.extend(checks::member_op(row, "restart", false));
-    let when = p.schedule(d);
+    let when = p.schedule(d, x.model);
     let Some(r) = row else {
         return;
     };

@@ -23,7 +23,7 @@ pub const SPEC: OpSpec = OpSpec {
 
 fn plan(x: &Ctx, d: &Dialog, p: &mut Plan) {
     let cand = x.candidate(d, p);
-    let when = p.schedule(d);
+    let when = p.schedule(d, x.model);
     let leader_ok = x.leader.as_deref().is_some_and(|l| x.rest_live(l));
     p.checks.extend(checks::switchover(
         x.cluster,
