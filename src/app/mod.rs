@@ -283,6 +283,13 @@ impl App {
         if ops_changed {
             self.changed.mark(Changed::OPS);
         }
+        // an outcome goes into the event log when it is known; the panel keeps it a while
+        for o in self.session.unlogged() {
+            self.model.log_operation(o);
+        }
+        if self.session.retire(self.model.now, false) {
+            self.changed.mark(Changed::OPS);
+        }
         let mut changed = self.model.take_changed();
         changed |= std::mem::take(&mut self.changed);
         self.dirty |= self.redraw.due(&changed, &self.model, &self.screen);
@@ -334,6 +341,9 @@ mod v2_tests;
 
 #[cfg(test)]
 mod scale_tests;
+
+#[cfg(test)]
+mod rows_tests;
 
 /// The note under the help's key list.
 pub const HELP_NOTE: [&str; 2] = [

@@ -525,9 +525,19 @@ impl Model {
     /// Each name or value in one event is cut to this many bytes.
     pub const MAX_EVENT_FIELD: usize = 256;
 
+    /// A finished operation's outcome, with Patroni's whole reply for the event's detail.
+    pub fn log_operation(&mut self, o: &super::ops::Operation) {
+        self.push_event(events::EventKind::Operation {
+            title: o.title.clone(),
+            outcome: o.summary(),
+            ok: matches!(o.settle, super::ops::Settle::Done(_)),
+            reply: o.full_reply(),
+        });
+    }
+
     fn push_event(&mut self, kind: events::EventKind) {
         let kind = kind.clipped(Self::MAX_EVENT_FIELD);
-        self.events_bytes += kind.text().len();
+        self.events_bytes += kind.bytes();
         self.events.push_back(events::Event { at: self.now, kind });
         while self.events.len() > Self::MAX_EVENTS
             || (self.events_bytes > Self::MAX_EVENT_BYTES && self.events.len() > 1)
@@ -535,7 +545,7 @@ impl Model {
             let Some(old) = self.events.pop_front() else {
                 break;
             };
-            self.events_bytes = self.events_bytes.saturating_sub(old.kind.text().len());
+            self.events_bytes = self.events_bytes.saturating_sub(old.kind.bytes());
         }
         self.mark(Changed::EVENTS);
     }
@@ -555,6 +565,24 @@ impl Model {
             }
             None => format!("+{}s", since.as_secs()),
         }
+    }
+
+    /// An instant as a full time with its date and zone (`2026-12-07T21:10:23Z`); `+12s`
+    /// since start without a wall clock (tests).
+    pub fn stamp(&self, at: Instant) -> String {
+        let since = at.saturating_duration_since(self.started);
+        match self.wall0 {
+            Some(w) => humantime::format_rfc3339_seconds(w + since).to_string(),
+            None => format!("+{}s", since.as_secs()),
+        }
+    }
+
+    /// The date of an instant (`2026-12-07`, UTC like the clock), when a wall clock is known
+    /// and it is not the date of `now`: an event from an earlier day says which.
+    pub fn date_if_not_today(&self, at: Instant) -> Option<String> {
+        let (t, today) = (self.stamp(at), self.stamp(self.now));
+        let (d, today) = (t.get(..10)?, today.get(..10)?);
+        (self.wall0.is_some() && d != today).then(|| d.to_string())
     }
 
     pub const LAG_SAMPLES: usize = 120;
@@ -695,6 +723,12 @@ impl Model {
         w.duration_since(std::time::UNIX_EPOCH)
             .ok()
             .map(|d| d.as_secs())
+    }
+
+    /// Tests put an event in the log as `update` would.
+    #[cfg(test)]
+    pub(crate) fn test_event(&mut self, kind: events::EventKind) {
+        self.push_event(kind);
     }
 
     /// Tests pin the wall clock to a known instant.

@@ -41,7 +41,8 @@ pub struct Press {
 pub struct Session {
     /// The open operation dialog, if any.
     pub dialog: Option<Dialog>,
-    /// Operations sent in this session, newest last.
+    /// Operations in the panel, newest last: in flight, or finished less than
+    /// [`ops::LINGER`] ago and not dismissed (the event log keeps every outcome).
     pub ops: Vec<Operation>,
     /// A rolling restart in progress (or the last one).
     pub rollout: Option<Rollout>,
@@ -350,6 +351,8 @@ impl Session {
             settle: Settle::Sending,
             timeout: ops::SETTLE_TIMEOUT,
             audited: false,
+            settled_at: None,
+            logged: false,
         };
         let intent = ops::intent_record(&op);
         self.ops.push(op);
@@ -463,6 +466,55 @@ impl Session {
             }
         }
         (eff, changed)
+    }
+
+    /// Take finished operations out of the panel: those finished [`ops::LINGER`] before
+    /// `now`, or all of them (`all`: the dismiss key), and a finished rolling restart with
+    /// them once none of its operations is left. Their outcomes are in the event log already
+    /// ([`Session::unlogged`]). Returns whether the panel changed.
+    pub fn retire(&mut self, now: Instant, all: bool) -> bool {
+        let before = (self.ops.len(), self.rollout.is_some());
+        let running_op = self
+            .rollout
+            .as_ref()
+            .filter(|r| r.state == RolloutState::Running)
+            .and_then(|r| r.op);
+        self.ops.retain(|o| {
+            let gone = o.logged
+                && Some(o.id) != running_op
+                && o.settled_at
+                    .is_some_and(|t| all || now.saturating_duration_since(t) >= ops::LINGER);
+            !gone
+        });
+        let finished_rollout = self
+            .rollout
+            .as_ref()
+            .is_some_and(|r| r.state != RolloutState::Running);
+        if finished_rollout && (all || self.ops.is_empty()) {
+            self.rollout = None;
+        }
+        before != (self.ops.len(), self.rollout.is_some())
+    }
+
+    /// Is there anything finished the dismiss key would take away?
+    pub fn dismissable(&self) -> bool {
+        self.ops.iter().any(|o| o.settle.finished())
+            || self
+                .rollout
+                .as_ref()
+                .is_some_and(|r| r.state != RolloutState::Running)
+    }
+
+    /// Finished operations whose outcome is not in the event log yet; marked as logged.
+    pub fn unlogged(&mut self) -> Vec<&Operation> {
+        let mut out = Vec::new();
+        for o in self.ops.iter_mut() {
+            if o.settle.finished() && !o.logged {
+                o.logged = true;
+                out.push(&*o);
+            }
+        }
+        out
     }
 
     /// Operations still open when patrol exits are audited as unknown.
