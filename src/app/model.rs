@@ -37,6 +37,35 @@ pub enum DcsHealth {
     },
 }
 
+/// An etcd error in a word or two, for the header (the etcd view has the whole text).
+pub fn short_reason(error: &str) -> &'static str {
+    let e = error.to_ascii_lowercase();
+    let has = |w: &[&str]| w.iter().any(|w| e.contains(w));
+    if has(&["tls", "certificate", "handshake"]) {
+        "TLS"
+    } else if has(&[
+        "credential",
+        "password",
+        "unauthenticated",
+        "permission denied",
+        "auth",
+    ]) {
+        "auth"
+    } else if has(&["refused"]) {
+        "refused"
+    } else if has(&["timed out", "timeout", "deadline"]) {
+        "timeout"
+    } else if has(&["no leader", "quorum"]) {
+        "no quorum"
+    } else if has(&["dns", "resolve", "name or service"]) {
+        "DNS"
+    } else if has(&["unreachable", "no route"]) {
+        "unreachable"
+    } else {
+        "error"
+    }
+}
+
 /// What part of the event-log summary a message can change.
 enum Touch {
     Nothing,
@@ -111,8 +140,9 @@ pub struct Model {
     pub etcd_status: Vec<crate::dcs::info::EndpointStatus>,
     /// (lease, ttl, granted, when asked) of the leader key's lease.
     pub lease_ttl: Option<(i64, i64, i64, Instant)>,
-    /// Recent live replay lag of each replica, one sample per REST answer, oldest first.
-    pub lag_history: BTreeMap<String, VecDeque<u64>>,
+    /// Recent live replay lag of each polled replica: (trend bar, largest lag in it),
+    /// oldest first, at most [`Model::TREND_WIDTH`] bars.
+    pub lag_history: BTreeMap<String, VecDeque<(u64, u64)>>,
     /// Agent log lines of every followed member (bounded).
     pub logs: crate::logs::LogBuffer,
     /// Are log sources configured at all?
@@ -585,11 +615,19 @@ impl Model {
         (self.wall0.is_some() && d != today).then(|| d.to_string())
     }
 
-    pub const LAG_SAMPLES: usize = 120;
-    /// Samples in the trend column.
+    /// One bar of the trend column covers this long: the largest lag seen in it.
+    pub const TREND_STEP: Duration = Duration::from_secs(30);
+    /// Bars kept per replica (at most the column's width): 10 × 30 s, the last 5 minutes.
     pub const TREND_WIDTH: usize = 10;
 
-    /// Remember a replica's live replay lag (for the trend column).
+    /// The trend bar an instant falls in (counted from patrol's start).
+    pub fn trend_bar(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.started).as_secs() / Self::TREND_STEP.as_secs()
+    }
+
+    /// Remember a replica's live replay lag (for the trend column): one bar per
+    /// [`Model::TREND_STEP`], the largest lag seen in it, the last [`Model::TREND_WIDTH`]
+    /// bars. Only polled members answer, so the memory is bounded by the poll set.
     fn sample_lag(&mut self, member: &str) {
         let Some(r) = self
             .cluster()
@@ -603,17 +641,27 @@ impl Model {
         let Some(lag) = r.replay_lag.or(r.receive_lag) else {
             return;
         };
+        let bar = self.trend_bar(self.now);
         let h = self.lag_history.entry(member.to_string()).or_default();
-        let shown = |h: &VecDeque<u64>| -> Vec<u64> {
-            h.iter().rev().take(Self::TREND_WIDTH).copied().collect()
+        // the trend column changes only when a bar starts or its top grows
+        let changed = match h.back_mut() {
+            Some((b, top)) if *b == bar => {
+                let grew = lag > *top;
+                *top = (*top).max(lag);
+                grew
+            }
+            _ => {
+                h.push_back((bar, lag));
+                true
+            }
         };
-        let before = shown(h);
-        if h.len() >= Self::LAG_SAMPLES {
+        while h
+            .front()
+            .is_some_and(|(b, _)| b + (Self::TREND_WIDTH as u64) <= bar)
+        {
             h.pop_front();
         }
-        h.push_back(lag);
-        // the trend column shows the last few samples: redraw only when they change
-        if shown(h) != before {
+        if changed {
             self.mark(Changed::TREND);
         }
     }
@@ -723,6 +771,27 @@ impl Model {
         w.duration_since(std::time::UNIX_EPOCH)
             .ok()
             .map(|d| d.as_secs())
+    }
+
+    /// Each etcd endpoint's state, one for the whole screen: the last status answer, except
+    /// that the endpoint the watch found down is down, with the watch's reason (the header
+    /// and the etcd view never disagree).
+    pub fn endpoints_state(&self) -> Vec<crate::dcs::info::EndpointStatus> {
+        let mut out = self.etcd_status.clone();
+        if let DcsHealth::Down {
+            endpoint, error, ..
+        } = &self.dcs
+        {
+            let down = Err(error.clone());
+            match out.iter_mut().find(|e| &e.endpoint == endpoint) {
+                Some(e) => e.result = down,
+                None => out.push(crate::dcs::info::EndpointStatus {
+                    endpoint: endpoint.clone(),
+                    result: down,
+                }),
+            }
+        }
+        out
     }
 
     /// Tests put an event in the log as `update` would.

@@ -57,10 +57,7 @@ fn a_finished_operation_is_one_line_with_status_and_message_and_its_reply_is_in_
 fn a_refusal_says_its_status_and_message_once() {
     let now = Instant::now();
     let (a, _) = reloaded(now, 412, "not allowed");
-    assert_eq!(
-        a.session.ops[0].summary(),
-        "failed: HTTP 412: not allowed"
-    );
+    assert_eq!(a.session.ops[0].summary(), "failed: HTTP 412: not allowed");
     assert!(a.model.events.back().is_some_and(|e| e.kind.is_alarm()));
 }
 
@@ -87,7 +84,7 @@ fn a_finished_operation_leaves_the_panel_after_the_linger_and_stays_in_the_event
 #[test]
 fn the_dismiss_key_empties_the_panel_at_once_and_is_offered_only_then() {
     let now = Instant::now();
-    let mut a = healthy_live(now);
+    let a = healthy_live(now);
     assert!(!a.available(Context::Main, Action::Dismiss));
     assert!(!a.hints().iter().any(|(_, w)| *w == "dismiss"));
     let (mut a, _) = reloaded(now, 202, "reload scheduled");

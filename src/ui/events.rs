@@ -100,9 +100,14 @@ pub fn view(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         let pad = " ".repeat(indent + 2);
         for d in e.kind.detail() {
-            for part in wrap_words(&sanitize(d), inner_w.saturating_sub(indent + 2).max(8)) {
+            // a pretty-printed reply keeps its own indentation
+            let text = sanitize(d);
+            let body = text.trim_start_matches(' ');
+            let lead = format!("{pad}{}", " ".repeat(text.len() - body.len()));
+            let w = inner_w.saturating_sub(lead.len()).max(8);
+            for part in wrap_words(body, w) {
                 lines.push(Line::from(vec![
-                    Span::raw(pad.clone()),
+                    Span::raw(lead.clone()),
                     Span::styled(part, theme.muted),
                 ]));
             }

@@ -359,10 +359,10 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         "Errors",
     ])
     .style(theme.table_header);
+    // one state per endpoint, the header's too
+    let endpoints = app.model.endpoints_state();
     // as wide as the longest endpoint (they are all alike), within reason
-    let endpoint_w = app
-        .model
-        .etcd_status
+    let endpoint_w = endpoints
         .iter()
         .map(|e| redact_url(&e.endpoint).chars().count())
         .max()
@@ -381,9 +381,7 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Cell::from(Span::styled("↓ below", theme.muted))
         }
     };
-    let rows: Vec<Row> = app
-        .model
-        .etcd_status
+    let rows: Vec<Row> = endpoints
         .iter()
         .map(|e| match &e.result {
             Ok(i) => Row::new([
@@ -428,7 +426,7 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let title = format!(
         " etcd ({} endpoints){lease} ",
-        app.model.etcd_status.len().max(app.model.endpoints.len())
+        endpoints.len().max(app.model.endpoints.len())
     );
     if rows.is_empty() {
         f.render_widget(
@@ -439,9 +437,7 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     // the errors in full, wrapped, under the table: the column only has what fits
-    let errors: Vec<Line> = app
-        .model
-        .etcd_status
+    let errors: Vec<Line> = endpoints
         .iter()
         .filter_map(|e| {
             Some(Line::from(vec![

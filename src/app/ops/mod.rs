@@ -149,6 +149,11 @@ impl Operation {
             // these labels already carry the reply
             (Settle::Failed(_) | Settle::TimedOut(_), _) => None,
             (Settle::Done(s), Some(r)) if *s == r.message() => None,
+            // from the raw body: its line breaks are spaces here, not replaced characters
+            (_, Some(Reply::Status { code, body })) => Some(format!(
+                "HTTP {code}: {}",
+                crate::text::sanitize(&body.split_whitespace().collect::<Vec<_>>().join(" "))
+            )),
             (_, Some(r)) => Some(r.message()),
             (Settle::Sending | Settle::Watching, None) => Some("waiting for reply".into()),
             (_, None) => None,
