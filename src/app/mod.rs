@@ -346,7 +346,9 @@ mod scale_tests;
 mod rows_tests;
 
 /// The note under the help's key list.
-pub const HELP_NOTE: [&str; 2] = [
+pub const HELP_NOTE: [&str; 4] = [
     " Lag: leader WAL position minus the replica's, live from",
     " each member's REST API; ~ marks figures from etcd.",
+    " Trend: one bar per 30 s (the largest replay lag in it),",
+    " the last 5 minutes; a narrow terminal shows fewer bars.",
 ];

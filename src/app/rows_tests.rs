@@ -230,3 +230,102 @@ fn an_event_from_an_earlier_day_shows_its_date() {
         Some("2025-12-06")
     );
 }
+
+#[test]
+fn the_trend_keeps_one_bar_per_step_for_the_last_minutes_only() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    a.model.started_at_for_tests(now);
+    // pg3 is 1.5 MiB behind; for one second in the second bar it is 4 MiB behind
+    let mut leader = status("rest/patroni_leader.json");
+    leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+    for s in 1..=600u64 {
+        let lag = if s == 40 {
+            4 * 1024 * 1024
+        } else {
+            1536 * 1024
+        };
+        rest_ok(&mut a, "pg1", leader.clone(), later(now, s));
+        rest_ok(&mut a, "pg3", replica_behind(lag), later(now, s));
+    }
+    let h = &a.model.lag_history["pg3"];
+    assert_eq!(h.len(), Model::TREND_WIDTH, "bounded: {h:?}");
+    let newest = a.model.trend_bar(later(now, 600));
+    assert_eq!(h.back().map(|b| b.0), Some(newest));
+    assert_eq!(
+        h.front().map(|b| b.0),
+        Some(newest + 1 - Model::TREND_WIDTH as u64)
+    );
+    assert!(
+        h.iter().all(|(_, v)| *v == 1536 * 1024),
+        "the spike is older than the window"
+    );
+    // the largest lag of a bar is kept, not its last sample
+    let mut b = healthy_live(now);
+    b.model.started_at_for_tests(now);
+    rest_ok(&mut b, "pg1", leader.clone(), later(now, 31));
+    rest_ok(
+        &mut b,
+        "pg3",
+        replica_behind(4 * 1024 * 1024),
+        later(now, 31),
+    );
+    rest_ok(&mut b, "pg1", leader, later(now, 32));
+    rest_ok(&mut b, "pg3", replica_behind(0), later(now, 32));
+    assert_eq!(
+        b.model.lag_history["pg3"].back(),
+        Some(&(1, 4 * 1024 * 1024))
+    );
+}
+
+#[test]
+fn an_endpoint_the_watch_found_down_is_down_in_the_etcd_view_too() {
+    use crate::dcs::info::{EndpointInfo, EndpointStatus, InfoEvent};
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    let ep = "http://127.0.0.1:24000".to_string();
+    a.update(Msg::Info(InfoEvent::Endpoints(vec![EndpointStatus {
+        endpoint: ep.clone(),
+        result: Ok(EndpointInfo {
+            version: "3.5.17".into(),
+            db_size: 1,
+            member_id: 1,
+            leader: 1,
+            raft_term: 2,
+            errors: Vec::new(),
+        }),
+    }])));
+    assert!(a.model.endpoints_state()[0].result.is_ok());
+    let why = "transport error: tcp connect error: Connection refused (os error 111)";
+    a.update(Msg::Dcs(
+        later(now, 1),
+        crate::dcs::DcsEvent::Down {
+            endpoint: ep.clone(),
+            error: why.into(),
+        },
+    ));
+    let st = a.model.endpoints_state();
+    assert_eq!(st.len(), 1);
+    assert_eq!(st[0].result, Err(why.to_string()));
+    assert_eq!(model::short_reason(why), "refused");
+}
+
+#[test]
+fn etcd_errors_have_a_word_for_the_header() {
+    for (text, word) in [
+        (
+            "TLS: certificate signed by an unknown authority (etcd3.cacert /x)",
+            "TLS",
+        ),
+        (
+            "etcd refused the user name or password (etcd3.username / etcd3.password)",
+            "auth",
+        ),
+        ("etcd unavailable: connection refused", "refused"),
+        ("no answer within 5s (timed out)", "timeout"),
+        ("etcdserver: no leader", "no quorum"),
+        ("something else entirely", "error"),
+    ] {
+        assert_eq!(model::short_reason(text), word, "{text}");
+    }
+}

@@ -189,9 +189,70 @@ pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// `line` in rows of at most `width` cells, broken between words; its first span (a label)
+/// is kept as it is, and each row after the first starts with `indent` blanks (under the
+/// text after the label, not in column 0). Styles stay with their words.
+pub fn hang(line: Line<'static>, width: usize, indent: usize) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthStr;
+    let width = width.max(indent + 8);
+    let mut spans = line.spans.into_iter();
+    let Some(first) = spans.next() else {
+        return vec![Line::default()];
+    };
+    // (word, style, a space before it)
+    let mut words: Vec<(String, ratatui::style::Style, bool)> = Vec::new();
+    let mut space = false;
+    for sp in spans {
+        for (i, part) in sp.content.split(' ').enumerate() {
+            space |= i > 0;
+            if !part.is_empty() {
+                words.push((part.to_string(), sp.style, space));
+                space = false;
+            }
+        }
+    }
+    let mut col = first.width();
+    let mut cur: Vec<Span<'static>> = vec![first];
+    let mut rows: Vec<Line<'static>> = Vec::new();
+    for (w, st, sp) in words {
+        let ww = w.width();
+        let gap = usize::from(sp);
+        if col + gap + ww > width && col > indent {
+            rows.push(Line::from(std::mem::take(&mut cur)));
+            cur.push(Span::raw(" ".repeat(indent)));
+            col = indent;
+        } else if gap == 1 {
+            cur.push(Span::raw(" "));
+            col += 1;
+        }
+        col += ww;
+        cur.push(Span::styled(w, st));
+    }
+    rows.push(Line::from(cur));
+    rows
+}
+
 #[cfg(test)]
 mod tests {
-    use super::wrap_words;
+    use super::{hang, wrap_words};
+
+    #[test]
+    fn a_long_line_hangs_under_its_text() {
+        use ratatui::text::{Line, Span};
+        let l = Line::from(vec![
+            Span::raw("etcd          "),
+            Span::raw("endpoints http://127.0.0.1:24000, http://127.0.0.1:24001"),
+        ]);
+        let rows: Vec<String> = hang(l, 40, 14).iter().map(|l| l.to_string()).collect();
+        assert_eq!(
+            rows,
+            [
+                "etcd          endpoints",
+                "              http://127.0.0.1:24000,",
+                "              http://127.0.0.1:24001"
+            ]
+        );
+    }
 
     #[test]
     fn words_wrap_whole_and_long_ones_are_cut() {

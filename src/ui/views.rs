@@ -424,9 +424,10 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some((left, granted)) => format!(" · leader lock {left}s of {granted}s"),
         None => String::new(),
     };
+    let n = endpoints.len().max(app.model.endpoints.len());
     let title = format!(
-        " etcd ({} endpoints){lease} ",
-        endpoints.len().max(app.model.endpoints.len())
+        " etcd ({n} endpoint{}){lease} ",
+        if n == 1 { "" } else { "s" }
     );
     if rows.is_empty() {
         f.render_widget(
