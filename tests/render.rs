@@ -350,6 +350,12 @@ fn connection_strings_view() {
         screen.contains("target_session_attrs=read-write"),
         "{screen}"
     );
+    // at 80 columns a long string goes on under itself, not in column 0
+    let narrow = draw(&app, 80, 24);
+    assert!(
+        narrow.contains("│   t_session_attrs=read-write"),
+        "{narrow}"
+    );
     both("dsn", &app);
     press(&mut app, KeyCode::Char('j'));
     let eff = app.update(Msg::Key(

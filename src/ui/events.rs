@@ -193,7 +193,7 @@ pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
 /// is kept as it is, and each row after the first starts with `indent` blanks (under the
 /// text after the label, not in column 0). Styles stay with their words.
 pub fn hang(line: Line<'static>, width: usize, indent: usize) -> Vec<Line<'static>> {
-    use unicode_width::UnicodeWidthStr;
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
     let width = width.max(indent + 8);
     let mut spans = line.spans.into_iter();
     let Some(first) = spans.next() else {
@@ -214,6 +214,20 @@ pub fn hang(line: Line<'static>, width: usize, indent: usize) -> Vec<Line<'stati
     let mut col = first.width();
     let mut cur: Vec<Span<'static>> = vec![first];
     let mut rows: Vec<Line<'static>> = Vec::new();
+    // a word wider than a row (a URL) is cut into pieces that fit under the indent
+    let room = width - indent;
+    let words = words.into_iter().flat_map(|(w, st, sp)| {
+        let mut parts: Vec<(String, ratatui::style::Style, bool)> = Vec::new();
+        let mut cur = String::new();
+        for c in w.chars() {
+            if UnicodeWidthStr::width(cur.as_str()) + c.width().unwrap_or(0) > room {
+                parts.push((std::mem::take(&mut cur), st, parts.is_empty() && sp));
+            }
+            cur.push(c);
+        }
+        parts.push((cur, st, parts.is_empty() && sp));
+        parts
+    });
     for (w, st, sp) in words {
         let ww = w.width();
         let gap = usize::from(sp);

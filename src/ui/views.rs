@@ -578,10 +578,19 @@ pub fn dsn(f: &mut Frame, area: Rect, app: &App, selected: usize, theme: &Theme)
             format!(" {}", sanitize(label)),
             theme.header_key,
         ));
-        lines.push(Line::styled(format!("   {}", sanitize(s)), st));
+        // a string longer than the row goes on under itself, not in column 0
+        let width = usize::from(area.width.saturating_sub(2));
+        let hung = |text: String, st| {
+            super::events::hang(
+                Line::from(vec![Span::raw("   "), Span::styled(text, st)]),
+                width,
+                3,
+            )
+        };
+        lines.extend(hung(sanitize(s), st));
         if let Some(why) = &c.refused {
-            lines.push(Line::styled(
-                format!("   not copyable: {}", sanitize(why)),
+            lines.extend(hung(
+                format!("not copyable: {}", sanitize(why)),
                 theme.lagging,
             ));
         }
