@@ -69,10 +69,10 @@ fn a_finished_operation_leaves_the_panel_after_the_linger_and_stays_in_the_event
     a.update(Msg::Tick(
         now + ops::LINGER - std::time::Duration::from_secs(1),
     ));
-    assert_eq!(a.session.ops.len(), 1, "still within the linger");
+    assert_eq!(a.session.panel().count(), 1, "still within the linger");
     a.dirty = false;
     a.update(Msg::Tick(now + ops::LINGER));
-    assert!(a.session.ops.is_empty(), "{:?}", a.session.ops);
+    assert_eq!(a.session.panel().count(), 0, "{:?}", a.session.ops);
     assert!(a.dirty, "the panel going is drawn");
     assert_eq!(
         a.model.events.len(),
@@ -91,7 +91,7 @@ fn the_dismiss_key_empties_the_panel_at_once_and_is_offered_only_then() {
     assert!(a.available(Context::Main, Action::Dismiss));
     assert!(a.hints().iter().any(|(k, w)| k == "D" && *w == "dismiss"));
     a.update(key('D'));
-    assert!(a.session.ops.is_empty());
+    assert_eq!(a.session.panel().count(), 0);
     assert!(
         a.model
             .events

@@ -343,6 +343,7 @@ mod tests {
             audited: false,
             settled_at: None,
             logged: false,
+            retired: false,
         };
         let record = intent_record(&op);
         assert_eq!(

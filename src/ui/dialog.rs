@@ -349,7 +349,8 @@ const MAX_OPS_SHOWN: usize = 4;
 /// Rows the operations panel needs inside its border: one per operation, one for a rolling
 /// restart.
 pub fn ops_rows(app: &App) -> u16 {
-    (app.session.ops.len().min(MAX_OPS_SHOWN) + usize::from(app.session.rollout.is_some())) as u16
+    (app.session.panel().count().min(MAX_OPS_SHOWN) + usize::from(app.session.rollout.is_some()))
+        as u16
 }
 
 /// The operations in flight or finished in the last [`crate::app::ops::LINGER`], one row
@@ -379,7 +380,8 @@ pub fn render_ops(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         };
         lines.push(Line::styled(sanitize(&text), st));
     }
-    lines.extend(app.session.ops.iter().rev().take(MAX_OPS_SHOWN).map(|o| {
+    let shown: Vec<&crate::app::ops::Operation> = app.session.panel().collect();
+    lines.extend(shown.into_iter().rev().take(MAX_OPS_SHOWN).map(|o| {
         let st = match &o.settle {
             crate::app::ops::Settle::Done(_) => theme.healthy,
             crate::app::ops::Settle::Failed(_) => theme.down,

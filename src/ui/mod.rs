@@ -86,7 +86,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         }
     }
     // operations in flight (or recent) sit right under the header: that is where eyes are
-    let body = if app.session.ops.is_empty() && app.session.rollout.is_none() {
+    let body = if app.session.panel().next().is_none() && app.session.rollout.is_none() {
         body
     } else {
         // one row per operation (a finished one is its one-line outcome), never wrapped:

@@ -123,6 +123,9 @@ pub struct Operation {
     pub settled_at: Option<Instant>,
     /// Its outcome is in the event log (written once, when it finished).
     pub logged: bool,
+    /// Out of the operations panel (after [`LINGER`], or dismissed); kept for the session's
+    /// bounded history.
+    pub retired: bool,
 }
 
 /// How long a finished operation stays in the operations panel (as one line) before only the
@@ -464,6 +467,7 @@ mod tests {
             audited: false,
             settled_at: None,
             logged: false,
+            retired: false,
         }
     }
 
