@@ -329,3 +329,19 @@ fn etcd_errors_have_a_word_for_the_header() {
         assert_eq!(model::short_reason(text), word, "{text}");
     }
 }
+
+#[test]
+fn a_secret_in_a_reply_reaches_neither_the_panel_nor_the_event_log() {
+    let now = Instant::now();
+    let body = r#"{"postgresql": {"parameters": {"password": "hunter2"}}, "url": "postgres://u:hunter2@h/db"}"#;
+    let (a, _) = reloaded(now, 200, body);
+    let o = &a.session.ops[0];
+    assert!(!o.summary().contains("hunter2"), "{}", o.summary());
+    let e = a.model.events.back().expect("an event");
+    assert!(!e.kind.text().contains("hunter2"), "{}", e.kind.text());
+    assert!(
+        e.kind.detail().iter().all(|l| !l.contains("hunter2")),
+        "{:?}",
+        e.kind.detail()
+    );
+}

@@ -153,9 +153,12 @@ impl Operation {
             (Settle::Failed(_) | Settle::TimedOut(_), _) => None,
             (Settle::Done(s), Some(r)) if *s == r.message() => None,
             // from the raw body: its line breaks are spaces here, not replaced characters
+            // (a secret in the reply, a config's password, is masked: this is drawn)
             (_, Some(Reply::Status { code, body })) => Some(format!(
                 "HTTP {code}: {}",
-                crate::text::sanitize(&body.split_whitespace().collect::<Vec<_>>().join(" "))
+                crate::text::sanitize(&crate::redact::text(
+                    &body.split_whitespace().collect::<Vec<_>>().join(" ")
+                ))
             )),
             (_, Some(r)) => Some(r.message()),
             (Settle::Sending | Settle::Watching, None) => Some("waiting for reply".into()),
@@ -166,7 +169,8 @@ impl Operation {
             s.push_str(" · ");
             s.push_str(&r);
         }
-        s.split_whitespace().collect::<Vec<_>>().join(" ")
+        // a done or failed label quotes the reply too: mask a secret in the whole line
+        crate::redact::text(&s.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
     }
 
     /// Patroni's whole reply, for the event log's detail: a JSON body (the dynamic config a
@@ -175,11 +179,13 @@ impl Operation {
         let r = self.reply.as_ref()?;
         Some(match r {
             Reply::Status { code, body } => match serde_json::from_str::<Value>(body.trim()) {
+                // secrets masked: the event log is drawn and exported
                 Ok(v @ (Value::Object(_) | Value::Array(_))) => format!(
                     "HTTP {code}:\n{}",
-                    serde_json::to_string_pretty(&v).unwrap_or_else(|_| body.clone())
+                    serde_json::to_string_pretty(&crate::redact::value(&v))
+                        .unwrap_or_else(|_| crate::redact::text(body).into_owned())
                 ),
-                _ => format!("HTTP {code}: {}", body.trim()),
+                _ => format!("HTTP {code}: {}", crate::redact::text(body.trim())),
             },
             other => other.message(),
         })
