@@ -382,6 +382,12 @@ fn connection_strings_view() {
         screen.contains("target_session_attrs=read-write"),
         "{screen}"
     );
+    // at 80 columns a long string goes on under itself, not in column 0
+    let narrow = draw(&app, 80, 24);
+    assert!(
+        narrow.contains("│   t_session_attrs=read-write"),
+        "{narrow}"
+    );
     both("dsn", &app);
     press(&mut app, KeyCode::Char('j'));
     let eff = app.update(Msg::Key(
@@ -698,13 +704,160 @@ fn a_reload_reply_is_said_once_in_the_operations_panel() {
         },
     });
     let screen = draw(&app, 120, 40);
+    // (the event log has it too, once: the panel's line is the one with an age)
+    let panel: Vec<&str> = screen.lines().filter(|l| l.contains(" ago ")).collect();
     assert_eq!(
-        screen.matches("reload scheduled").count(),
+        panel.concat().matches("reload scheduled").count(),
         1,
         "said once:\n{screen}"
     );
     assert!(
         screen.contains("done: HTTP 202: reload scheduled"),
+        "{screen}"
+    );
+}
+
+/// Pause, and Patroni answers with the whole dynamic config: once every member reports
+/// maintenance mode the operation is one line, and the cluster pane and the events keep
+/// their rows at 80x24.
+fn paused_by_patrol(now: Instant) -> App {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = live("lagging", now);
+    press(&mut app, KeyCode::Char('p'));
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.session.ops.len(), 1, "the pause was sent");
+    let st = state("lagging");
+    let mut config = None;
+    let kvs: Vec<_> = st
+        .kvs
+        .into_iter()
+        .map(|mut k| {
+            if k.key.ends_with("/config") {
+                let mut v: serde_json::Value =
+                    serde_json::from_slice(&k.value).expect("the fixture's config");
+                v["pause"] = serde_json::Value::Bool(true);
+                k.value = serde_json::to_vec(&v).expect("json");
+                config = Some(serde_json::to_string_pretty(&v).expect("json"));
+            }
+            k
+        })
+        .collect();
+    app.update(Msg::OpReply {
+        op: app.session.ops[0].id,
+        at: later(now, 1),
+        reply: patrol::app::ops::Reply::Status {
+            code: 200,
+            body: config.expect("a config key"),
+        },
+    });
+    app.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Snapshot {
+            endpoint: "http://127.0.0.1:24000".into(),
+            revision: 43,
+            kvs,
+        },
+    ));
+    for (m, mut s) in st.rest {
+        s.pause = true;
+        rest_ok(&mut app, &m, s, later(now, 2));
+    }
+    app.update(Msg::Tick(later(now, 5)));
+    app
+}
+
+#[test]
+fn a_settled_operation_is_one_line_and_the_cluster_pane_stays_at_80x24() {
+    let now = Instant::now();
+    let mut app = paused_by_patrol(now);
+    assert!(
+        app.session.ops[0].settle.finished(),
+        "{:?}",
+        app.session.ops[0].settle
+    );
+    let screen = draw(&app, 80, 24);
+    let panel: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("Operations"))
+        .take_while(|l| !l.starts_with("└"))
+        .collect();
+    assert_eq!(panel.len(), 2, "the title and one line:\n{screen}");
+    assert!(
+        panel[1].contains("done: every member reports maintenance mode · HTTP 200: {"),
+        "{screen}"
+    );
+    assert!(panel[1].ends_with("…│"), "cut to the line:\n{screen}");
+    assert!(screen.contains(" Events "), "{screen}");
+    assert!(screen.contains("D: dismiss"), "{screen}");
+    both("operation_settled", &app);
+    // the dismiss key: the panel goes, the outcome stays in the event log
+    press(&mut app, ratatui::crossterm::event::KeyCode::Char('D'));
+    let screen = draw(&app, 80, 24);
+    assert!(!screen.contains("Operations"), "{screen}");
+    assert!(
+        screen.contains("pause: done: every member reports"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_events_view_shows_an_operations_whole_reply() {
+    let now = Instant::now();
+    let mut app = paused_by_patrol(now);
+    press(&mut app, ratatui::crossterm::event::KeyCode::Char('v'));
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("\"pause\": true"), "{screen}");
+    both("events_view", &app);
+}
+
+#[test]
+fn the_trend_column_shrinks_at_80_columns_instead_of_going() {
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    let st = state("lagging");
+    // 6 minutes of answers, once a second: more bars than 80 columns have room for
+    for s in 1..=360 {
+        for (m, r) in &st.rest {
+            rest_ok(&mut app, m, r.clone(), later(now, s));
+        }
+    }
+    app.update(Msg::Tick(later(now, 360)));
+    for (m, h) in &app.model.lag_history {
+        assert!(h.len() <= patrol::app::Model::TREND_WIDTH, "{m}: {h:?}");
+    }
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("Trend"), "{screen}");
+    let wide = draw(&app, 120, 40);
+    assert!(
+        wide.contains("▁▁▁▁▁▁▁▁▁▁"),
+        "ten bars where they fit:\n{wide}"
+    );
+    both("trend_after_minutes", &app);
+}
+
+#[test]
+fn an_etcd_failure_gives_its_reason_in_the_header_and_the_same_state_in_e() {
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    app.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Down {
+            endpoint: "http://127.0.0.1:27999".into(),
+            error: "transport error: tcp connect error: Connection refused (os error 111)".into(),
+        },
+    ));
+    app.update(Msg::Tick(later(now, 7)));
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("✗ DOWN 6s refused http://127.0.0.1"),
+        "{screen}"
+    );
+    both("etcd_failure_header", &app);
+    press(&mut app, ratatui::crossterm::event::KeyCode::Char('e'));
+    let screen = draw(&app, 120, 40);
+    assert!(!screen.contains("healthy"), "{screen}");
+    assert!(
+        screen.contains("Connection refused (os error 111)"),
         "{screen}"
     );
 }

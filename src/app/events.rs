@@ -133,6 +133,14 @@ pub enum EventKind {
     RestRegained(String),
     DcsLost,
     DcsRegained,
+    /// An operation patrol sent finished: `outcome` in one line, `reply` Patroni's whole
+    /// answer (shown in the Events view's detail, never in the one-line pane).
+    Operation {
+        title: String,
+        outcome: String,
+        ok: bool,
+        reply: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -144,7 +152,25 @@ impl EventKind {
                 | EventKind::MemberLeft(_)
                 | EventKind::RestLost(_)
                 | EventKind::DcsLost
+                | EventKind::Operation { ok: false, .. }
         )
+    }
+
+    /// Bytes of text it holds (what the event log's byte bound counts).
+    pub fn bytes(&self) -> usize {
+        let reply = match self {
+            EventKind::Operation { reply: Some(r), .. } => r.len(),
+            _ => 0,
+        };
+        self.text().len() + reply
+    }
+
+    /// The lines under the event in the Events view (an operation's whole reply).
+    pub fn detail(&self) -> Vec<&str> {
+        match self {
+            EventKind::Operation { reply: Some(r), .. } => r.lines().collect(),
+            _ => Vec::new(),
+        }
     }
 
     pub fn text(&self) -> String {
@@ -188,6 +214,7 @@ impl EventKind {
             EventKind::RestRegained(m) => format!("{m}: REST API answers again"),
             EventKind::DcsLost => "etcd connection lost".into(),
             EventKind::DcsRegained => "etcd connection regained".into(),
+            EventKind::Operation { title, outcome, .. } => format!("{title}: {outcome}"),
         }
     }
 }
@@ -223,6 +250,19 @@ impl EventKind {
                 cut(at);
             }
             EventKind::SwitchoverScheduled(s) => cut_opt(s),
+            EventKind::Operation {
+                title,
+                outcome,
+                reply,
+                ..
+            } => {
+                cut(title);
+                cut(outcome);
+                // the whole reply is the point of keeping it, within a bound
+                if let Some(r) = reply {
+                    crate::clip::clip_bytes(r, max.saturating_mul(64));
+                }
+            }
             EventKind::ConfigChanged(changes) => {
                 const MAX_CHANGES: usize = 32;
                 if changes.len() > MAX_CHANGES {

@@ -31,6 +31,8 @@ impl App {
             View::Logs(_) if self.screen.log_view.editing_filter => Context::LogFilter,
             View::Logs(_) => Context::Logs,
             View::Dsn(_) => Context::Dsn,
+            View::Events if self.screen.events_view.editing_filter => Context::LogFilter,
+            View::Events => Context::Events,
             _ => Context::Main,
         }
     }
@@ -46,7 +48,11 @@ impl App {
                 d.offers(a) && (a != Action::DcsFallback || self.model.leader_api_down())
             }
             // esc in the main view goes back from a view; on the member table, nowhere
-            (_, Context::Main) => a != Action::Back || *self.screen.view() != View::Main,
+            (_, Context::Main) => match a {
+                Action::Back => *self.screen.view() != View::Main,
+                Action::Dismiss => self.session.dismissable(),
+                _ => true,
+            },
             _ => true,
         }
     }
@@ -140,19 +146,31 @@ impl App {
                 Vec::new()
             }
             Context::LogFilter => {
-                let lv = &mut self.screen.log_view;
+                // the filter of the view on screen: the log view's or the events'
+                let (filter, editing) = if *self.screen.view() == View::Events {
+                    let ev = &mut self.screen.events_view;
+                    ev.scroll = 0;
+                    (&mut ev.filter, &mut ev.editing_filter)
+                } else {
+                    let lv = &mut self.screen.log_view;
+                    (&mut lv.filter, &mut lv.editing_filter)
+                };
                 match (action, key.code) {
-                    (Some(Action::Done), _) => lv.editing_filter = false,
+                    (Some(Action::Done), _) => *editing = false,
                     (Some(Action::Delete), _) => {
-                        lv.filter.pop();
+                        filter.pop();
                     }
-                    (None, KeyCode::Char(c)) if key.is_text() && lv.filter.len() < 100 => {
-                        lv.filter.push(c)
+                    (None, KeyCode::Char(c)) if key.is_text() && filter.len() < 100 => {
+                        filter.push(c)
                     }
                     _ => {}
                 }
                 Vec::new()
             }
+            Context::Events => match action {
+                Some(a) => self.events_act(a),
+                None => Vec::new(),
+            },
             Context::Logs => match action {
                 Some(a) => self.logs_act(a),
                 None => Vec::new(),
@@ -246,7 +264,11 @@ impl App {
         let clean = || text.chars().filter(|c| !c.is_control());
         match self.context() {
             Context::LogFilter => {
-                let f = &mut self.screen.log_view.filter;
+                let f = if *self.screen.view() == View::Events {
+                    &mut self.screen.events_view.filter
+                } else {
+                    &mut self.screen.log_view.filter
+                };
                 for c in clean() {
                     if f.len() >= 100 {
                         break;
@@ -279,7 +301,7 @@ impl App {
                         Some("pasted text ignored: a dialog takes keys; nothing sent".into());
                 }
             }
-            Context::Main | Context::Logs | Context::Dsn | Context::Help => {
+            Context::Main | Context::Logs | Context::Dsn | Context::Events | Context::Help => {
                 self.flash("pasted text ignored: patrol takes keys, not pasted text".into())
             }
         }
@@ -365,6 +387,44 @@ impl App {
         Some((h, crate::ui::logwin::max_scroll(shown.len(), rows, h)))
     }
 
+    /// The Events view's own actions: it scrolls by event, newest first.
+    fn events_act(&mut self, a: Action) -> Vec<Effect> {
+        let n = self.shown_events().len();
+        let last = n.saturating_sub(1);
+        let page = self
+            .screen
+            .size
+            .map_or(10, |(_, h)| usize::from(h).saturating_sub(8).max(1));
+        let ev = &mut self.screen.events_view;
+        match a {
+            Action::Up => ev.scroll = ev.scroll.saturating_sub(1),
+            Action::Down => ev.scroll = (ev.scroll + 1).min(last),
+            Action::PageUp => ev.scroll = ev.scroll.saturating_sub(page),
+            Action::PageDown => ev.scroll = (ev.scroll + page).min(last),
+            Action::Top => ev.scroll = last,
+            Action::Bottom => ev.scroll = 0,
+            Action::Filter => ev.editing_filter = true,
+            Action::Back if !ev.filter.is_empty() => {
+                ev.filter.clear();
+                ev.scroll = 0;
+            }
+            a => return self.act(a),
+        }
+        Vec::new()
+    }
+
+    /// The events the Events view shows, newest first: those its filter passes (the log
+    /// filter's grammar, over the event's text; an alarm counts as a warning).
+    pub fn shown_events(&self) -> Vec<&super::events::Event> {
+        let filter = &self.screen.events_view.filter;
+        self.model
+            .events
+            .iter()
+            .rev()
+            .filter(|e| filter.is_empty() || crate::logs::matches(&event_line(e), filter).is_some())
+            .collect()
+    }
+
     /// The connection strings' own actions.
     fn dsn_act(&mut self, a: Action) -> Vec<Effect> {
         let View::Dsn(i) = *self.screen.view() else {
@@ -440,6 +500,13 @@ impl App {
             }
             Action::Dsn => self.screen.toggle(View::Dsn(0)),
             Action::OwnLog => self.screen.toggle(View::OwnLog),
+            Action::Events => {
+                self.screen.toggle(View::Events);
+                self.screen.events_view.scroll = 0;
+            }
+            Action::Dismiss if self.session.retire(self.model.now, true) => {
+                self.changed.mark(Changed::OPS);
+            }
             Action::Etcd => self.screen.toggle(View::Etcd),
             Action::History => self.screen.toggle(View::History),
             Action::Config => self.screen.toggle(View::Config),
@@ -519,18 +586,27 @@ impl App {
         let path = self
             .export_dir
             .join(format!("patrol-events-{}-{stamp}.txt", m.scope));
-        let content: String = m
-            .events
-            .iter()
+        // a file read days later, elsewhere: it names its cluster, and each time has its
+        // date and zone
+        let mut content = format!(
+            "# patrol event log of cluster {} (namespace {}), written {}\n# times are UTC; {} event{}, oldest first\n",
+            crate::text::sanitize(&m.scope),
+            crate::text::sanitize(&m.namespace),
+            m.stamp(m.now),
+            m.events.len(),
+            if m.events.len() == 1 { "" } else { "s" },
+        );
+        for e in &m.events {
             // a file someone will `cat`: one event per line, nothing for the terminal
-            .map(|e| {
-                format!(
-                    "{} {}\n",
-                    m.clock(e.at),
-                    crate::text::sanitize(&e.kind.text())
-                )
-            })
-            .collect();
+            content.push_str(&format!(
+                "{} {}\n",
+                m.stamp(e.at),
+                crate::text::sanitize(&e.kind.text())
+            ));
+            for d in e.kind.detail() {
+                content.push_str(&format!("    {}\n", crate::text::sanitize(d)));
+            }
+        }
         Effect::WriteFile { path, content }
     }
 }
@@ -576,4 +652,16 @@ pub fn key_name(code: KeyCode, ctrl: bool) -> Option<String> {
         code => Key { code, ctrl: false }.to_string(),
     };
     Some(if ctrl { format!("ctrl-{base}") } else { base })
+}
+
+/// An event as a log line, for the log filter's grammar: its time and text, an alarm a
+/// warning (`level:warning` keeps only the alarms).
+fn event_line(e: &super::events::Event) -> crate::logs::LogLine {
+    let mut l = crate::logs::LogLine::notice("", &e.kind.text());
+    l.level = if e.kind.is_alarm() {
+        crate::logs::Level::Warning
+    } else {
+        crate::logs::Level::Info
+    };
+    l
 }

@@ -36,7 +36,10 @@ pub enum Action {
     AllLogs,
     Dsn,
     ExportEvents,
+    Events,
     OwnLog,
+    /// Take finished operations out of the panel (the event log keeps them).
+    Dismiss,
     // operations: each opens its dialog
     Switchover,
     Failover,
@@ -70,7 +73,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 45] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -85,7 +88,9 @@ impl Action {
         Action::Etcd,
         Action::Dsn,
         Action::ExportEvents,
+        Action::Events,
         Action::OwnLog,
+        Action::Dismiss,
         Action::Switchover,
         Action::Failover,
         Action::Restart,
@@ -158,6 +163,14 @@ impl Action {
             (Action::Bottom, C::Main) => "select last member",
             (Action::Up, C::Logs) => "scroll up (pauses following)",
             (Action::Down, C::Logs) => "scroll down",
+            (Action::Up, C::Events) => "scroll to older events",
+            (Action::Down, C::Events) => "scroll to newer events",
+            (Action::Top, C::Events) => "the oldest event",
+            (Action::Bottom, C::Events) => "the newest event",
+            (Action::PageUp, C::Events) => "a page of older events",
+            (Action::PageDown, C::Events) => "a page of newer events",
+            (Action::Filter, C::Events) => "filter the events (type, then enter)",
+            (Action::Back, C::Events) => "clear the filter, else back",
             (Action::Top, C::Logs) => "oldest line (pauses following)",
             (Action::Bottom, C::Logs) => "newest line, and follow",
             (Action::PageUp, C::Logs) => "a page up (pauses following)",
@@ -184,7 +197,11 @@ impl Action {
             (Action::Logs, _) => "the selected member's Patroni log",
             (Action::AllLogs, _) => "every member's Patroni log, merged by time",
             (Action::Dsn, _) => "connection strings (read-write, read-only)",
-            (Action::ExportEvents, _) => "write the event log to a file",
+            (Action::ExportEvents, _) => "write the event log to a file (dated, with the zone)",
+            (Action::Events, _) => "the event log: scroll, filter, operations' whole replies",
+            (Action::Dismiss, _) => {
+                "dismiss finished operations (else they go after 30 s; the event log keeps them)"
+            }
             (Action::OwnLog, _) => "patrol's own log: connections, retries, what was sent",
             (Action::Switchover, _) => "switchover: pick a candidate, see the checks, confirm",
             (Action::Failover, _) => "failover, also without a leader (type the cluster name)",
@@ -221,11 +238,14 @@ impl Action {
         use Context as C;
         Some(match (self, ctx) {
             (Action::Down, C::Main | C::Dsn) => "select",
-            (Action::Down, C::Logs | C::Help) => "scroll",
+            (Action::Down, C::Logs | C::Help | C::Events) => "scroll",
+            (Action::Dismiss, C::Main) => "dismiss",
             (Action::Down, C::Options) => "candidate",
-            (Action::Help, C::Main | C::Logs | C::Dsn) => "help",
+            (Action::Help, C::Main | C::Logs | C::Dsn | C::Events) => "help",
             (Action::Quit, C::Main) => "quit",
-            (Action::Back, C::Main | C::Logs | C::Dsn | C::Confirm | C::Typed) => "back",
+            (Action::Back, C::Main | C::Logs | C::Dsn | C::Events | C::Confirm | C::Typed) => {
+                "back"
+            }
             (Action::Back, C::Help) => "close",
             (Action::Back, C::Options) => "cancel",
             (Action::Switchover, _) => "switchover",
@@ -266,6 +286,8 @@ pub enum Context {
     LogFilter,
     /// The connection strings.
     Dsn,
+    /// The event log's own view.
+    Events,
     /// The help overlay.
     Help,
     /// A dialog's first step: candidate and options.
@@ -279,11 +301,12 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Main,
         Context::Logs,
         Context::LogFilter,
         Context::Dsn,
+        Context::Events,
         Context::Help,
         Context::Options,
         Context::Confirm,
@@ -298,6 +321,7 @@ impl Context {
             Context::Logs => "logs",
             Context::LogFilter => "log_filter",
             Context::Dsn => "dsn",
+            Context::Events => "events",
             Context::Help => "help",
             Context::Options => "dialog",
             Context::Confirm => "confirm",
@@ -358,6 +382,7 @@ impl Context {
             (&["d"], A::Dsn),
             (&["E"], A::ExportEvents),
             (&["o"], A::OwnLog),
+            (&["v"], A::Events),
         ];
         const OPS: Group = &[
             (&["s"], A::Switchover),
@@ -369,13 +394,16 @@ impl Context {
             (&["p"], A::Pause),
             (&["x"], A::Flush),
         ];
+        const DISMISS: Group = &[(&["D"], A::Dismiss)];
+        const EVENTS: Group = &[(&["/"], A::Filter)];
         // no operation from the log view: it uses f for follow
         const LOG: Group = &[(&["f"], A::Follow), (&["w"], A::Wrap), (&["/"], A::Filter)];
         const COPY: Group = &[(&["y", "enter"], A::Copy)];
         // in a dialog or a text field, q is a letter: ctrl-c quits
         const CTRL_C: Group = &[(&["ctrl-c"], A::Quit)];
         match self {
-            Context::Main => &[MOVE, GLOBAL, DETAIL, VIEWS, OPS],
+            Context::Main => &[MOVE, GLOBAL, DETAIL, VIEWS, OPS, DISMISS],
+            Context::Events => &[MOVE, PAGE, EVENTS, GLOBAL, VIEWS],
             Context::Logs => &[MOVE, PAGE, LOG, GLOBAL, DETAIL, VIEWS],
             Context::LogFilter => &[
                 &[(&["enter", "esc"], A::Done), (&["backspace"], A::Delete)],

@@ -327,6 +327,13 @@ impl App {
         if ops_changed {
             self.changed.mark(Changed::OPS);
         }
+        // an outcome goes into the event log when it is known; the panel keeps it a while
+        for o in self.session.unlogged() {
+            self.model.log_operation(o);
+        }
+        if self.session.retire(self.model.now, false) {
+            self.changed.mark(Changed::OPS);
+        }
         let mut changed = self.model.take_changed();
         changed |= std::mem::take(&mut self.changed);
         self.dirty |= self.redraw.due(&changed, &self.model, &self.screen);
@@ -387,12 +394,17 @@ mod scale_tests;
 #[cfg(test)]
 mod judgement_tests;
 
+#[cfg(test)]
+mod rows_tests;
+
 /// The note under the help's key list.
-pub const HELP_NOTE: [&str; 4] = [
+pub const HELP_NOTE: [&str; 6] = [
     " Lag: leader WAL position minus the replica's, live from",
     " each member's REST API; ~ marks figures from etcd.",
     " Replay Lag's ≥Ns: the leader was past the replayed",
     " position at least N s before the replica said so.",
+    " Trend: one bar per 30 s (the largest replay lag in it),",
+    " the last 5 minutes; a narrow terminal shows fewer bars.",
 ];
 
 #[cfg(test)]

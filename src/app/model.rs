@@ -37,6 +37,35 @@ pub enum DcsHealth {
     },
 }
 
+/// An etcd error in a word or two, for the header (the etcd view has the whole text).
+pub fn short_reason(error: &str) -> &'static str {
+    let e = error.to_ascii_lowercase();
+    let has = |w: &[&str]| w.iter().any(|w| e.contains(w));
+    if has(&["tls", "certificate", "handshake"]) {
+        "TLS"
+    } else if has(&[
+        "credential",
+        "password",
+        "unauthenticated",
+        "permission denied",
+        "auth",
+    ]) {
+        "auth"
+    } else if has(&["refused"]) {
+        "refused"
+    } else if has(&["timed out", "timeout", "deadline"]) {
+        "timeout"
+    } else if has(&["no leader", "quorum"]) {
+        "no quorum"
+    } else if has(&["dns", "resolve", "name or service"]) {
+        "DNS"
+    } else if has(&["unreachable", "no route"]) {
+        "unreachable"
+    } else {
+        "error"
+    }
+}
+
 /// What part of the event-log summary a message can change.
 enum Touch {
     Nothing,
@@ -143,8 +172,9 @@ pub struct Model {
     pub etcd_status: Vec<crate::dcs::info::EndpointStatus>,
     /// (lease, ttl, granted, when asked) of the leader key's lease.
     pub lease_ttl: Option<(i64, i64, i64, Instant)>,
-    /// Recent live replay lag of each replica, one sample per REST answer, oldest first.
-    pub lag_history: BTreeMap<String, VecDeque<u64>>,
+    /// Recent live replay lag of each polled replica: (trend bar, largest lag in it),
+    /// oldest first, at most [`Model::TREND_WIDTH`] bars.
+    pub lag_history: BTreeMap<String, VecDeque<(u64, u64)>>,
     /// Agent log lines of every followed member (bounded).
     pub logs: crate::logs::LogBuffer,
     /// Are log sources configured at all?
@@ -660,9 +690,19 @@ impl Model {
     /// Each name or value in one event is cut to this many bytes.
     pub const MAX_EVENT_FIELD: usize = 256;
 
+    /// A finished operation's outcome, with Patroni's whole reply for the event's detail.
+    pub fn log_operation(&mut self, o: &super::ops::Operation) {
+        self.push_event(events::EventKind::Operation {
+            title: o.title.clone(),
+            outcome: o.summary(),
+            ok: matches!(o.settle, super::ops::Settle::Done(_)),
+            reply: o.full_reply(),
+        });
+    }
+
     fn push_event(&mut self, kind: events::EventKind) {
         let kind = kind.clipped(Self::MAX_EVENT_FIELD);
-        self.events_bytes += kind.text().len();
+        self.events_bytes += kind.bytes();
         self.events.push_back(events::Event { at: self.now, kind });
         while self.events.len() > Self::MAX_EVENTS
             || (self.events_bytes > Self::MAX_EVENT_BYTES && self.events.len() > 1)
@@ -670,7 +710,7 @@ impl Model {
             let Some(old) = self.events.pop_front() else {
                 break;
             };
-            self.events_bytes = self.events_bytes.saturating_sub(old.kind.text().len());
+            self.events_bytes = self.events_bytes.saturating_sub(old.kind.bytes());
         }
         self.mark(Changed::EVENTS);
     }
@@ -692,8 +732,27 @@ impl Model {
         }
     }
 
-    pub const LAG_SAMPLES: usize = 120;
-    /// Samples in the trend column.
+    /// An instant as a full time with its date and zone (`2026-12-07T21:10:23Z`); `+12s`
+    /// since start without a wall clock (tests).
+    pub fn stamp(&self, at: Instant) -> String {
+        let since = at.saturating_duration_since(self.started);
+        match self.wall0 {
+            Some(w) => humantime::format_rfc3339_seconds(w + since).to_string(),
+            None => format!("+{}s", since.as_secs()),
+        }
+    }
+
+    /// The date of an instant (`2026-12-07`, UTC like the clock), when a wall clock is known
+    /// and it is not the date of `now`: an event from an earlier day says which.
+    pub fn date_if_not_today(&self, at: Instant) -> Option<String> {
+        let (t, today) = (self.stamp(at), self.stamp(self.now));
+        let (d, today) = (t.get(..10)?, today.get(..10)?);
+        (self.wall0.is_some() && d != today).then(|| d.to_string())
+    }
+
+    /// One bar of the trend column covers this long: the largest lag seen in it.
+    pub const TREND_STEP: Duration = Duration::from_secs(30);
+    /// Bars kept per replica (at most the column's width): 10 × 30 s, the last 5 minutes.
     pub const TREND_WIDTH: usize = 10;
 
     /// The rows whose lag figure an answer from `member` can move: its own, and the
@@ -729,7 +788,14 @@ impl Model {
             .collect()
     }
 
-    /// Remember a replica's live replay lag (for the trend column).
+    /// The trend bar an instant falls in (counted from patrol's start).
+    pub fn trend_bar(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.started).as_secs() / Self::TREND_STEP.as_secs()
+    }
+
+    /// Remember a replica's live replay lag (for the trend column): one bar per
+    /// [`Model::TREND_STEP`], the largest lag seen in it, the last [`Model::TREND_WIDTH`]
+    /// bars. Only polled members answer, so the memory is bounded by the poll set.
     fn sample_lag(&mut self, member: &str) {
         let Some(r) = self
             .cluster()
@@ -743,17 +809,27 @@ impl Model {
         let Some(lag) = r.replay_lag.or(r.receive_lag) else {
             return;
         };
+        let bar = self.trend_bar(self.now);
         let h = self.lag_history.entry(member.to_string()).or_default();
-        let shown = |h: &VecDeque<u64>| -> Vec<u64> {
-            h.iter().rev().take(Self::TREND_WIDTH).copied().collect()
+        // the trend column changes only when a bar starts or its top grows
+        let changed = match h.back_mut() {
+            Some((b, top)) if *b == bar => {
+                let grew = lag > *top;
+                *top = (*top).max(lag);
+                grew
+            }
+            _ => {
+                h.push_back((bar, lag));
+                true
+            }
         };
-        let before = shown(h);
-        if h.len() >= Self::LAG_SAMPLES {
+        while h
+            .front()
+            .is_some_and(|(b, _)| b + (Self::TREND_WIDTH as u64) <= bar)
+        {
             h.pop_front();
         }
-        h.push_back(lag);
-        // the trend column shows the last few samples: redraw only when they change
-        if shown(h) != before {
+        if changed {
             self.mark(Changed::TREND);
         }
     }
@@ -869,6 +945,33 @@ impl Model {
     pub fn wall_now(&self) -> Option<jiff::Timestamp> {
         let w = self.wall0? + self.now.saturating_duration_since(self.started);
         jiff::Timestamp::try_from(w).ok()
+    }
+
+    /// Each etcd endpoint's state, one for the whole screen: the last status answer, except
+    /// that the endpoint the watch found down is down, with the watch's reason (the header
+    /// and the etcd view never disagree).
+    pub fn endpoints_state(&self) -> Vec<crate::dcs::info::EndpointStatus> {
+        let mut out = self.etcd_status.clone();
+        if let DcsHealth::Down {
+            endpoint, error, ..
+        } = &self.dcs
+        {
+            let down = Err(error.clone());
+            match out.iter_mut().find(|e| &e.endpoint == endpoint) {
+                Some(e) => e.result = down,
+                None => out.push(crate::dcs::info::EndpointStatus {
+                    endpoint: endpoint.clone(),
+                    result: down,
+                }),
+            }
+        }
+        out
+    }
+
+    /// Tests put an event in the log as `update` would.
+    #[cfg(test)]
+    pub(crate) fn test_event(&mut self, kind: events::EventKind) {
+        self.push_event(kind);
     }
 
     /// Tests pin the wall clock to a known instant.

@@ -20,6 +20,18 @@ pub enum View {
     Dsn(usize),
     /// patrol's own diagnostic log.
     OwnLog,
+    /// The event log, newest first, with operations' whole replies.
+    Events,
+}
+
+/// The Events view's own state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventsView {
+    /// Events scrolled past at the top (0: the newest first).
+    pub scroll: usize,
+    /// The log filter's grammar (`/` in the view), over each event's text.
+    pub filter: String,
+    pub editing_filter: bool,
 }
 
 /// The log view's own state.
@@ -44,6 +56,7 @@ pub struct Screen {
     /// Lines of the help scrolled away at the top (it may not fit a small terminal).
     pub help_scroll: usize,
     pub log_view: LogView,
+    pub events_view: EventsView,
     /// A one-line message for the status bar (refusals, "nothing scheduled" ...); it lasts
     /// until the next key.
     pub flash: Option<(String, Instant)>,
@@ -63,6 +76,7 @@ impl Default for Screen {
                 follow: true,
                 ..Default::default()
             },
+            events_view: EventsView::default(),
             flash: None,
             size: None,
         }

@@ -28,6 +28,9 @@ pub const BURST: Duration = Duration::from_millis(200);
 /// double tap or a bounce.
 pub const READ_CHANGED: Duration = Duration::from_secs(1);
 
+/// Finished operations kept in the session (the event log and the audit log have them all).
+pub const MAX_KEPT: usize = 64;
+
 /// How the send key came, beyond which key it is: the gates in front of a write.
 #[derive(Debug, Clone, Copy)]
 pub struct Press<'a> {
@@ -45,7 +48,8 @@ pub struct Press<'a> {
 pub struct Session {
     /// The open operation dialog, if any.
     pub dialog: Option<Dialog>,
-    /// Operations sent in this session, newest last.
+    /// Operations sent in this session, newest last (the last [`MAX_KEPT`] finished ones);
+    /// the panel shows those not retired ([`Session::panel`]).
     pub ops: Vec<Operation>,
     /// A rolling restart in progress (or the last one).
     pub rollout: Option<Rollout>,
@@ -398,6 +402,9 @@ impl Session {
             settle: Settle::Sending,
             timeout: ops::SETTLE_TIMEOUT,
             audited: false,
+            settled_at: None,
+            logged: false,
+            retired: false,
         };
         let intent = ops::intent_record(&op);
         self.ops.push(op);
@@ -511,6 +518,68 @@ impl Session {
             }
         }
         (eff, changed)
+    }
+
+    /// Take finished operations out of the panel: those finished [`ops::LINGER`] before
+    /// `now`, or all of them (`all`: the dismiss key), and a finished rolling restart with
+    /// them once none of its operations is left. Their outcomes are in the event log already
+    /// ([`Session::unlogged`]). Returns whether the panel changed.
+    pub fn retire(&mut self, now: Instant, all: bool) -> bool {
+        let before = (self.panel().count(), self.rollout.is_some());
+        let running_op = self
+            .rollout
+            .as_ref()
+            .filter(|r| r.state == RolloutState::Running)
+            .and_then(|r| r.op);
+        for o in self.ops.iter_mut() {
+            o.retired |= o.logged
+                && Some(o.id) != running_op
+                && o.settled_at
+                    .is_some_and(|t| all || now.saturating_duration_since(t) >= ops::LINGER);
+        }
+        // the session's history is bounded: the oldest retired ones go
+        while self.ops.len() > MAX_KEPT {
+            match self.ops.iter().position(|o| o.retired) {
+                Some(i) => {
+                    self.ops.remove(i);
+                }
+                None => break,
+            }
+        }
+        let finished_rollout = self
+            .rollout
+            .as_ref()
+            .is_some_and(|r| r.state != RolloutState::Running);
+        if finished_rollout && (all || self.panel().count() == 0) {
+            self.rollout = None;
+        }
+        before != (self.panel().count(), self.rollout.is_some())
+    }
+
+    /// The operations in the panel: in flight, or finished and not retired yet.
+    pub fn panel(&self) -> impl Iterator<Item = &Operation> {
+        self.ops.iter().filter(|o| !o.retired)
+    }
+
+    /// Is there anything finished the dismiss key would take away?
+    pub fn dismissable(&self) -> bool {
+        self.panel().any(|o| o.settle.finished())
+            || self
+                .rollout
+                .as_ref()
+                .is_some_and(|r| r.state != RolloutState::Running)
+    }
+
+    /// Finished operations whose outcome is not in the event log yet; marked as logged.
+    pub fn unlogged(&mut self) -> Vec<&Operation> {
+        let mut out = Vec::new();
+        for o in self.ops.iter_mut() {
+            if o.settle.finished() && !o.logged {
+                o.logged = true;
+                out.push(&*o);
+            }
+        }
+        out
     }
 
     /// Operations still open when patrol exits are audited as unknown.

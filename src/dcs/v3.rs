@@ -443,7 +443,7 @@ async fn follow<M>(
                 Ok(x) => x,
                 Err(error) => return broken(error, false, None),
             };
-            tracing::info!(endpoint = %shown, revision, keys = kvs.len(), skipped = skipped.len(), "etcd snapshot; watching from the next revision");
+            tracing::info!(endpoint = %shown, revision, keys = kvs.len(), skipped = skipped.len(), "etcd snapshot loaded; the watch starts after it");
             let snap = DcsEvent::Snapshot {
                 endpoint: endpoint.to_string(),
                 revision,

@@ -341,6 +341,9 @@ mod tests {
             settle: Settle::Sending,
             timeout: std::time::Duration::from_secs(1),
             audited: false,
+            settled_at: None,
+            logged: false,
+            retired: false,
         };
         let record = intent_record(&op);
         assert_eq!(

@@ -358,9 +358,19 @@ fn content<'a>(app: &App, d: &Dialog, theme: &Theme) -> Content<'a> {
     }
 }
 
-/// The operations sent in this session and how each is settling.
+/// Operations the panel shows at most (the newest); the event log has every outcome.
+const MAX_OPS_SHOWN: usize = 4;
+
+/// Rows the operations panel needs inside its border: one per operation, one for a rolling
+/// restart.
+pub fn ops_rows(app: &App) -> u16 {
+    (app.session.panel().count().min(MAX_OPS_SHOWN) + usize::from(app.session.rollout.is_some()))
+        as u16
+}
+
+/// The operations in flight or finished in the last [`crate::app::ops::LINGER`], one row
+/// each, cut to the width: the whole reply is in the event log (the Events view).
 pub fn render_ops(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut n = area.height.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
     if let Some(r) = &app.session.rollout {
         use crate::app::ops::RolloutState;
@@ -384,38 +394,71 @@ pub fn render_ops(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             RolloutState::Failed(why) => (format!(" rolling restart: {why}"), theme.down),
         };
         lines.push(Line::styled(sanitize(&text), st));
-        n = n.saturating_sub(1);
     }
-    lines.extend(app.session.ops.iter().rev().take(n).map(|o| {
+    let shown: Vec<&crate::app::ops::Operation> = app.session.panel().collect();
+    lines.extend(shown.into_iter().rev().take(MAX_OPS_SHOWN).map(|o| {
         let st = match &o.settle {
             crate::app::ops::Settle::Done(_) => theme.healthy,
             crate::app::ops::Settle::Failed(_) => theme.down,
-            crate::app::ops::Settle::TimedOut(_) => theme.warning,
             _ => theme.warning,
         };
-        let age = super::ago(app.model.now.saturating_duration_since(o.started));
-        // a failure's label already carries Patroni's reply, and so does a reload's or a
-        // scheduled operation's `done`: say it once
-        let reply = match (&o.settle, &o.reply) {
-            (crate::app::ops::Settle::Failed(_), _) => String::new(),
-            (crate::app::ops::Settle::Done(s), Some(r)) if *s == r.message() => String::new(),
-            (_, Some(r)) => format!("  · {}", r.message()),
-            (_, None) => "  · waiting for reply".into(),
-        };
+        // a finished operation's age is since it finished
+        let at = o.settled_at.unwrap_or(o.started);
+        let age = super::ago(app.model.now.saturating_duration_since(at));
         Line::from(vec![
             Span::styled(format!(" {age:>6} ago "), theme.muted),
             Span::styled(format!("{}  ", sanitize(&o.title)), theme.text),
-            Span::styled(sanitize(&o.settle.label()), st),
-            Span::styled(sanitize(&reply), theme.muted),
+            Span::styled(sanitize(&o.summary()), st),
         ])
     }));
+    let inner = area.width.saturating_sub(2) as usize;
+    let lines: Vec<Line> = lines.into_iter().map(|l| cut_line(l, inner)).collect();
+    let dismiss = app
+        .keys
+        .key_label(crate::app::Context::Main, crate::app::Action::Dismiss)
+        .filter(|_| {
+            app.session.dismissable()
+                && app.available(crate::app::Context::Main, crate::app::Action::Dismiss)
+        })
+        .map(|k| format!(" {k}: dismiss "))
+        .unwrap_or_default();
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.border)
-                .title(Span::styled(" Operations ", theme.title)),
+                .title(Span::styled(" Operations ", theme.title))
+                .title_bottom(Line::styled(dismiss, theme.muted).right_aligned()),
         ),
         area,
     );
+}
+
+/// `line` cut to `width` cells, an ellipsis where it was cut.
+fn cut_line(line: Line<'static>, width: usize) -> Line<'static> {
+    use unicode_width::UnicodeWidthChar;
+    if line.width() <= width {
+        return line;
+    }
+    let mut left = width.saturating_sub(1);
+    let mut spans = Vec::new();
+    for sp in line.spans {
+        let mut text = String::new();
+        for c in sp.content.chars() {
+            let w = c.width().unwrap_or(0);
+            if w > left {
+                left = 0;
+                break;
+            }
+            left -= w;
+            text.push(c);
+        }
+        let done = left == 0;
+        spans.push(Span::styled(text, sp.style));
+        if done {
+            break;
+        }
+    }
+    spans.push(Span::raw("…"));
+    Line::from(spans)
 }

@@ -70,17 +70,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             since,
             ..
         } => {
-            l1.push(Span::styled(
-                format!(
-                    "✗ DOWN {} ",
-                    super::ago(app.model.now.saturating_duration_since(*since))
-                ),
-                theme.down,
-            ));
-            l1.push(Span::styled(
-                format!("{}: {}", redact_url(endpoint), sanitize(error)),
-                theme.warning,
-            ));
+            let age = super::ago(app.model.now.saturating_duration_since(*since));
+            let full = format!("{}: {}", redact_url(endpoint), sanitize(error));
+            let used: usize = l1.iter().map(|s| s.width()).sum();
+            let room = usize::from(area.width).saturating_sub(used + 10 + age.len());
+            if unicode_width::UnicodeWidthStr::width(full.as_str()) <= room {
+                l1.push(Span::styled(format!("✗ DOWN {age} "), theme.down));
+                l1.push(Span::styled(full, theme.warning));
+            } else {
+                // the reason in a word, before the endpoint: the whole text is in `e`
+                let short = crate::app::model::short_reason(error);
+                l1.push(Span::styled(format!("✗ DOWN {age} {short} "), theme.down));
+                l1.push(Span::styled(redact_url(endpoint), theme.warning));
+            }
         }
     }
 

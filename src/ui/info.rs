@@ -92,11 +92,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         // it would wrap out of the pane (the etcd view lists them, the header names the
         // one in use)
         let width = area.width.saturating_sub(2);
-        let used: usize = lines.iter().map(|l| wrapped_rows(l, width)).sum();
+        let used: usize = lines.iter().map(|l| hung_rows(l, width)).sum();
         let left = usize::from(area.height.saturating_sub(2)).saturating_sub(used);
         let all = format!("{at}endpoints {}", endpoints(app));
-        let full = Line::from(vec![label("etcd"), Span::raw(all.as_str())]);
-        if wrapped_rows(&full, width) <= left {
+        let full = Line::from(vec![label("etcd"), Span::raw(all.clone())]);
+        if hung_rows(&full, width) <= left {
             all
         } else {
             let n = app.model.endpoints.len();
@@ -105,35 +105,21 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     src.push(Span::styled(text, theme.muted));
     lines.push(Line::from(src));
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(ratatui::widgets::Wrap { trim: false })
-            .block(block),
-        area,
-    );
+    // a long value goes on under itself, not under its label
+    let width = usize::from(area.width.saturating_sub(2));
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .flat_map(|l| super::events::hang(l, width, LABEL))
+        .collect();
+    f.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-/// How many rows `line` takes when wrapped at word boundaries into `width` columns, as
-/// `Paragraph` with `Wrap` does (a word longer than a row is broken).
-fn wrapped_rows(line: &Line, width: u16) -> usize {
-    let width = usize::from(width.max(1));
-    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-    let (mut rows, mut col) = (1, 0usize);
-    for word in text.split(' ') {
-        let w = Span::raw(word).width();
-        let need = if col == 0 { w } else { col + 1 + w };
-        if need <= width {
-            col = need;
-        } else {
-            rows += 1;
-            col = w;
-            while col > width {
-                rows += 1;
-                col -= width;
-            }
-        }
-    }
-    rows
+/// The label column's width.
+const LABEL: usize = 14;
+
+/// How many rows `line` takes, hung under its label.
+fn hung_rows(line: &Line<'static>, width: u16) -> usize {
+    super::events::hang(line.clone(), usize::from(width), LABEL).len()
 }
 
 /// `2026-11-26T00:33:37.315710+00:00` -> `2026-11-26 00:33:37 UTC`: seconds are enough here.

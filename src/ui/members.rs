@@ -83,20 +83,29 @@ const DROP_FIRST: [Col; 6] = [
     Col::Pending,
 ];
 
-/// The last samples of a replica's replay lag as a one-line sparkline, scaled to the
-/// failover limit (or the largest sample, if larger): a flat line means no lag.
-pub fn sparkline(samples: &[u64], limit: Option<u64>, width: usize) -> String {
+/// A replica's trend as a one-line sparkline of its last `width` bars (bar numbers and the
+/// largest lag in each), scaled to the failover limit (or the largest lag, if larger): a flat
+/// line means no lag, a bar without a sample is blank.
+pub fn sparkline(bars: &[(u64, u64)], limit: Option<u64>, width: usize) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let tail = &samples[samples.len().saturating_sub(width)..];
-    let top = tail
+    let Some(&(newest, _)) = bars.last() else {
+        return String::new();
+    };
+    let first = newest.saturating_sub(width.saturating_sub(1) as u64);
+    let shown: Vec<&(u64, u64)> = bars.iter().filter(|(b, _)| *b >= first).collect();
+    let oldest = shown.first().map_or(newest, |(b, _)| *b);
+    let top = shown
         .iter()
-        .copied()
+        .map(|(_, v)| *v)
         .max()
         .unwrap_or(0)
         .max(limit.unwrap_or(1))
         .max(1);
-    tail.iter()
-        .map(|v| BARS[((*v as f64 / top as f64) * 7.0).round().clamp(0.0, 7.0) as usize])
+    (oldest..=newest)
+        .map(|b| match shown.iter().find(|(x, _)| *x == b) {
+            Some((_, v)) => BARS[((*v as f64 / top as f64) * 7.0).round().clamp(0.0, 7.0) as usize],
+            None => ' ',
+        })
         .collect()
 }
 
@@ -211,7 +220,7 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
             let limit = app
                 .cluster()
                 .map(|c| crate::dcs::keys::maximum_lag_on_failover(c.config.as_ref()));
-            let h: Vec<u64> = app
+            let h: Vec<(u64, u64)> = app
                 .model
                 .lag_history
                 .get(&r.name)
@@ -356,7 +365,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, win: &Window, theme: &Theme)
         .iter()
         .map(|r| ORDER.iter().map(|c| cell(r, *c, theme, app)).collect())
         .collect();
-    let col_w: Vec<u16> = ORDER
+    let mut col_w: Vec<u16> = ORDER
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -377,11 +386,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, win: &Window, theme: &Theme)
                 || win.rows.iter().any(|r| has_value(r, ORDER[i], app))
         })
         .collect();
-    let total = |shown: &[bool]| -> u16 {
+    let total = |shown: &[bool], col_w: &[u16]| -> u16 {
         let n = shown.iter().filter(|s| **s).count() as u16;
         shown
             .iter()
-            .zip(&col_w)
+            .zip(col_w)
             .filter(|(s, _)| **s)
             // a name or tag from etcd can be 65,535 cells wide: saturate, never overflow
             .fold(0u16, |t, (_, w)| t.saturating_add(*w))
@@ -391,12 +400,20 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, win: &Window, theme: &Theme)
     let wanted = shown.clone();
     let mut dropped = Vec::new();
     for d in DROP_FIRST {
-        if total(&shown) <= inner_w {
+        if total(&shown, &col_w) <= inner_w {
             break;
         }
         if let Some(i) = ORDER.iter().position(|c| *c == d)
             && shown[i]
         {
+            // the trend shrinks to fewer (newer) bars before it goes: down to its title
+            if d == Col::Trend {
+                let over = total(&shown, &col_w) - inner_w;
+                col_w[i] = col_w[i].saturating_sub(over).max(width(d.title(wide)));
+                if total(&shown, &col_w) <= inner_w {
+                    break;
+                }
+            }
             shown[i] = false;
             dropped.push(i);
         }
@@ -404,7 +421,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, win: &Window, theme: &Theme)
     // give back what fits again, most important first
     for i in dropped.into_iter().rev() {
         shown[i] = wanted[i];
-        if total(&shown) > inner_w {
+        if total(&shown, &col_w) > inner_w {
             shown[i] = false;
         }
     }
@@ -423,7 +440,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, win: &Window, theme: &Theme)
         .into_iter()
         .map(|t| {
             Row::new(idx.iter().map(|i| {
-                let line = Line::from(Span::styled(t[*i].0.clone(), t[*i].1));
+                let text = if ORDER[*i] == Col::Trend {
+                    // the newest bars that fit the (shrunk) column
+                    let n = t[*i].0.chars().count();
+                    t[*i]
+                        .0
+                        .chars()
+                        .skip(n.saturating_sub(col_w[*i].into()))
+                        .collect()
+                } else {
+                    t[*i].0.clone()
+                };
+                let line = Line::from(Span::styled(text, t[*i].1));
                 Cell::from(if ORDER[*i].numeric() {
                     line.right_aligned()
                 } else {
@@ -445,12 +473,37 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, win: &Window, theme: &Theme)
 
 #[cfg(test)]
 mod tests {
+    fn bars(v: &[u64]) -> Vec<(u64, u64)> {
+        v.iter().enumerate().map(|(i, v)| (i as u64, *v)).collect()
+    }
+
     #[test]
     fn sparkline_scales_to_the_failover_limit() {
-        assert_eq!(super::sparkline(&[0, 0, 0], Some(1024), 10), "▁▁▁");
-        assert_eq!(super::sparkline(&[0, 512, 1024], Some(1024), 10), "▁▅█");
-        assert_eq!(super::sparkline(&[0, 4096], Some(1024), 10), "▁█");
-        assert_eq!(super::sparkline(&[1, 2, 3, 4], None, 2).chars().count(), 2);
+        assert_eq!(super::sparkline(&bars(&[0, 0, 0]), Some(1024), 10), "▁▁▁");
+        assert_eq!(
+            super::sparkline(&bars(&[0, 512, 1024]), Some(1024), 10),
+            "▁▅█"
+        );
+        assert_eq!(super::sparkline(&bars(&[0, 4096]), Some(1024), 10), "▁█");
+        assert_eq!(
+            super::sparkline(&bars(&[1, 2, 3, 4]), None, 2)
+                .chars()
+                .count(),
+            2
+        );
         assert_eq!(super::sparkline(&[], None, 5), "");
+    }
+
+    #[test]
+    fn a_bar_without_a_sample_is_blank_and_the_window_is_the_newest_bars() {
+        assert_eq!(
+            super::sparkline(&[(3, 0), (5, 1024)], Some(1024), 10),
+            "▁ █"
+        );
+        // a narrower column shows the newest bars, scaled among those
+        assert_eq!(
+            super::sparkline(&[(0, 8192), (8, 0), (9, 1024)], Some(1024), 2),
+            "▁█"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Views: pure functions of `&App` and `&Theme` that draw into a frame.
 
 mod dialog;
-mod events;
+pub mod events;
 mod header;
 mod help;
 mod info;
@@ -112,6 +112,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
                 }
                 crate::app::View::Logs(m) => views::logs(f, body, app, m.as_deref(), theme),
                 crate::app::View::Config => views::config(f, body, app, theme),
+                crate::app::View::Events => events::view(f, body, app, theme),
                 crate::app::View::Main => {}
             }
             statusbar::render(f, status, app, theme);
@@ -124,11 +125,12 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         }
     }
     // operations in flight (or recent) sit right under the header: that is where eyes are
-    let body = if app.session.ops.is_empty() {
+    let body = if app.session.panel().next().is_none() && app.session.rollout.is_none() {
         body
     } else {
-        // one line per recent operation, room for one of them to wrap
-        let n = app.session.ops.len().min(4) as u16 + 3 + u16::from(app.session.rollout.is_some());
+        // one row per operation (a finished one is its one-line outcome), never wrapped:
+        // at 80x24 the cluster pane and the events stay on screen
+        let n = dialog::ops_rows(app) + 2;
         let [ops, rest] = Layout::vertical([Constraint::Length(n), Constraint::Min(3)]).areas(body);
         dialog::render_ops(f, ops, app, theme);
         rest

@@ -373,10 +373,10 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         "Errors",
     ])
     .style(theme.table_header);
+    // one state per endpoint, the header's too
+    let endpoints = app.model.endpoints_state();
     // as wide as the longest endpoint (they are all alike), within reason
-    let endpoint_w = app
-        .model
-        .etcd_status
+    let endpoint_w = endpoints
         .iter()
         .map(|e| redact_url(&e.endpoint).chars().count())
         .max()
@@ -395,9 +395,7 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Cell::from(Span::styled("↓ below", theme.muted))
         }
     };
-    let rows: Vec<Row> = app
-        .model
-        .etcd_status
+    let rows: Vec<Row> = endpoints
         .iter()
         .map(|e| match &e.result {
             Ok(i) => Row::new([
@@ -440,9 +438,10 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some((left, granted)) => format!(" · leader lock {left}s of {granted}s"),
         None => String::new(),
     };
+    let n = endpoints.len().max(app.model.endpoints.len());
     let title = format!(
-        " etcd ({} endpoints){lease} ",
-        app.model.etcd_status.len().max(app.model.endpoints.len())
+        " etcd ({n} endpoint{}){lease} ",
+        if n == 1 { "" } else { "s" }
     );
     if rows.is_empty() {
         f.render_widget(
@@ -453,9 +452,7 @@ pub fn etcd(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     // the errors in full, wrapped, under the table: the column only has what fits
-    let errors: Vec<Line> = app
-        .model
-        .etcd_status
+    let errors: Vec<Line> = endpoints
         .iter()
         .filter_map(|e| {
             Some(Line::from(vec![
@@ -595,10 +592,19 @@ pub fn dsn(f: &mut Frame, area: Rect, app: &App, selected: usize, theme: &Theme)
             format!(" {}", sanitize(label)),
             theme.header_key,
         ));
-        lines.push(Line::styled(format!("   {}", sanitize(s)), st));
+        // a string longer than the row goes on under itself, not in column 0
+        let width = usize::from(area.width.saturating_sub(2));
+        let hung = |text: String, st| {
+            super::events::hang(
+                Line::from(vec![Span::raw("   "), Span::styled(text, st)]),
+                width,
+                3,
+            )
+        };
+        lines.extend(hung(sanitize(s), st));
         if let Some(why) = &c.refused {
-            lines.push(Line::styled(
-                format!("   not copyable: {}", sanitize(why)),
+            lines.extend(hung(
+                format!("not copyable: {}", sanitize(why)),
                 theme.lagging,
             ));
         }

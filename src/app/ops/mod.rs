@@ -119,13 +119,79 @@ pub struct Operation {
     pub timeout: Duration,
     /// Written to the audit log once finished.
     pub audited: bool,
+    /// When it finished: the panel keeps it [`LINGER`] longer, as one line.
+    pub settled_at: Option<Instant>,
+    /// Its outcome is in the event log (written once, when it finished).
+    pub logged: bool,
+    /// Out of the operations panel (after [`LINGER`], or dismissed); kept for the session's
+    /// bounded history.
+    pub retired: bool,
 }
+
+/// How long a finished operation stays in the operations panel (as one line) before only the
+/// event log has it; the dismiss key removes it at once.
+pub const LINGER: Duration = Duration::from_secs(30);
 
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 impl Operation {
     /// Re-evaluate after any change: returns true when the settle state changed.
     pub fn advance(&mut self, c: Option<&ClusterState>, now: Instant, interval: Duration) -> bool {
+        let changed = self.step(c, now, interval);
+        if self.settle.finished() && self.settled_at.is_none() {
+            self.settled_at = Some(now);
+        }
+        changed
+    }
+
+    /// The operation in one line: what it came to, and Patroni's reply (status and message)
+    /// when the outcome does not already carry it. Whitespace is collapsed: a reply can be
+    /// the whole dynamic config as JSON, and the panel gives each operation one row.
+    pub fn summary(&self) -> String {
+        let reply = match (&self.settle, &self.reply) {
+            // these labels already carry the reply
+            (Settle::Failed(_) | Settle::TimedOut(_), _) => None,
+            (Settle::Done(s), Some(r)) if *s == r.message() => None,
+            // from the raw body: its line breaks are spaces here, not replaced characters
+            // (a secret in the reply, a config's password, is masked: this is drawn)
+            (_, Some(Reply::Status { code, body })) => Some(format!(
+                "HTTP {code}: {}",
+                crate::text::sanitize(&crate::redact::text(
+                    &body.split_whitespace().collect::<Vec<_>>().join(" ")
+                ))
+            )),
+            (_, Some(r)) => Some(r.message()),
+            (Settle::Sending | Settle::Watching, None) => Some("waiting for reply".into()),
+            (_, None) => None,
+        };
+        let mut s = self.settle.label();
+        if let Some(r) = reply {
+            s.push_str(" · ");
+            s.push_str(&r);
+        }
+        // a done or failed label quotes the reply too: mask a secret in the whole line
+        crate::redact::text(&s.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
+    }
+
+    /// Patroni's whole reply, for the event log's detail: a JSON body (the dynamic config a
+    /// PATCH returns) pretty-printed, one line per row. Not sanitized: the view does that.
+    pub fn full_reply(&self) -> Option<String> {
+        let r = self.reply.as_ref()?;
+        Some(match r {
+            Reply::Status { code, body } => match serde_json::from_str::<Value>(body.trim()) {
+                // secrets masked: the event log is drawn and exported
+                Ok(v @ (Value::Object(_) | Value::Array(_))) => format!(
+                    "HTTP {code}:\n{}",
+                    serde_json::to_string_pretty(&crate::redact::value(&v))
+                        .unwrap_or_else(|_| crate::redact::text(body).into_owned())
+                ),
+                _ => format!("HTTP {code}: {}", crate::redact::text(body.trim())),
+            },
+            other => other.message(),
+        })
+    }
+
+    fn step(&mut self, c: Option<&ClusterState>, now: Instant, interval: Duration) -> bool {
         if self.settle.finished() {
             return false;
         }
@@ -405,6 +471,9 @@ mod tests {
             settle: Settle::Sending,
             timeout: SETTLE_TIMEOUT,
             audited: false,
+            settled_at: None,
+            logged: false,
+            retired: false,
         }
     }
 
