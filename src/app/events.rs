@@ -168,7 +168,12 @@ impl EventKind {
     /// The lines under the event in the Events view (an operation's whole reply).
     pub fn detail(&self) -> Vec<&str> {
         match self {
-            EventKind::Operation { reply: Some(r), .. } => r.lines().collect(),
+            // a one-line reply the outcome already says is not said twice
+            EventKind::Operation {
+                reply: Some(r),
+                outcome,
+                ..
+            } if !(r.lines().count() <= 1 && outcome.contains(r.trim())) => r.lines().collect(),
             _ => Vec::new(),
         }
     }

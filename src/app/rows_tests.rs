@@ -59,6 +59,14 @@ fn a_refusal_says_its_status_and_message_once() {
     let (a, _) = reloaded(now, 412, "not allowed");
     assert_eq!(a.session.ops[0].summary(), "failed: HTTP 412: not allowed");
     assert!(a.model.events.back().is_some_and(|e| e.kind.is_alarm()));
+    // and the event log does not repeat a one-line reply under the line that says it
+    let e = a.model.events.back().expect("an event");
+    assert!(
+        e.kind.text().contains("HTTP 412: not allowed"),
+        "{}",
+        e.kind.text()
+    );
+    assert!(e.kind.detail().is_empty(), "{:?}", e.kind.detail());
 }
 
 #[test]
