@@ -147,7 +147,8 @@ fn a_burst_of_member_keys_is_never_shown_live_while_behind_and_the_change_after_
         // until the next message from the watch: its probe comes after 2 s of silence)
         assert!(
             h.until(Duration::from_secs(20), |a| a.model.revision_gap().is_none()
-                && a.model.behind().is_none())
+                && a.model.behind().is_none()
+                && a.model.newest_unconfirmed().is_none())
                 .await,
             "caught up: {}",
             describe(&h.app)

@@ -122,6 +122,10 @@ fn the_endpoint_in_use_sigkilled_patrol_moves_on_and_misses_no_change() {
             .until(Duration::from_secs(15), |a| shows_max_lag(a, 3))
             .await;
         assert!(ok, "the next change:\n{}", show(&h.app));
+        // (etcd's revision asked aside may be a moment ahead: `checking` until the watch's
+        // progress answer confirms it)
+        h.until(Duration::from_secs(3), |a| screen(a).contains("● live"))
+            .await;
         let text = screen(&h.app);
         assert!(text.contains("● live"), "{text}");
         assert!(!text.contains("STALE"), "{text}");
@@ -359,6 +363,8 @@ fn a_dead_member_named_first_changes_nothing_but_the_etcd_view() {
             .await;
         assert!(ok, "changes arrive:\n{}", show(&h.app));
 
+        h.until(Duration::from_secs(3), |a| screen(a).contains("● live"))
+            .await;
         let text = screen(&h.app);
         assert!(text.contains("● live"), "{text}");
         assert!(

@@ -23,7 +23,8 @@ fn shows_the_cluster_and_quits_cleanly() {
             let t = screen.text();
             let ok = ["pg1", "pg2", "pg3"].iter().all(|m| t.contains(m))
                 && t.contains(&format!("leader {leader}"))
-                && t.matches("streaming").count() >= 2;
+                && t.matches("streaming").count() >= 2
+                && t.contains("etcd ● live");
             ok.then_some(t)
         },
     );

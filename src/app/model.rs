@@ -464,6 +464,23 @@ impl Model {
         })
     }
 
+    /// etcd's revision asked aside from the watch, while it has been ahead of what is
+    /// applied for [`Model::CHECKING_AFTER`] but not yet [`Model::NEWEST_GRACE`]: maybe keys
+    /// outside the prefix, maybe a change on its way. Not a gap yet, and not `live` either:
+    /// the header says it is checking. (Keys outside the prefix are confirmed by the watch's
+    /// progress answer within a round trip, before this: a busy namespace does not flicker.)
+    pub fn newest_unconfirmed(&self) -> Option<i64> {
+        if !matches!(self.dcs, DcsHealth::Live { .. }) || self.revision_gap().is_some() {
+            return None;
+        }
+        let since = self.newest_since?;
+        (self.dcs_newest > self.dcs_applied
+            && self.now.saturating_duration_since(since) >= Self::CHECKING_AFTER)
+            .then_some(self.dcs_newest)
+    }
+
+    pub const CHECKING_AFTER: Duration = Duration::from_millis(250);
+
     /// A gap from etcd's revision asked aside from the watch counts after this: the
     /// watch's progress answer closes one that is only keys outside the prefix sooner.
     pub const NEWEST_GRACE: Duration = Duration::from_secs(1);

@@ -208,7 +208,16 @@ fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_c
         },
     ));
     assert_eq!(a.model.revision_gap(), None, "within the grace");
+    // a round trip later a progress answer would have said so: still live
     assert!(draw(&a).contains("● live"));
+    // not a gap yet, and not live either: the screen says it is checking
+    a.update(Msg::Tick(later(now, 1) + super::Model::CHECKING_AFTER));
+    assert_eq!(a.model.revision_gap(), None, "within the grace");
+    let screen = draw(&a);
+    assert!(
+        screen.contains("● checking") && !screen.contains("● live"),
+        "{screen}"
+    );
     // the watch's progress answer says everything up to 500 is delivered: no gap
     a.update(Msg::Dcs(
         later(now, 1),
@@ -216,6 +225,10 @@ fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_c
     ));
     a.update(Msg::Tick(later(now, 3)));
     assert_eq!(a.model.revision_gap(), None);
+    assert!(
+        draw(&a).contains("● live"),
+        "the progress answer confirms it"
+    );
     // etcd moves on and the watch does not follow (a backlog): behind after the grace
     a.update(Msg::Dcs(
         later(now, 4),

@@ -48,7 +48,7 @@ fn prefix_end(prefix: &[u8]) -> Vec<u8> {
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often the watch asks etcd's current revision aside from the stream, and how long
 /// that answer may take (it is skipped, not waited for, past that).
-const HEAD_EVERY: Duration = Duration::from_secs(1);
+const HEAD_EVERY: Duration = Duration::from_millis(500);
 const HEAD_TIMEOUT: Duration = Duration::from_millis(500);
 /// A watch silent this long is asked for its progress ...
 pub const PROBE_AFTER: Duration = Duration::from_secs(2);

@@ -60,6 +60,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
                     format!("● behind {} ", super::ago(late)),
                     theme.warning,
                 )),
+                // etcd said it is further on than what is applied, and the watch has not
+                // said yet whether that is this prefix: not live until it does
+                (None, None, None) if app.model.newest_unconfirmed().is_some() => {
+                    l1.push(Span::styled("● checking ", theme.warning))
+                }
                 (None, None, None) => l1.push(Span::styled("● live ", theme.healthy)),
             }
             l1.push(Span::styled(redact_url(endpoint), theme.muted));
