@@ -527,13 +527,17 @@ def main():
         w("")
     elif bu.get("cases"):
         w("A running patrol (without log followers, and with `--logs file:<cluster dir>/{member}/log/"
-          "patroni.log`), then N new member keys written at once into the real cluster's prefix "
-          "(transactions of 100 puts, 16 in flight), then a real change: the `config` key gains "
+          "patroni.log`) on a copy of the real cluster's keys under a scope of its own (`<scope>-burst`: "
+          "its members keep their `api_url`, so patrol polls the real REST APIs; Patroni, which makes "
+          "a replication slot for every member key of its own scope, is not flooded), then N new "
+          "member keys written at once into that scope (transactions of 100 puts, 16 in flight), "
+          "then a real change: the copy's `config` key gains "
           "`\"pause\": true`, which patrol shows as MAINTENANCE MODE. Measured: from that `put` to the "
           "screen showing it; what the header said from the burst's first write until then (the share "
           "of that time in each state) and in how many runs it said `live` more than 1 s after the "
           "change was written and before it was shown; peak RSS (VmHWM); idle CPU over "
-          "the following seconds once the header counts every member. The keys are deleted after each run. "
+          "the 10 s starting 3 s after the header counts every member. The keys are deleted and etcd "
+          "compacted after each run. "
           f"Targets are judged only with n ≥ {MIN_N}.")
         w("")
         rows = []
