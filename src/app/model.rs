@@ -1366,10 +1366,13 @@ impl Model {
             Msg::Tick(now) => {
                 let quiet = self.unanswered().map(|d| d.as_secs());
                 let gap = self.revision_gap().map(|g| g.0);
+                let checking = self.newest_unconfirmed();
                 self.now = now;
                 self.mark(Changed::CLOCK);
-                // a gap from etcd's newest revision shows once its grace is over
-                if gap != self.revision_gap().map(|g| g.0) {
+                // a gap from etcd's newest revision shows once its grace is over, and
+                // `checking` once it has stood unconfirmed a moment
+                if gap != self.revision_gap().map(|g| g.0) || checking != self.newest_unconfirmed()
+                {
                     self.mark(Changed::HEADER);
                 }
                 // a hung endpoint's silence counts up in the header

@@ -211,7 +211,13 @@ fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_c
     // a round trip later a progress answer would have said so: still live
     assert!(draw(&a).contains("● live"));
     // not a gap yet, and not live either: the screen says it is checking
-    a.update(Msg::Tick(later(now, 1) + super::Model::CHECKING_AFTER));
+    a.model.take_changed();
+    a.model
+        .update(Msg::Tick(later(now, 1) + super::Model::CHECKING_AFTER));
+    assert!(
+        a.model.take_changed().has(super::Changed::HEADER),
+        "the tick that makes it `checking` redraws the header"
+    );
     assert_eq!(a.model.revision_gap(), None, "within the grace");
     let screen = draw(&a);
     assert!(
