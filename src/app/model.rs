@@ -335,13 +335,6 @@ impl Model {
     /// No terminal shows more member rows than this above or below the selected one.
     pub const ROWS_NEAR: usize = 256;
 
-    /// The rows that can be on screen: `near` either side of `selected` in the table's
-    /// order, the leader, the gone ones, those with a REST answer. What it costs is bounded
-    /// by that, not by the member keys etcd holds.
-    pub fn rows_near(&self, selected: Option<&str>, near: usize) -> Vec<MemberRow> {
-        self.window(selected, None, near).rows
-    }
-
     /// The rows a frame reads (see [`members::Window`]): `near` (at most
     /// [`Model::ROWS_NEAR`]) either side of `selected`, the leader, the polled and gone
     /// members, and `also`.

@@ -23,6 +23,13 @@ fn member(i: usize) -> RawKv {
     kv(&format!("members/burst{i:06}"), v.as_bytes())
 }
 
+/// The healthy sample cluster and `n` junk-ish member keys.
+fn with_members(n: usize, now: Instant) -> App {
+    let mut kvs = healthy_kvs();
+    kvs.extend((0..n).map(member));
+    app(kvs, now)
+}
+
 fn with_logs(now: Instant) -> App {
     let mut a = healthy_live(now);
     let spec = LogSourceSpec::parse(SOURCE).expect("spec");
@@ -87,9 +94,7 @@ fn a_drained_queue_plans_at_most_every_plan_every_and_the_clock_catches_up() {
 /// with `n` member keys that nobody polls.
 fn rows_per_tick(n: usize) -> u64 {
     let now = Instant::now();
-    let mut kvs = healthy_kvs();
-    kvs.extend((0..n).map(member));
-    let mut a = app(kvs, now);
+    let mut a = with_members(n, now);
     rest_ok(&mut a, "pg1", status("rest/patroni_leader.json"), now);
     rest_ok(&mut a, "pg2", replica_behind(0), now);
     a.update(Msg::Tick(later(now, 1)));
@@ -111,9 +116,7 @@ fn a_tick_costs_what_is_polled_and_on_screen_not_every_member_key() {
 fn a_new_member_key_derives_a_bounded_number_of_rows() {
     let count = |n: usize| {
         let now = Instant::now();
-        let mut kvs = healthy_kvs();
-        kvs.extend((0..n).map(member));
-        let mut a = app(kvs, now);
+        let mut a = with_members(n, now);
         let before = ROWS_BUILT.with(|c| c.get());
         for i in n..n + 100 {
             a.update(Msg::Dcs(later(now, 1), DcsEvent::Put(member(i))));
@@ -279,9 +282,7 @@ fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_c
 /// member keys, the selection `at` the i-th of them.
 fn rows_per_frame(n: usize, at: Option<usize>) -> (u64, String) {
     let now = Instant::now();
-    let mut kvs = healthy_kvs();
-    kvs.extend((0..n).map(member));
-    let mut a = app(kvs, now);
+    let mut a = with_members(n, now);
     a.screen.selected = at.map(|i| format!("burst{i:06}"));
     let before = ROWS_BUILT.with(|c| c.get());
     let screen = draw(&a);
@@ -317,9 +318,7 @@ fn a_frame_and_a_key_press_derive_the_rows_around_the_selection_not_every_member
 #[test]
 fn the_table_window_places_the_selection_where_the_whole_table_would() {
     let now = Instant::now();
-    let mut kvs = healthy_kvs();
-    kvs.extend((0..2000).map(member));
-    let mut a = app(kvs, now);
+    let mut a = with_members(2000, now);
     // the selection 1000 rows down: the title counts from the whole table (leader pg1 first,
     // then by name: burst000000.. before pg2, pg3)
     a.screen.selected = Some("burst000999".into());
@@ -369,9 +368,7 @@ fn the_order_walked_without_rows_is_the_tables_order() {
 fn a_cluster_wide_key_derives_the_rows_of_the_role_holders_not_every_member_key() {
     let count = |n: usize| {
         let now = Instant::now();
-        let mut kvs = healthy_kvs();
-        kvs.extend((0..n).map(member));
-        let mut a = app(kvs, now);
+        let mut a = with_members(n, now);
         let before = ROWS_BUILT.with(|c| c.get());
         // the leader key moves, the config changes, the status key is rewritten
         a.update(Msg::Dcs(later(now, 1), DcsEvent::Put(kv("leader", b"pg2"))));
