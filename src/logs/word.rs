@@ -42,6 +42,13 @@ pub struct SafeMember(String);
 
 impl SafeMember {
     pub fn parse(s: &str) -> Result<SafeMember, WordError> {
+        Self::check(s)?;
+        Ok(SafeMember(s.to_string()))
+    }
+
+    /// The grammar alone, without a copy: for counting and refusing member keys by the
+    /// thousand.
+    pub fn check(s: &str) -> Result<(), WordError> {
         if s.is_empty() {
             return Err(WordError::Empty);
         }
@@ -60,7 +67,7 @@ impl SafeMember {
         if s == "." || s == ".." {
             return Err(WordError::Dots);
         }
-        Ok(SafeMember(s.to_string()))
+        Ok(())
     }
 
     pub fn as_str(&self) -> &str {

@@ -273,3 +273,37 @@ fn followers_are_capped_and_the_cap_is_warned_about() {
     a.update(Msg::Drained(later(now, 401)));
     assert!(a.model.log_warnings["logs"].starts_with("506 "));
 }
+
+#[test]
+fn refusals_are_named_up_to_a_bound_and_counted_beyond_it() {
+    let now = Instant::now();
+    // 100 members whose conn_url host is refused, 3 good ones
+    let hosts: Vec<(String, String)> = (0..100)
+        .map(|i| (format!("bad{i:03}"), "$(reboot)".to_string()))
+        .chain((0..3).map(|i| (format!("pg{i}"), format!("10.0.0.{i}"))))
+        .collect();
+    let refs: Vec<(&str, &str)> = hosts
+        .iter()
+        .map(|(n, h)| (n.as_str(), h.as_str()))
+        .collect();
+    let mut a = app(&refs, now);
+    let eff = a.model.set_log_sources(spec(SSH), Default::default());
+    assert_eq!(names(&eff).unwrap(), vec!["pg0", "pg1", "pg2"]);
+    let w = &a.model.log_warnings;
+    assert_eq!(w.len(), MAX_LOG_WARNINGS + 1, "{w:?}");
+    assert!(w["members/bad000"].contains("conn_url host refused"));
+    assert!(!w.contains_key(&format!("members/bad{MAX_LOG_WARNINGS:03}")));
+    assert_eq!(
+        w["members/…"],
+        format!(
+            "{} more members' logs not followed: names or hosts refused",
+            100 - MAX_LOG_WARNINGS
+        )
+    );
+    // the warnings logged are bounded the same way
+    let logged = eff
+        .iter()
+        .filter(|e| matches!(e, Effect::LogWarning(_)))
+        .count();
+    assert_eq!(logged, MAX_LOG_WARNINGS + 1);
+}
