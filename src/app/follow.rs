@@ -107,9 +107,7 @@ impl Model {
         let check = |name: &str, data: &crate::dcs::keys::MemberData| {
             let spec = by_member.get(name).or(default.as_ref())?;
             if let Err(e) = SafeMember::check(name) {
-                return Some(Err(format!(
-                    "log not followed: member name refused ({e})"
-                )));
+                return Some(Err(format!("log not followed: member name refused ({e})")));
             }
             if spec.uses_host() {
                 match data.conn_url.as_deref().map(SafeHost::from_conn_url) {

@@ -554,12 +554,12 @@ fn live_row(c: &ClusterState, ctx: &RowCtx, name: &str, m: &MemberData) -> Membe
     let pending_restart = live.map(|s| s.pending_restart).unwrap_or(m.pending_restart);
     let pending_restart_reason = live
         .map(|s| s.pending_restart_reason.as_ref())
-        .unwrap_or(m.pending_restart_reason.as_ref())
+        .unwrap_or(m.pending_restart_reason.as_deref())
         .map(restart_reasons)
         .unwrap_or_default();
     let scheduled = live
         .and_then(|s| s.scheduled_restart.as_ref())
-        .or(m.scheduled_restart.as_ref())
+        .or(m.scheduled_restart.as_deref())
         .and_then(schedule_text);
     let own_role = live.and_then(|s| s.role.clone()).or_else(|| m.role.clone());
     MemberRow {

@@ -80,11 +80,11 @@ fn cluster() -> ClusterState {
     ] {
         c.members.insert(
             n.into(),
-            MemberData {
+            Box::new(MemberData {
                 conn_url: Some(url.into()),
                 role: Some(role.into()),
                 ..Default::default()
-            },
+            }),
         );
     }
     c

@@ -194,7 +194,7 @@ pub fn detail(
     // pending restart reasons as `param: old -> new`
     let reasons = live
         .and_then(|(_, s)| s.pending_restart_reason.clone())
-        .or_else(|| data.and_then(|d| d.pending_restart_reason.clone()));
+        .or_else(|| data.and_then(|d| d.pending_restart_reason.as_deref().cloned()));
     if row.pending_restart {
         let txt = match reasons {
             Some(r) if !r.is_empty() => r
