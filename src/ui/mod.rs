@@ -8,6 +8,7 @@ mod info;
 pub mod logwin;
 mod members;
 mod nologs;
+mod ownlog;
 mod statusbar;
 mod views;
 
@@ -106,7 +107,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
                 crate::app::View::History => views::history(f, body, app, theme),
                 crate::app::View::Etcd => views::etcd(f, body, app, theme),
                 crate::app::View::Dsn(i) => views::dsn(f, body, app, *i, theme),
-                crate::app::View::OwnLog => views::own_log(f, body, theme),
+                crate::app::View::OwnLog => ownlog::render(f, body, theme),
                 crate::app::View::Logs(_) if !app.model.logs_configured => {
                     nologs::render(f, body, app, theme)
                 }
