@@ -766,6 +766,16 @@ fn paused_by_patrol(now: Instant) -> App {
     app
 }
 
+/// The rows inside the main view's Events pane.
+fn event_rows(screen: &str) -> usize {
+    screen
+        .lines()
+        .skip_while(|l| !l.starts_with("┌ Events"))
+        .skip(1)
+        .take_while(|l| !l.starts_with('└'))
+        .count()
+}
+
 #[test]
 fn a_settled_operation_is_one_line_and_the_cluster_pane_stays_at_80x24() {
     let now = Instant::now();
@@ -789,6 +799,15 @@ fn a_settled_operation_is_one_line_and_the_cluster_pane_stays_at_80x24() {
     assert!(panel[1].ends_with("…│"), "cut to the line:\n{screen}");
     assert!(screen.contains(" Events "), "{screen}");
     assert!(screen.contains("D: dismiss"), "{screen}");
+    // under the banner and the panel the event log keeps five rows; the cluster pane gives
+    // up rows instead (its lines cut to one row each, the config and the last failover first)
+    assert!(screen.contains("MAINTENANCE MODE"), "{screen}");
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = draw(&app, w, h);
+        assert!(event_rows(&screen) >= 5, "{w}x{h}:\n{screen}");
+        assert!(screen.contains("│config "), "{w}x{h}:\n{screen}");
+        assert!(screen.contains("│last failover "), "{w}x{h}:\n{screen}");
+    }
     both("operation_settled", &app);
     // the dismiss key: the panel goes, the outcome stays in the event log
     press(&mut app, ratatui::crossterm::event::KeyCode::Char('D'));
