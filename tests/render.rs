@@ -454,12 +454,20 @@ fn help_at_80x24_scrolls_to_every_line() {
     for (_, d) in app.help_rows() {
         assert!(seen.contains(d), "{d:?} is reachable by scrolling");
     }
+    // the notes under the keys too, each whole (not cut at the popup's edge)
+    for note in patrol::app::HELP_NOTE {
+        assert!(
+            seen.contains(&format!("│{note}")),
+            "{note:?} whole by scrolling:\n{seen}"
+        );
+    }
     assert!(seen.contains("quit patrol"));
     let last = draw(&app, 80, 24);
     assert!(
         !last.contains("↓ "),
         "at the end nothing more below:\n{last}"
     );
+    insta::assert_snapshot!("help_80x24_end", last);
     // at 120x40 it fits whole
     press(&mut app, KeyCode::Char('g'));
     let big = draw(&app, 120, 40);
