@@ -1,6 +1,11 @@
 #!/usr/bin/python3
 """Idle cost of the clock on screen: CPU and bytes written to the terminal by an idle patrol
-TUI, before and after a change, in two phases on a real sandbox cluster of its own.
+TUI, before and after a change, in two phases on a real cluster.
+
+`scripts/bench` runs it as its `idle-ages` step (bench/run.py calls [`run`] on the bench
+cluster, with a release binary built at PATROL_BENCH_BEFORE, default 540a659, the commit
+before the ticking ages and the sign of life, as "before"). By hand, on a 2-member sandbox
+cluster of its own:
 
     bench/idle_ages.py --before /work/main/target/debug/patrol --after target/debug/patrol \
         [--windows 20] [--window 3] [--out target/bench/idle_ages.json]
@@ -8,7 +13,9 @@ TUI, before and after a change, in two phases on a real sandbox cluster of its o
 Each binary runs alone in a 120x40 pseudo-terminal (TMUX unset: synchronized output on, so a
 frame is one DEC 2026 begin marker) against the same healthy idle cluster, `--interval 1s`:
   1. "no age": the main view of the healthy cluster, no relative time on screen;
-  2. "age shown": after a reload of the leader (harmless), the Operations panel's `Ns ago`.
+  2. "age shown": after a reload of the leader (harmless), the Operations panel's `Ns ago`
+     (another reload before the 30 s the panel keeps a finished operation run out, between
+     windows).
 Each phase is `--windows` windows of `--window` seconds after a warm-up; per window: bytes
 written to the terminal, frames (begin markers), CPU of all threads from
 /proc/<pid>/task/*/schedstat. Figures are per idle minute (window scaled to 60 s); medians
@@ -103,9 +110,28 @@ class Tui:
         self.done = True
 
 
-def phase(t, windows, window):
+# a finished operation leaves the panel 30 s after it settled (src/app/ops/mod.rs LINGER):
+# the age phase sends the next reload before a window could outlast it
+LINGER_S = 30.0
+
+
+def reload(t):
+    """A reload of the selected member (the leader): its panel line and `Ns ago` for 30 s."""
+    t.keys(b"L")
+    time.sleep(1.5)  # a person's pace: the send key right behind L is refused as a burst
+    t.keys(b"y")
+    time.sleep(3)
+
+
+def phase(t, windows, window, refresh=None):
+    """`windows` windows of `window` s; `refresh(t)` first, and again whenever the next window
+    would end more than LINGER_S - 5 s after the last one (not inside a window)."""
     out = []
+    since = None
     for _ in range(windows):
+        if refresh and (since is None or time.monotonic() + window - since > LINGER_S - 5):
+            refresh(t)
+            since = time.monotonic()
         b0, c0 = len(t.raw()), cpu_ns(t.pid)
         time.sleep(window)
         raw = t.raw()
@@ -129,16 +155,23 @@ def run_binary(binary, config, tmp, windows, window, warmup):
         time.sleep(warmup)
         log(binary, "phase 1: no age on screen")
         no_age = phase(t, windows, window)
-        t.keys(b"L")
-        time.sleep(1.5)  # a person's pace: the send key right behind L is refused as a burst
-        t.keys(b"y")
-        time.sleep(3)
-        log(binary, "phase 2: the Operations panel's age on screen")
-        age = phase(t, windows, window)
+        log(binary, "phase 2: the Operations panel's age on screen (a reload of the leader)")
+        age = phase(t, windows, window, refresh=reload)
         return {"no_age": summarize(no_age), "age_shown": summarize(age),
                 "raw": {"no_age": no_age, "age_shown": age}}
     finally:
         t.stop()
+
+
+def run(binaries, config, workdir, windows, window, warmup):
+    """Each (name, binary) in turn, alone, on the cluster of `config`: {name: {binary, no_age,
+    age_shown, raw}} and the measurement's parameters."""
+    res = {"window_s": window, "windows": windows, "warmup_s": warmup, "size": "120x40",
+           "interval_s": 1, "loadavg_start": open("/proc/loadavg").read().split()[:3]}
+    for name, b in binaries:
+        res[name] = {"binary": b, **run_binary(b, config, workdir, windows, window, warmup)}
+    res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    return res
 
 
 def main():
@@ -158,11 +191,8 @@ def main():
     subprocess.run([script, "start"], env=env, check=True, stdout=subprocess.DEVNULL)
     try:
         config = os.path.join(tmp, "patronictl.yaml")
-        res = {"window_s": a.window, "windows": a.windows, "warmup_s": a.warmup,
-               "loadavg_start": open("/proc/loadavg").read().split()[:3]}
-        for name, b in (("before", a.before), ("after", a.after)):
-            res[name] = {"binary": b, **run_binary(b, config, tmp, a.windows, a.window, a.warmup)}
-        res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+        res = run((("before", a.before), ("after", a.after)), config, tmp, a.windows, a.window,
+                  a.warmup)
     finally:
         subprocess.run([script, "stop", "--purge", "--fast"], env=env, stdout=subprocess.DEVNULL)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -96,6 +96,16 @@ def timeout(x, t, fmt=f_ms):
     return fmt(x) if x is not None else f"not within {t or 0:.0f} s"
 
 
+def ia_growth(ia, phase):
+    """Frames a minute the idle-ages step's after binary drew more than its before binary in
+    one phase (medians); after's own median when there was no before binary."""
+    a = g(ia, "after", phase, "frames_per_min", "median")
+    if a is None:
+        return None
+    b = g(ia, "before", phase, "frames_per_min", "median")
+    return a - (b or 0)
+
+
 def main():
     src, dst = sys.argv[1], sys.argv[2]
     r = json.load(open(src))
@@ -140,6 +150,8 @@ def main():
     tm = r.get("term") or {}
     tm_on, tm_off, tm_tmux = tm.get("direct_sync_on") or {}, tm.get("direct_sync_off") or {}, tm.get("tmux") or {}
     rl = r.get("release") or {}
+    ia = r.get("idle_ages") or {}
+    ia_fa = g(ia, "after", "age_shown", "frames_per_min")
 
     rows = [
         ["Event to screen, median", f_n(ev_p), f_ms(g(ev_p, "median")), spread(ev_p),
@@ -174,6 +186,14 @@ def main():
          f_pct(ic.get("cpu_pct"), 3), "", "≤ 0.3 % of a core",
          verdict(ip.get("cpu_pct"), 0.3, idle_n, tick_share is not None and tick_share < 0.05,
                  "one clock tick is 5 % or more of the figure")],
+        ["Idle TUI with an age on screen (the Operations panel's `Ns ago`): frames a minute more than "
+         f"before (commit {ia.get('before_rev') or 'n/a'}), medians of {ia.get('window_s', '?')} s windows "
+         "(after's median); section 4b", f_n(ia_fa),
+         f"{ia_growth(ia, 'age_shown'):+,.0f} ({g(ia_fa, 'median'):,.0f})" if ia_fa else "n/a",
+         spread(ia_fa, lambda x: f"{x:,.0f}"),
+         "", "", "≤ +60 (one a second)",
+         verdict(ia_growth(ia, "age_shown"), 60,
+                 min(g(ia_fa, "n") or 0, g(ia, "before", "age_shown", "frames_per_min", "n") or 0))],
         ["Idle peak RSS (VmHWM; n = RSS samples)", f_n(ip.get("rss_windows_kib")), f_mib(ip.get("hwm_kib")),
          spread(ip.get("rss_windows_kib"), f_mib), f_mib(ic.get("hwm_kib")), "", "≤ 20 MiB",
          verdict(ip.get("hwm_kib"), 20 * 1024, g(ip, "rss_windows_kib", "n"))],
@@ -418,6 +438,61 @@ def main():
         ["terminal writes per second", f"{ip.get('writes_per_s', 0):.1f}", f"{ic.get('writes_per_s', 0):.1f}"],
     ]))
     w("")
+
+    w("## 4b. The clock on screen: idle cost before and after the ticking ages")
+    w("")
+    ia_before, ia_after = ia.get("before") or {}, ia.get("after") or {}
+    if ia_after:
+        w(f"An idle patrol TUI alone in a {ia.get('size', '120x40')} pseudo-terminal with synchronized "
+          "output on (a frame is one DEC 2026 begin marker), `--interval 1s`, on the healthy cluster, "
+          f"after {ia.get('warmup_s', '?')} s of warm-up: {ia.get('windows', '?')} windows of "
+          f"{ia.get('window_s', '?')} s with no relative time on screen, then {ia.get('windows', '?')} "
+          "with the Operations panel's `Ns ago` on screen (a reload of the leader, sent again between "
+          "windows before the 30 s the panel keeps a finished operation run out). Each binary runs "
+          "alone, one after the other: "
+          + (f"before = commit {ia.get('before_rev')} (release, built by `scripts/bench`: before the "
+             "ticking ages and the header's sign of life), " if ia_before else "no before binary in this run, ")
+          + f"after = commit {ia.get('after_rev', '?')}. Per idle minute (each window scaled to 60 s), "
+          f"median (min · p25–p75 · max); CPU from schedstat, all threads. Load average "
+          f"{' '.join(ia.get('loadavg_start') or [])} at the start, "
+          f"{' '.join(ia.get('loadavg_end') or [])} at the end.")
+        w("")
+        num = lambda d: lambda x: f"{x:,.{d}f}"  # noqa: E731
+        ia_rows = []
+        for name, b in (("before", ia_before), ("after", ia_after)):
+            for ph, label in (("no_age", "no age shown"), ("age_shown", "an age shown")):
+                x = b.get(ph) or {}
+                if x:
+                    ia_rows.append([f"{name}, {label}", f_n(x.get("frames_per_min")),
+                                    f"{num(0)(g(x, 'frames_per_min', 'median'))} ({spread(x.get('frames_per_min'), num(0))})",
+                                    f"{num(0)(g(x, 'bytes_per_min', 'median'))} ({spread(x.get('bytes_per_min'), num(0))})",
+                                    f"{num(2)(g(x, 'cpu_pct', 'median'))} ({spread(x.get('cpu_pct'), num(2))})"])
+        w(table(["", "n", "frames / min", "bytes / min", "CPU, % of a core"], ia_rows))
+        w("")
+        fa = g(ia_after, "age_shown", "frames_per_min")
+        fn = g(ia_after, "no_age", "frames_per_min")
+        w("The target (issue 18): with an age on screen at most one frame a second more than before, "
+          "and no frame for an age that is not on screen; judged on the medians (a window can hold "
+          "frames for what really changed: a lag, an event). With no age shown the header's sign of "
+          "life (`as of HH:MM:SS`, the time of the last confirmation from etcd and REST) still moves, "
+          "at most once a second while confirmations arrive: after does not have a screen without a "
+          "clock.")
+        w("")
+        ia_judged = []
+        for ph, label in (("age_shown", "an age shown"), ("no_age", "no age shown")):
+            a_ = g(ia_after, ph, "frames_per_min")
+            b_ = g(ia_before, ph, "frames_per_min")
+            grow = ia_growth(ia, ph)
+            n = min(g(a_, "n") or 0, g(b_, "n") or 0) if b_ else g(a_, "n")
+            ia_judged.append([label, f"{num(0)(g(b_, 'median'))}" if b_ else "n/a",
+                              f"{num(0)(g(a_, 'median'))}",
+                              f"{grow:+,.0f}" if grow is not None else "n/a",
+                              "≤ +60 (one a second)", verdict(grow, 60, n)])
+        w(table(["frames a minute, median", "before", "after", "after − before", "target", ""], ia_judged))
+        w("")
+    else:
+        w("Not run.")
+        w("")
 
     w("## 5. Scale")
     w("")

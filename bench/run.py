@@ -486,6 +486,8 @@ def main():
     ap.add_argument("--out", required=True, help="directory for results")
     ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap.add_argument("--config-v2", default="", help="patronictl.yaml of an etcd v2 cluster (events-v2, idle-v2)")
+    ap.add_argument("--before-patrol", default="", help="patrol built at --before-rev (idle-ages)")
+    ap.add_argument("--before-rev", default="", help="the commit --before-patrol was built at")
     ap.add_argument("--quick", action="store_true", help="few samples: check the suite works")
     ap.add_argument("--only", default="", help="comma-separated steps to run (default: all)")
     a = ap.parse_args()
@@ -536,6 +538,18 @@ def main():
         log(f"idle {secs} s")
         res["idle"] = idle(a, secs)
         done("idle", t)
+    if want("idle-ages"):
+        t = time.time()
+        # the clock on screen: frames, bytes and CPU of an idle TUI with no age and with an
+        # age shown, before the ticking ages and the sign of life (--before-patrol) and now
+        import idle_ages
+        bins = ([("before", a.before_patrol)] if a.before_patrol else []) + [("after", a.patrol)]
+        windows = 5 if q else 20
+        log(f"idle ages: {', '.join(n for n, _ in bins)}, 2 phases of {windows} windows of 3 s each")
+        ia = res["idle_ages"] = idle_ages.run(bins, a.config, a.out, windows, 3.0, 5.0 if q else 15.0)
+        ia["before_rev"] = a.before_rev if a.before_patrol else None
+        ia["after_rev"] = res["meta"].get("patrol_rev")
+        done("idle-ages", t)
     if want("scale"):
         t = time.time()
         sc = res["scale"] = step_live(a, "scale", "scale.json", "--workdir", a.out,

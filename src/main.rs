@@ -88,8 +88,7 @@ fn init_logging(cli: &Cli, tui: bool) -> Result<()> {
     let tui_layer = if tui {
         // Not `init_logger`: its thread wakes every 10 ms for ever; the TUI moves the
         // events itself before each frame.
-        tui_logger::set_default_level(tui_logger::LevelFilter::Info);
-        Some(tui_logger::TuiTracingSubscriberLayer.with_filter(filter()))
+        Some(patrol::runtime::ownlog::layer().with_filter(filter()))
     } else {
         None
     };

@@ -454,12 +454,20 @@ fn help_at_80x24_scrolls_to_every_line() {
     for (_, d) in app.help_rows() {
         assert!(seen.contains(d), "{d:?} is reachable by scrolling");
     }
+    // the notes under the keys too, each whole (not cut at the popup's edge)
+    for note in patrol::app::HELP_NOTE {
+        assert!(
+            seen.contains(&format!("│{note}")),
+            "{note:?} whole by scrolling:\n{seen}"
+        );
+    }
     assert!(seen.contains("quit patrol"));
     let last = draw(&app, 80, 24);
     assert!(
         !last.contains("↓ "),
         "at the end nothing more below:\n{last}"
     );
+    insta::assert_snapshot!("help_80x24_end", last);
     // at 120x40 it fits whole
     press(&mut app, KeyCode::Char('g'));
     let big = draw(&app, 120, 40);
@@ -766,6 +774,16 @@ fn paused_by_patrol(now: Instant) -> App {
     app
 }
 
+/// The rows inside the main view's Events pane.
+fn event_rows(screen: &str) -> usize {
+    screen
+        .lines()
+        .skip_while(|l| !l.starts_with("┌ Events"))
+        .skip(1)
+        .take_while(|l| !l.starts_with('└'))
+        .count()
+}
+
 #[test]
 fn a_settled_operation_is_one_line_and_the_cluster_pane_stays_at_80x24() {
     let now = Instant::now();
@@ -789,6 +807,15 @@ fn a_settled_operation_is_one_line_and_the_cluster_pane_stays_at_80x24() {
     assert!(panel[1].ends_with("…│"), "cut to the line:\n{screen}");
     assert!(screen.contains(" Events "), "{screen}");
     assert!(screen.contains("D: dismiss"), "{screen}");
+    // under the banner and the panel the event log keeps five rows; the cluster pane gives
+    // up rows instead (its lines cut to one row each, the config and the last failover first)
+    assert!(screen.contains("MAINTENANCE MODE"), "{screen}");
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = draw(&app, w, h);
+        assert!(event_rows(&screen) >= 5, "{w}x{h}:\n{screen}");
+        assert!(screen.contains("│config "), "{w}x{h}:\n{screen}");
+        assert!(screen.contains("│last failover "), "{w}x{h}:\n{screen}");
+    }
     both("operation_settled", &app);
     // the dismiss key: the panel goes, the outcome stays in the event log
     press(&mut app, ratatui::crossterm::event::KeyCode::Char('D'));
@@ -860,4 +887,92 @@ fn an_etcd_failure_gives_its_reason_in_the_header_and_the_same_state_in_e() {
         screen.contains("Connection refused (os error 111)"),
         "{screen}"
     );
+}
+
+/// patrol's own log (`o`) at 80 columns: each event's message first, each field once, rows
+/// broken between words and hung under the text. The events are the ones the real code
+/// logs (src/dcs/v3.rs, src/patroni/client.rs), through the layer the binary installs and
+/// tui-logger's buffer (the only test in this binary that writes to it). The times are
+/// the wall clock's: replaced by `HH:MM:SS`.
+#[test]
+fn own_log_says_each_word_once_and_wraps_between_words() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let sub = tracing_subscriber::registry().with(patrol::runtime::ownlog::layer());
+    tracing::subscriber::with_default(sub, || {
+        let shown = "http://127.0.0.1:24000";
+        let (revision, keys, skipped) = (35u64, 7usize, 0usize);
+        tracing::info!(endpoint = %shown, revision, keys, skipped, "etcd snapshot loaded; the watch starts after it");
+        let url = "http://127.0.0.1:24011/reload";
+        tracing::info!(method = "POST", url = %url, body = ?Option::<String>::None, "sending");
+        tracing::info!(url = %url, code = 202u16, body = %"reload scheduled", "reply");
+        tracing::warn!(
+            endpoint = %shown,
+            error = %"status: Unavailable, message: \"error trying to connect: tcp connect error: Connection refused (os error 111)\"",
+            "etcd watch ended"
+        );
+    });
+    tui_logger::move_events();
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    press(&mut app, ratatui::crossterm::event::KeyCode::Char('o'));
+    let mask = |screen: String| -> String {
+        screen
+            .lines()
+            .map(|l| {
+                // `│00:31:43 I ` -> `│HH:MM:SS I `
+                let c: Vec<char> = l.chars().collect();
+                let is_time = c.len() > 9
+                    && c[1..9].iter().enumerate().all(|(i, ch)| {
+                        if i % 3 == 2 {
+                            *ch == ':'
+                        } else {
+                            ch.is_ascii_digit()
+                        }
+                    });
+                if is_time {
+                    format!("{}HH:MM:SS{}", c[0], c[9..].iter().collect::<String>())
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let small = mask(draw(&app, 80, 24));
+    let rows: Vec<&str> = small
+        .lines()
+        .filter(|l| l.starts_with('│'))
+        .map(|l| l.trim_matches('│').trim_end())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        rows.iter().filter(|r| r.starts_with("HH:MM:SS")).count(),
+        4,
+        "one first row per event:\n{small}"
+    );
+    for r in &rows {
+        assert!(
+            r.starts_with("HH:MM:SS ") || r.starts_with(&" ".repeat(11)),
+            "a continuation hangs under the text, not under the time:\n{small}"
+        );
+    }
+    // every word of the messages is whole on one row (each fits in a row at 80 columns)
+    let words: Vec<&str> = rows.iter().flat_map(|r| r.split_whitespace()).collect();
+    for w in [
+        "loaded;",
+        "endpoint=http://127.0.0.1:24000",
+        "revision=35",
+        "url=http://127.0.0.1:24011/reload",
+        "body=\"reload",
+        "scheduled\"",
+        "connect:",
+        "Connection",
+        "refused",
+    ] {
+        assert!(words.contains(&w), "{w:?} whole on a row:\n{small}");
+    }
+    assert_eq!(small.matches("revision").count(), 1, "{small}");
+    assert_eq!(small.matches("url=").count(), 2, "{small}");
+    insta::assert_snapshot!("own_log_80x24", small);
+    insta::assert_snapshot!("own_log_120x40", mask(draw(&app, 120, 40)));
 }

@@ -397,8 +397,14 @@ mod judgement_tests;
 #[cfg(test)]
 mod rows_tests;
 
-/// The note under the help's key list.
-pub const HELP_NOTE: [&str; 6] = [
+/// The note under the help's key list: what the screen shows that no key explains.
+pub const HELP_NOTE: [&str; 12] = [
+    " as of 21:14:05: when etcd and the REST APIs last both",
+    " confirmed what is shown; STALLED (red) when one goes quiet.",
+    " etcd ● checking: etcd has a newer revision, not yet known to",
+    " be this cluster's; ● behind: changes applied late.",
+    " Operations: one line each, until 30 s after they finish or",
+    " dismissed; the event log keeps each outcome and whole reply.",
     " Lag: leader WAL position minus the replica's, live from",
     " each member's REST API; ~ marks figures from etcd.",
     " Replay Lag's ≥Ns: the leader was past the replayed",

@@ -6,6 +6,7 @@ mod effects;
 mod frames;
 mod headless;
 pub mod oneshot;
+pub mod ownlog;
 pub mod tasks;
 mod taskset;
 mod terminal;

@@ -435,7 +435,7 @@ pub fn render_ops(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 /// `line` cut to `width` cells, an ellipsis where it was cut.
-fn cut_line(line: Line<'static>, width: usize) -> Line<'static> {
+pub(super) fn cut_line(line: Line<'static>, width: usize) -> Line<'static> {
     use unicode_width::UnicodeWidthChar;
     if line.width() <= width {
         return line;

@@ -105,13 +105,42 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     src.push(Span::styled(text, theme.muted));
     lines.push(Line::from(src));
-    // a long value goes on under itself, not under its label
+    // a long value goes on under itself, not under its label; when that does not fit (the
+    // event log keeps its rows), each line is one row, cut, in the order above
     let width = usize::from(area.width.saturating_sub(2));
-    let lines: Vec<Line> = lines
-        .into_iter()
+    let hung: Vec<Line> = lines
+        .iter()
+        .cloned()
         .flat_map(|l| super::events::hang(l, width, LABEL))
         .collect();
+    let lines: Vec<Line> = if hung.len() <= usize::from(area.height.saturating_sub(2)) {
+        hung
+    } else {
+        lines.into_iter().map(|l| cut_words(l, width)).collect()
+    };
     f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// `line` in one row of `width` cells: cut after its last whole word that fits (and a
+/// `·` separator before it), an ellipsis where it was cut. The label (first span) stays.
+fn cut_words(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut cut = super::dialog::cut_line(line, width);
+    // the last span is the ellipsis; the one before it ends mid-word
+    let n = cut.spans.len();
+    if n >= 3
+        && let Some(sp) = cut.spans.get_mut(n - 2)
+    {
+        let text = sp.content.to_string();
+        let whole = match text.rfind(' ') {
+            Some(i) => text[..i].trim_end_matches([' ', '·']),
+            None => "",
+        };
+        sp.content = format!("{whole} ").into();
+    }
+    cut
 }
 
 /// The label column's width.

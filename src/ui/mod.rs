@@ -8,6 +8,7 @@ mod info;
 pub mod logwin;
 mod members;
 mod nologs;
+mod ownlog;
 mod statusbar;
 mod views;
 
@@ -23,6 +24,10 @@ use crate::theme::Theme;
 /// Below this the full layout cannot fit; a one-line summary is drawn instead.
 const MIN_WIDTH: u16 = 40;
 const MIN_HEIGHT: u16 = 8;
+
+/// The main view's event log keeps five events (and its border) before the cluster pane
+/// gets a row.
+const EVENTS_MIN: u16 = 7;
 
 pub use dialog::review_fits;
 pub use nologs::EXPLANATION as NO_LOG_SOURCE;
@@ -106,7 +111,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
                 crate::app::View::History => views::history(f, body, app, theme),
                 crate::app::View::Etcd => views::etcd(f, body, app, theme),
                 crate::app::View::Dsn(i) => views::dsn(f, body, app, *i, theme),
-                crate::app::View::OwnLog => views::own_log(f, body, theme),
+                crate::app::View::OwnLog => ownlog::render(f, body, theme),
                 crate::app::View::Logs(_) if !app.model.logs_configured => {
                     nologs::render(f, body, app, theme)
                 }
@@ -135,17 +140,20 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         dialog::render_ops(f, ops, app, theme);
         rest
     };
-    // the table takes what its rows need; the cluster pane and the event log share the rest
+    // the table takes what its rows need; the event log keeps EVENTS_MIN rows (a banner and
+    // the operations panel must not squeeze it to nothing), the cluster pane takes the rest
+    // up to what it needs, from two rows (its lines cut to one row each) up
     // the member count is etcd's to decide: 70,000 keys must not wrap or overflow
     let want = u16::try_from(win.total)
         .unwrap_or(u16::MAX)
         .saturating_add(3);
     let info_h: u16 = if body.width >= 110 { 5 } else { 7 };
-    if body.height >= want.saturating_add(info_h + 4) {
+    let room = body.height.saturating_sub(want).saturating_sub(EVENTS_MIN);
+    if room >= 4 {
         let [table, info, events] = Layout::vertical([
             Constraint::Length(want),
-            Constraint::Length(info_h),
-            Constraint::Min(4),
+            Constraint::Length(info_h.min(room)),
+            Constraint::Min(EVENTS_MIN),
         ])
         .areas(body);
         members::render(f, table, app, &win, theme);

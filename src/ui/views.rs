@@ -635,23 +635,6 @@ pub fn dsn(f: &mut Frame, area: Rect, app: &App, selected: usize, theme: &Theme)
     );
 }
 
-pub fn own_log(f: &mut Frame, area: Rect, theme: &Theme) {
-    let w = tui_logger::TuiLoggerWidget::default()
-        .block(block(" patrol's own log ".into(), theme))
-        .style_error(theme.down)
-        .style_warn(theme.warning)
-        .style_info(theme.text)
-        .style_debug(theme.muted)
-        .style_trace(theme.muted)
-        .output_separator(' ')
-        .output_timestamp(Some("%H:%M:%S".into()))
-        .output_level(Some(tui_logger::TuiLoggerLevelOutput::Abbreviated))
-        .output_target(false)
-        .output_file(false)
-        .output_line(false);
-    f.render_widget(w, area);
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
