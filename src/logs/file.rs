@@ -12,8 +12,11 @@ use super::line::{LogLine, parse_line};
 
 /// How often an open file is checked for new data, rotation and truncation.
 const POLL: Duration = Duration::from_millis(250);
-/// How often a missing or unreadable file is tried again.
+/// How often a missing or unreadable file is tried again: after a second, then less often
+/// up to `RETRY_MAX` (64 followers of files that never come must not keep the blocking pool
+/// busy), and every second again once it has opened.
 const RETRY: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(8);
 /// At most this much is read per poll, so one huge append cannot hold memory or the
 /// blocking pool for long; the rest is read right after.
 const READ_BUDGET: u64 = 1 << 20;
@@ -26,9 +29,10 @@ const CHUNK: usize = 64 << 10;
 /// Follow `path` until `tx`'s receiver is dropped: first the last `backlog` lines, then
 /// whatever is appended. Survives rotation (a new file under the name: the old one is read
 /// to its end, then the new one from its start) and truncation (read again from the
-/// start). A missing or unreadable file is tried again every second, said once.
+/// start). A missing or unreadable file is tried again after 1, 2, 4, then every 8 s, said once.
 pub async fn follow_file(path: PathBuf, member: String, tx: Sender<LogLine>, backlog: usize) {
     let mut tailer = Tailer::new(path, backlog);
+    let mut retry = RETRY;
     loop {
         // file I/O blocks: keep it off the runtime's worker threads
         let polled = tokio::task::spawn_blocking(move || {
@@ -57,9 +61,12 @@ pub async fn follow_file(path: PathBuf, member: String, tx: Sender<LogLine>, bac
         let pause = if polled.more {
             Duration::ZERO
         } else if tailer.open.is_some() {
+            retry = RETRY;
             POLL
         } else {
-            RETRY
+            let now = retry;
+            retry = (retry * 2).min(RETRY_MAX);
+            now
         };
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
