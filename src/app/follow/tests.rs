@@ -66,6 +66,17 @@ fn app(members: &[(&str, &str)], now: Instant) -> App {
     a
 }
 
+/// A loaded cluster of these (name, host) members, its logs followed over ssh from now.
+fn following(hosts: &[(String, String)], now: Instant) -> (App, Vec<Effect>) {
+    let refs: Vec<(&str, &str)> = hosts
+        .iter()
+        .map(|(n, h)| (n.as_str(), h.as_str()))
+        .collect();
+    let mut a = app(&refs, now);
+    let eff = a.model.set_log_sources(spec(SSH), Default::default());
+    (a, eff)
+}
+
 fn spec(s: &str) -> Option<LogSourceSpec> {
     Some(LogSourceSpec::parse(s).unwrap())
 }
@@ -224,12 +235,7 @@ fn followers_are_capped_and_the_cap_is_warned_about() {
     let hosts: Vec<(String, String)> = (0..70)
         .map(|i| (format!("m{i:03}"), format!("10.0.1.{i}")))
         .collect();
-    let refs: Vec<(&str, &str)> = hosts
-        .iter()
-        .map(|(n, h)| (n.as_str(), h.as_str()))
-        .collect();
-    let mut a = app(&refs, now);
-    let eff = a.model.set_log_sources(spec(SSH), Default::default());
+    let (mut a, eff) = following(&hosts, now);
     let first = names(&eff).unwrap();
     assert_eq!(first.len(), MAX_LOG_FOLLOWERS);
     assert_eq!(first.last().map(|s| s.as_str()), Some("m063"));
@@ -282,12 +288,7 @@ fn refusals_are_named_up_to_a_bound_and_counted_beyond_it() {
         .map(|i| (format!("bad{i:03}"), "$(reboot)".to_string()))
         .chain((0..3).map(|i| (format!("pg{i}"), format!("10.0.0.{i}"))))
         .collect();
-    let refs: Vec<(&str, &str)> = hosts
-        .iter()
-        .map(|(n, h)| (n.as_str(), h.as_str()))
-        .collect();
-    let mut a = app(&refs, now);
-    let eff = a.model.set_log_sources(spec(SSH), Default::default());
+    let (a, eff) = following(&hosts, now);
     assert_eq!(names(&eff).unwrap(), vec!["pg0", "pg1", "pg2"]);
     let w = &a.model.log_warnings;
     assert_eq!(w.len(), MAX_LOG_WARNINGS + 1, "{w:?}");
