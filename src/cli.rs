@@ -87,6 +87,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub read_only: bool,
 
+    /// Ring the terminal bell when a health rule is raised (off by default)
+    #[arg(long)]
+    pub bell: bool,
+
     /// Audit log of confirmed actions, one JSON line each
     /// [default: $XDG_STATE_HOME/patrol/audit.jsonl]
     #[arg(long, env = "PATROL_AUDIT_LOG", global = true)]

@@ -292,6 +292,8 @@ fn run() -> Result<ExitCode> {
                     logs,
                     logs_by_member: own.logs_by_member.clone(),
                     keys,
+                    thresholds: own.check.clone(),
+                    bell: cli.bell,
                     sync_output: cli
                         .sync_output
                         .or(own.sync_output)
