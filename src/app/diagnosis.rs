@@ -504,8 +504,14 @@ fn member_gone(_: &Facts, r: &MemberRow) -> Option<String> {
         .map(|_| format!("{} gone (member key left etcd)", r.name))
 }
 
+/// Is a member's state one Patroni reports for a working member? (The table colours the
+/// state by it; `member-not-running` raises the others.)
+pub fn state_ok(state: &str) -> bool {
+    matches!(state, "running" | "streaming")
+}
+
 fn member_not_running(_: &Facts, r: &MemberRow) -> Option<String> {
-    if r.gone.is_some() || matches!(r.state.as_str(), "running" | "streaming" | "") {
+    if r.gone.is_some() || state_ok(&r.state) || r.state.is_empty() {
         return None;
     }
     Some(format!("{} {}", r.name, r.state))
@@ -1018,13 +1024,22 @@ impl Health {
                 .iter()
                 .any(|(k, f)| before.get(k).is_some_and(|b| b.message != f.message));
         let mut findings: Vec<Finding> = now_active.into_values().collect();
+        // worst first, then the oldest, then in the rules' order (a stopped member before
+        // its lag)
+        let rank = |id: &str| RULES.iter().position(|r| r.id == id).unwrap_or(usize::MAX);
         findings.sort_by(|a, b| {
-            (std::cmp::Reverse(a.severity), a.since, a.rule, &a.subject).cmp(&(
-                std::cmp::Reverse(b.severity),
-                b.since,
-                b.rule,
-                &b.subject,
-            ))
+            (
+                std::cmp::Reverse(a.severity),
+                a.since,
+                rank(a.rule),
+                &a.subject,
+            )
+                .cmp(&(
+                    std::cmp::Reverse(b.severity),
+                    b.since,
+                    rank(b.rule),
+                    &b.subject,
+                ))
         });
         self.findings = findings;
         (changes, shown_changed)

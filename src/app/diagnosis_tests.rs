@@ -636,3 +636,68 @@ fn a_burst_is_judged_once_per_interval_not_per_drained_batch() {
     ));
     assert_eq!(a.health.evaluations - before, 2);
 }
+
+fn press(c: char) -> Msg {
+    Msg::Key(
+        human(),
+        ratatui::crossterm::event::KeyEvent::new(
+            ratatui::crossterm::event::KeyCode::Char(c),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        ),
+    )
+}
+
+/// pg3 forked (timeline ahead), judged long enough to raise it.
+fn forked(a: &mut App, now: Instant) {
+    let mut p = replica_behind(0);
+    p.timeline = Some(2);
+    for s in 1..=6 {
+        round(a, later(now, s), replica_behind(0), p.clone());
+        judge(a, later(now, s));
+    }
+}
+
+#[test]
+fn the_remedy_key_opens_the_named_operations_dialog_and_sends_nothing() {
+    let now = Instant::now();
+    let mut a = healthy(now);
+    forked(&mut a, now);
+    // from the Health view, pg3 selected
+    a.update(press('H'));
+    assert_eq!(*a.screen.view(), super::View::Health);
+    a.screen.selected = Some("pg3".into());
+    let eff = a.update(press('a'));
+    let d = a.session.dialog.as_ref().expect("the reinit dialog");
+    assert_eq!(d.kind, super::ops::OpKind::Reinit);
+    assert_eq!(d.member.as_deref(), Some("pg3"));
+    assert_eq!(
+        d.step,
+        super::dialog::Step::Options,
+        "the usual steps, from the first"
+    );
+    assert!(
+        !eff.iter().any(|e| matches!(e, super::Effect::Send { .. })),
+        "a rule never sends: {eff:?}"
+    );
+
+    // read-only: refused like the operation's own key
+    let mut a = app_with(|c| c.read_only = true, healthy_kvs(), now);
+    forked(&mut a, now);
+    a.screen.selected = Some("pg3".into());
+    a.update(press('a'));
+    assert!(a.session.dialog.is_none());
+    assert!(a.screen.flash.is_some());
+
+    // nothing with a remedy: said, nothing opened
+    let mut a = healthy(now);
+    judge(&mut a, now);
+    a.update(press('a'));
+    assert!(a.session.dialog.is_none());
+    let flash = a
+        .screen
+        .flash
+        .as_ref()
+        .map(|f| f.0.clone())
+        .unwrap_or_default();
+    assert!(flash.contains("no finding"), "{flash}");
+}

@@ -103,8 +103,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             }
             if let Some((left, granted)) = app.model.lock_left() {
                 l2.push(Span::styled("  lock ", theme.header_key));
-                // under a third of the TTL left means Patroni is not renewing it
-                let st = if granted > 0 && left.saturating_mul(3) < granted {
+                // judged by the health rules (`lock-not-renewed`), not here
+                let st = if app.health.active("lock-not-renewed") {
                     theme.down
                 } else {
                     theme.text
@@ -184,6 +184,25 @@ pub fn height(app: &App, theme: &Theme) -> u16 {
 /// operator may do, each on the badge line.
 fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
     let mut l2 = Vec::new();
+    // the worst active health finding and how many there are (`H` lists them all)
+    let findings = app.health.findings();
+    if let Some(worst) = findings.first() {
+        let style = match worst.severity {
+            crate::app::diagnosis::Severity::Critical => theme.down,
+            crate::app::diagnosis::Severity::Warning => theme.warning,
+        };
+        let age = super::ago(app.model.now.saturating_duration_since(worst.since));
+        let more = if findings.len() > 1 { " · …" } else { "" };
+        l2.push(Span::raw(" "));
+        l2.push(Span::styled(
+            format!(
+                " ⚠ {}: {} {age}{more} ",
+                findings.len(),
+                sanitize(&worst.message)
+            ),
+            style,
+        ));
+    }
     if let Some(c) = app.cluster() {
         if c.is_paused() {
             l2.push(Span::raw(" "));
