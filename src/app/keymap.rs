@@ -210,10 +210,8 @@ impl Action {
                 "dismiss finished operations (else they go after 30 s; the event log keeps them)"
             }
             (Action::OwnLog, _) => "patrol's own log: connections, retries, what was sent",
-            (Action::Health, _) => "health: every active finding, since when, what to do",
-            (Action::Remedy, _) => {
-                "open what addresses the selected member's finding (confirmed as usual)"
-            }
+            (Action::Health, _) => "health: the rules' findings, since when, what to do",
+            (Action::Remedy, _) => "open what fixes the selected member's finding",
             (Action::Switchover, _) => "switchover: pick a candidate, see the checks, confirm",
             (Action::Failover, _) => "failover, also without a leader (type the cluster name)",
             (Action::Restart, _) => "restart the selected member (options: pending, time, version)",
