@@ -146,6 +146,15 @@ pub enum Command {
         #[arg(short = 'w', long = "watch", value_name = "SECONDS", value_parser = parse_seconds)]
         watch: Option<Duration>,
     },
+    /// Judge the cluster's health once, as a Nagios/Icinga plugin: exit 0 OK, 1 WARNING,
+    /// 2 CRITICAL, 3 UNKNOWN (the console's health rules; thresholds in patrol's config)
+    Check {
+        /// Cluster name (default: `scope` from the configuration)
+        cluster_name: Option<String>,
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t = crate::check::CheckFormat::Nagios)]
+        format: crate::check::CheckFormat,
+    },
     /// Print the members as a tree under their upstream, like `patronictl topology`
     Topology {
         /// Cluster name (default: `scope` from the configuration)

@@ -701,3 +701,101 @@ fn the_remedy_key_opens_the_named_operations_dialog_and_sends_nothing() {
         .unwrap_or_default();
     assert!(flash.contains("no finding"), "{flash}");
 }
+
+#[test]
+fn check_prints_the_same_findings_as_a_nagios_plugin_with_lag_perfdata() {
+    use crate::check::{CheckFormat, Status, report};
+    let now = Instant::now();
+    let th = super::diagnosis::Thresholds::default();
+    let a = healthy(now);
+    let (st, text) = report(&a.model, &th, CheckFormat::Nagios);
+    assert_eq!(st, Status::Ok);
+    assert_eq!(
+        text,
+        "PATROL OK - demo: 3 members, leader pg1, no findings | 'lag_pg2'=0B;1048576;;0 'lag_pg3'=0B;1048576;;0"
+    );
+
+    // pg3 stopped and 3 MiB behind pg2: WARNING, each finding a line, the lag in perfdata
+    let mut a = healthy(now);
+    let stopped = String::from_utf8_lossy(&fixture("etcd/member_stopped.json")).to_string();
+    a.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Put(kv("members/pg3", stopped.as_bytes())),
+    ));
+    let mut p = replica_behind(0);
+    p.state = Some("stopped".into());
+    p.replication_state = None;
+    round(&mut a, later(now, 1), replica_behind(3 << 20), p);
+    let (st, text) = report(&a.model, &th, CheckFormat::Nagios);
+    assert_eq!(st, Status::Warning, "{text}");
+    assert_eq!(st.code(), 1);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("PATROL WARNING - demo: 2 findings: "),
+        "{text}"
+    );
+    assert!(lines[0].contains("'lag_pg2'=3145728B;1048576;;0"), "{text}");
+    assert!(
+        lines.contains(&"WARNING [member-not-running] pg3 stopped"),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("WARNING [lag-over-limit] pg2 lags 3.0 MiB"))
+    );
+    // the same judgement as the screen's
+    let mut judged = a.clone();
+    judged.update(Msg::Drained(later(now, 1)));
+    let screen: Vec<&str> = judged.health.findings().iter().map(|f| f.rule).collect();
+    let (_, json) = report(&a.model, &th, CheckFormat::Json);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    let mut a1 = screen.clone();
+    a1.sort();
+    let mut b1 = rules.clone();
+    b1.sort();
+    assert_eq!(a1, b1);
+    assert_eq!(v["code"], 1);
+    assert_eq!(v["lag_bytes"]["pg2"], 3145728);
+
+    // the leader's API down: CRITICAL
+    let mut a = healthy(now);
+    rest_err(&mut a, "pg1", "connection refused", later(now, 1));
+    let (st, text) = report(&a.model, &th, CheckFormat::Nagios);
+    assert_eq!((st, st.code()), (Status::Critical, 2), "{text}");
+}
+
+#[test]
+fn check_sanitizes_what_etcd_says_and_keeps_perfdata_labels_plain() {
+    use crate::check::{CheckFormat, report};
+    let now = Instant::now();
+    let mut kvs = healthy_kvs();
+    kvs.push(kv(
+        "members/ev'il=\u{1b}[2J",
+        br#"{"conn_url":"postgres://127.0.0.1:24029/postgres","api_url":"http://127.0.0.1:24019/patroni","state":"stopped\u001b[31m","role":"replica"}"#,
+    ));
+    let mut a = app(kvs, now);
+    rest_ok(&mut a, "pg1", leader_at(now), now);
+    rest_ok(&mut a, "ev'il=\u{1b}[2J", replica_behind(0), now);
+    let (_, text) = report(
+        &a.model,
+        &super::diagnosis::Thresholds::default(),
+        CheckFormat::Nagios,
+    );
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(!text.contains("'ev'"), "a quote in a label ends it: {text}");
+    assert!(
+        text.contains("'lag_ev_il__"),
+        "the member is in the perfdata: {text}"
+    );
+    assert!(
+        text.contains("[member-not-running] ev'il="),
+        "and its finding: {text}"
+    );
+}
