@@ -98,7 +98,7 @@ fn subject_text(s: &Subject) -> String {
 /// Judge `model` once and say it as `format`: (status, text to print).
 pub fn report(model: &Model, th: &Thresholds, format: CheckFormat) -> (Status, String) {
     let mut hits = diagnosis::evaluate(model, th);
-    hits.sort_by(|a, b| b.severity.cmp(&a.severity));
+    hits.sort_by_key(|h| std::cmp::Reverse(h.severity));
     let status = status_of(&hits);
     let limit = model
         .cluster()

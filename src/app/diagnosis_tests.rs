@@ -795,7 +795,7 @@ fn check_sanitizes_what_etcd_says_and_keeps_perfdata_labels_plain() {
         "the member is in the perfdata: {text}"
     );
     assert!(
-        text.contains("[member-not-running] ev'il="),
+        text.contains("[state-disagrees] ev'il=?[2J"),
         "and its finding: {text}"
     );
 }
