@@ -385,9 +385,6 @@ pub fn evaluate(model: &Model, th: &Thresholds) -> Vec<Hit> {
     let Some(c) = model.cluster() else {
         return Vec::new();
     };
-    if !model.loaded && !model.rest_only.active() {
-        return Vec::new();
-    }
     let rows = subjects(model, c)
         .into_iter()
         .filter_map(|n| {

@@ -224,11 +224,15 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
             l2.push(Span::styled(s, theme.warning));
         }
     }
-    // why etcd is away, when its members can say
-    if let Some((answering, asked)) = app.model.etcd_no_quorum() {
+    // why etcd is away, when its members can say (the `etcd-no-quorum` rule judges it)
+    if let Some(f) = findings.iter().find(|f| f.rule == "etcd-no-quorum") {
+        let why = f
+            .message
+            .strip_prefix("etcd has no quorum: ")
+            .unwrap_or(&f.message);
         l2.push(Span::raw(" "));
         l2.push(Span::styled(
-            format!(" etcd NO QUORUM: {answering} of {asked} members answer, none has a leader "),
+            format!(" etcd NO QUORUM: {} ", sanitize(why)),
             theme.down,
         ));
     }
