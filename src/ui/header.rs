@@ -183,8 +183,14 @@ pub fn height(app: &App, theme: &Theme) -> u16 {
 /// Maintenance mode, a scheduled switchover, stale data: things that change what an
 /// operator may do, each on the badge line.
 fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
-    let mut l2 = Vec::new();
-    // the worst active health finding and how many there are (`H` lists them all)
+    let mut l2 = mode_badges(app, theme);
+    health_badge(app, theme, &mut l2);
+    l2
+}
+
+/// The worst active health finding and how many there are (`H` lists them all), after the
+/// mode badges: those say what an operator may do now, and must not be pushed off the line.
+fn health_badge<'a>(app: &App, theme: &Theme, l2: &mut Vec<Span<'a>>) {
     let findings = app.health.findings();
     if let Some(worst) = findings.first() {
         let style = match worst.severity {
@@ -203,6 +209,11 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
             style,
         ));
     }
+}
+
+fn mode_badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
+    let mut l2 = Vec::new();
+    let findings = app.health.findings();
     if let Some(c) = app.cluster() {
         if c.is_paused() {
             l2.push(Span::raw(" "));
