@@ -799,3 +799,44 @@ fn check_sanitizes_what_etcd_says_and_keeps_perfdata_labels_plain() {
         "and its finding: {text}"
     );
 }
+
+#[test]
+fn the_bell_rings_on_a_raise_only_when_asked_and_never_on_a_clear() {
+    let now = Instant::now();
+    let bells = |bell: bool| {
+        let mut a = healthy_live_with(|c| c.bell = bell, now);
+        rest_ok(&mut a, "pg3", replica_behind(0), now);
+        judge(&mut a, now);
+        let mut rung = Vec::new();
+        // pg3's API fails: raised; it answers again: cleared
+        rest_err(&mut a, "pg3", "connection refused", later(now, 1));
+        rung.push(
+            a.update(Msg::Drained(later(now, 1)))
+                .contains(&super::Effect::Bell),
+        );
+        round(&mut a, later(now, 2), replica_behind(0), replica_behind(0));
+        rung.push(
+            a.update(Msg::Drained(later(now, 2)))
+                .contains(&super::Effect::Bell),
+        );
+        assert!(!a.health.active("rest-unreachable"));
+        rung
+    };
+    assert_eq!(bells(true), vec![true, false]);
+    assert_eq!(bells(false), vec![false, false]);
+}
+
+#[test]
+fn check_says_unknown_when_it_cannot_look() {
+    use crate::check::{CheckFormat, unknown};
+    assert_eq!(
+        unknown("cannot reach etcd: refused\u{1b}[2J", CheckFormat::Nagios),
+        "PATROL UNKNOWN - cannot reach etcd: refused?[2J"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&unknown("x", CheckFormat::Json)).expect("json");
+    assert_eq!(
+        (v["status"].as_str(), v["code"].as_i64()),
+        (Some("UNKNOWN"), Some(3))
+    );
+}
