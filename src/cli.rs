@@ -87,6 +87,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub read_only: bool,
 
+    /// Ring the terminal bell when a health rule is raised (off by default)
+    #[arg(long)]
+    pub bell: bool,
+
     /// Audit log of confirmed actions, one JSON line each
     /// [default: $XDG_STATE_HOME/patrol/audit.jsonl]
     #[arg(long, env = "PATROL_AUDIT_LOG", global = true)]
@@ -141,6 +145,15 @@ pub enum Command {
         /// Print again whenever the output changes, at most every SECONDS
         #[arg(short = 'w', long = "watch", value_name = "SECONDS", value_parser = parse_seconds)]
         watch: Option<Duration>,
+    },
+    /// Judge the cluster's health once, as a Nagios/Icinga plugin: exit 0 OK, 1 WARNING,
+    /// 2 CRITICAL, 3 UNKNOWN (the console's health rules; thresholds in patrol's config)
+    Check {
+        /// Cluster name (default: `scope` from the configuration)
+        cluster_name: Option<String>,
+        /// Output format
+        #[arg(short = 'f', long = "format", value_enum, default_value_t = crate::check::CheckFormat::Nagios)]
+        format: crate::check::CheckFormat,
     },
     /// Print the members as a tree under their upstream, like `patronictl topology`
     Topology {

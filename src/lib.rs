@@ -1,6 +1,7 @@
 //! patrol: a live terminal console for PostgreSQL clusters run by Patroni with etcd.
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod clip;
 pub mod config;

@@ -99,6 +99,37 @@ fn init_logging(cli: &Cli, tui: bool) -> Result<()> {
     Ok(())
 }
 
+/// How patrol exits: a Nagios plugin's codes for `check`, 2 for a usage error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    Ok,
+    Warning,
+    Critical,
+    Unknown,
+}
+
+impl From<patrol::check::Status> for Exit {
+    fn from(s: patrol::check::Status) -> Exit {
+        match s {
+            patrol::check::Status::Ok => Exit::Ok,
+            patrol::check::Status::Warning => Exit::Warning,
+            patrol::check::Status::Critical => Exit::Critical,
+            patrol::check::Status::Unknown => Exit::Unknown,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        match e {
+            Exit::Ok => ExitCode::SUCCESS,
+            Exit::Warning => ExitCode::from(1),
+            Exit::Critical => ExitCode::from(2),
+            Exit::Unknown => ExitCode::from(3),
+        }
+    }
+}
+
 fn run() -> Result<ExitCode> {
     // Before anything touches the terminal, so a panic report comes after the restore.
     install_hooks()?;
@@ -180,9 +211,15 @@ fn run() -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let scope = match &cli.command {
-        Some(Command::List { cluster_name, .. }) => cluster_name.clone().or(cli.cluster.clone()),
+        Some(Command::List { cluster_name, .. } | Command::Check { cluster_name, .. }) => {
+            cluster_name.clone().or(cli.cluster.clone())
+        }
         Some(c) => patrol::readcmds::cluster_arg(c).or(cli.cluster.clone()),
         None => cli.cluster.clone(),
+    };
+    let check_format = match &cli.command {
+        Some(Command::Check { format, .. }) => Some(*format),
+        _ => None,
     };
     let settings = match config::load(&ConfigSource {
         file: cli.config_file.clone(),
@@ -193,6 +230,12 @@ fn run() -> Result<ExitCode> {
         api: cli.api.clone(),
     }) {
         Ok(s) => s,
+        // a plugin that cannot look says UNKNOWN, on stdout where monitoring reads it
+        Err(e) if check_format.is_some() => {
+            let f = check_format.unwrap_or(patrol::check::CheckFormat::Nagios);
+            outln!("{}", patrol::check::unknown(&e.to_string(), f));
+            return Ok(Exit::Unknown.into());
+        }
         Err(e) => {
             errln!("patrol: {e}");
             return Ok(ExitCode::from(2));
@@ -225,6 +268,33 @@ fn run() -> Result<ExitCode> {
             | Command::Dsn { .. }
             | Command::Version { .. },
         ) => Ok(ExitCode::from(2)), // readcmds::handles takes each of these above
+        Some(Command::Check { format, .. }) => {
+            let own = match patrol::config::patrol::load(cli.patrol_config.as_deref()) {
+                Ok(c) => c,
+                Err(e) => {
+                    outln!("{}", patrol::check::unknown(&e, format));
+                    return Ok(Exit::Unknown.into());
+                }
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let timeout = cli.timeout.unwrap_or(patrol::config::init::DEFAULT_TIMEOUT);
+            match rt.block_on(patrol::runtime::oneshot::collect(&settings, timeout)) {
+                Ok(mut app) => {
+                    // the wall clock, for `dcs_last_seen`'s age
+                    let since = app.model.now.saturating_duration_since(app.model.started());
+                    app.model.wall0 = std::time::SystemTime::now().checked_sub(since);
+                    let (status, text) = patrol::check::report(&app.model, &own.check, format);
+                    outln!("{text}");
+                    Ok(Exit::from(status).into())
+                }
+                Err(e) => {
+                    outln!("{}", patrol::check::unknown(&e, format));
+                    Ok(Exit::Unknown.into())
+                }
+            }
+        }
         Some(Command::List {
             format, extended, ..
         }) => {
@@ -291,6 +361,8 @@ fn run() -> Result<ExitCode> {
                     logs,
                     logs_by_member: own.logs_by_member.clone(),
                     keys,
+                    thresholds: own.check.clone(),
+                    bell: cli.bell,
                     sync_output: cli
                         .sync_output
                         .or(own.sync_output)

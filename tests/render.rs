@@ -975,4 +975,50 @@ fn own_log_says_each_word_once_and_wraps_between_words() {
     assert_eq!(small.matches("url=").count(), 2, "{small}");
     insta::assert_snapshot!("own_log_80x24", small);
     insta::assert_snapshot!("own_log_120x40", mask(draw(&app, 120, 40)));
+
+#[test]
+fn health_badge_member_mark_and_the_health_view() {
+    let now = Instant::now();
+    // the captured lagging state (pg3 over maximum_lag_on_failover), and pg2's
+    // PostgreSQL stopped: its key and its REST API say so
+    let mut app = live("lagging", now);
+    let st = state("lagging");
+    let key = st
+        .kvs
+        .iter()
+        .find(|k| k.key.ends_with("/members/pg2"))
+        .map(|k| String::from_utf8_lossy(&k.value).replace("\"running\"", "\"stopped\""))
+        .expect("pg2's key");
+    app.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Put(patrol::dcs::RawKv {
+            key: "/service/demo/members/pg2".into(),
+            value: key.into_bytes(),
+            lease: 0,
+        }),
+    ));
+    for (m, mut s) in st.rest {
+        if m == "pg2" {
+            s.state = Some("stopped".into());
+            s.replication_state = None;
+        }
+        rest_ok(&mut app, &m, s, later(now, 1));
+    }
+    app.update(Msg::Drained(later(now, 1)));
+    app.update(Msg::Tick(later(now, 3)));
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("⚠ 2: pg2 stopped 2s · …"), "{screen}");
+    assert!(screen.contains("pg2 ⚠"), "the member's mark: {screen}");
+    insta::assert_snapshot!("health_badge_80x24", draw(&app, 80, 24));
+    insta::assert_snapshot!("health_badge_120x40", screen);
+    press(&mut app, ratatui::crossterm::event::KeyCode::Char('H'));
+    app.screen.selected = Some("pg2".into());
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("Health: 2 findings"), "{screen}");
+    assert!(
+        screen.contains("a: its log"),
+        "the remedy key, for pg2: {screen}"
+    );
+    insta::assert_snapshot!("health_view_80x24", draw(&app, 80, 24));
+    insta::assert_snapshot!("health_view_120x40", screen);
 }

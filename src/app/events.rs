@@ -141,6 +141,13 @@ pub enum EventKind {
         ok: bool,
         reply: Option<String>,
     },
+    /// A health rule (`diagnosis.rs`) raised or cleared: its id, and its message then.
+    Finding {
+        rule: String,
+        message: String,
+        raised: bool,
+        critical: bool,
+    },
 }
 
 impl EventKind {
@@ -153,6 +160,7 @@ impl EventKind {
                 | EventKind::RestLost(_)
                 | EventKind::DcsLost
                 | EventKind::Operation { ok: false, .. }
+                | EventKind::Finding { raised: true, .. }
         )
     }
 
@@ -220,6 +228,21 @@ impl EventKind {
             EventKind::DcsLost => "etcd connection lost".into(),
             EventKind::DcsRegained => "etcd connection regained".into(),
             EventKind::Operation { title, outcome, .. } => format!("{title}: {outcome}"),
+            EventKind::Finding {
+                rule,
+                message,
+                raised: true,
+                critical,
+            } => {
+                let sev = if *critical { "CRITICAL" } else { "WARNING" };
+                format!("⚠ {sev} [{rule}] {message}")
+            }
+            EventKind::Finding {
+                rule,
+                message,
+                raised: false,
+                ..
+            } => format!("✓ cleared [{rule}] {message}"),
         }
     }
 }
@@ -255,6 +278,10 @@ impl EventKind {
                 cut(at);
             }
             EventKind::SwitchoverScheduled(s) => cut_opt(s),
+            EventKind::Finding { rule, message, .. } => {
+                cut(rule);
+                cut(message);
+            }
             EventKind::Operation {
                 title,
                 outcome,

@@ -459,6 +459,45 @@ impl App {
         Vec::new()
     }
 
+    /// The operation a health finding names, for the selected member's worst finding
+    /// with one (else the cluster's): opened exactly as its own key opens it, so the
+    /// dialog and its confirmation are the usual ones. Nothing is sent here.
+    fn remedy(&mut self, selected: Option<String>) -> Vec<Effect> {
+        use super::diagnosis::Remedy;
+        let found = self.health.findings().iter().find(|f| {
+            f.remedy.is_some() && selected.is_some() && f.subject.member() == selected.as_deref()
+        });
+        let found = found.or_else(|| {
+            (self.health.findings().iter())
+                .find(|f| f.remedy.is_some() && f.subject.member().is_none())
+        });
+        let Some(f) = found.cloned() else {
+            self.flash("no finding here names an operation (H lists the findings)".into());
+            return Vec::new();
+        };
+        if let Some(m) = f.subject.member() {
+            self.screen.selected = Some(m.to_string());
+        }
+        let a = match f.remedy {
+            Some(Remedy::Logs) => Action::Logs,
+            Some(Remedy::Restart) => Action::Restart,
+            Some(Remedy::Reinit) => Action::Reinit,
+            Some(Remedy::Flush) => Action::Flush,
+            None => return Vec::new(),
+        };
+        // the same gate as the operation's own key
+        if a.writes() && self.read_only {
+            let paused = self.model.cluster().is_some_and(|c| c.is_paused());
+            self.flash(read_only_refusal(a, paused));
+            return Vec::new();
+        }
+        // a view over the table would hide the dialog's member: back to the table first
+        while *self.screen.view() != View::Main {
+            self.screen.back();
+        }
+        self.act(a)
+    }
+
     /// The main view's actions (and the views' shared ones).
     fn act(&mut self, a: Action) -> Vec<Effect> {
         // walked in the table's order without building rows: a key press must not cost
@@ -500,6 +539,8 @@ impl App {
             }
             Action::Dsn => self.screen.toggle(View::Dsn(0)),
             Action::OwnLog => self.screen.toggle(View::OwnLog),
+            Action::Health => self.screen.toggle(View::Health),
+            Action::Remedy => return self.remedy(pick(i)),
             Action::Events => {
                 self.screen.toggle(View::Events);
                 self.screen.events_view.scroll = 0;

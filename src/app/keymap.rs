@@ -38,6 +38,11 @@ pub enum Action {
     ExportEvents,
     Events,
     OwnLog,
+    /// The Health view: every active finding of the health rules.
+    Health,
+    /// Open the operation that addresses the selected member's finding (its dialog, behind
+    /// the usual confirmation; a log view for a log).
+    Remedy,
     /// Take finished operations out of the panel (the event log keeps them).
     Dismiss,
     // operations: each opens its dialog
@@ -73,7 +78,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 45] = [
+    pub const ALL: [Action; 47] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -90,6 +95,8 @@ impl Action {
         Action::ExportEvents,
         Action::Events,
         Action::OwnLog,
+        Action::Health,
+        Action::Remedy,
         Action::Dismiss,
         Action::Switchover,
         Action::Failover,
@@ -203,6 +210,8 @@ impl Action {
                 "dismiss finished operations (else they go after 30 s; the event log keeps them)"
             }
             (Action::OwnLog, _) => "patrol's own log: connections, retries, what was sent",
+            (Action::Health, _) => "health: the rules' findings, since when, what to do",
+            (Action::Remedy, _) => "open what fixes the selected member's finding",
             (Action::Switchover, _) => "switchover: pick a candidate, see the checks, confirm",
             (Action::Failover, _) => "failover, also without a leader (type the cluster name)",
             (Action::Restart, _) => "restart the selected member (options: pending, time, version)",
@@ -383,6 +392,7 @@ impl Context {
             (&["E"], A::ExportEvents),
             (&["o"], A::OwnLog),
             (&["v"], A::Events),
+            (&["H"], A::Health),
         ];
         const OPS: Group = &[
             (&["s"], A::Switchover),
@@ -395,6 +405,7 @@ impl Context {
             (&["x"], A::Flush),
         ];
         const DISMISS: Group = &[(&["D"], A::Dismiss)];
+        const REMEDY: Group = &[(&["a"], A::Remedy)];
         const EVENTS: Group = &[(&["/"], A::Filter)];
         // no operation from the log view: it uses f for follow
         const LOG: Group = &[(&["f"], A::Follow), (&["w"], A::Wrap), (&["/"], A::Filter)];
@@ -402,7 +413,7 @@ impl Context {
         // in a dialog or a text field, q is a letter: ctrl-c quits
         const CTRL_C: Group = &[(&["ctrl-c"], A::Quit)];
         match self {
-            Context::Main => &[MOVE, GLOBAL, DETAIL, VIEWS, OPS, DISMISS],
+            Context::Main => &[MOVE, GLOBAL, DETAIL, VIEWS, OPS, DISMISS, REMEDY],
             Context::Events => &[MOVE, PAGE, EVENTS, GLOBAL, VIEWS],
             Context::Logs => &[MOVE, PAGE, LOG, GLOBAL, DETAIL, VIEWS],
             Context::LogFilter => &[

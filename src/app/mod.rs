@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod cluster;
+pub mod diagnosis;
 pub mod dialog;
 pub mod events;
 mod follow;
@@ -114,6 +115,8 @@ pub enum Effect {
     /// until one answers, every poll interval; answer with `Msg::RestCluster`. Replaces the
     /// previous set; empty: stop.
     PollCluster(Vec<(String, String)>),
+    /// Ring the terminal's bell (`--bell`: a health rule was raised).
+    Bell,
     /// Write a file; answer with `Msg::Wrote`.
     WriteFile {
         path: std::path::PathBuf,
@@ -148,6 +151,10 @@ pub struct AppConfig {
     pub api_seeds: Vec<(String, String)>,
     /// Said under the header from the start: (config key, message), e.g. a key file too open.
     pub warnings: Vec<(String, String)>,
+    /// The health rules' thresholds (`[check]` in patrol's config).
+    pub thresholds: diagnosis::Thresholds,
+    /// Ring the terminal bell when a finding is raised (`--bell`).
+    pub bell: bool,
 }
 
 impl AppConfig {
@@ -168,6 +175,8 @@ impl AppConfig {
             rest_only: false,
             api_seeds: Vec::new(),
             warnings: Vec::new(),
+            thresholds: diagnosis::Thresholds::default(),
+            bell: false,
         }
     }
 
@@ -191,6 +200,10 @@ pub struct App {
     /// What the screen shows of the open dialog's plan and the detail view's member, made
     /// once per update that can change it (see [`App::judge`]).
     pub judgement: Judgement,
+    /// The health rules' active findings, judged at most every `Health::EVERY` when the
+    /// runtime has applied a batch (`Msg::Drained`) or the clock ticks.
+    pub health: diagnosis::Health,
+    bell: bool,
     pub read_only: bool,
     export_dir: PathBuf,
     redraw: Redraw,
@@ -220,6 +233,8 @@ impl App {
             session: Session::new(),
             keys: cfg.keys,
             judgement: Judgement::default(),
+            health: diagnosis::Health::new(cfg.thresholds),
+            bell: cfg.bell,
             read_only: cfg.read_only,
             export_dir: cfg.export_dir,
             redraw: Redraw::default(),
@@ -281,6 +296,9 @@ impl App {
             msg,
             Msg::Drained(_) | Msg::Key(..) | Msg::Paste(..) | Msg::Shutdown(_)
         );
+        // health: after a drained batch or a tick, at most every Health::EVERY (a burst
+        // of etcd changes is judged once, not per message)
+        let diagnose = matches!(msg, Msg::Drained(_) | Msg::Tick(_));
         let dialog_before = self.session.dialog.as_ref().map(|d| d.judged_as());
         let mut eff = match msg {
             Msg::Key(at, ev) => self.on_key(at, ev),
@@ -322,6 +340,9 @@ impl App {
         if judge {
             self.judge(dialog_before);
         }
+        if diagnose && self.health.due(self.model.now) {
+            eff.extend(self.diagnose());
+        }
         let (settled, ops_changed) = self.session.settle(&self.model);
         eff.extend(settled);
         if ops_changed {
@@ -342,6 +363,24 @@ impl App {
             && self.session.dialog.as_ref().is_some_and(|d| {
                 d.step == dialog::Step::Confirm && !d.options.schedule().trim().is_empty()
             });
+        eff
+    }
+
+    /// Judge the cluster's health now: raises and clears go into the event log, and a
+    /// raise rings the bell when asked to.
+    fn diagnose(&mut self) -> Vec<Effect> {
+        let (changes, shown) = self.health.update(&self.model);
+        if shown {
+            self.changed.mark(Changed::HEADER);
+            self.changed.mark(Changed::CLUSTER);
+        }
+        let mut eff = Vec::new();
+        for c in &changes {
+            self.model.log_finding(c);
+        }
+        if self.bell && changes.iter().any(|c| c.raised) {
+            eff.push(Effect::Bell);
+        }
         eff
     }
 
@@ -393,6 +432,9 @@ mod scale_tests;
 
 #[cfg(test)]
 mod judgement_tests;
+
+#[cfg(test)]
+mod diagnosis_tests;
 
 #[cfg(test)]
 mod rows_tests;

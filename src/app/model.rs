@@ -710,6 +710,16 @@ impl Model {
         });
     }
 
+    /// A health rule raised or cleared (`diagnosis::Health`), into the event log.
+    pub fn log_finding(&mut self, c: &super::diagnosis::Change) {
+        self.push_event(events::EventKind::Finding {
+            rule: c.rule.to_string(),
+            message: c.message.clone(),
+            raised: c.raised,
+            critical: c.severity == super::diagnosis::Severity::Critical,
+        });
+    }
+
     fn push_event(&mut self, kind: events::EventKind) {
         let kind = kind.clipped(Self::MAX_EVENT_FIELD);
         self.events_bytes += kind.bytes();

@@ -394,3 +394,39 @@ fn a_cluster_wide_key_derives_the_rows_of_the_role_holders_not_every_member_key(
         "{events:?}"
     );
 }
+
+/// Rows the health rules derive in one judgement after a burst of `n` new member keys
+/// (junk with an API, as Patroni's would be), the queue drained once.
+fn rows_per_judgement(n: usize) -> (u64, App) {
+    let now = Instant::now();
+    let mut a = with_members(3 * super::Model::ROWS_NEAR, now);
+    rest_ok(&mut a, "pg1", status("rest/patroni_leader.json"), now);
+    rest_ok(&mut a, "pg2", replica_behind(0), now);
+    a.update(Msg::Drained(later(now, 1)));
+    for i in 0..n {
+        a.update(Msg::Dcs(later(now, 2), DcsEvent::Put(member(100_000 + i))));
+    }
+    let judged = a.health.evaluations;
+    let before = ROWS_BUILT.with(|c| c.get());
+    a.update(Msg::Drained(later(now, 2)));
+    assert_eq!(
+        a.health.evaluations,
+        judged + 1,
+        "judged once after the burst"
+    );
+    (ROWS_BUILT.with(|c| c.get()) - before, a)
+}
+
+#[test]
+fn health_rules_cost_what_is_polled_and_role_holding_not_every_member_key() {
+    let (small, _) = rows_per_judgement(100);
+    let (large, a) = rows_per_judgement(30_000);
+    assert_eq!(small, large, "judging grew with member keys");
+    // the polled members (at most MAX_POLLED), the leader and sync standbys, the gone
+    // ones: bounded whatever etcd holds
+    let bound = (super::Model::MAX_POLLED + crate::app::cluster::MAX_GONE + 8) as u64;
+    assert!(large <= bound, "{large} rows for one judgement");
+    assert!(large > 0, "the rules looked at the members that matter");
+    // and what they find stays bounded too: one finding per rule and subject judged
+    assert!(a.health.findings().len() <= bound as usize * 4);
+}

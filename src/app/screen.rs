@@ -22,6 +22,8 @@ pub enum View {
     OwnLog,
     /// The event log, newest first, with operations' whole replies.
     Events,
+    /// The health rules' active findings.
+    Health,
 }
 
 /// The Events view's own state.

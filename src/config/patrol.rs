@@ -16,6 +16,11 @@
 //! quit = ["q", "ctrl-q"]
 //! [keys.logs]               # in one context only (main, logs, dsn, help, dialog ...)
 //! follow = ["F"]
+//!
+//! [check]                   # the health rules' thresholds (the screen and `patrol check`)
+//! dcs_last_seen_secs = 60
+//! paused_secs = 3600
+//! restarted_secs = 300
 //! ```
 //!
 //! The `[keys]` table is kept as text here and given meaning once, at start, by
@@ -50,6 +55,8 @@ pub struct PatrolConfig {
     pub logs_by_member: BTreeMap<String, LogSourceSpec>,
     /// Given meaning by the key map at start (it names its own mistakes).
     pub keys: BTreeMap<String, KeysEntry>,
+    /// `[check]`: the health rules' thresholds.
+    pub check: crate::app::diagnosis::Thresholds,
 }
 
 /// The file as written.
@@ -67,6 +74,8 @@ struct Raw {
     logs_by_member: BTreeMap<String, String>,
     #[serde(default)]
     keys: BTreeMap<String, KeysEntry>,
+    #[serde(default)]
+    check: crate::app::diagnosis::Thresholds,
 }
 
 /// `sync_output`: wrap each frame in synchronized output (DEC mode 2026), so a terminal
@@ -134,6 +143,7 @@ pub fn parse(text: &str) -> Result<PatrolConfig, String> {
         logs: r.logs.as_deref().map(|s| spec(s, "logs")).transpose()?,
         logs_by_member,
         keys: r.keys,
+        check: r.check,
     })
 }
 
@@ -164,6 +174,10 @@ quit = ["q", "ctrl-q"]
             Some(&KeysEntry::Keys(vec!["S".to_string()]))
         );
         assert_eq!(c.logs_by_member.len(), 1);
+        assert_eq!(c.check, crate::app::diagnosis::Thresholds::default());
+        let c = parse("[check]\npaused_secs = 60").unwrap();
+        assert_eq!(c.check.paused_secs, 60);
+        assert!(parse("[check]\npause = 60").unwrap_err().contains("pause"));
     }
 
     #[test]

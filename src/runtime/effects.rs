@@ -228,6 +228,13 @@ impl Runner {
                         Err(why) => tracing::warn!("clipboard copy refused: {why}"),
                     }
                 }
+                Effect::Bell => {
+                    use std::io::Write;
+                    // BEL between frames: the terminal (or tmux) says it its own way
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(b"\x07");
+                    let _ = out.flush();
+                }
                 Effect::WriteFile { path, content } => {
                     let tx = self.tx.clone();
                     tokio::spawn(async move {

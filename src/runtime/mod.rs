@@ -40,6 +40,10 @@ pub struct Options {
     pub keys: crate::app::KeymapSet,
     /// Wrap each frame in synchronized output (DEC mode 2026).
     pub sync_output: bool,
+    /// The health rules' thresholds (patrol's config, `[check]`).
+    pub thresholds: crate::app::diagnosis::Thresholds,
+    /// `--bell`: ring the terminal bell when a health rule is raised.
+    pub bell: bool,
 }
 
 /// The default audit log: `$XDG_STATE_HOME/patrol/audit.jsonl` (~/.local/state/...).

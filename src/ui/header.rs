@@ -103,8 +103,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             }
             if let Some((left, granted)) = app.model.lock_left() {
                 l2.push(Span::styled("  lock ", theme.header_key));
-                // under a third of the TTL left means Patroni is not renewing it
-                let st = if granted > 0 && left.saturating_mul(3) < granted {
+                // judged by the health rules (`lock-not-renewed`), not here
+                let st = if app.health.active("lock-not-renewed") {
                     theme.down
                 } else {
                     theme.text
@@ -183,7 +183,37 @@ pub fn height(app: &App, theme: &Theme) -> u16 {
 /// Maintenance mode, a scheduled switchover, stale data: things that change what an
 /// operator may do, each on the badge line.
 fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
+    let mut l2 = mode_badges(app, theme);
+    health_badge(app, theme, &mut l2);
+    l2
+}
+
+/// The worst active health finding and how many there are (`H` lists them all), after the
+/// mode badges: those say what an operator may do now, and must not be pushed off the line.
+fn health_badge<'a>(app: &App, theme: &Theme, l2: &mut Vec<Span<'a>>) {
+    let findings = app.health.findings();
+    if let Some(worst) = findings.first() {
+        let style = match worst.severity {
+            crate::app::diagnosis::Severity::Critical => theme.down,
+            crate::app::diagnosis::Severity::Warning => theme.warning,
+        };
+        let age = super::ago(app.model.now.saturating_duration_since(worst.since));
+        let more = if findings.len() > 1 { " · …" } else { "" };
+        l2.push(Span::raw(" "));
+        l2.push(Span::styled(
+            format!(
+                " ⚠ {}: {} {age}{more} ",
+                findings.len(),
+                sanitize(&worst.message)
+            ),
+            style,
+        ));
+    }
+}
+
+fn mode_badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
     let mut l2 = Vec::new();
+    let findings = app.health.findings();
     if let Some(c) = app.cluster() {
         if c.is_paused() {
             l2.push(Span::raw(" "));
@@ -205,11 +235,15 @@ fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
             l2.push(Span::styled(s, theme.warning));
         }
     }
-    // why etcd is away, when its members can say
-    if let Some((answering, asked)) = app.model.etcd_no_quorum() {
+    // why etcd is away, when its members can say (the `etcd-no-quorum` rule judges it)
+    if let Some(f) = findings.iter().find(|f| f.rule == "etcd-no-quorum") {
+        let why = f
+            .message
+            .strip_prefix("etcd has no quorum: ")
+            .unwrap_or(&f.message);
         l2.push(Span::raw(" "));
         l2.push(Span::styled(
-            format!(" etcd NO QUORUM: {answering} of {asked} members answer, none has a leader "),
+            format!(" etcd NO QUORUM: {} ", sanitize(why)),
             theme.down,
         ));
     }

@@ -158,8 +158,17 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
         theme.text
     };
     match c {
+        // a mark when a health rule has a finding about the member (worst: ✗)
         Col::Member => (
-            sanitize(&r.name),
+            match app.health.of_member(&r.name).map(|f| f.severity) {
+                Some(crate::app::diagnosis::Severity::Critical) => {
+                    format!("{} ✗", sanitize(&r.name))
+                }
+                Some(crate::app::diagnosis::Severity::Warning) => {
+                    format!("{} ⚠", sanitize(&r.name))
+                }
+                None => sanitize(&r.name),
+            },
             if r.gone.is_some() {
                 theme.muted
             } else {
@@ -178,7 +187,7 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
         Col::State => match r.gone {
             Some(age) => (format!("gone {}", super::ago(age)), theme.down),
             None => {
-                let ok = matches!(r.state.as_str(), "running" | "streaming");
+                let ok = crate::app::diagnosis::state_ok(&r.state);
                 (
                     sanitize(&r.state),
                     if ok { theme.healthy } else { theme.warning },

@@ -118,6 +118,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
                 crate::app::View::Logs(m) => views::logs(f, body, app, m.as_deref(), theme),
                 crate::app::View::Config => views::config(f, body, app, theme),
                 crate::app::View::Events => events::view(f, body, app, theme),
+                crate::app::View::Health => views::health(f, body, app, theme),
                 crate::app::View::Main => {}
             }
             statusbar::render(f, status, app, theme);

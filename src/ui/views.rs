@@ -635,6 +635,83 @@ pub fn dsn(f: &mut Frame, area: Rect, app: &App, selected: usize, theme: &Theme)
     );
 }
 
+/// The Health view: every active finding of the health rules, worst first, since when, the
+/// facts, and the key that opens what addresses the selected member's finding.
+pub fn health(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    use crate::app::diagnosis::{Health, Severity, Subject};
+    let findings = app.health.findings();
+    let selected = app.screen.selected.as_deref();
+    let remedy_key = app
+        .keys
+        .key_label(crate::app::Context::Main, crate::app::Action::Remedy);
+    let mut lines: Vec<Line> = Vec::new();
+    if findings.is_empty() {
+        lines.push(Line::from(Span::styled(
+            " No rule finds anything wrong.",
+            theme.healthy,
+        )));
+    }
+    let room = usize::from(area.height.saturating_sub(3)).min(Health::SHOWN);
+    for fi in findings.iter().take(room) {
+        let (mark, style) = match fi.severity {
+            Severity::Critical => ("✗ CRIT", theme.down),
+            Severity::Warning => ("⚠ WARN", theme.warning),
+        };
+        let age = super::ago(app.model.now.saturating_duration_since(fi.since));
+        let mut spans = vec![
+            Span::styled(format!(" {mark} "), style),
+            Span::styled(format!("{:<8}", age), theme.muted),
+            Span::styled(sanitize(&fi.message), theme.text),
+            Span::styled(format!("  [{}]", fi.rule), theme.muted),
+        ];
+        let here = match &fi.subject {
+            Subject::Member(m) => Some(m.as_str()) == selected,
+            _ => false,
+        };
+        if let (Some(r), Some(k)) = (fi.remedy, remedy_key.as_deref())
+            && (here || fi.subject.member().is_none())
+        {
+            spans.push(Span::styled(
+                format!("  {k}: {}", r.label()),
+                theme.header_key,
+            ));
+        } else if let Some(r) = fi.remedy {
+            spans.push(Span::styled(format!("  ({})", r.label()), theme.muted));
+        }
+        lines.push(Line::from(spans));
+    }
+    if findings.len() > room {
+        lines.push(Line::from(Span::styled(
+            format!(" and {} more", findings.len() - room),
+            theme.muted,
+        )));
+    }
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(
+            format!(
+                " Health: {} finding{} ",
+                findings.len(),
+                if findings.len() == 1 { "" } else { "s" }
+            ),
+            theme.title,
+        ));
+    if let Some(k) = remedy_key {
+        let who = selected.map(sanitize).unwrap_or_else(|| "no member".into());
+        block = block.title_bottom(Span::styled(
+            format!(" selected: {who} · {k}: open what addresses its finding, confirmed as usual "),
+            theme.muted,
+        ));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
