@@ -91,9 +91,10 @@ impl App {
         self.keys.help(ctx, |a| self.available(ctx, a))
     }
 
-    /// Lines the help overlay has (its rows and the note under them).
+    /// Lines the help overlay has at most (its rows and the notes under them, each note
+    /// wrapped to at most three rows at 40 columns or more; the view clamps the scroll).
     pub fn help_len(&self) -> usize {
-        self.help_rows().len() + crate::app::HELP_NOTE.len() + 1
+        self.help_rows().len() + 3 * crate::app::HELP_NOTE.len() + 1
     }
 
     pub(super) fn on_key(&mut self, at: Instant, ev: KeyEvent) -> Vec<Effect> {

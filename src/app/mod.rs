@@ -440,19 +440,13 @@ mod diagnosis_tests;
 mod rows_tests;
 
 /// The note under the help's key list: what the screen shows that no key explains.
-pub const HELP_NOTE: [&str; 12] = [
-    " as of 21:14:05: when etcd and the REST APIs last both",
-    " confirmed what is shown; STALLED (red) when one goes quiet.",
-    " etcd ● checking: etcd has a newer revision, not yet known to",
-    " be this cluster's; ● behind: changes applied late.",
-    " Operations: one line each, until 30 s after they finish or",
-    " dismissed; the event log keeps each outcome and whole reply.",
-    " Lag: leader WAL position minus the replica's, live from",
-    " each member's REST API; ~ marks figures from etcd.",
-    " Replay Lag's ≥Ns: the leader was past the replayed",
-    " position at least N s before the replica said so.",
-    " Trend: one bar per 30 s (the largest replay lag in it),",
-    " the last 5 minutes; a narrow terminal shows fewer bars.",
+pub const HELP_NOTE: [&str; 6] = [
+    "as of 21:14:05: when etcd and the REST APIs last both confirmed what is shown; STALLED (red) when one goes quiet.",
+    "etcd ● checking: etcd has a newer revision, not yet known to be this cluster's; ● behind: changes applied late.",
+    "Operations: a line each until dismissed or 30 s after they finish; the event log keeps outcomes and whole replies.",
+    "Lag: leader WAL position minus the replica's, live from each member's REST API; ~ marks figures from etcd.",
+    "Replay Lag's ≥Ns: the leader was past the replayed position at least N s before the replica said so.",
+    "Trend: one bar per 30 s (the largest replay lag in it), the last 5 minutes; a narrow terminal shows fewer bars.",
 ];
 
 #[cfg(test)]

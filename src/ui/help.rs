@@ -25,8 +25,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     lines.push(Line::raw(""));
+    // the notes are paragraphs, wrapped to the popup: as wide as the terminal allows (one
+    // row each at 120 columns), never narrower than the key rows
+    let keys_w = lines.iter().map(Line::width).max().unwrap_or(20);
+    let inner = keys_w.max(usize::from(area.width.saturating_sub(5)).min(120));
     for note in crate::app::HELP_NOTE {
-        lines.push(Line::styled(note, theme.muted));
+        let para = Line::from(vec![Span::raw(" "), Span::styled(note, theme.muted)]);
+        lines.extend(super::events::hang(para, inner, 1));
     }
     let w = lines.iter().map(Line::width).max().unwrap_or(20) as u16 + 3;
     let h = (lines.len() as u16).saturating_add(2).min(area.height);
