@@ -500,6 +500,7 @@ impl App {
             }
             Action::Dsn => self.screen.toggle(View::Dsn(0)),
             Action::OwnLog => self.screen.toggle(View::OwnLog),
+            Action::Routing => self.screen.toggle(View::Routing),
             Action::Events => {
                 self.screen.toggle(View::Events);
                 self.screen.events_view.scroll = 0;

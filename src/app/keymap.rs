@@ -38,6 +38,8 @@ pub enum Action {
     ExportEvents,
     Events,
     OwnLog,
+    /// What the HAProxies route to, and the members' health endpoints.
+    Routing,
     /// Take finished operations out of the panel (the event log keeps them).
     Dismiss,
     // operations: each opens its dialog
@@ -73,7 +75,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 45] = [
+    pub const ALL: [Action; 46] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -90,6 +92,7 @@ impl Action {
         Action::ExportEvents,
         Action::Events,
         Action::OwnLog,
+        Action::Routing,
         Action::Dismiss,
         Action::Switchover,
         Action::Failover,
@@ -203,6 +206,9 @@ impl Action {
                 "dismiss finished operations (else they go after 30 s; the event log keeps them)"
             }
             (Action::OwnLog, _) => "patrol's own log: connections, retries, what was sent",
+            (Action::Routing, _) => {
+                "routing: what HAProxy routes to, the members' health endpoints"
+            }
             (Action::Switchover, _) => "switchover: pick a candidate, see the checks, confirm",
             (Action::Failover, _) => "failover, also without a leader (type the cluster name)",
             (Action::Restart, _) => "restart the selected member (options: pending, time, version)",
@@ -382,6 +388,7 @@ impl Context {
             (&["d"], A::Dsn),
             (&["E"], A::ExportEvents),
             (&["o"], A::OwnLog),
+            (&["b"], A::Routing),
             (&["v"], A::Events),
         ];
         const OPS: Group = &[

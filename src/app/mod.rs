@@ -19,6 +19,7 @@ mod plan;
 mod quorum;
 pub mod redraw;
 pub mod rest_only;
+pub mod routing;
 pub mod schedule;
 pub mod screen;
 pub mod session;
@@ -84,6 +85,18 @@ pub enum Msg {
         at: Instant,
         result: Result<Box<crate::patroni::cluster::ClusterKeys>, String>,
     },
+    /// HAProxy number `source` (of `AppConfig::haproxy`): its stats, or why not.
+    Haproxy {
+        source: usize,
+        at: Instant,
+        result: Result<Box<crate::haproxy::Stats>, String>,
+    },
+    /// One round of a member's health endpoints: (label, HTTP status or why none).
+    Health {
+        member: String,
+        at: Instant,
+        answers: Vec<(String, Result<u16, String>)>,
+    },
 }
 
 /// What the runtime should do on the app's behalf.
@@ -114,6 +127,12 @@ pub enum Effect {
     /// until one answers, every poll interval; answer with `Msg::RestCluster`. Replaces the
     /// previous set; empty: stop.
     PollCluster(Vec<(String, String)>),
+    /// Read these HAProxies' stats every poll interval, one task each; answer with
+    /// `Msg::Haproxy` (the index in this list). Replaces the previous set.
+    PollHaproxy(Vec<crate::haproxy::HaproxySpec>),
+    /// Ask these members' health endpoints (`routing::HEALTH_LABELS`, GET only) every poll
+    /// interval; answer with `Msg::Health`. Replaces the previous set; empty: stop.
+    PollHealth(Vec<routing::HealthTarget>),
     /// Write a file; answer with `Msg::Wrote`.
     WriteFile {
         path: std::path::PathBuf,
@@ -148,6 +167,8 @@ pub struct AppConfig {
     pub api_seeds: Vec<(String, String)>,
     /// Said under the header from the start: (config key, message), e.g. a key file too open.
     pub warnings: Vec<(String, String)>,
+    /// The HAProxies in front of the cluster (`--haproxy`, `[[haproxy]]`).
+    pub haproxy: Vec<crate::haproxy::HaproxySpec>,
 }
 
 impl AppConfig {
@@ -168,6 +189,7 @@ impl AppConfig {
             rest_only: false,
             api_seeds: Vec::new(),
             warnings: Vec::new(),
+            haproxy: Vec::new(),
         }
     }
 
@@ -214,6 +236,7 @@ impl App {
         model.log_sources = (cfg.logs, cfg.logs_by_member);
         model.rest_only = rest_only::RestOnly::new(cfg.rest_only, cfg.api_seeds);
         model.config_warnings = cfg.warnings;
+        model.routing = routing::Routing::new(cfg.haproxy);
         App {
             model,
             screen: Screen::default(),
@@ -248,6 +271,10 @@ impl App {
         eff.extend(self.model.follow_effect());
         // REST-only from the start: ask the seeds at once
         eff.extend(self.model.cluster_poll_effect());
+        if self.model.routing.configured() {
+            let specs = self.model.routing.sources.iter().map(|s| s.spec.clone());
+            eff.push(Effect::PollHaproxy(specs.collect()));
+        }
         eff
     }
 
@@ -322,6 +349,7 @@ impl App {
         if judge {
             self.judge(dialog_before);
         }
+        eff.extend(self.health_poll());
         let (settled, ops_changed) = self.session.settle(&self.model);
         eff.extend(settled);
         if ops_changed {
@@ -343,6 +371,17 @@ impl App {
                 d.step == dialog::Step::Confirm && !d.options.schedule().trim().is_empty()
             });
         eff
+    }
+
+    /// The members' health endpoints are asked only while the routing view is open (a
+    /// load balancer already asks them all the time): the set, when it changed.
+    fn health_poll(&mut self) -> Option<Effect> {
+        let want = if *self.screen.view() == View::Routing {
+            self.model.health_targets()
+        } else {
+            Vec::new()
+        };
+        self.model.routing.want_health(want).map(Effect::PollHealth)
     }
 
     /// A paused log view stays where it is: a new line it shows pushes the scroll up by one.

@@ -22,6 +22,8 @@ pub enum View {
     OwnLog,
     /// The event log, newest first, with operations' whole replies.
     Events,
+    /// What the HAProxies route to, and the members' health endpoints.
+    Routing,
 }
 
 /// The Events view's own state.

@@ -4,6 +4,7 @@
 mod audit;
 mod effects;
 mod frames;
+mod haproxy;
 mod headless;
 pub mod oneshot;
 pub mod tasks;
@@ -39,6 +40,8 @@ pub struct Options {
     pub keys: crate::app::KeymapSet,
     /// Wrap each frame in synchronized output (DEC mode 2026).
     pub sync_output: bool,
+    /// The HAProxies in front of the cluster (`--haproxy`, `[[haproxy]]`).
+    pub haproxy: Vec<crate::haproxy::HaproxySpec>,
 }
 
 /// The default audit log: `$XDG_STATE_HOME/patrol/audit.jsonl` (~/.local/state/...).

@@ -46,6 +46,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
     cfg.keys = opts.keys.clone();
     cfg.logs = opts.logs.clone();
     cfg.logs_by_member = opts.logs_by_member.clone();
+    cfg.haproxy = opts.haproxy.clone();
     let mut app = App::new(cfg, now);
 
     // The guard is created before any task can fail, and dropped on every way out.

@@ -8,6 +8,7 @@ mod info;
 pub mod logwin;
 mod members;
 mod nologs;
+mod routing;
 mod statusbar;
 mod views;
 
@@ -113,6 +114,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
                 crate::app::View::Logs(m) => views::logs(f, body, app, m.as_deref(), theme),
                 crate::app::View::Config => views::config(f, body, app, theme),
                 crate::app::View::Events => events::view(f, body, app, theme),
+                crate::app::View::Routing => routing::view(f, body, app, theme),
                 crate::app::View::Main => {}
             }
             statusbar::render(f, status, app, theme);
