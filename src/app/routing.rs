@@ -491,18 +491,18 @@ pub fn listeners(
                 let note = match purpose.map(|x| x.0) {
                     _ if m.is_none() => Some("no member at this address".to_string()),
                     Some(Purpose::ReadWrite) if r && !is_leader => {
-                        Some("routes writes, not the leader".into())
+                        Some("not the leader".into())
                     }
                     Some(Purpose::ReadWrite) if !r && is_leader => {
-                        Some(format!("the leader, but {}", s.status.label()))
+                        Some(format!("leader, but {}", s.status.label()))
                     }
                     Some(Purpose::ReadOnly) if r && !fact.is_some_and(|f| f.healthy_replica()) => {
-                        Some("routes reads, not a healthy replica".into())
+                        Some("not a healthy replica".into())
                     }
                     Some(Purpose::ReadOnly)
                         if !r && fact.is_some_and(|f| f.healthy_replica()) =>
                     {
-                        Some(format!("healthy replica, but {}", s.status.label()))
+                        Some(format!("healthy, but {}", s.status.label()))
                     }
                     _ => None,
                 };

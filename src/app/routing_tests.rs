@@ -106,7 +106,7 @@ fn rw_to_a_replica_is_a_problem_once_the_check_window_passed() {
     assert_eq!(w.message, "rw routes writes to pg3, not the leader pg1");
     assert_eq!(
         rw.servers[0].note.as_deref(),
-        Some("the leader, but DOWN")
+        Some("leader, but DOWN")
     );
     // within HAProxy's window (2s × 2) it may be following a switchover: not yet
     let at = |a: &App, s| problems(&a.model.routing, a.model.cluster(), later(now, s));
@@ -141,7 +141,7 @@ fn a_server_in_maint_shows_and_the_leader_in_maint_breaks_writes() {
     let pg3 = ro.servers.iter().find(|s| s.server.name == "pg3").expect("pg3");
     assert_eq!(pg3.server.status, ServerStatus::Maint);
     assert!(!pg3.routes);
-    assert_eq!(pg3.note.as_deref(), Some("healthy replica, but MAINT"));
+    assert_eq!(pg3.note.as_deref(), Some("healthy, but MAINT"));
     let w = ro.wrong.as_ref().expect("left out");
     assert_eq!(w.severity, Severity::Info);
     assert_eq!(w.message, "ro leaves out healthy replica pg3 (MAINT)");

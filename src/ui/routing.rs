@@ -68,16 +68,18 @@ pub fn view(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let shown = problems
                 .iter()
                 .any(|p| p.haproxy == src.spec.name && p.listener == l.name);
+            // the verdict on a line of its own: at 80 columns it must not be cut off
+            let mut verdict = Vec::new();
             match &l.wrong {
                 None if l.purpose.is_some() => spans.push(Span::styled("  ✓", theme.healthy)),
                 None => {}
                 Some(w) => {
                     let st = severity_style(w.severity, theme);
-                    spans.push(Span::styled(format!("  ✗ {}", sanitize(&w.message)), st));
+                    verdict.push(Span::styled(format!("   ✗ {}", sanitize(&w.message)), st));
                     if !shown {
-                        spans.push(Span::styled(
+                        verdict.push(Span::styled(
                             format!(
-                                " (within HAProxy's check window, {}: it may still follow)",
+                                " (within the {} check window)",
                                 super::span(l.window)
                             ),
                             theme.muted,
@@ -86,13 +88,16 @@ pub fn view(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 }
             }
             lines.push(Line::from(spans));
+            if !verdict.is_empty() {
+                lines.push(Line::from(verdict));
+            }
             lines.push(Line::styled(
                 format!(
                     "    {}{}{}{}{}",
-                    cell("server", 14),
-                    cell("status", 10),
-                    cell("last check", 22),
-                    cell("sess", 6),
+                    cell("server", 10),
+                    cell("status", 9),
+                    cell("check", 11),
+                    cell("sess", 5),
                     "member"
                 ),
                 theme.table_header,
@@ -103,10 +108,12 @@ pub fn view(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     Some((a, b)) => format!("{} {a}/{b}", v.status.label()),
                     None => v.status.label().to_string(),
                 };
-                let check = match (v.check_status.as_str(), v.check_code) {
+                // `* L7STS`: HAProxy marks a check in progress with `* `; code 0: none yet
+                let st = v.check_status.trim_start_matches("* ");
+                let check = match (st, v.check_code) {
                     ("", _) => v.check_desc.clone(),
-                    (st, Some(c)) => format!("{st} {c}"),
-                    (st, None) => st.to_string(),
+                    (st, Some(c)) if c > 0 => format!("{st} {c}"),
+                    (st, _) => st.to_string(),
                 };
                 let member = match &s.member {
                     Some((m, _)) => {
@@ -125,17 +132,17 @@ pub fn view(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     }
                     None => "?".into(),
                 };
-                let st = match v.status {
+                let sst = match v.status {
                     crate::haproxy::ServerStatus::Up => theme.healthy,
                     crate::haproxy::ServerStatus::Down => theme.muted,
                     _ => theme.warning,
                 };
                 let mut spans = vec![
-                    Span::styled(format!("    {}", cell(&sanitize(&v.name), 14)), theme.text),
-                    Span::styled(cell(&status, 10), st),
-                    Span::styled(cell(&sanitize(&check), 22), theme.text),
+                    Span::styled(format!("    {}", cell(&sanitize(&v.name), 10)), theme.text),
+                    Span::styled(cell(&status, 9), sst),
+                    Span::styled(cell(&sanitize(&check), 11), theme.text),
                     Span::styled(
-                        cell(&v.sessions.map(|n| n.to_string()).unwrap_or_default(), 6),
+                        cell(&v.sessions.map(|n| n.to_string()).unwrap_or_default(), 5),
                         theme.text,
                     ),
                     Span::styled(sanitize(&member), theme.text),
@@ -148,7 +155,7 @@ pub fn view(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         lines.push(Line::raw(""));
     }
-    health_matrix(&mut lines, app, theme);
+    health_matrix(&mut lines, app, usize::from(area.width.saturating_sub(2)), theme);
     f.render_widget(
         Paragraph::new(lines).block(
             Block::default()
@@ -173,7 +180,9 @@ fn severity_style(s: Severity, theme: &Theme) -> Style {
 
 /// Members down, health endpoints across: each answer's status code, and how often it
 /// changed in the last five minutes (`×N`).
-fn health_matrix(lines: &mut Vec<Line>, app: &App, theme: &Theme) {
+fn health_matrix(lines: &mut Vec<Line>, app: &App, width: usize, theme: &Theme) {
+    // seven columns in what is left of the row after the member's name
+    let col = (width.saturating_sub(12) / HEALTH_LABELS.len()).clamp(8, 13);
     let model = &app.model;
     let now = model.now;
     lines.push(Line::styled(
@@ -182,7 +191,14 @@ fn health_matrix(lines: &mut Vec<Line>, app: &App, theme: &Theme) {
     ));
     let mut head = format!("  {}", cell("member", 10));
     for l in HEALTH_LABELS {
-        head.push_str(&cell(l, 13));
+        // `/replica?lag` reads as `?lag` where a column is narrow
+        let l = if l.len() >= col - 1 {
+            l.trim_start_matches("/replica")
+        } else {
+            l
+        };
+        head.push_str(&cell(l, col - 1));
+        head.push(' ');
     }
     lines.push(Line::styled(head, theme.table_header));
     if model.routing.health_polled.is_empty() {
@@ -212,7 +228,7 @@ fn health_matrix(lines: &mut Vec<Line>, app: &App, theme: &Theme) {
                     }
                 }
             };
-            spans.push(Span::styled(cell(&text, 13), st));
+            spans.push(Span::styled(format!("{} ", cell(&text, col - 1)), st));
         }
         lines.push(Line::from(spans));
     }
