@@ -192,8 +192,8 @@ fn health_matrix(lines: &mut Vec<Line>, app: &App, width: usize, theme: &Theme) 
     let mut head = format!("  {}", cell("member", 10));
     for l in HEALTH_LABELS {
         // `/replica?lag` reads as `?lag` where a column is narrow
-        let l = if l.len() >= col - 1 {
-            l.trim_start_matches("/replica")
+        let l = if l.len() >= col && l == "/replica?lag" {
+            "?lag"
         } else {
             l
         };
