@@ -23,7 +23,18 @@ const PGPASSWORD: &str = "sandbox-postgres-secret";
 /// `select pg_is_in_recovery(), inet_server_port()` through a port: ("f"/"t", port).
 fn through(port: u16) -> Option<(String, u16)> {
     let out = Command::new(PSQL)
-        .args(["-X", "-q", "-A", "-t", "-F", " ", "-h", "127.0.0.1", "-U", "postgres"])
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-F",
+            " ",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+        ])
         .args(["-p", &port.to_string(), "-d", "postgres"])
         .args(["-c", "select pg_is_in_recovery(), inet_server_port()"])
         .env("PGPASSWORD", PGPASSWORD)
@@ -45,17 +56,31 @@ fn through(port: u16) -> Option<(String, u16)> {
 
 fn rw_ro(app: &App) -> Option<(ListenerView, ListenerView)> {
     let src = app.model.routing.sources.first()?;
-    let v = listeners(src, &Facts::of(app.model.cluster()), &app.model.routing.health);
+    let v = listeners(
+        src,
+        &Facts::of(app.model.cluster()),
+        &app.model.routing.health,
+    );
     let find = |n: &str| v.iter().find(|l| l.name == n).cloned();
     Some((find("rw")?, find("ro")?))
 }
 
 fn describe(app: &App) -> String {
-    let mut s = format!("leader: {:?}\n", app.cluster().and_then(|c| c.leader.clone()));
+    let mut s = format!(
+        "leader: {:?}\n",
+        app.cluster().and_then(|c| c.leader.clone())
+    );
     if let Some(src) = app.model.routing.sources.first() {
         s.push_str(&format!("error: {:?}\n", src.error));
-        for l in listeners(src, &Facts::of(app.model.cluster()), &app.model.routing.health) {
-            s.push_str(&format!("{} → {:?} wrong {:?}\n", l.name, l.routes_to, l.wrong));
+        for l in listeners(
+            src,
+            &Facts::of(app.model.cluster()),
+            &app.model.routing.health,
+        ) {
+            s.push_str(&format!(
+                "{} → {:?} wrong {:?}\n",
+                l.name, l.routes_to, l.wrong
+            ));
             for v in &l.servers {
                 s.push_str(&format!(
                     "   {} {:?} {:?} {}\n",
@@ -75,8 +100,8 @@ fn haproxy_routes_follow_a_switchover_and_maint_is_reported() {
     let rt = rt();
     rt.block_on(async {
         let s = settings(c.config_path());
-        let mut h = Headless::start(&s, Duration::from_millis(500), Duration::from_secs(2))
-            .expect("start");
+        let mut h =
+            Headless::start(&s, Duration::from_millis(500), Duration::from_secs(2)).expect("start");
         let spec = HaproxySpec::parse(&format!(
             "{},rw_address=127.0.0.1:{},ro_address=127.0.0.1:{},inter=1s",
             c.haproxy_url(),
@@ -101,7 +126,8 @@ fn haproxy_routes_follow_a_switchover_and_maint_is_reported() {
             })
         };
         assert!(
-            h.until(Duration::from_secs(20), |a| settled(a, &leader)).await,
+            h.until(Duration::from_secs(20), |a| settled(a, &leader))
+                .await,
             "rw → {leader}, ro → both replicas:\n{}",
             describe(&h.app)
         );
@@ -109,9 +135,11 @@ fn haproxy_routes_follow_a_switchover_and_maint_is_reported() {
         // the servers were mapped to members by address (the stats page shows them)
         let (rw, _) = rw_ro(&h.app).expect("listeners");
         assert!(
-            rw.servers.iter().all(|v| v.member.as_ref().is_some_and(|(m, by)| {
-                *m == v.server.name && *by == patrol::app::routing::MappedBy::Address
-            })),
+            rw.servers
+                .iter()
+                .all(|v| v.member.as_ref().is_some_and(|(m, by)| {
+                    *m == v.server.name && *by == patrol::app::routing::MappedBy::Address
+                })),
             "{}",
             describe(&h.app)
         );
@@ -168,7 +196,8 @@ fn haproxy_routes_follow_a_switchover_and_maint_is_reported() {
         // the leader's read-write server forced into MAINT: shown, and reported once
         // HAProxy's window (inter 1s × rise/fall 2) has passed
         assert!(
-            h.until(Duration::from_secs(30), |a| settled(a, &candidate)).await,
+            h.until(Duration::from_secs(30), |a| settled(a, &candidate))
+                .await,
             "settled after the switchover:\n{}",
             describe(&h.app)
         );
@@ -186,7 +215,10 @@ fn haproxy_routes_follow_a_switchover_and_maint_is_reported() {
             "{want}:\n{}",
             describe(&h.app)
         );
-        eprintln!("MAINT reported {:?} after scripts/cluster maint", t.elapsed());
+        eprintln!(
+            "MAINT reported {:?} after scripts/cluster maint",
+            t.elapsed()
+        );
         let (rw, _) = rw_ro(&h.app).expect("listeners");
         let server = rw
             .servers
@@ -194,7 +226,10 @@ fn haproxy_routes_follow_a_switchover_and_maint_is_reported() {
             .find(|v| v.server.name == candidate)
             .expect("the leader's server");
         assert_eq!(server.server.status, ServerStatus::Maint);
-        assert!(through(c.haproxy_rw_port()).is_none(), "no server: psql fails");
+        assert!(
+            through(c.haproxy_rw_port()).is_none(),
+            "no server: psql fails"
+        );
         // and back
         c.haproxy_state("ready", &candidate, Some("rw"));
         assert!(

@@ -907,8 +907,14 @@ fn routing_view_healthy_and_with_the_leader_in_maint() {
     let now = Instant::now();
     let app = routing_app(now, "sandbox.csv");
     let screen = draw(&app, 120, 40);
-    assert!(screen.contains("rw  read-write (by its name)  → pg1  ✓"), "{screen}");
-    assert!(screen.contains("ro  read-only (by its name)  → pg2, pg3  ✓"), "{screen}");
+    assert!(
+        screen.contains("rw  read-write (by its name)  → pg1  ✓"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("ro  read-only (by its name)  → pg2, pg3  ✓"),
+        "{screen}"
+    );
     both("routing", &app);
     // rw routes to pg3 while pg1 leads (recorded after a restart moved the leader)
     let app = routing_app(now, "sandbox-legends.csv");
@@ -931,6 +937,9 @@ fn connection_strings_through_haproxy() {
         screen.contains("read-write through HAProxy 127.0.0.1:24032 (rw → pg1)"),
         "{screen}"
     );
-    assert!(screen.contains("postgresql://127.0.0.1:24030/postgres"), "{screen}");
+    assert!(
+        screen.contains("postgresql://127.0.0.1:24030/postgres"),
+        "{screen}"
+    );
     both("dsn_haproxy", &app);
 }

@@ -131,7 +131,8 @@ impl Routing {
                     .into_iter()
                     .filter_map(|l| l.wrong.map(|w| (l.name, w.message)))
                     .collect();
-                src.wrong_since.retain(|k, (m, _)| now_wrong.get(k) == Some(m));
+                src.wrong_since
+                    .retain(|k, (m, _)| now_wrong.get(k) == Some(m));
                 for (k, m) in now_wrong {
                     src.wrong_since.entry(k).or_insert((m, at));
                 }
@@ -455,7 +456,7 @@ pub fn listeners(
             .collect();
         let configured = if spec.rw.as_deref() == Some(p.name.as_str()) {
             Some(Purpose::ReadWrite)
-        } else if spec.ro.iter().any(|r| *r == p.name) {
+        } else if spec.ro.contains(&p.name) {
             Some(Purpose::ReadOnly)
         } else {
             None
@@ -490,18 +491,14 @@ pub fn listeners(
                 let is_leader = m.as_ref().map(|(n, _)| n) == facts.leader.as_ref();
                 let note = match purpose.map(|x| x.0) {
                     _ if m.is_none() => Some("no member at this address".to_string()),
-                    Some(Purpose::ReadWrite) if r && !is_leader => {
-                        Some("not the leader".into())
-                    }
+                    Some(Purpose::ReadWrite) if r && !is_leader => Some("not the leader".into()),
                     Some(Purpose::ReadWrite) if !r && is_leader => {
                         Some(format!("leader, but {}", s.status.label()))
                     }
                     Some(Purpose::ReadOnly) if r && !fact.is_some_and(|f| f.healthy_replica()) => {
                         Some("not a healthy replica".into())
                     }
-                    Some(Purpose::ReadOnly)
-                        if !r && fact.is_some_and(|f| f.healthy_replica()) =>
-                    {
+                    Some(Purpose::ReadOnly) if !r && fact.is_some_and(|f| f.healthy_replica()) => {
                         Some(format!("healthy, but {}", s.status.label()))
                     }
                     _ => None,
@@ -600,7 +597,9 @@ fn judge(
                     .map(|n| match facts.members.get(n) {
                         None => format!("{n} (not a member)"),
                         Some(_) if facts.leader.as_ref() == Some(n) => format!("{n} (the leader)"),
-                        Some(f) => format!("{n} ({})", if f.state.is_empty() { "?" } else { &f.state }),
+                        Some(f) => {
+                            format!("{n} ({})", if f.state.is_empty() { "?" } else { &f.state })
+                        }
                     })
                     .collect();
                 return warn(format!(
@@ -738,7 +737,11 @@ impl super::Model {
                         "(address unknown)".to_string(),
                         Some(format!(
                             "say it: [[haproxy]] {0}_address = \"HOST:PORT\", or --haproxy URL,{0}_address=HOST:PORT",
-                            if purpose == Purpose::ReadWrite { "rw" } else { "ro" }
+                            if purpose == Purpose::ReadWrite {
+                                "rw"
+                            } else {
+                                "ro"
+                            }
                         )),
                     ),
                 };

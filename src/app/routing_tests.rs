@@ -10,7 +10,8 @@ use crate::haproxy::{HaproxySpec, ServerStatus, parse_csv};
 
 /// A recorded stats CSV with the sandbox's ports (41021..) as the sample's (24021..).
 fn csv(name: &str) -> Stats {
-    let text = String::from_utf8_lossy(&fixture(&format!("haproxy/{name}"))).replace("4102", "2402");
+    let text =
+        String::from_utf8_lossy(&fixture(&format!("haproxy/{name}"))).replace("4102", "2402");
     parse_csv(text.as_bytes()).expect("recorded CSV parses")
 }
 
@@ -36,7 +37,11 @@ fn stats(app: &mut App, at: Instant, s: Stats) {
 
 fn views(app: &App) -> Vec<ListenerView> {
     let facts = Facts::of(app.model.cluster());
-    listeners(&app.model.routing.sources[0], &facts, &app.model.routing.health)
+    listeners(
+        &app.model.routing.sources[0],
+        &facts,
+        &app.model.routing.health,
+    )
 }
 
 fn listener<'a>(v: &'a [ListenerView], name: &str) -> &'a ListenerView {
@@ -48,10 +53,7 @@ fn start_asks_for_each_haproxy_and_nothing_without_one() {
     let now = Instant::now();
     let mut a = app(now);
     let eff = a.start();
-    assert!(
-        eff.contains(&Effect::PollHaproxy(vec![spec()])),
-        "{eff:?}"
-    );
+    assert!(eff.contains(&Effect::PollHaproxy(vec![spec()])), "{eff:?}");
     let mut plain = sample::app(healthy_kvs(), now);
     assert!(
         !plain
@@ -104,10 +106,7 @@ fn rw_to_a_replica_is_a_problem_once_the_check_window_passed() {
     let w = rw.wrong.as_ref().expect("wrong");
     assert_eq!(w.severity, Severity::Critical);
     assert_eq!(w.message, "rw routes writes to pg3, not the leader pg1");
-    assert_eq!(
-        rw.servers[0].note.as_deref(),
-        Some("leader, but DOWN")
-    );
+    assert_eq!(rw.servers[0].note.as_deref(), Some("leader, but DOWN"));
     // within HAProxy's window (2s × 2) it may be following a switchover: not yet
     let at = |a: &App, s| problems(&a.model.routing, a.model.cluster(), later(now, s));
     assert!(at(&a, 3).is_empty(), "{:?}", at(&a, 3));
@@ -138,7 +137,11 @@ fn a_server_in_maint_shows_and_the_leader_in_maint_breaks_writes() {
     stats(&mut a, now, csv("sandbox-maint.csv"));
     let v = views(&a);
     let ro = listener(&v, "ro");
-    let pg3 = ro.servers.iter().find(|s| s.server.name == "pg3").expect("pg3");
+    let pg3 = ro
+        .servers
+        .iter()
+        .find(|s| s.server.name == "pg3")
+        .expect("pg3");
     assert_eq!(pg3.server.status, ServerStatus::Maint);
     assert!(!pg3.routes);
     assert_eq!(pg3.note.as_deref(), Some("healthy, but MAINT"));
@@ -153,7 +156,10 @@ fn a_server_in_maint_shows_and_the_leader_in_maint_breaks_writes() {
     let p = problems(&a.model.routing, a.model.cluster(), later(now, 10));
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].severity, Severity::Critical);
-    assert_eq!(p[0].message, "rw routes writes nowhere: the leader pg1 is MAINT there");
+    assert_eq!(
+        p[0].message,
+        "rw routes writes nowhere: the leader pg1 is MAINT there"
+    );
 }
 
 #[test]
@@ -175,7 +181,10 @@ fn a_switchover_moves_the_expected_route() {
     ));
     let v = views(&a);
     assert_eq!(
-        listener(&v, "rw").wrong.as_ref().map(|w| w.message.as_str()),
+        listener(&v, "rw")
+            .wrong
+            .as_ref()
+            .map(|w| w.message.as_str()),
         Some("rw routes writes to pg1, not the leader pg2")
     );
 }
@@ -234,7 +243,10 @@ fn the_check_path_is_guessed_from_the_health_answers() {
         };
     }
     stats(&mut a, now, s);
-    assert!(views(&a).iter().all(|l| l.purpose.is_none()), "no names, no answers");
+    assert!(
+        views(&a).iter().all(|l| l.purpose.is_none()),
+        "no names, no answers"
+    );
     // the routing view opens: health endpoints asked for the polled members
     a.update(crate::app::tests::key('b'));
     assert_eq!(*a.screen.view(), View::Routing);
@@ -266,15 +278,17 @@ fn health_answers_count_their_flips_and_stop_with_the_view() {
     let now = Instant::now();
     let mut a = app(now);
     let eff = a.update(crate::app::tests::key('b'));
-    let Some(Effect::PollHealth(targets)) =
-        eff.iter().find(|e| matches!(e, Effect::PollHealth(_)))
+    let Some(Effect::PollHealth(targets)) = eff.iter().find(|e| matches!(e, Effect::PollHealth(_)))
     else {
         panic!("no PollHealth in {eff:?}")
     };
     let names: Vec<&str> = targets.iter().map(|(m, _, _)| m.as_str()).collect();
     assert_eq!(names, ["pg1", "pg2", "pg3"]);
     // the lag asked with /replica?lag is the cluster's maximum_lag_on_failover
-    assert!(targets.iter().all(|(_, _, lag)| *lag == 1048576), "{targets:?}");
+    assert!(
+        targets.iter().all(|(_, _, lag)| *lag == 1048576),
+        "{targets:?}"
+    );
     let answer = |a: &mut App, s: u64, code: Result<u16, String>| {
         a.update(Msg::Health {
             member: "pg2".into(),
@@ -292,7 +306,11 @@ fn health_answers_count_their_flips_and_stop_with_the_view() {
     let r = &pg2["/replica"];
     assert_eq!(r.code, Ok(200));
     assert_eq!(r.flips_since(later(now, 5)), 3);
-    assert_eq!(r.flips_since(later(now, 2 + 300 + 1)), 2, "older than 5 min");
+    assert_eq!(
+        r.flips_since(later(now, 2 + 300 + 1)),
+        2,
+        "older than 5 min"
+    );
     // closing the view stops the polling and forgets the answers
     let eff = a.update(crate::app::tests::key('b'));
     assert!(eff.contains(&Effect::PollHealth(Vec::new())), "{eff:?}");

@@ -17,7 +17,10 @@ fn the_sandbox_csv_as_haproxy_2_6_wrote_it() {
     let names: Vec<&str> = s.proxies.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["stats", "rw", "ro"]);
     let rw = proxy(&s, "rw");
-    assert_eq!(rw.frontend.as_ref().map(|f| f.status.as_str()), Some("OPEN"));
+    assert_eq!(
+        rw.frontend.as_ref().map(|f| f.status.as_str()),
+        Some("OPEN")
+    );
     assert_eq!(rw.backend.as_ref().map(|f| f.status.as_str()), Some("UP"));
     let st: Vec<(&str, ServerStatus, Option<&str>)> = rw
         .servers
@@ -78,7 +81,10 @@ fn a_server_put_into_maint_reads_maint() {
 #[test]
 fn statuses_in_transition_and_the_rare_ones() {
     assert_eq!(server_status("UP 1/2"), (ServerStatus::Up, Some((1, 2))));
-    assert_eq!(server_status("DOWN 1/2"), (ServerStatus::Down, Some((1, 2))));
+    assert_eq!(
+        server_status("DOWN 1/2"),
+        (ServerStatus::Down, Some((1, 2)))
+    );
     assert_eq!(server_status("MAINT(via)"), (ServerStatus::Maint, None));
     assert_eq!(server_status("MAINT (resolution)").0, ServerStatus::Maint);
     assert_eq!(server_status("DRAIN").0, ServerStatus::Drain);
@@ -97,7 +103,11 @@ fn quoted_fields_and_hostile_strings() {
     let v = &s.proxies[0].servers[0];
     assert_eq!(v.name, "s\"1");
     assert!(!v.check_desc.contains('\x1b'), "{:?}", v.check_desc);
-    assert!(v.check_desc.ends_with("desc, with comma"), "{:?}", v.check_desc);
+    assert!(
+        v.check_desc.ends_with("desc, with comma"),
+        "{:?}",
+        v.check_desc
+    );
     // a field is cut, whatever its length
     let long = "x".repeat(10_000);
     let csv = format!("# pxname,svname,status\np,{long},UP\n");
@@ -141,7 +151,10 @@ fn specs_from_the_command_line() {
     assert_eq!(s.inter, Duration::from_secs(1));
     let s = HaproxySpec::parse("/run/haproxy/admin.sock").expect("parses");
     assert_eq!(s.name, "/run/haproxy/admin.sock");
-    assert_eq!(HaproxySpec::parse("http://h:7000").expect("url").name, "h:7000");
+    assert_eq!(
+        HaproxySpec::parse("http://h:7000").expect("url").name,
+        "h:7000"
+    );
     assert!(HaproxySpec::parse("h:7000").is_err());
     assert!(HaproxySpec::parse("http://h:7000,colour=red").is_err());
     assert!(HaproxySpec::parse("http://h:7000,rw_address=h").is_err());

@@ -287,7 +287,13 @@ impl Runner {
                     tokio::spawn(async move {
                         let at = Instant::now();
                         let result = Err(e);
-                        let _ = tx.send(Msg::Haproxy { source: i, at, result }).await;
+                        let _ = tx
+                            .send(Msg::Haproxy {
+                                source: i,
+                                at,
+                                result,
+                            })
+                            .await;
                     });
                 }
                 return;

@@ -74,7 +74,8 @@ impl Headless {
     /// Read these HAProxies' stats from now on (`--haproxy`), replacing any before.
     pub fn set_haproxy(&mut self, specs: Vec<crate::haproxy::HaproxySpec>) {
         self.app.model.routing = crate::app::routing::Routing::new(specs.clone());
-        self.runner.run(vec![crate::app::Effect::PollHaproxy(specs)]);
+        self.runner
+            .run(vec![crate::app::Effect::PollHaproxy(specs)]);
     }
 
     /// How many writes have left the process since start (counted where they leave).

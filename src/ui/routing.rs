@@ -45,7 +45,10 @@ pub fn view(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 head.push(Span::styled(format!("  not answering: {e}"), theme.down))
             }
             (Some((at, _)), None) => head.push(Span::styled(
-                format!("  read {} ago", super::ago(now.saturating_duration_since(*at))),
+                format!(
+                    "  read {} ago",
+                    super::ago(now.saturating_duration_since(*at))
+                ),
                 theme.muted,
             )),
             (None, None) => head.push(Span::styled("  not read yet", theme.muted)),
@@ -78,10 +81,7 @@ pub fn view(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     verdict.push(Span::styled(format!("   ✗ {}", sanitize(&w.message)), st));
                     if !shown {
                         verdict.push(Span::styled(
-                            format!(
-                                " (within the {} check window)",
-                                super::span(l.window)
-                            ),
+                            format!(" (within the {} check window)", super::span(l.window)),
                             theme.muted,
                         ));
                     }
@@ -155,7 +155,12 @@ pub fn view(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         lines.push(Line::raw(""));
     }
-    health_matrix(&mut lines, app, usize::from(area.width.saturating_sub(2)), theme);
+    health_matrix(
+        &mut lines,
+        app,
+        usize::from(area.width.saturating_sub(2)),
+        theme,
+    );
     f.render_widget(
         Paragraph::new(lines).block(
             Block::default()

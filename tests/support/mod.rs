@@ -815,7 +815,10 @@ impl TestCluster {
 
     /// HAProxy's stats page (`--haproxy`), read-write and read-only ports.
     pub fn haproxy_url(&self) -> String {
-        assert!(self.haproxy, "started without HAProxy (ClusterOptions::haproxy)");
+        assert!(
+            self.haproxy,
+            "started without HAProxy (ClusterOptions::haproxy)"
+        );
         format!("http://127.0.0.1:{}/", self.base_port + 32)
     }
 
