@@ -988,10 +988,25 @@ fn log_line() -> impl Strategy<Value = String> {
 /// character in names and descriptions.
 fn haproxy_csv() -> impl Strategy<Value = String> {
     let status = prop::sample::select(vec![
-        "UP", "DOWN", "MAINT", "DRAIN", "NOLB", "no check", "UP 1/2", "DOWN 1/3", "MAINT(via)",
-        "", "up",
+        "UP",
+        "DOWN",
+        "MAINT",
+        "DRAIN",
+        "NOLB",
+        "no check",
+        "UP 1/2",
+        "DOWN 1/3",
+        "MAINT(via)",
+        "",
+        "up",
     ]);
-    let row = (hostile_string(20), hostile_string(20), status, hostile_string(40), "[0-9]{0,25}")
+    let row = (
+        hostile_string(20),
+        hostile_string(20),
+        status,
+        hostile_string(40),
+        "[0-9]{0,25}",
+    )
         .prop_map(|(px, sv, st, desc, n)| {
             let q = |s: String| format!("\"{}\"", s.replace('"', "\"\""));
             format!("{},{},{st},{n},{},{n}:{n}", q(px), q(sv), q(desc))
