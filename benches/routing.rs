@@ -4,7 +4,7 @@
 //! ```text
 //! eval "$(scripts/cluster env)"
 //! cargo bench --bench routing -- switchover --config "$PATROL_CONFIG" \
-//!     --stats 127.0.0.1:PORT --haproxy "$PATROL_HAPROXY_URL,inter=1s" --rounds 20
+//!     --socket "$PATROL_HAPROXY_SOCKET" --haproxy "$PATROL_HAPROXY_URL,inter=1s" --rounds 20
 //! ```
 //!
 //! Each round: a switchover with the venv's patronictl; from the moment patronictl returns,
@@ -25,15 +25,15 @@ fn arg(name: &str) -> Option<String> {
     args.get(i + 1).cloned()
 }
 
-/// The server `rw` routes to now, from HAProxy's stats CSV over plain HTTP.
-fn haproxy_rw(stats: &str) -> Option<String> {
-    let mut s = std::net::TcpStream::connect(stats).ok()?;
+/// The server `rw` routes to now, from `show stat` on HAProxy's runtime socket (the stats
+/// page answers chunked, which a raw read would have to decode).
+fn haproxy_rw(socket: &str) -> Option<String> {
+    let mut s = std::os::unix::net::UnixStream::connect(socket).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(b"GET /;csv HTTP/1.0\r\n\r\n").ok()?;
+    s.write_all(b"show stat\n").ok()?;
     let mut body = Vec::new();
     s.read_to_end(&mut body).ok()?;
-    let text = String::from_utf8_lossy(&body);
-    let (_, csv) = text.split_once("\r\n\r\n")?;
+    let csv = String::from_utf8_lossy(&body);
     let parsed = patrol::haproxy::parse_csv(csv.as_bytes()).ok()?;
     let rw = parsed.proxies.iter().find(|p| p.name == "rw")?;
     let up: Vec<&str> = rw
@@ -70,9 +70,9 @@ fn main() {
         return;
     }
     let (Some(config), Some(stats), Some(haproxy)) =
-        (arg("--config"), arg("--stats"), arg("--haproxy"))
+        (arg("--config"), arg("--socket"), arg("--haproxy"))
     else {
-        eprintln!("routing bench: --config, --stats and --haproxy are required");
+        eprintln!("routing bench: --config, --socket and --haproxy are required");
         std::process::exit(2);
     };
     let rounds: usize = arg("--rounds").and_then(|r| r.parse().ok()).unwrap_or(20);
@@ -135,7 +135,11 @@ fn main() {
             std::thread::sleep(Duration::from_millis(200));
         };
         let Some(leader) = leader else {
-            eprintln!("round {round}: no settled state; stopping");
+            eprintln!(
+                "round {round}: no settled state (HAProxy: {:?}); stopping; screen:\n{}",
+                haproxy_rw(&stats),
+                screen()
+            );
             break;
         };
         // the replicas must be streaming again before a switchover is accepted
@@ -172,6 +176,10 @@ fn main() {
             std::thread::sleep(Duration::from_millis(10));
         }
         match (tf, ts) {
+            // already there when patronictl returned: nothing to time in this round
+            (Some(f), Some(_)) if f < Duration::from_millis(1) => {
+                eprintln!("round {round}: HAProxy had changed before patronictl returned")
+            }
             (Some(f), Some(s)) => {
                 let (f, s) = (f.as_secs_f64() * 1e3, s.as_secs_f64() * 1e3);
                 eprintln!("round {round}: {leader}→{candidate}: HAProxy {f:.0} ms, patrol {s:.0} ms");
