@@ -182,7 +182,9 @@ fn main() {
             }
             (Some(f), Some(s)) => {
                 let (f, s) = (f.as_secs_f64() * 1e3, s.as_secs_f64() * 1e3);
-                eprintln!("round {round}: {leader}→{candidate}: HAProxy {f:.0} ms, patrol {s:.0} ms");
+                eprintln!(
+                    "round {round}: {leader}→{candidate}: HAProxy {f:.0} ms, patrol {s:.0} ms"
+                );
                 floor.push(f);
                 shown.push(s);
                 behind.push(s - f);

@@ -657,7 +657,10 @@ pub fn problems(routing: &Routing, cluster: Option<&ClusterState>, now: Instant)
                     haproxy: src.spec.name.clone(),
                     listener: String::new(),
                     severity: Severity::Warning,
-                    message: format!("HAProxy {} does not answer: {e}", src.spec.name),
+                    message: format!(
+                        "HAProxy {} does not answer: {e}",
+                        crate::text::sanitize(&src.spec.name)
+                    ),
                     since: *at,
                 });
                 continue;

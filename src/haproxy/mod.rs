@@ -62,14 +62,16 @@ impl HaproxySpec {
 
     pub fn new(endpoint: Endpoint) -> HaproxySpec {
         let name = match &endpoint {
-            Endpoint::Url(u) => u
-                .split_once("://")
-                .map(|(_, r)| r)
-                .unwrap_or(u)
-                .split('/')
-                .next()
-                .unwrap_or(u)
-                .to_string(),
+            // host:port, without any `user:password@`
+            Endpoint::Url(u) => {
+                let rest = u.split_once("://").map(|(_, r)| r).unwrap_or(u);
+                let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+                let host = authority
+                    .rsplit_once('@')
+                    .map(|(_, h)| h)
+                    .unwrap_or(authority);
+                crate::text::sanitize(host)
+            }
             Endpoint::Socket(p) => p.display().to_string(),
         };
         HaproxySpec {

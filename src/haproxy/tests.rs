@@ -155,6 +155,9 @@ fn specs_from_the_command_line() {
         HaproxySpec::parse("http://h:7000").expect("url").name,
         "h:7000"
     );
+    // a stats page behind basic auth: the name never carries the password
+    let s = HaproxySpec::parse("http://admin:s3cret@h:7000/stats").expect("url");
+    assert_eq!(s.name, "h:7000");
     assert!(HaproxySpec::parse("h:7000").is_err());
     assert!(HaproxySpec::parse("http://h:7000,colour=red").is_err());
     assert!(HaproxySpec::parse("http://h:7000,rw_address=h").is_err());

@@ -36,6 +36,17 @@ pub async fn fetch(
     spec: &HaproxySpec,
     timeout: Duration,
 ) -> Result<crate::haproxy::Stats, String> {
+    // a stats page's URL may carry `user:password@`: never in a message
+    fetch_raw(http, spec, timeout)
+        .await
+        .map_err(|e| crate::text::redact_url(&e))
+}
+
+async fn fetch_raw(
+    http: &reqwest::Client,
+    spec: &HaproxySpec,
+    timeout: Duration,
+) -> Result<crate::haproxy::Stats, String> {
     let bytes = match &spec.endpoint {
         Endpoint::Url(u) => {
             let url = format!("{};csv", u.trim_end_matches(';'));
@@ -141,4 +152,70 @@ pub fn spawn_health(
             tokio::time::sleep_until(started + interval.max(MIN_EVERY)).await;
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read as _, Write as _};
+
+    /// A stats page stand-in answering every request with `status` and `body`.
+    fn page(status: &'static str, body: &'static str) -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            for mut c in l.incoming().flatten() {
+                let mut buf = [0u8; 4096];
+                let _ = c.read(&mut buf);
+                let _ = write!(
+                    c,
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn a_failure_names_the_page_without_its_password() {
+        let port = page("500 Internal Server Error", "no");
+        let spec =
+            HaproxySpec::parse(&format!("http://admin:s3cret@127.0.0.1:{port}/")).expect("spec");
+        let http = stats_client(Duration::from_secs(2)).expect("client");
+        let e = fetch(&http, &spec, Duration::from_secs(2))
+            .await
+            .expect_err("500");
+        assert!(e.starts_with("HTTP 500 from http://***@127.0.0.1:"), "{e}");
+        assert!(!e.contains("s3cret"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn the_page_and_the_socket_give_the_same_stats() {
+        const CSV: &str = "# pxname,svname,status\nrw,pg1,UP\nrw,pg2,DOWN\n";
+        let port = page("200 OK", CSV);
+        let http = stats_client(Duration::from_secs(2)).expect("client");
+        let spec = HaproxySpec::parse(&format!("http://127.0.0.1:{port}/")).expect("spec");
+        let by_page = fetch(&http, &spec, Duration::from_secs(2))
+            .await
+            .expect("page");
+        // the runtime API: reads `show stat`, answers and closes
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("haproxy.sock");
+        let l = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+        let asked = std::thread::spawn(move || {
+            let (mut c, _) = l.accept().expect("accept");
+            let mut buf = [0u8; 64];
+            let n = c.read(&mut buf).expect("read");
+            c.write_all(CSV.as_bytes()).expect("write");
+            String::from_utf8_lossy(&buf[..n]).to_string()
+        });
+        let spec = HaproxySpec::new(Endpoint::Socket(path));
+        let by_socket = fetch(&http, &spec, Duration::from_secs(2))
+            .await
+            .expect("socket");
+        assert_eq!(asked.join().expect("server"), "show stat\n");
+        assert_eq!(by_page, by_socket);
+        assert_eq!(by_page.proxies[0].servers.len(), 2);
+    }
 }
