@@ -345,3 +345,21 @@ fn connection_strings_through_haproxy_say_where_they_land() {
         ]
     );
 }
+
+#[test]
+fn stats_redraw_only_the_views_that_show_them() {
+    let now = Instant::now();
+    let mut a = app(now);
+    a.drawn(false);
+    // the main view shows nothing of HAProxy: a new answer costs no frame
+    stats(&mut a, now, csv("sandbox.csv"));
+    assert!(!a.dirty, "a frame on the main view for HAProxy's stats");
+    a.update(crate::app::tests::key('b'));
+    a.drawn(false);
+    stats(&mut a, later(now, 1), csv("sandbox-maint.csv"));
+    assert!(a.dirty, "the routing view shows the new stats");
+    a.drawn(false);
+    // the same answer again changes nothing drawn
+    stats(&mut a, later(now, 2), csv("sandbox-maint.csv"));
+    assert!(!a.dirty);
+}
