@@ -120,6 +120,13 @@ pub struct Cli {
     #[arg(long = "api", value_name = "URL", global = true)]
     pub api: Vec<String>,
 
+    /// An HAProxy in front of the cluster (repeatable): its stats page URL (the CSV is read
+    /// at URL;csv) or its runtime API socket's path, optionally followed by
+    /// `,rw=LISTENER,ro=LISTENER,rw_address=HOST:PORT,ro_address=HOST:PORT,inter=2s,name=N`.
+    /// The routing view (`b`) shows what it routes to
+    #[arg(long = "haproxy", value_name = "URL", global = true)]
+    pub haproxy: Vec<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

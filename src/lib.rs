@@ -7,6 +7,7 @@ pub mod clip;
 pub mod config;
 pub mod dcs;
 pub mod files;
+pub mod haproxy;
 pub mod logs;
 pub mod output;
 pub mod patroni;

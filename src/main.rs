@@ -331,6 +331,18 @@ fn run() -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
+            // the command line's HAProxies, then the config's
+            let mut haproxy = Vec::new();
+            for h in &cli.haproxy {
+                match patrol::haproxy::HaproxySpec::parse(h) {
+                    Ok(s) => haproxy.push(s),
+                    Err(e) => {
+                        errln!("patrol: --haproxy: {e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            }
+            haproxy.extend(own.haproxy.iter().cloned());
             let keys = match patrol::app::KeymapSet::with_overrides(&own.keys) {
                 Ok(k) => k,
                 Err(e) => {
@@ -363,6 +375,7 @@ fn run() -> Result<ExitCode> {
                     keys,
                     thresholds: own.check.clone(),
                     bell: cli.bell,
+                    haproxy,
                     sync_output: cli
                         .sync_output
                         .or(own.sync_output)

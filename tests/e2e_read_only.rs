@@ -69,6 +69,7 @@ fn read_only_opens_every_view_and_no_write_leaves() {
             (KeyCode::Char('A'), "all logs"),
             (KeyCode::Char('d'), "dsn"),
             (KeyCode::Char('o'), "own log"),
+            (KeyCode::Char('b'), "routing"),
         ];
         for (k, name) in views {
             press(&mut h, k);

@@ -981,3 +981,64 @@ fn log_line() -> impl Strategy<Value = String> {
 }
 
 // ---- regressions for inputs the fuzzers found (none yet)
+
+// ---- HAProxy's stats CSV (the routing view)
+
+/// A stats CSV with the real header and hostile rows: quoted fields, odd statuses, any
+/// character in names and descriptions.
+fn haproxy_csv() -> impl Strategy<Value = String> {
+    let status = prop::sample::select(vec![
+        "UP",
+        "DOWN",
+        "MAINT",
+        "DRAIN",
+        "NOLB",
+        "no check",
+        "UP 1/2",
+        "DOWN 1/3",
+        "MAINT(via)",
+        "",
+        "up",
+    ]);
+    let row = (
+        hostile_string(20),
+        hostile_string(20),
+        status,
+        hostile_string(40),
+        "[0-9]{0,25}",
+    )
+        .prop_map(|(px, sv, st, desc, n)| {
+            let q = |s: String| format!("\"{}\"", s.replace('"', "\"\""));
+            format!("{},{},{st},{n},{},{n}:{n}", q(px), q(sv), q(desc))
+        });
+    prop::collection::vec(row, 0..20).prop_map(|rows| {
+        let mut s = String::from("# pxname,svname,status,scur,check_desc,addr\n");
+        for r in rows {
+            s.push_str(&r);
+            s.push('\n');
+        }
+        s
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn haproxy_csv_never_panics_and_keeps_only_clean_bounded_fields(
+        csv in haproxy_csv(),
+        junk in bytes(),
+    ) {
+        let _ = patrol::haproxy::parse_csv(&junk);
+        let s = patrol::haproxy::parse_csv(csv.as_bytes()).expect("has the header");
+        for p in &s.proxies {
+            prop_assert!(!p.name.chars().any(forbidden), "{:?}", p.name);
+            for v in &p.servers {
+                for f in [&v.name, &v.check_desc] {
+                    prop_assert!(!f.chars().any(forbidden), "{f:?}");
+                    prop_assert!(f.chars().count() <= patrol::haproxy::MAX_FIELD);
+                }
+            }
+        }
+    }
+}

@@ -1031,3 +1031,85 @@ fn health_badge_member_mark_and_the_health_view() {
     insta::assert_snapshot!("health_view_80x24", draw(&app, 80, 24));
     insta::assert_snapshot!("health_view_120x40", screen);
 }
+
+/// The healthy sample cluster behind the sandbox's HAProxy (its recorded stats, ports moved
+/// onto the sample's), with the routing view open and every health endpoint answered.
+fn routing_app(now: Instant, csv: &str) -> App {
+    use ratatui::crossterm::event::KeyCode;
+    let spec = patrol::haproxy::HaproxySpec::parse(
+        "http://127.0.0.1:24032/,rw_address=127.0.0.1:24030,ro_address=127.0.0.1:24031,inter=1s",
+    )
+    .expect("spec");
+    let mut app = healthy_live_with(|c| c.haproxy = vec![spec], now);
+    let text = String::from_utf8_lossy(&fixture(&format!("haproxy/{csv}"))).replace("4102", "2402");
+    let stats = patrol::haproxy::parse_csv(text.as_bytes()).expect("recorded CSV");
+    app.update(Msg::Haproxy {
+        source: 0,
+        at: now,
+        result: Ok(Box::new(stats)),
+    });
+    press(&mut app, KeyCode::Char('b'));
+    for (m, primary) in [("pg1", 200), ("pg2", 503), ("pg3", 503)] {
+        let other = if primary == 200 { 503 } else { 200 };
+        let answers = patrol::app::routing::HEALTH_LABELS
+            .iter()
+            .map(|l| {
+                let code = match *l {
+                    "/primary" => primary,
+                    "/replica" | "/replica?lag" | "/async" => other,
+                    "/sync" => 503,
+                    _ => 200,
+                };
+                (l.to_string(), Ok(code))
+            })
+            .collect();
+        app.update(Msg::Health {
+            member: m.into(),
+            at: now,
+            answers,
+        });
+    }
+    app
+}
+
+#[test]
+fn routing_view_healthy_and_with_the_leader_in_maint() {
+    let now = Instant::now();
+    let app = routing_app(now, "sandbox.csv");
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("rw  read-write (by its name)  → pg1  ✓"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("ro  read-only (by its name)  → pg2, pg3  ✓"),
+        "{screen}"
+    );
+    both("routing", &app);
+    // rw routes to pg3 while pg1 leads (recorded after a restart moved the leader)
+    let app = routing_app(now, "sandbox-legends.csv");
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("✗ rw routes writes to pg3, not the leader pg1"),
+        "{screen}"
+    );
+    both("routing_wrong", &app);
+}
+
+#[test]
+fn connection_strings_through_haproxy() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = routing_app(now, "sandbox.csv");
+    press(&mut app, KeyCode::Char('d'));
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("read-write through HAProxy 127.0.0.1:24032 (rw → pg1)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("postgresql://127.0.0.1:24030/postgres"),
+        "{screen}"
+    );
+    both("dsn_haproxy", &app);
+}

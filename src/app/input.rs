@@ -542,6 +542,7 @@ impl App {
             Action::OwnLog => self.screen.toggle(View::OwnLog),
             Action::Health => self.screen.toggle(View::Health),
             Action::Remedy => return self.remedy(pick(i)),
+            Action::Routing => self.screen.toggle(View::Routing),
             Action::Events => {
                 self.screen.toggle(View::Events);
                 self.screen.events_view.scroll = 0;

@@ -43,6 +43,8 @@ pub enum Action {
     /// Open the operation that addresses the selected member's finding (its dialog, behind
     /// the usual confirmation; a log view for a log).
     Remedy,
+    /// What the HAProxies route to, and the members' health endpoints.
+    Routing,
     /// Take finished operations out of the panel (the event log keeps them).
     Dismiss,
     // operations: each opens its dialog
@@ -78,7 +80,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 48] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -97,6 +99,7 @@ impl Action {
         Action::OwnLog,
         Action::Health,
         Action::Remedy,
+        Action::Routing,
         Action::Dismiss,
         Action::Switchover,
         Action::Failover,
@@ -212,6 +215,9 @@ impl Action {
             (Action::OwnLog, _) => "patrol's own log: connections, retries, what was sent",
             (Action::Health, _) => "health: the rules' findings, since when, what to do",
             (Action::Remedy, _) => "open what fixes the selected member's finding",
+            (Action::Routing, _) => {
+                "routing: what HAProxy routes to, the members' health endpoints"
+            }
             (Action::Switchover, _) => "switchover: pick a candidate, see the checks, confirm",
             (Action::Failover, _) => "failover, also without a leader (type the cluster name)",
             (Action::Restart, _) => "restart the selected member (options: pending, time, version)",
@@ -391,6 +397,7 @@ impl Context {
             (&["d"], A::Dsn),
             (&["E"], A::ExportEvents),
             (&["o"], A::OwnLog),
+            (&["b"], A::Routing),
             (&["v"], A::Events),
             (&["H"], A::Health),
         ];

@@ -20,6 +20,7 @@ mod plan;
 mod quorum;
 pub mod redraw;
 pub mod rest_only;
+pub mod routing;
 pub mod schedule;
 pub mod screen;
 pub mod session;
@@ -85,6 +86,18 @@ pub enum Msg {
         at: Instant,
         result: Result<Box<crate::patroni::cluster::ClusterKeys>, String>,
     },
+    /// HAProxy number `source` (of `AppConfig::haproxy`): its stats, or why not.
+    Haproxy {
+        source: usize,
+        at: Instant,
+        result: Result<Box<crate::haproxy::Stats>, String>,
+    },
+    /// One round of a member's health endpoints: (label, HTTP status or why none).
+    Health {
+        member: String,
+        at: Instant,
+        answers: Vec<(String, Result<u16, String>)>,
+    },
 }
 
 /// What the runtime should do on the app's behalf.
@@ -117,6 +130,12 @@ pub enum Effect {
     PollCluster(Vec<(String, String)>),
     /// Ring the terminal's bell (`--bell`: a health rule was raised).
     Bell,
+    /// Read these HAProxies' stats every poll interval, one task each; answer with
+    /// `Msg::Haproxy` (the index in this list). Replaces the previous set.
+    PollHaproxy(Vec<crate::haproxy::HaproxySpec>),
+    /// Ask these members' health endpoints (`routing::HEALTH_LABELS`, GET only) every poll
+    /// interval; answer with `Msg::Health`. Replaces the previous set; empty: stop.
+    PollHealth(Vec<routing::HealthTarget>),
     /// Write a file; answer with `Msg::Wrote`.
     WriteFile {
         path: std::path::PathBuf,
@@ -155,6 +174,8 @@ pub struct AppConfig {
     pub thresholds: diagnosis::Thresholds,
     /// Ring the terminal bell when a finding is raised (`--bell`).
     pub bell: bool,
+    /// The HAProxies in front of the cluster (`--haproxy`, `[[haproxy]]`).
+    pub haproxy: Vec<crate::haproxy::HaproxySpec>,
 }
 
 impl AppConfig {
@@ -177,6 +198,7 @@ impl AppConfig {
             warnings: Vec::new(),
             thresholds: diagnosis::Thresholds::default(),
             bell: false,
+            haproxy: Vec::new(),
         }
     }
 
@@ -227,6 +249,7 @@ impl App {
         model.log_sources = (cfg.logs, cfg.logs_by_member);
         model.rest_only = rest_only::RestOnly::new(cfg.rest_only, cfg.api_seeds);
         model.config_warnings = cfg.warnings;
+        model.routing = routing::Routing::new(cfg.haproxy);
         App {
             model,
             screen: Screen::default(),
@@ -263,6 +286,10 @@ impl App {
         eff.extend(self.model.follow_effect());
         // REST-only from the start: ask the seeds at once
         eff.extend(self.model.cluster_poll_effect());
+        if self.model.routing.configured() {
+            let specs = self.model.routing.sources.iter().map(|s| s.spec.clone());
+            eff.push(Effect::PollHaproxy(specs.collect()));
+        }
         eff
     }
 
@@ -343,6 +370,7 @@ impl App {
         if diagnose && self.health.due(self.model.now) {
             eff.extend(self.diagnose());
         }
+        eff.extend(self.health_poll());
         let (settled, ops_changed) = self.session.settle(&self.model);
         eff.extend(settled);
         if ops_changed {
@@ -382,6 +410,17 @@ impl App {
             eff.push(Effect::Bell);
         }
         eff
+    }
+
+    /// The members' health endpoints are asked only while the routing view is open (a
+    /// load balancer already asks them all the time): the set, when it changed.
+    fn health_poll(&mut self) -> Option<Effect> {
+        let want = if *self.screen.view() == View::Routing {
+            self.model.health_targets()
+        } else {
+            Vec::new()
+        };
+        self.model.routing.want_health(want).map(Effect::PollHealth)
     }
 
     /// A paused log view stays where it is: a new line it shows pushes the scroll up by one.

@@ -195,6 +195,9 @@ pub struct Model {
     started: Instant,
     /// Membership from a member's `/cluster` when etcd is not there (`rest_only.rs`).
     pub rest_only: super::rest_only::RestOnly,
+    /// What the configured HAProxies route to, and the members' health endpoints
+    /// (`routing.rs`).
+    pub routing: super::routing::Routing,
 }
 
 impl Model {
@@ -227,6 +230,7 @@ impl Model {
             watched_lease: 0,
             followed: BTreeMap::new(),
             polled: Vec::new(),
+            routing: Default::default(),
             started: now,
             news_baseline: events::Summary::default(),
             events_bytes: 0,
@@ -934,6 +938,8 @@ impl Model {
                 "standby",
             ));
         }
+        // through HAProxy, as the runbook gives them to clients (`routing.rs`)
+        out.extend(self.haproxy_conn_strings());
         for r in rows.iter().filter(|r| r.gone.is_none()) {
             let (text, refused) = keyword(r);
             out.push(ConnString {
@@ -1435,6 +1441,25 @@ impl Model {
                 Vec::new()
             }
             Msg::Drained(now) => self.drained(now),
+            Msg::Haproxy { source, at, result } => {
+                self.now = self.now.max(at);
+                let cluster = self.clusters.get(&self.scope);
+                if self.routing.on_stats(source, at, result, cluster) {
+                    self.mark(Changed::ROUTING);
+                }
+                Vec::new()
+            }
+            Msg::Health {
+                member,
+                at,
+                answers,
+            } => {
+                self.now = self.now.max(at);
+                if self.routing.on_health(&member, at, answers) {
+                    self.mark(Changed::ROUTING);
+                }
+                Vec::new()
+            }
             Msg::Key(..) | Msg::Paste(..) | Msg::Resize(..) | Msg::Shutdown(_) | Msg::Wrote(_) => {
                 Vec::new()
             }

@@ -37,6 +37,9 @@ impl Changed {
     pub const SCREEN: u16 = 1 << 7;
     /// The trend column.
     pub const TREND: u16 = 1 << 8;
+    /// HAProxy's stats or the members' health endpoints (the routing and connection
+    /// strings views).
+    pub const ROUTING: u16 = 1 << 9;
 
     pub fn mark(&mut self, bit: u16) {
         self.bits |= bit;
@@ -101,6 +104,7 @@ impl Redraw {
         );
         let view = screen.view();
         due |= changed.has(Changed::ETCD) && *view == View::Etcd;
+        due |= changed.has(Changed::ROUTING) && matches!(view, View::Routing | View::Dsn(_));
         if let Some(m) = &changed.detail_of {
             due |= *view == View::Detail(m.clone());
         }

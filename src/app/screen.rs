@@ -24,6 +24,8 @@ pub enum View {
     Events,
     /// The health rules' active findings.
     Health,
+    /// What the HAProxies route to, and the members' health endpoints.
+    Routing,
 }
 
 /// The Events view's own state.

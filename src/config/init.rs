@@ -55,6 +55,20 @@ pub fn template(audit_log: &Path) -> String {
          # pg1 = \"file:/var/log/patroni/patroni.log\"\n\n",
     );
     s.push_str(
+        "# an HAProxy in front of the cluster (repeatable; the routing view, `b`): its stats\n\
+         # page (the CSV is read at URL;csv) or its runtime API socket; the listeners' names\n\
+         # (else guessed), what clients connect to, its checks' inter. No default.\n\
+         # [[haproxy]]\n\
+         # url = \"http://10.0.0.5:7000/\"\n\
+         # (or socket = \"/run/haproxy/admin.sock\")\n\
+         # name = \"lb1\"\n\
+         # rw = \"pg_rw\"\n\
+         # ro = [\"pg_ro\"]\n\
+         # rw_address = \"10.0.0.5:5000\"\n\
+         # ro_address = \"10.0.0.5:5001\"\n\
+         # inter = \"2s\"\n\n",
+    );
+    s.push_str(
         "# Keys, per context (`[keys] action = [...]` rebinds an action everywhere it is).\n\
          # Names: a character, ctrl-X, up down left right home end pageup pagedown enter\n\
          # esc tab backspace space. A key bound twice in one context is an error.\n",
@@ -122,6 +136,8 @@ mod tests {
             Some(Path::new("/var/log/patrol/audit.jsonl"))
         );
         assert!(c.logs.is_some() && c.logs_by_member.len() == 1);
+        assert_eq!(c.haproxy.len(), 1, "the [[haproxy]] example");
+        assert_eq!(c.haproxy[0].ro, ["pg_ro"]);
         // every context's every default key is written, and binding them changes nothing
         let keys = KeymapSet::with_overrides(&c.keys).expect("the keys bind");
         let def = KeymapSet::default();

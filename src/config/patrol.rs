@@ -11,6 +11,16 @@
 //! [logs_by_member]          # overrides `logs` for some members
 //! pg1 = "file:/var/log/patroni/pg1.log"
 //!
+//! [[haproxy]]               # an HAProxy in front of the cluster (repeatable)
+//! url = "http://10.0.0.5:7000/"   # its stats page (CSV at url;csv), or
+//! # socket = "/run/haproxy/admin.sock"  # its runtime API (`show stat`)
+//! name = "lb1"              # optional
+//! rw = "pg_rw"              # optional: the read-write listener (else guessed)
+//! ro = ["pg_ro"]            # optional: the read-only ones
+//! rw_address = "10.0.0.5:5000"  # optional: what clients connect to (connection strings)
+//! ro_address = "10.0.0.5:5001"
+//! inter = "2s"              # optional: its checks' `inter` (the routing judgement waits rise/fall × it)
+//!
 //! [keys]                    # rebind actions; help and the hint bar follow
 //! switchover = ["S"]        # in every context that has the action
 //! quit = ["q", "ctrl-q"]
@@ -57,6 +67,50 @@ pub struct PatrolConfig {
     pub keys: BTreeMap<String, KeysEntry>,
     /// `[check]`: the health rules' thresholds.
     pub check: crate::app::diagnosis::Thresholds,
+    /// `[[haproxy]]`.
+    pub haproxy: Vec<crate::haproxy::HaproxySpec>,
+}
+
+/// One `[[haproxy]]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHaproxy {
+    url: Option<String>,
+    socket: Option<String>,
+    name: Option<String>,
+    rw: Option<String>,
+    #[serde(default)]
+    ro: Vec<String>,
+    rw_address: Option<String>,
+    ro_address: Option<String>,
+    inter: Option<String>,
+}
+
+impl RawHaproxy {
+    fn spec(self, i: usize) -> Result<crate::haproxy::HaproxySpec, String> {
+        let at = |e: String| format!("haproxy[{i}]: {e}");
+        let endpoint = match (self.url, self.socket) {
+            (Some(u), None) => crate::haproxy::endpoint(&u).map_err(at)?,
+            (None, Some(s)) if s.starts_with('/') => crate::haproxy::Endpoint::Socket(s.into()),
+            (None, Some(_)) => return Err(at("socket: an absolute path".into())),
+            _ => return Err(at("give exactly one of url and socket".into())),
+        };
+        let mut spec = crate::haproxy::HaproxySpec::new(endpoint);
+        let pairs = [("name", self.name), ("rw", self.rw)]
+            .into_iter()
+            .chain(self.ro.into_iter().map(|r| ("ro", Some(r))))
+            .chain([
+                ("rw_address", self.rw_address),
+                ("ro_address", self.ro_address),
+                ("inter", self.inter),
+            ]);
+        for (k, v) in pairs {
+            if let Some(v) = v {
+                spec.set(k, &v).map_err(at)?;
+            }
+        }
+        Ok(spec)
+    }
 }
 
 /// The file as written.
@@ -76,6 +130,7 @@ struct Raw {
     keys: BTreeMap<String, KeysEntry>,
     #[serde(default)]
     check: crate::app::diagnosis::Thresholds,
+    haproxy: Vec<RawHaproxy>,
 }
 
 /// `sync_output`: wrap each frame in synchronized output (DEC mode 2026), so a terminal
@@ -144,6 +199,9 @@ pub fn parse(text: &str) -> Result<PatrolConfig, String> {
         logs_by_member,
         keys: r.keys,
         check: r.check,
+        haproxy: (r.haproxy.into_iter().enumerate())
+            .map(|(i, h)| h.spec(i))
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -178,6 +236,37 @@ quit = ["q", "ctrl-q"]
         let c = parse("[check]\npaused_secs = 60").unwrap();
         assert_eq!(c.check.paused_secs, 60);
         assert!(parse("[check]\npause = 60").unwrap_err().contains("pause"));
+    }
+
+    #[test]
+    fn haproxy_tables() {
+        let c = parse(
+            r#"
+[[haproxy]]
+url = "http://10.0.0.5:7000/"
+rw = "pg_rw"
+ro = ["pg_ro", "pg_ro2"]
+rw_address = "10.0.0.5:5000"
+inter = "1s"
+[[haproxy]]
+socket = "/run/haproxy/admin.sock"
+name = "lb2"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.haproxy.len(), 2);
+        assert_eq!(c.haproxy[0].name, "10.0.0.5:7000");
+        assert_eq!(c.haproxy[0].ro, ["pg_ro", "pg_ro2"]);
+        assert_eq!(c.haproxy[0].inter, Duration::from_secs(1));
+        assert_eq!(c.haproxy[1].name, "lb2");
+        let both = "[[haproxy]]\nurl = \"http://h:1/\"\nsocket = \"/s\"";
+        assert!(parse(both).unwrap_err().contains("haproxy[0]"));
+        assert!(parse("[[haproxy]]\nname = \"x\"").is_err());
+        assert!(
+            parse("[[haproxy]]\nurl = \"http://h:1/\"\nrw_address = \"h\"")
+                .unwrap_err()
+                .contains("host:port")
+        );
     }
 
     #[test]

@@ -127,6 +127,11 @@ impl RestClient {
         })
     }
 
+    /// How long one read may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Writes wait this long for their answer instead of [`WRITE_TIMEOUT`].
     pub fn with_write_timeout(mut self, d: Duration) -> RestClient {
         self.write_timeout = d;
@@ -164,6 +169,28 @@ impl RestClient {
             });
         }
         PatroniStatus::parse(&body).map_err(RestError::Body)
+    }
+
+    /// `GET {base}{path}` of a health endpoint (`/primary`, `/replica?lag=N` ...): only the
+    /// status code matters, as to a load balancer; the body is read up to [`MAX_BODY`] and
+    /// dropped. No redirect is followed (a 3xx is the answer).
+    pub async fn health(&self, api_url: &str, path: &str) -> Result<u16, RestError> {
+        let base = crate::write::ApiBase::parse(api_url)
+            .map_err(RestError::Url)?
+            .base;
+        let url = format!("{base}{path}");
+        let mut resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        let status = resp.status().as_u16();
+        match read_capped(&mut resp, MAX_BODY, &url).await {
+            Ok(_) => Ok(status),
+            Err(ReadError::Http(e)) => Err(self.classify(e)),
+            Err(ReadError::TooLarge(m)) => Err(RestError::Body(m)),
+        }
     }
 
     /// `GET {url}`: the body of a 2xx answer, read up to [`MAX_BODY`].

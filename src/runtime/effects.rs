@@ -33,6 +33,11 @@ pub struct Runner {
     /// REST-only mode's `/cluster` poller, while `update` wants one.
     cluster_poller: Option<AbortOnDrop>,
     interval: Duration,
+    /// One stats reader per configured HAProxy (`Effect::PollHaproxy`).
+    haproxy: Vec<AbortOnDrop>,
+    /// The members whose health endpoints are asked (the routing view): member ->
+    /// (api_url, lag).
+    health: TaskSet<String, (String, u64)>,
 }
 
 impl Runner {
@@ -134,6 +139,8 @@ impl Runner {
             sent: Default::default(),
             cluster_poller: None,
             interval,
+            haproxy: Vec::new(),
+            health: TaskSet::new(),
         }
     }
 
@@ -202,6 +209,25 @@ impl Runner {
                         ))
                     });
                 }
+                Effect::PollHaproxy(specs) => self.poll_haproxy(specs),
+                Effect::PollHealth(targets) => {
+                    let (client, tx, every) = (&self.client, &self.tx, self.interval);
+                    let want: Vec<(String, (String, u64))> = targets
+                        .into_iter()
+                        .map(|(m, url, lag)| (m, (url, lag)))
+                        .collect();
+                    self.health
+                        .reconcile(want.iter().map(|(m, s)| (m, s)), |m, (url, lag)| {
+                            super::haproxy::spawn_health(
+                                client.clone(),
+                                m.clone(),
+                                url.clone(),
+                                *lag,
+                                every,
+                                tx.clone(),
+                            )
+                        });
+                }
                 Effect::Send {
                     op,
                     request,
@@ -251,6 +277,44 @@ impl Runner {
                     });
                 }
             }
+        }
+    }
+
+    /// One stats reader per HAProxy, replacing the ones before.
+    fn poll_haproxy(&mut self, specs: Vec<crate::haproxy::HaproxySpec>) {
+        self.haproxy.clear();
+        let timeout = self.client.timeout();
+        let http = match super::haproxy::stats_client(timeout) {
+            Ok(h) => h,
+            Err(e) => {
+                // every source says so on screen; nothing is asked
+                for i in 0..specs.len() {
+                    let tx = self.tx.clone();
+                    let e = format!("cannot set up the HTTP client: {e}");
+                    tokio::spawn(async move {
+                        let at = Instant::now();
+                        let result = Err(e);
+                        let _ = tx
+                            .send(Msg::Haproxy {
+                                source: i,
+                                at,
+                                result,
+                            })
+                            .await;
+                    });
+                }
+                return;
+            }
+        };
+        for (i, spec) in specs.into_iter().enumerate() {
+            self.haproxy.push(AbortOnDrop(super::haproxy::spawn_stats(
+                i,
+                spec,
+                http.clone(),
+                self.interval,
+                timeout,
+                self.tx.clone(),
+            )));
         }
     }
 

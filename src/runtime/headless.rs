@@ -71,6 +71,13 @@ impl Headless {
         self.runner.run(follow);
     }
 
+    /// Read these HAProxies' stats from now on (`--haproxy`), replacing any before.
+    pub fn set_haproxy(&mut self, specs: Vec<crate::haproxy::HaproxySpec>) {
+        self.app.model.routing = crate::app::routing::Routing::new(specs.clone());
+        self.runner
+            .run(vec![crate::app::Effect::PollHaproxy(specs)]);
+    }
+
     /// How many writes have left the process since start (counted where they leave).
     pub fn writes_sent(&self) -> usize {
         self.runner.writes_sent()

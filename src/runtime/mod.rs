@@ -4,6 +4,7 @@
 mod audit;
 mod effects;
 mod frames;
+mod haproxy;
 mod headless;
 pub mod oneshot;
 pub mod ownlog;
@@ -44,6 +45,8 @@ pub struct Options {
     pub thresholds: crate::app::diagnosis::Thresholds,
     /// `--bell`: ring the terminal bell when a health rule is raised.
     pub bell: bool,
+    /// The HAProxies in front of the cluster (`--haproxy`, `[[haproxy]]`).
+    pub haproxy: Vec<crate::haproxy::HaproxySpec>,
 }
 
 /// The default audit log: `$XDG_STATE_HOME/patrol/audit.jsonl` (~/.local/state/...).

@@ -48,6 +48,7 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
     cfg.logs_by_member = opts.logs_by_member.clone();
     cfg.thresholds = opts.thresholds.clone();
     cfg.bell = opts.bell;
+    cfg.haproxy = opts.haproxy.clone();
     let mut app = App::new(cfg, now);
 
     // The guard is created before any task can fail, and dropped on every way out.

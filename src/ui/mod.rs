@@ -9,6 +9,7 @@ pub mod logwin;
 mod members;
 mod nologs;
 mod ownlog;
+mod routing;
 mod statusbar;
 mod views;
 
@@ -119,6 +120,7 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
                 crate::app::View::Config => views::config(f, body, app, theme),
                 crate::app::View::Events => events::view(f, body, app, theme),
                 crate::app::View::Health => views::health(f, body, app, theme),
+                crate::app::View::Routing => routing::view(f, body, app, theme),
                 crate::app::View::Main => {}
             }
             statusbar::render(f, status, app, theme);

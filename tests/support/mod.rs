@@ -56,6 +56,9 @@ pub struct ClusterOptions {
     pub etcd_members: usize,
     /// Every endpoint list names a dead etcd first (`PATROL_ETCD_DEAD_FIRST`).
     pub dead_first: bool,
+    /// A real HAProxy in front of the members (`PATROL_HAPROXY`): rw base+30, ro base+31,
+    /// stats base+32, runtime socket `<dir>/haproxy.sock`.
+    pub haproxy: bool,
 }
 
 impl Default for ClusterOptions {
@@ -67,6 +70,7 @@ impl Default for ClusterOptions {
             v2: false,
             etcd_members: 1,
             dead_first: false,
+            haproxy: false,
         }
     }
 }
@@ -89,6 +93,11 @@ impl ClusterOptions {
 
     pub fn dead_first(mut self) -> ClusterOptions {
         self.dead_first = true;
+        self
+    }
+
+    pub fn haproxy(mut self) -> ClusterOptions {
+        self.haproxy = true;
         self
     }
 }
@@ -204,10 +213,12 @@ fn taken_bases() -> &'static Mutex<HashSet<u16>> {
 }
 
 /// The ports `scripts/cluster` uses for a base: etcd client/peer (base+2(K-1), +1 for each
-/// etcd member K; base+8 for a dead endpoint), REST base+10+i, PostgreSQL base+20+i.
+/// etcd member K; base+8 for a dead endpoint), REST base+10+i, PostgreSQL base+20+i,
+/// HAProxy base+30..=32 (asked for whether or not this cluster has one: a base is a block).
 fn needed_ports(base: u16, members: usize, etcd_members: usize) -> Vec<u16> {
     let mut ports: Vec<u16> = (0..2 * etcd_members as u16).map(|i| base + i).collect();
     ports.push(base + 8);
+    ports.extend([base + 30, base + 31, base + 32]);
     for i in 1..=members as u16 {
         ports.push(base + 10 + i);
         ports.push(base + 20 + i);
@@ -294,6 +305,7 @@ pub struct TestCluster {
     pub members: usize,
     pub etcd_members: usize,
     pub dead_first: bool,
+    pub haproxy: bool,
     pub scope: String,
     pub namespace: String,
     /// The etcd API the members and patronictl.yaml use: `etcd3` or `etcd` (v2).
@@ -342,6 +354,7 @@ impl TestCluster {
                 members,
                 etcd_members,
                 dead_first,
+                haproxy: opts.haproxy,
                 scope: SCOPE.to_string(),
                 namespace: NAMESPACE.to_string(),
                 dcs: if opts.v2 { "etcd" } else { "etcd3" },
@@ -386,6 +399,7 @@ impl TestCluster {
                 "PATROL_ETCD_DEAD_FIRST",
                 if self.dead_first { "1" } else { "0" },
             )
+            .env("PATROL_HAPROXY", if self.haproxy { "1" } else { "0" })
             .env("PATROL_SCOPE", &self.scope)
             .env("PATROL_NAMESPACE", &self.namespace)
             .env("PATROL_DCS", self.dcs)
@@ -797,6 +811,38 @@ impl TestCluster {
     pub fn kill_member(&self, member: &str) {
         let n = self.member_index(member).to_string();
         self.script_ok(&["kill-member", &n]);
+    }
+
+    /// HAProxy's stats page (`--haproxy`), read-write and read-only ports.
+    pub fn haproxy_url(&self) -> String {
+        assert!(
+            self.haproxy,
+            "started without HAProxy (ClusterOptions::haproxy)"
+        );
+        format!("http://127.0.0.1:{}/", self.base_port + 32)
+    }
+
+    pub fn haproxy_rw_port(&self) -> u16 {
+        self.base_port + 30
+    }
+
+    pub fn haproxy_ro_port(&self) -> u16 {
+        self.base_port + 31
+    }
+
+    /// Pid of the HAProxy, if it runs.
+    pub fn haproxy_pid(&self) -> Option<u32> {
+        let p = std::fs::read_to_string(self.dir.join("haproxy.pid")).ok()?;
+        let pid: u32 = p.trim().parse().ok()?;
+        pid_alive(pid).then_some(pid)
+    }
+
+    /// `scripts/cluster maint|ready N [rw|ro]`: a member's HAProxy servers into MAINT / back.
+    pub fn haproxy_state(&self, state: &str, member: &str, listener: Option<&str>) {
+        let n = self.member_index(member).to_string();
+        let mut args = vec![state, n.as_str()];
+        args.extend(listener);
+        self.script_ok(&args);
     }
 
     /// Start a member's Patroni again (returns at once; poll for its state).
