@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod cluster;
 pub mod dialog;
+pub mod election;
 pub mod events;
 mod follow;
 mod input;
