@@ -322,3 +322,125 @@ fn blank_row(name: &str) -> MemberRow {
         lagging: false,
     }
 }
+
+mod one_list {
+    //! The dialogs' candidates, the detail view's "failover" line and the prediction come
+    //! from one ranking and can never disagree.
+    use std::time::Instant;
+
+    use crate::app::checks;
+    use crate::app::sample::*;
+    use crate::app::{App, Judgement};
+
+    /// Every member the dialog calls eligible is one Patroni would promote, the dialog's
+    /// first eligible one is a predicted winner when one is eligible, and the detail view
+    /// judges each member exactly as the dialog's list does.
+    fn agree(a: &App) -> Vec<checks::Candidate> {
+        let c = a.cluster().expect("a cluster");
+        let list = checks::candidates(c, a.model.now, a.model.rest_interval);
+        let ranking = super::of(c, a.model.now, a.model.rest_interval);
+        for k in &list {
+            if k.eligible() {
+                assert!(ranking.blocked(&k.name).is_none(), "{k:?} vs {ranking:?}");
+                assert!(ranking.place(&k.name).is_some(), "{k:?} vs {ranking:?}");
+            }
+            match ranking.blocked(&k.name) {
+                // a manual failover to an async standby is Patroni's to allow (api.py)
+                Some(super::Exclusion::NotSync) => assert!(!k.eligible(), "{k:?}"),
+                Some(ex) => assert!(!k.blocks_failover.is_empty(), "{k:?} vs {ex:?}"),
+                None => {}
+            }
+            let j = Judgement::of(&a.model, None, Some(&k.name));
+            assert_eq!(j.election.as_ref(), Some(&ranking));
+            assert_eq!(j.detail, Some((k.name.clone(), Some(k.clone()))));
+        }
+        let winners = ranking.winners();
+        if let Some(first) = list.iter().find(|k| k.eligible())
+            && list
+                .iter()
+                .any(|k| k.eligible() && winners.contains(&k.name.as_str()))
+        {
+            assert!(
+                winners.contains(&first.name.as_str()),
+                "{list:?} vs {ranking:?}"
+            );
+        }
+        list
+    }
+
+    #[test]
+    fn healthy_the_most_advanced_first_and_a_tie_named() {
+        let now = Instant::now();
+        let mut a = healthy_live(now);
+        rest_ok(&mut a, "pg2", replica_behind(0), now);
+        rest_ok(&mut a, "pg3", replica_behind(0), now);
+        let list = agree(&a);
+        assert_eq!(list[0].standing.as_deref(), Some("in a race with pg3"));
+        rest_ok(&mut a, "pg2", replica_behind(4096), now);
+        let list = agree(&a);
+        assert_eq!(list[0].name, "pg3");
+        assert_eq!(list[0].standing.as_deref(), Some("first"));
+        assert_eq!(
+            list[1].standing.as_deref(),
+            Some("second: 2.0 KiB behind pg3")
+        );
+    }
+
+    #[test]
+    fn nofailover_unreachable_and_sync_agree() {
+        let now = Instant::now();
+        let mut kvs = healthy_kvs();
+        let tagged = String::from_utf8_lossy(&pg3_replica()).replace(
+            "\"timeline\":1",
+            "\"timeline\":1,\"tags\":{\"failover_priority\":0}",
+        );
+        kvs.push(kv("members/pg3", tagged.as_bytes()));
+        let mut a = app(kvs, now);
+        let mut leader = status("rest/patroni_leader.json");
+        leader.xlog.location = Some(67108864 + 5 * 1024 * 1024);
+        rest_ok(&mut a, "pg1", leader.clone(), now);
+        rest_ok(&mut a, "pg2", replica_behind(0), now);
+        let mut pg3 = replica_behind(0);
+        pg3.tags = serde_json::from_str(r#"{"failover_priority":0}"#).expect("tags");
+        rest_ok(&mut a, "pg3", pg3, now);
+        let list = agree(&a);
+        let pg3 = list.iter().find(|k| k.name == "pg3").expect("pg3");
+        assert_eq!(pg3.blocks_failover, ["failover_priority 0"]);
+        assert_eq!(pg3.standing, None);
+        rest_err(&mut a, "pg2", "refused", later(now, 1));
+        let list = agree(&a);
+        assert!(list.iter().all(|k| !k.eligible()), "{list:?}");
+
+        let mut kvs = healthy_kvs();
+        kvs.push(kv("config", br#"{"synchronous_mode": true}"#));
+        kvs.push(kv("sync", br#"{"leader":"pg1","sync_standby":"pg3"}"#));
+        let mut a = app(kvs, now);
+        rest_ok(&mut a, "pg1", leader, now);
+        // the async one is ahead: Patroni does not ask it
+        rest_ok(&mut a, "pg2", replica_behind(0), now);
+        rest_ok(&mut a, "pg3", replica_behind(4096), now);
+        let list = agree(&a);
+        assert_eq!(list[0].name, "pg3");
+        let r = super::of(a.cluster().expect("cluster"), now, a.model.rest_interval);
+        assert_eq!(r.winners(), ["pg3"]);
+    }
+
+    // is_lagging compares max(received, replayed) with the status key: replay lag alone does
+    // not exclude in Patroni, while patrol's switchover rule (replay lag against the
+    // leader's live position) does: two questions, both said.
+    #[test]
+    fn replay_lag_alone_is_patrols_rule_not_patronis() {
+        let now = Instant::now();
+        let mut a = healthy_live(now);
+        let mut pg2 = replica_behind(0);
+        pg2.xlog.replayed_location = Some(67108864 - (3 << 20));
+        rest_ok(&mut a, "pg2", pg2, now);
+        rest_ok(&mut a, "pg3", replica_behind(0), now);
+        let list = agree(&a);
+        let pg2 = list.iter().find(|k| k.name == "pg2").expect("pg2");
+        assert!(!pg2.eligible());
+        let r = super::of(a.cluster().expect("cluster"), now, a.model.rest_interval);
+        assert!(r.blocked("pg2").is_none(), "{r:?}");
+        assert!(r.winners().contains(&"pg2"), "{r:?}");
+    }
+}
