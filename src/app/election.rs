@@ -65,6 +65,12 @@ pub struct Rules {
     pub standby_cluster: bool,
     /// `cluster.timeline`: the last `history` entry's timeline + 1 (1 with no history).
     pub cluster_timeline: u64,
+    /// The member a switchover or failover request names (the `failover` key's `member`),
+    /// not scheduled for later.
+    pub requested: Option<String>,
+    /// Maintenance mode: `is_healthiest_node` returns False for every replica unless a
+    /// request names it.
+    pub paused: bool,
 }
 
 impl Rules {
@@ -117,6 +123,10 @@ pub enum Exclusion {
     Quorum { votes: i64, needed: u64 },
     /// Another member still runs as primary: every replica defers to it.
     PrimaryAlive(String),
+    /// The switchover or failover request names another member.
+    Requested(String),
+    /// Maintenance mode: Patroni elects nobody by itself.
+    Paused,
 }
 
 impl Exclusion {
@@ -125,7 +135,11 @@ impl Exclusion {
     pub fn blocks(&self) -> bool {
         !matches!(
             self,
-            Exclusion::Behind { .. } | Exclusion::LowerPriority { .. } | Exclusion::Quorum { .. }
+            Exclusion::Behind { .. }
+                | Exclusion::LowerPriority { .. }
+                | Exclusion::Quorum { .. }
+                | Exclusion::Requested(_)
+                | Exclusion::Paused
         )
     }
 
@@ -154,6 +168,8 @@ impl Exclusion {
                 format!("quorum: {} of {needed} votes", (*votes).max(0))
             }
             Exclusion::PrimaryAlive(p) => format!("{p} still runs as primary"),
+            Exclusion::Requested(m) => format!("the request names {m}"),
+            Exclusion::Paused => "paused: Patroni elects nobody by itself".into(),
         }
     }
 }
@@ -360,6 +376,26 @@ pub fn rank(rules: &Rules, entrants: &[Entrant]) -> Ranking {
             }
         })
         .collect();
+    if rules.paused {
+        for r in ranked.iter_mut() {
+            r.wins = false;
+            r.loses = Some(Exclusion::Paused);
+        }
+    }
+    // `manual_failover_process_no_leader`: a named candidate that may promote
+    // (`failover_limitation` None) takes over, whatever the positions; one that may not
+    // leaves the race to all, as above.
+    if let Some(want) = rules.requested.as_deref()
+        && let Some(e) = entrants.iter().find(|e| e.name == want)
+        && e.reachable
+        && !e.nofailover
+    {
+        for r in ranked.iter_mut() {
+            let named = r.name == want;
+            r.wins = named;
+            r.loses = (!named).then(|| Exclusion::Requested(want.to_string()));
+        }
+    }
     ranked.sort_by(|a, b| {
         (b.wins, b.position, b.priority, &a.name).cmp(&(a.wins, a.position, a.priority, &b.name))
     });
@@ -493,8 +529,35 @@ pub fn rules(c: &ClusterState) -> Rules {
         quorum: sync.and_then(|s| s.quorum).unwrap_or(0),
         check_timeline: cfg.is_some_and(|k| k.check_timeline),
         standby_cluster: cfg.is_some_and(|k| k.standby_cluster),
-        cluster_timeline: c.history.last().map_or(1, |h| h.timeline + 1),
+        cluster_timeline: c.history.last().map_or(1, |h| h.timeline.saturating_add(1)),
+        requested: c
+            .failover
+            .as_ref()
+            .filter(|f| f.scheduled_at.is_none())
+            .and_then(|f| f.member.clone()),
+        paused: c.is_paused(),
     }
+}
+
+/// Why the next leader is worth a line on screen now: the leader unreachable (its REST
+/// API failing, or its key gone), the cluster paused, or a switchover pending. None: all
+/// is well (the leader's detail view still shows the ranking).
+pub fn watching(c: &ClusterState, now: Instant, interval: Duration) -> Option<&'static str> {
+    let Some(l) = c.leader.as_deref() else {
+        return Some("no leader");
+    };
+    let rest = member_row(c, l, now, interval).map(|r| r.rest);
+    // not asked yet (patrol just started) is not "does not answer"
+    if matches!(rest, Some(RestHealth::Unreachable { .. })) {
+        return Some("the leader's REST API does not answer");
+    }
+    if c.failover.is_some() {
+        return Some("a switchover is pending");
+    }
+    if c.is_paused() {
+        return Some("paused");
+    }
+    None
 }
 
 /// The members that matter: those with a member key and REST state (polled, so bounded),

@@ -444,3 +444,34 @@ mod one_list {
         assert!(r.winners().contains(&"pg2"), "{r:?}");
     }
 }
+
+// manual_failover_process_no_leader: a candidate named in the failover key that may
+// promote takes over whatever the positions.
+#[test]
+fn a_request_naming_a_member_decides() {
+    let mut r = rules();
+    r.requested = Some("p3".into());
+    let k = rank(&r, &[e("p2", 1000), e("p3", 900)]);
+    assert_eq!(winners(&k), ["p3"]);
+    assert_eq!(k.ranked[1].loses, Some(Exclusion::Requested("p3".into())));
+    // named but tagged nofailover: the race is open to all (`failover_limitation`)
+    let mut p3 = e("p3", 900);
+    p3.nofailover = true;
+    let k = rank(&r, &[e("p2", 1000), p3]);
+    assert_eq!(winners(&k), ["p2"]);
+}
+
+// is_healthiest_node: `if self.is_paused(): return False` for a replica.
+#[test]
+fn paused_elects_nobody_unless_a_request_names_one() {
+    let mut r = rules();
+    r.paused = true;
+    let k = rank(&r, &[e("p2", 1000)]);
+    assert_eq!(winners(&k), Vec::<&str>::new());
+    assert_eq!(
+        k.line(),
+        "next leader: none (paused: Patroni elects nobody by itself)"
+    );
+    r.requested = Some("p2".into());
+    assert_eq!(winners(&rank(&r, &[e("p2", 1000)])), ["p2"]);
+}
