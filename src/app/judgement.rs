@@ -20,6 +20,9 @@ pub struct Judgement {
     /// Who Patroni would elect if the leader went away now (`election`), over the members
     /// with REST state (bounded however many member keys etcd holds).
     pub election: Option<Ranking>,
+    /// Why the next leader is on screen now (see [`election::watching`]); None: only the
+    /// leader's detail view shows it.
+    pub watch: Option<&'static str>,
 }
 
 impl Judgement {
@@ -38,6 +41,9 @@ impl Judgement {
                 (m.to_string(), c)
             }),
             election,
+            watch: model
+                .cluster()
+                .and_then(|c| election::watching(c, model.now, model.rest_interval)),
         }
     }
 }
