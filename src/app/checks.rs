@@ -225,7 +225,7 @@ pub fn candidates(c: &ClusterState, now: Instant, interval: std::time::Duration)
     let entrants: Vec<election::Entrant> = rows
         .iter()
         .filter(|r| r.gone.is_none())
-        .map(election::entrant)
+        .map(|r| election::entrant(c, r, now, interval))
         .collect();
     let ranking = election::rank(&election::rules(c), &entrants);
     let m = Measure::new(c, rows.iter().find(|r| r.role.is_leader()), &ranking);

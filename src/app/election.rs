@@ -487,10 +487,18 @@ pub fn failover_tags(tags: &std::collections::BTreeMap<String, serde_json::Value
     (nofailover, priority)
 }
 
-/// One member row as an entrant.
-pub fn entrant(r: &MemberRow) -> Entrant {
+/// One member row as an entrant. The position is what the member's own REST API last
+/// said (Patroni asks the member: `fetch_node_status`), not the row's figure, which
+/// without a leader to pair with falls back to the member key's older `xlog_location`.
+pub fn entrant(c: &ClusterState, r: &MemberRow, now: Instant, interval: Duration) -> Entrant {
     let (nofailover, priority) = failover_tags(&r.tags);
-    let position = match (r.receive_lsn, r.replay_lsn) {
+    let live = c
+        .rest
+        .get(&r.name)
+        .and_then(|s| s.fresh(now, super::members::rest_max_age(interval)))
+        .map(|s| (s.xlog.received_location, s.xlog.replayed_location));
+    let (received, replayed) = live.unwrap_or((r.receive_lsn, r.replay_lsn));
+    let position = match (received, replayed) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
@@ -586,9 +594,84 @@ pub fn of(c: &ClusterState, now: Instant, interval: Duration) -> Ranking {
     let entrants: Vec<Entrant> = names(c)
         .into_iter()
         .filter_map(|n| member_row(c, n, now, interval))
-        .map(|r| entrant(&r))
+        .map(|r| entrant(c, &r, now, interval))
         .collect();
     rank(&rules(c), &entrants)
+}
+
+/// The last prediction made before the leader changed: what an election is checked against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Held {
+    /// The leader it was about.
+    pub leader: String,
+    pub winners: Vec<String>,
+    /// The facts it was made from, for patrol's own log when it was wrong.
+    pub facts: String,
+}
+
+/// An election and whether the prediction held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub predicted: String,
+    pub elected: String,
+    pub right: bool,
+    pub facts: String,
+}
+
+impl Outcome {
+    pub fn event(&self) -> super::events::EventKind {
+        super::events::EventKind::Prediction {
+            predicted: self.predicted.clone(),
+            elected: self.elected.clone(),
+            right: self.right,
+        }
+    }
+}
+
+/// Carry the prediction across one update: `leader` is the lock holder now, `ranking` the
+/// prediction made now. When the lock went to another member, says whether the last
+/// prediction about the old leader named it (one of a race counts: a tie was said as one).
+/// While no one holds the lock, the prediction follows the facts (the old leader stays
+/// the one it is about).
+pub fn follow(
+    held: &mut Option<Held>,
+    leader: Option<&str>,
+    ranking: Option<&Ranking>,
+) -> Option<Outcome> {
+    let mut out = None;
+    if let (Some(h), Some(now)) = (held.as_ref(), leader)
+        && h.leader != now
+    {
+        out = Some(Outcome {
+            predicted: if h.winners.is_empty() {
+                "none".into()
+            } else {
+                h.winners.join(" or ")
+            },
+            elected: now.to_string(),
+            right: h.winners.iter().any(|w| w == now),
+            facts: h.facts.clone(),
+        });
+        *held = None;
+    }
+    let Some(r) = ranking else { return out };
+    let made = |about: &str| Held {
+        leader: about.to_string(),
+        winners: r.winners().into_iter().map(String::from).collect(),
+        facts: r.line(),
+    };
+    match leader {
+        // made about this leader (not one from before the change this update saw)
+        Some(l) if r.leader.as_deref() == Some(l) => *held = Some(made(l)),
+        Some(_) => {}
+        None => {
+            if let Some(h) = held.as_mut() {
+                let about = h.leader.clone();
+                *h = made(&about);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

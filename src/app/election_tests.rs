@@ -150,7 +150,10 @@ fn lag_is_received_or_replayed_against_the_status_key() {
         replay_lsn: Some(20),
         ..blank_row("p4")
     };
-    assert_eq!(entrant(&row).position, Some(500));
+    let c = crate::app::ClusterState::default();
+    let at = std::time::Instant::now();
+    let row_entrant = entrant(&c, &row, at, std::time::Duration::from_secs(1));
+    assert_eq!(row_entrant.position, Some(500));
     // no status key: last_lsn is 0 in Patroni and nobody is lagging
     r.last_lsn = 0;
     let k = rank(&r, &[e("p3", 8 << 20)]);
@@ -474,4 +477,97 @@ fn paused_elects_nobody_unless_a_request_names_one() {
     );
     r.requested = Some("p2".into());
     assert_eq!(winners(&rank(&r, &[e("p2", 1000)])), ["p2"]);
+}
+
+mod after_the_election {
+    //! The prediction checked when the lock changes hands.
+    use std::time::Instant;
+
+    use crate::app::sample::*;
+    use crate::app::{Effect, Msg};
+    use crate::dcs::DcsEvent;
+
+    fn events(a: &crate::app::App) -> Vec<String> {
+        a.model.events.iter().map(|e| e.kind.text()).collect()
+    }
+
+    /// pg1's REST fails and its key expires; `elected` takes the lock. pg3 is 4 KiB
+    /// behind pg2, so the prediction is pg2.
+    fn election(elected: &str) -> (Vec<String>, Vec<Effect>) {
+        let now = Instant::now();
+        let mut a = healthy_live(now);
+        rest_ok(&mut a, "pg2", replica_behind(0), now);
+        rest_ok(&mut a, "pg3", replica_behind(8192), now);
+        a.update(Msg::Drained(now));
+        rest_err(&mut a, "pg1", "refused", later(now, 1));
+        let eff = a.update(Msg::Drained(later(now, 1)));
+        assert!(eff.iter().all(|e| !matches!(e, Effect::LogWarning(_))));
+        assert_eq!(
+            a.judgement.election.as_ref().map(|r| r.winners()),
+            Some(vec!["pg2"])
+        );
+        assert!(a.judgement.watch.is_some());
+        a.update(Msg::Dcs(
+            later(now, 2),
+            DcsEvent::Delete {
+                key: "/service/demo/leader".into(),
+            },
+        ));
+        a.update(Msg::Drained(later(now, 2)));
+        a.update(Msg::Dcs(
+            later(now, 3),
+            DcsEvent::Put(kv("leader", elected.as_bytes())),
+        ));
+        let eff = a.update(Msg::Drained(later(now, 3)));
+        let warnings = eff
+            .into_iter()
+            .filter(|e| matches!(e, Effect::LogWarning(_)))
+            .collect();
+        (events(&a), warnings)
+    }
+
+    #[test]
+    fn a_right_prediction_is_an_event() {
+        let (ev, warn) = election("pg2");
+        assert_eq!(
+            ev.last().map(String::as_str),
+            Some("predicted pg2: right"),
+            "{ev:?}"
+        );
+        assert!(warn.is_empty());
+    }
+
+    #[test]
+    fn a_wrong_one_is_an_event_and_a_warning_with_the_facts() {
+        let (ev, warn) = election("pg3");
+        assert_eq!(
+            ev.last().map(String::as_str),
+            Some("predicted pg2, elected pg3: wrong"),
+            "{ev:?}"
+        );
+        let [Effect::LogWarning(w)] = warn.as_slice() else {
+            panic!("one warning: {warn:?}");
+        };
+        assert!(w.contains("next leader: pg2 (most advanced"), "{w}");
+    }
+
+    #[test]
+    fn a_race_is_right_whichever_of_it_wins() {
+        let mut held = None;
+        let r = super::rank(
+            &super::tests_rules(),
+            &[super::e("p2", 1000), super::e("p3", 1000)],
+        );
+        assert_eq!(super::follow(&mut held, Some("p1"), Some(&r)), None);
+        let out = super::follow(&mut held, Some("p3"), None).expect("an election");
+        assert_eq!(out.predicted, "p2 or p3");
+        assert!(out.right);
+        // the first leader patrol sees is no election
+        let mut held = None;
+        assert_eq!(super::follow(&mut held, Some("p3"), None), None);
+    }
+}
+
+fn tests_rules() -> Rules {
+    rules()
 }

@@ -133,6 +133,13 @@ pub enum EventKind {
     RestRegained(String),
     DcsLost,
     DcsRegained,
+    /// After an election: whom patrol predicted (`p2`, `p2 or p3`, `none`) and who took
+    /// the leader key.
+    Prediction {
+        predicted: String,
+        elected: String,
+        right: bool,
+    },
     /// An operation patrol sent finished: `outcome` in one line, `reply` Patroni's whole
     /// answer (shown in the Events view's detail, never in the one-line pane).
     Operation {
@@ -153,6 +160,7 @@ impl EventKind {
                 | EventKind::RestLost(_)
                 | EventKind::DcsLost
                 | EventKind::Operation { ok: false, .. }
+                | EventKind::Prediction { right: false, .. }
         )
     }
 
@@ -220,6 +228,16 @@ impl EventKind {
             EventKind::DcsLost => "etcd connection lost".into(),
             EventKind::DcsRegained => "etcd connection regained".into(),
             EventKind::Operation { title, outcome, .. } => format!("{title}: {outcome}"),
+            EventKind::Prediction {
+                predicted,
+                right: true,
+                ..
+            } => format!("predicted {predicted}: right"),
+            EventKind::Prediction {
+                predicted,
+                elected,
+                right: false,
+            } => format!("predicted {predicted}, elected {elected}: wrong"),
         }
     }
 }
@@ -250,6 +268,12 @@ impl EventKind {
                 cut(to);
             }
             EventKind::PendingRestart { member, .. } => cut(member),
+            EventKind::Prediction {
+                predicted, elected, ..
+            } => {
+                cut(predicted);
+                cut(elected);
+            }
             EventKind::Restarted { member, at } => {
                 cut(member);
                 cut(at);

@@ -192,6 +192,8 @@ pub struct App {
     /// What the screen shows of the open dialog's plan and the detail view's member, made
     /// once per update that can change it (see [`App::judge`]).
     pub judgement: Judgement,
+    /// The last next-leader prediction, checked when the lock changes hands.
+    held: Option<election::Held>,
     pub read_only: bool,
     export_dir: PathBuf,
     redraw: Redraw,
@@ -221,6 +223,7 @@ impl App {
             session: Session::new(),
             keys: cfg.keys,
             judgement: Judgement::default(),
+            held: None,
             read_only: cfg.read_only,
             export_dir: cfg.export_dir,
             redraw: Redraw::default(),
@@ -322,6 +325,7 @@ impl App {
         };
         if judge {
             self.judge(dialog_before);
+            eff.extend(self.check_prediction());
         }
         let (settled, ops_changed) = self.session.settle(&self.model);
         eff.extend(settled);

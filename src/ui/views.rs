@@ -235,7 +235,12 @@ pub fn detail(
     {
         let txt = match k {
             Some(k) if k.eligible() => match &k.standing {
-                Some(st) => format!("eligible as switchover / failover candidate · {st}"),
+                Some(st) => {
+                    let l = (app.judgement.election.as_ref())
+                        .and_then(|r| r.leader.as_deref())
+                        .unwrap_or("the leader");
+                    format!("eligible as switchover / failover candidate · if {l} failed now: {st}")
+                }
                 None => "eligible as switchover / failover candidate".to_string(),
             },
             Some(k) => format!("not a candidate: {}", k.reasons.join(", ")),
