@@ -1113,3 +1113,42 @@ fn connection_strings_through_haproxy() {
     );
     both("dsn_haproxy", &app);
 }
+
+/// The leader's REST API stops answering (a SIGKILL as the lock still counts down): the
+/// Cluster pane says who Patroni would elect and who it would not, and why; the leader's
+/// detail shows the same ranking while it is healthy.
+#[test]
+fn next_leader_while_the_leader_does_not_answer() {
+    use ratatui::crossterm::event::KeyCode;
+    // TL 2, pg2 leads; pg1 and pg3 at the leader's position, pg3 tagged nofailover
+    let now = Instant::now();
+    let mut app = live("pending", now);
+    app.update(Msg::Drained(now));
+    assert!(
+        !draw(&app, 80, 24).contains("next leader"),
+        "healthy: no line"
+    );
+    press(&mut app, KeyCode::Enter);
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("Member pg2"), "{screen}");
+    assert!(
+        screen.contains("if pg2 failed now: pg1; pg3 excluded: nofailover"),
+        "{screen}"
+    );
+    both("detail_leader_next", &app);
+    press(&mut app, KeyCode::Esc);
+
+    rest_err(
+        &mut app,
+        "pg2",
+        "error sending request: connection refused",
+        later(now, 2),
+    );
+    app.update(Msg::Drained(later(now, 2)));
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("next leader   pg1 (most advanced, 0 B behind); pg3 excluded:"),
+        "{screen}"
+    );
+    both("next_leader", &app);
+}

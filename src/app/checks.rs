@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::cluster::ClusterState;
+use super::election::{self, Ranking};
 use super::members::{MemberRow, RestHealth, member_row, member_rows};
 use crate::dcs::keys::SyncMode;
 
@@ -57,6 +58,10 @@ pub struct Candidate {
     pub blocks_failover: Vec<String>,
     /// Asynchronous while the cluster runs in synchronous mode (failover may lose data).
     pub async_in_sync_mode: bool,
+    /// Where it stands in the prediction (`election`) if the leader went away now: `first`,
+    /// `in a race with p3`, `second: 1.0 KiB behind p2`; None: excluded there (the reason
+    /// is among `blocks_failover`) or no prediction.
+    pub standing: Option<String>,
 }
 
 impl Candidate {
@@ -65,43 +70,35 @@ impl Candidate {
     }
 }
 
+/// The tags as Patroni reads them (`patroni/tags.py`, via [`election::failover_tags`]):
+/// the same rule for the dialogs and the prediction.
 fn tag_says_no(r: &MemberRow) -> Option<String> {
-    let truthy = |v: &serde_json::Value| match v {
-        serde_json::Value::Bool(b) => *b,
-        serde_json::Value::String(s) => {
-            matches!(s.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
-        }
-        _ => false,
-    };
-    if r.tags.get("nofailover").is_some_and(truthy) {
-        return Some("nofailover tag".into());
+    let (nofailover, priority) = election::failover_tags(&r.tags);
+    if !nofailover {
+        return None;
     }
-    if let Some(p) = r.tags.get("failover_priority") {
-        let zero = match p {
-            serde_json::Value::Number(n) => n.as_i64() == Some(0),
-            serde_json::Value::String(s) => s.trim() == "0",
-            _ => false,
-        };
-        if zero {
-            return Some("failover_priority 0".into());
-        }
-    }
-    None
+    Some(if r.tags.contains_key("nofailover") {
+        "nofailover tag".into()
+    } else {
+        format!("failover_priority {priority}")
+    })
 }
 
 /// What a candidate is measured against: the cluster's failover limit, sync mode and the
 /// leader's timeline, read once per list.
 struct Measure<'a> {
     c: &'a ClusterState,
+    ranking: &'a Ranking,
     leader_tl: Option<u64>,
     max_lag: Option<u64>,
     sync_mode: SyncMode,
 }
 
 impl<'a> Measure<'a> {
-    fn new(c: &'a ClusterState, leader: Option<&MemberRow>) -> Self {
+    fn new(c: &'a ClusterState, leader: Option<&MemberRow>, ranking: &'a Ranking) -> Self {
         Measure {
             c,
+            ranking,
             leader_tl: leader
                 .filter(|r| r.role.is_leader())
                 .and_then(|r| r.timeline),
@@ -172,7 +169,21 @@ impl<'a> Measure<'a> {
         if async_in_sync_mode {
             why.push((false, "not in /sync (synchronous mode)".into()));
         }
+        // One list: what Patroni's own rules exclude (the prediction) is never eligible
+        // here. patrol's rules above are stricter in places (replay lag against the
+        // leader's live position, any timeline behind the leader's, not in /sync whether
+        // or not /sync is active) and keep their own words; a Patroni reason none of them
+        // already covers is added, blocking a failover as it blocks Patroni's.
+        // Not in /sync is said above already, as a warning for a failover: Patroni's API
+        // refuses an async candidate only for a switchover (`api.py` `is_failover_possible`).
+        if let Some(ex) = self.ranking.blocked(&r.name)
+            && !matches!(ex, election::Exclusion::NotSync)
+            && !why.iter().any(|w| w.0)
+        {
+            why.push((true, format!("Patroni would not promote it: {}", ex.text())));
+        }
         Candidate {
+            standing: standing(self.ranking, &r.name),
             name: r.name.clone(),
             blocks_failover: why.iter().filter(|w| w.0).map(|w| w.1.clone()).collect(),
             reasons: why.into_iter().map(|w| w.1).collect(),
@@ -181,26 +192,62 @@ impl<'a> Measure<'a> {
     }
 }
 
-/// Every non-leader member, eligible first, with the reasons the others are not.
+/// Where `name` stands in `ranking`, in words (see [`Candidate::standing`]).
+fn standing(ranking: &Ranking, name: &str) -> Option<String> {
+    let i = ranking.place(name)?;
+    let me = &ranking.ranked[i];
+    let others: Vec<&str> = ranking
+        .winners()
+        .into_iter()
+        .filter(|w| *w != name)
+        .collect();
+    Some(match (&me.loses, others.is_empty()) {
+        (None, true) => "first".into(),
+        (None, false) => format!("in a race with {}", others.join(" or ")),
+        (Some(why), _) => format!("{}: {}", ordinal(i + 1), why.text()),
+    })
+}
+
+fn ordinal(n: usize) -> String {
+    match n {
+        1 => "first".into(),
+        2 => "second".into(),
+        3 => "third".into(),
+        n => format!("{n}th"),
+    }
+}
+
+/// Every non-leader member, eligible first and in the order of the prediction (who
+/// Patroni would elect first), with the reasons the others are not. The prediction is made
+/// from the same rows, so the dialog and the prediction cannot disagree.
 pub fn candidates(c: &ClusterState, now: Instant, interval: std::time::Duration) -> Vec<Candidate> {
     let rows = member_rows(c, now, interval);
-    let m = Measure::new(c, rows.iter().find(|r| r.role.is_leader()));
+    let entrants: Vec<election::Entrant> = rows
+        .iter()
+        .filter(|r| r.gone.is_none())
+        .map(|r| election::entrant(c, r, now, interval))
+        .collect();
+    let ranking = election::rank(&election::rules(c), &entrants);
+    let m = Measure::new(c, rows.iter().find(|r| r.role.is_leader()), &ranking);
     let mut out: Vec<Candidate> = rows
         .iter()
         .filter(|r| !r.role.is_leader() && r.gone.is_none())
         .map(|r| m.judge(r))
         .collect();
-    out.sort_by_key(|c| !c.eligible());
+    // stable: by name within the excluded ones, as the rows come
+    out.sort_by_key(|k| (!k.eligible(), ranking.place(&k.name).unwrap_or(usize::MAX)));
     out
 }
 
 /// One member as [`candidates`] judges it, without deriving the other rows (the detail
-/// view's member); None: the leader, gone, or no such member.
+/// view's member), against the prediction made once for this update; None: the leader,
+/// gone, or no such member.
 pub fn candidate(
     c: &ClusterState,
     name: &str,
     now: Instant,
     interval: std::time::Duration,
+    ranking: &Ranking,
 ) -> Option<Candidate> {
     let r =
         member_row(c, name, now, interval).filter(|r| !r.role.is_leader() && r.gone.is_none())?;
@@ -208,7 +255,7 @@ pub fn candidate(
         .leader
         .as_deref()
         .and_then(|l| member_row(c, l, now, interval));
-    Some(Measure::new(c, leader.as_ref()).judge(&r))
+    Some(Measure::new(c, leader.as_ref(), ranking).judge(&r))
 }
 
 /// Checks common to every write: the data it is based on must be current.

@@ -783,7 +783,11 @@ fn switchover_ineligible(f: &Facts) -> Vec<(Subject, String)> {
     let Some(to) = f.c.failover.as_ref().and_then(|fo| fo.member.as_deref()) else {
         return Vec::new();
     };
-    let c = super::checks::candidate(f.c, to, f.model.now, f.model.rest_interval);
+    // the same prediction the dialog and the detail view judge against (made here only
+    // while a switchover is scheduled)
+    let (now, interval) = (f.model.now, f.model.rest_interval);
+    let ranking = super::election::of(f.c, now, interval);
+    let c = super::checks::candidate(f.c, to, now, interval, &ranking);
     match c {
         Some(c) if c.eligible() => Vec::new(),
         Some(c) => vec![(

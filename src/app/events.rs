@@ -133,6 +133,13 @@ pub enum EventKind {
     RestRegained(String),
     DcsLost,
     DcsRegained,
+    /// After an election: whom patrol predicted (`p2`, `p2 or p3`, `none`) and who took
+    /// the leader key.
+    Prediction {
+        predicted: String,
+        elected: String,
+        right: bool,
+    },
     /// An operation patrol sent finished: `outcome` in one line, `reply` Patroni's whole
     /// answer (shown in the Events view's detail, never in the one-line pane).
     Operation {
@@ -161,6 +168,7 @@ impl EventKind {
                 | EventKind::DcsLost
                 | EventKind::Operation { ok: false, .. }
                 | EventKind::Finding { raised: true, .. }
+                | EventKind::Prediction { right: false, .. }
         )
     }
 
@@ -243,6 +251,16 @@ impl EventKind {
                 raised: false,
                 ..
             } => format!("✓ cleared [{rule}] {message}"),
+            EventKind::Prediction {
+                predicted,
+                right: true,
+                ..
+            } => format!("predicted {predicted}: right"),
+            EventKind::Prediction {
+                predicted,
+                elected,
+                right: false,
+            } => format!("predicted {predicted}, elected {elected}: wrong"),
         }
     }
 }
@@ -273,6 +291,12 @@ impl EventKind {
                 cut(to);
             }
             EventKind::PendingRestart { member, .. } => cut(member),
+            EventKind::Prediction {
+                predicted, elected, ..
+            } => {
+                cut(predicted);
+                cut(elected);
+            }
             EventKind::Restarted { member, at } => {
                 cut(member);
                 cut(at);

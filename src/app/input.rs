@@ -254,6 +254,27 @@ impl App {
         }
     }
 
+    /// After judging: when the leader lock changed hands, the event log says whether the
+    /// prediction held, and a wrong one is a warning in patrol's own log with its facts.
+    pub(super) fn check_prediction(&mut self) -> Vec<Effect> {
+        let leader = self.model.cluster().and_then(|c| c.leader.clone());
+        let Some(o) = super::election::follow(
+            &mut self.held,
+            leader.as_deref(),
+            self.judgement.election.as_ref(),
+        ) else {
+            return Vec::new();
+        };
+        self.model.log_prediction(o.event());
+        if o.right {
+            return Vec::new();
+        }
+        vec![Effect::LogWarning(crate::text::sanitize(&format!(
+            "next-leader prediction wrong: predicted {}, elected {}; the prediction was: {}",
+            o.predicted, o.elected, o.facts
+        )))]
+    }
+
     /// Pasted text (bracketed paste) is text, never keys: it goes into the text field being
     /// edited (the log filter, a dialog's field), and nowhere else. A typed confirmation is
     /// typed, so a paste there is refused; anywhere else it is dropped with a notice.

@@ -7,6 +7,7 @@
 
 use super::checks::{self, Candidate, Check};
 use super::dialog::Dialog;
+use super::election::{self, Ranking};
 use super::model::Model;
 use super::plan::Plan;
 
@@ -16,19 +17,33 @@ pub struct Judgement {
     pub plan: Option<Plan>,
     /// The detail view's member and how it stands as a candidate (None: the leader, gone).
     pub detail: Option<(String, Option<Candidate>)>,
+    /// Who Patroni would elect if the leader went away now (`election`), over the members
+    /// with REST state (bounded however many member keys etcd holds).
+    pub election: Option<Ranking>,
+    /// Why the next leader is on screen now (see [`election::watching`]); None: only the
+    /// leader's detail view shows it.
+    pub watch: Option<&'static str>,
 }
 
 impl Judgement {
     /// Judge what is on screen: `dialog` open, the detail view of `detail` shown.
     pub fn of(model: &Model, dialog: Option<&Dialog>, detail: Option<&str>) -> Judgement {
+        let election = model
+            .cluster()
+            .map(|c| election::of(c, model.now, model.rest_interval));
         Judgement {
             plan: dialog.map(|d| model.plan(d)),
             detail: detail.map(|m| {
                 let c = model
                     .cluster()
-                    .and_then(|c| checks::candidate(c, m, model.now, model.rest_interval));
+                    .zip(election.as_ref())
+                    .and_then(|(c, e)| checks::candidate(c, m, model.now, model.rest_interval, e));
                 (m.to_string(), c)
             }),
+            election,
+            watch: model
+                .cluster()
+                .and_then(|c| election::watching(c, model.now, model.rest_interval)),
         }
     }
 }

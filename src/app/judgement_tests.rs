@@ -160,7 +160,7 @@ fn right_after_start_table_detail_dialog_and_send_key_all_say_not_yet_known() {
     assert!(table.contains("0 B"), "{table}");
     assert_eq!(
         detail,
-        "failover            eligible as switchover / failover candidate"
+        "failover            eligible as switchover / failover candidate · if pg1 failed now: in a race with pg3"
     );
     assert_eq!(check, "Pass pg2 is eligible");
     assert!(

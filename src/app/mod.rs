@@ -8,6 +8,7 @@ pub mod checks;
 pub mod cluster;
 pub mod diagnosis;
 pub mod dialog;
+pub mod election;
 pub mod events;
 mod follow;
 mod input;
@@ -226,6 +227,8 @@ pub struct App {
     /// runtime has applied a batch (`Msg::Drained`) or the clock ticks.
     pub health: diagnosis::Health,
     bell: bool,
+    /// The last next-leader prediction, checked when the lock changes hands.
+    held: Option<election::Held>,
     pub read_only: bool,
     export_dir: PathBuf,
     redraw: Redraw,
@@ -258,6 +261,7 @@ impl App {
             judgement: Judgement::default(),
             health: diagnosis::Health::new(cfg.thresholds),
             bell: cfg.bell,
+            held: None,
             read_only: cfg.read_only,
             export_dir: cfg.export_dir,
             redraw: Redraw::default(),
@@ -366,6 +370,7 @@ impl App {
         };
         if judge {
             self.judge(dialog_before);
+            eff.extend(self.check_prediction());
         }
         if diagnose && self.health.due(self.model.now) {
             eff.extend(self.diagnose());

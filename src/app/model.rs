@@ -704,6 +704,11 @@ impl Model {
     /// Each name or value in one event is cut to this many bytes.
     pub const MAX_EVENT_FIELD: usize = 256;
 
+    /// Whether the next-leader prediction held (see `election::follow`).
+    pub fn log_prediction(&mut self, kind: events::EventKind) {
+        self.push_event(kind);
+    }
+
     /// A finished operation's outcome, with Patroni's whole reply for the event's detail.
     pub fn log_operation(&mut self, o: &super::ops::Operation) {
         self.push_event(events::EventKind::Operation {

@@ -19,6 +19,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .title(Span::styled(" Cluster ", theme.title));
     let label = |s: &'static str| Span::styled(format!("{s:<14}"), theme.header_key);
     let mut lines = Vec::new();
+    // first: when the leader is in doubt, who comes next is what matters most
+    if let (Some(r), Some(_)) = (&app.judgement.election, app.judgement.watch) {
+        let mut s = r.verdict();
+        let ex = r.exclusions();
+        if !ex.is_empty() {
+            s.push_str("; ");
+            s.push_str(&ex);
+        }
+        lines.push(Line::from(vec![
+            label("next leader"),
+            Span::styled(sanitize(&s), theme.warning),
+        ]));
+    }
     if let Some(c) = app.cluster() {
         let mut cfg = vec![label("config")];
         match &c.config {

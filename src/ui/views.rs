@@ -221,13 +221,28 @@ pub fn detail(
             .collect();
         lines.push(kv("tags", sanitize(&t.join(", ")), theme));
     }
+    // the leader: who would follow it, by Patroni's rules (the same ranking as the dialogs)
+    if row.role.is_leader()
+        && let Some(r) = &app.judgement.election
+        && r.leader.as_deref() == Some(member)
+    {
+        lines.push(kv("next leader", sanitize(&r.if_failed()), theme));
+    }
     // what the tags and the state mean for failover: judged once per update, with the
     // rule and the figures the switchover dialog's checks use
     if !row.role.is_leader()
         && let Some((_, k)) = app.judgement.detail.as_ref().filter(|(m, _)| m == member)
     {
         let txt = match k {
-            Some(k) if k.eligible() => "eligible as switchover / failover candidate".to_string(),
+            Some(k) if k.eligible() => match &k.standing {
+                Some(st) => {
+                    let l = (app.judgement.election.as_ref())
+                        .and_then(|r| r.leader.as_deref())
+                        .unwrap_or("the leader");
+                    format!("eligible as switchover / failover candidate · if {l} failed now: {st}")
+                }
+                None => "eligible as switchover / failover candidate".to_string(),
+            },
             Some(k) => format!("not a candidate: {}", k.reasons.join(", ")),
             None => "not a candidate".into(),
         };
