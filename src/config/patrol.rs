@@ -130,6 +130,7 @@ struct Raw {
     keys: BTreeMap<String, KeysEntry>,
     #[serde(default)]
     check: crate::app::diagnosis::Thresholds,
+    #[serde(default)]
     haproxy: Vec<RawHaproxy>,
 }
 
