@@ -478,6 +478,16 @@ impl Model {
 
     pub const CHECKING_AFTER: Duration = Duration::from_millis(250);
 
+    /// When the header turns `checking` if nothing confirms etcd's newest revision before
+    /// (the runtime wakes then to judge and draw it); None when nothing is pending.
+    pub fn checking_due(&self) -> Option<Instant> {
+        if !matches!(self.dcs, DcsHealth::Live { .. }) || self.dcs_newest <= self.dcs_applied {
+            return None;
+        }
+        let due = self.newest_since? + Self::CHECKING_AFTER;
+        (due > self.now).then_some(due)
+    }
+
     /// A gap from etcd's revision asked aside from the watch counts after this: the
     /// watch's progress answer closes one that is only keys outside the prefix sooner.
     pub const NEWEST_GRACE: Duration = Duration::from_secs(1);

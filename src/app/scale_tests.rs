@@ -213,6 +213,11 @@ fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_c
     assert_eq!(a.model.revision_gap(), None, "within the grace");
     // a round trip later a progress answer would have said so: still live
     assert!(draw(&a).contains("● live"));
+    // the runtime wakes when `checking` is due (an idle loop would wait for a tick)
+    assert_eq!(
+        a.model.checking_due(),
+        Some(later(now, 1) + super::Model::CHECKING_AFTER)
+    );
     // not a gap yet, and not live either: the screen says it is checking
     a.model.take_changed();
     a.model
@@ -227,6 +232,7 @@ fn etcds_newest_revision_from_aside_counts_after_a_grace_and_a_progress_answer_c
         screen.contains("● checking") && !screen.contains("● live"),
         "{screen}"
     );
+    assert_eq!(a.model.checking_due(), None, "due once, not again");
     // the watch's progress answer says everything up to 500 is delivered: no gap
     a.update(Msg::Dcs(
         later(now, 1),

@@ -109,6 +109,14 @@ impl Runner {
         self.newest = rx;
     }
 
+    /// Wait until etcd's newest revision moves (None at once without a side task, or when
+    /// it has ended: a `select!` branch is then disabled).
+    pub async fn newest_changed(&mut self) -> Option<i64> {
+        let rx = self.newest.as_mut()?;
+        rx.changed().await.ok()?;
+        Some(*rx.borrow_and_update())
+    }
+
     /// etcd's newest revision, when it moved since last asked.
     pub fn newest(&mut self) -> Option<i64> {
         let rx = self.newest.as_mut()?;

@@ -107,7 +107,21 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
             app.drawn(crate::ui::ages_drawn());
             frames.spend_drawn(began, tokio::time::Instant::now());
         }
-        let Some(msg) = rx.recv().await else { break };
+        // etcd's newest revision is judged as soon as the side task learns it, and again
+        // when it has stood unconfirmed long enough for the header to say `checking`: an
+        // idle loop waited for the next message or tick (up to a second) for either
+        let due = app.model.checking_due().map(tokio::time::Instant::from_std);
+        let msg = tokio::select! {
+            m = rx.recv() => match m {
+                Some(m) => m,
+                None => break,
+            },
+            Some(revision) = runner.newest_changed() => {
+                let ev = crate::dcs::DcsEvent::Newest { revision, backlog: !rx.is_empty() };
+                Msg::Dcs(Instant::now(), ev)
+            }
+            () = sleep_until_some(due), if due.is_some() => Msg::Tick(Instant::now()),
+        };
         apply(&mut app, &mut runner, msg, !rx.is_empty());
         while let Ok(m) = rx.try_recv() {
             apply(&mut app, &mut runner, m, !rx.is_empty());
@@ -148,6 +162,14 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
 pub(super) fn drained(app: &mut App, runner: &mut Runner) {
     let effects = app.update(Msg::Drained(Instant::now()));
     runner.run(effects);
+}
+
+/// Sleep until `at` (never, without one: the branch is disabled then anyway).
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// One message through `update`, its effects run (shared with [`super::Headless`]);
