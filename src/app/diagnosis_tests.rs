@@ -11,6 +11,16 @@ use crate::dcs::DcsEvent;
 use crate::dcs::info::{EndpointInfo, EndpointStatus, InfoEvent};
 
 /// The findings after the runtime drained its queue at `at`: (rule, subject).
+
+/// The message of the active finding of `rule`, if any.
+fn message<'a>(a: &'a App, rule: &str) -> Option<&'a str> {
+    a.health
+        .findings()
+        .iter()
+        .find(|f| f.rule == rule)
+        .map(|f| f.message.as_str())
+}
+
 fn judge(a: &mut App, at: Instant) -> Vec<(String, Subject)> {
     a.update(Msg::Drained(at));
     a.health
@@ -279,13 +289,8 @@ fn two_primaries_and_a_role_disagreement() {
     let found = judge(&mut a, later(now, 6));
     assert!(has(&found, "two-primaries", &Subject::Cluster), "{found:?}");
     assert!(has(&found, "role-disagrees", &member("pg2")), "{found:?}");
-    let two = a
-        .health
-        .findings()
-        .iter()
-        .find(|f| f.rule == "two-primaries");
     assert_eq!(
-        two.map(|f| f.message.as_str()),
+        message(&a, "two-primaries"),
         Some("2 members claim to be primary: pg1, pg2")
     );
 }
@@ -392,13 +397,8 @@ fn quorum_mode_says_when_no_member_may_fail() {
     for s in 1..=6 {
         judge(&mut a, at(s));
     }
-    let f = a
-        .health
-        .findings()
-        .iter()
-        .find(|f| f.rule == "quorum-no-margin");
     assert_eq!(
-        f.map(|f| f.message.as_str()),
+        message(&a, "quorum-no-margin"),
         Some(
             "quorum commit needs 1 of the standbys, 1 are healthy: one more lost and commits stop"
         )
@@ -471,13 +471,8 @@ fn version_skew_dcs_last_seen_and_a_scheduled_switchover_to_an_ineligible_member
     round(&mut a, later(now, 1), replica_behind(0), p);
     let found = judge(&mut a, later(now, 1));
     assert!(has(&found, "version-skew", &Subject::Cluster), "{found:?}");
-    let f = a
-        .health
-        .findings()
-        .iter()
-        .find(|f| f.rule == "version-skew");
     assert_eq!(
-        f.map(|f| f.message.as_str()),
+        message(&a, "version-skew"),
         Some("version skew: Patroni 4.0.2 / 4.1.5")
     );
 
@@ -607,13 +602,8 @@ fn failsafe_mode_names_the_members_missing_from_the_failsafe_key() {
     for s in 0..=16 {
         judge(&mut a, later(now, s));
     }
-    let f = a
-        .health
-        .findings()
-        .iter()
-        .find(|f| f.rule == "failsafe-missing");
     assert_eq!(
-        f.map(|f| f.message.as_str()),
+        message(&a, "failsafe-missing"),
         Some("failsafe mode is on; missing from the failsafe key: pg3")
     );
 }
