@@ -10,8 +10,6 @@ use super::{App, Msg};
 use crate::dcs::DcsEvent;
 use crate::dcs::info::{EndpointInfo, EndpointStatus, InfoEvent};
 
-/// The findings after the runtime drained its queue at `at`: (rule, subject).
-
 /// The message of the active finding of `rule`, if any.
 fn message<'a>(a: &'a App, rule: &str) -> Option<&'a str> {
     a.health
@@ -21,6 +19,7 @@ fn message<'a>(a: &'a App, rule: &str) -> Option<&'a str> {
         .map(|f| f.message.as_str())
 }
 
+/// The findings after the runtime drained its queue at `at`: (rule, subject).
 fn judge(a: &mut App, at: Instant) -> Vec<(String, Subject)> {
     a.update(Msg::Drained(at));
     a.health
