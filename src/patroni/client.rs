@@ -77,17 +77,22 @@ pub struct RestClient {
 /// Authorization header included, to wherever `Location` points; a poll is not steered to
 /// another host either: the 3xx is the answer) and retry nothing (reqwest 0.13's default
 /// policy resends on HTTP/2 GOAWAY and REFUSED_STREAM).
-fn builder(
-    settings: &RestSettings,
-    timeout: Duration,
-) -> Result<reqwest::ClientBuilder, RestError> {
-    let b = reqwest::Client::builder()
+/// Every HTTP client patrol builds starts here (the REST API's, HAProxy's stats pages').
+pub fn safe_builder(timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(concat!("patrol/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .retry(reqwest::retry::never())
-        .no_proxy();
+        .no_proxy()
+}
+
+fn builder(
+    settings: &RestSettings,
+    timeout: Duration,
+) -> Result<reqwest::ClientBuilder, RestError> {
+    let b = safe_builder(timeout);
     crate::tls::reqwest_tls(
         b,
         &crate::tls::TlsFiles::for_rest(settings),

@@ -4,5 +4,5 @@ mod client;
 pub mod cluster;
 mod status;
 
-pub use client::{RestClient, RestError};
+pub use client::{RestClient, RestError, safe_builder};
 pub use status::{PatroniStatus, ReplicationConn, Xlog};

@@ -19,13 +19,7 @@ const MIN_EVERY: Duration = Duration::from_secs(1);
 /// The HTTP client for stats pages: no redirect followed, nothing retried, no proxy.
 pub fn stats_client(timeout: Duration) -> Result<reqwest::Client, String> {
     crate::install_crypto_provider();
-    let b = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .user_agent(concat!("patrol/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .retry(reqwest::retry::never())
-        .no_proxy();
+    let b = crate::patroni::safe_builder(timeout);
     let b = crate::tls::reqwest_tls(b, &Default::default(), false)?;
     b.build().map_err(|e| crate::text::error_chain(&e))
 }
