@@ -12,7 +12,7 @@
 //! `Health` evaluates at most every [`Health::EVERY`]. The next-leader prediction (issue 19
 //! §2) goes beside these rules, over `checks::candidates`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -111,6 +111,9 @@ pub struct Facts<'a> {
     pub rows: BTreeMap<String, MemberRow>,
     /// The leader's row, if it has a key.
     pub leader: Option<&'a str>,
+    /// Members whose PostgreSQL restarted within the window, with when it started: one
+    /// pass over the event log per evaluation, not one per member row.
+    pub restarts: HashMap<&'a str, &'a str>,
 }
 
 impl Facts<'_> {
@@ -398,6 +401,7 @@ pub fn evaluate(model: &Model, th: &Thresholds) -> Vec<Hit> {
         th,
         rows,
         leader: c.leader.as_deref(),
+        restarts: restarts(model, th),
     };
     let mut out = Vec::new();
     for rule in RULES {
@@ -736,19 +740,25 @@ fn pending_restart(_: &Facts, r: &MemberRow) -> Option<String> {
 }
 
 fn restarted(f: &Facts, r: &MemberRow) -> Option<String> {
-    let window = Duration::from_secs(f.th.restarted_secs);
-    let now = f.model.now;
-    f.model
+    let at = f.restarts.get(r.name.as_str())?;
+    Some(format!("{}: PostgreSQL restarted (started {at})", r.name))
+}
+
+/// Each member's latest restart within the window (the newest event wins).
+fn restarts<'a>(model: &'a Model, th: &Thresholds) -> HashMap<&'a str, &'a str> {
+    let window = Duration::from_secs(th.restarted_secs);
+    let mut out = HashMap::new();
+    for e in model
         .events
         .iter()
         .rev()
-        .take_while(|e| now.saturating_duration_since(e.at) < window)
-        .find_map(|e| match &e.kind {
-            super::events::EventKind::Restarted { member, at } if *member == r.name => {
-                Some(format!("{}: PostgreSQL restarted (started {at})", r.name))
-            }
-            _ => None,
-        })
+        .take_while(|e| model.now.saturating_duration_since(e.at) < window)
+    {
+        if let super::events::EventKind::Restarted { member, at } = &e.kind {
+            out.entry(member.as_str()).or_insert(at.as_str());
+        }
+    }
+    out
 }
 
 fn paused_long(f: &Facts) -> Vec<(Subject, String)> {
