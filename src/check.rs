@@ -92,6 +92,7 @@ fn subject_text(s: &Subject) -> String {
         Subject::Cluster => "cluster".into(),
         Subject::Member(m) => sanitize(m),
         Subject::Etcd(e) => sanitize(e),
+        Subject::Haproxy(h) => sanitize(h),
     }
 }
 

@@ -2,7 +2,8 @@
 //! the usual Patroni template): patrol's model says what HAProxy routes to, `psql` through
 //! the read-write port reaches the leader and through the read-only port a replica, a
 //! switchover moves both HAProxy and the model to the new leader, and a server forced into
-//! MAINT shows as MAINT and is reported by the routing judgement.
+//! MAINT shows as MAINT and is raised as the `routing-rw` health finding (an event), cleared
+//! when it is ready again.
 
 mod support;
 
@@ -204,12 +205,22 @@ fn haproxy_routes_follow_a_switchover_and_maint_is_reported() {
         c.haproxy_state("maint", &candidate, Some("rw"));
         let want = format!("rw routes writes nowhere: the leader {candidate} is MAINT there");
         let t = Instant::now();
+        // a health finding like any other: the header's badge, the Health view, an event,
+        // `patrol check`
+        let raised = |a: &App| {
+            a.health.findings().iter().any(|f| {
+                f.rule == "routing-rw"
+                    && f.message == want
+                    && f.severity == patrol::app::diagnosis::Severity::Critical
+            })
+        };
         assert!(
             h.until(Duration::from_secs(20), |a| {
-                a.model
-                    .routing_problems()
-                    .iter()
-                    .any(|p| p.message == want && p.severity == Severity::Critical)
+                raised(a)
+                    && a.model
+                        .routing_problems()
+                        .iter()
+                        .any(|p| p.message == want && p.severity == Severity::Critical)
             })
             .await,
             "{want}:\n{}",
@@ -234,11 +245,23 @@ fn haproxy_routes_follow_a_switchover_and_maint_is_reported() {
         c.haproxy_state("ready", &candidate, Some("rw"));
         assert!(
             h.until(Duration::from_secs(20), |a| {
-                settled(a, &candidate) && a.model.routing_problems().is_empty()
+                settled(a, &candidate)
+                    && a.model.routing_problems().is_empty()
+                    && !a.health.active("routing-rw")
             })
             .await,
             "ready again:\n{}",
             describe(&h.app)
+        );
+        let events: Vec<String> = h.app.model.events.iter().map(|e| e.kind.text()).collect();
+        assert!(
+            events
+                .iter()
+                .any(|e| e.contains("[routing-rw]") && e.contains(&want))
+                && events
+                    .iter()
+                    .any(|e| e.starts_with("✓ cleared [routing-rw]")),
+            "the raise and the clear are events: {events:#?}"
         );
     });
     drop(rt);

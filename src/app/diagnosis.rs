@@ -20,6 +20,7 @@ use serde::Deserialize;
 use super::cluster::ClusterState;
 use super::members::{self, MemberRow, RestHealth};
 use super::model::Model;
+use super::routing::{Purpose, Severity as RoutingSeverity};
 use crate::dcs::keys::SyncMode;
 
 /// How bad a finding is; ordered, worst last. Nagios' words.
@@ -45,6 +46,8 @@ pub enum Subject {
     Member(String),
     /// An etcd endpoint (its URL without credentials).
     Etcd(String),
+    /// A listener of a configured HAProxy (`HAPROXY LISTENER`), or the HAProxy itself.
+    Haproxy(String),
 }
 
 impl Subject {
@@ -320,6 +323,30 @@ pub const RULES: &[Rule] = &[
         after: Duration::from_secs(5),
         remedy: Some(Remedy::Flush),
         check: Check::Cluster(switchover_ineligible),
+    },
+    Rule {
+        id: "routing-rw",
+        severity: Severity::Critical,
+        about: "HAProxy's read-write listener does not route to exactly the leader, for longer than its check window (inter × rise/fall)",
+        after: NOW,
+        remedy: None,
+        check: Check::Cluster(routing_rw),
+    },
+    Rule {
+        id: "routing-ro",
+        severity: Severity::Warning,
+        about: "an HAProxy read-only listener routes to a member that is not a healthy replica (or nowhere while one is), for longer than its check window",
+        after: NOW,
+        remedy: None,
+        check: Check::Cluster(routing_ro),
+    },
+    Rule {
+        id: "haproxy-down",
+        severity: Severity::Warning,
+        about: "a configured HAProxy's stats do not answer: what clients reach is unknown",
+        after: Duration::from_secs(5),
+        remedy: None,
+        check: Check::Cluster(haproxy_down),
     },
     Rule {
         id: "version-skew",
@@ -802,6 +829,40 @@ fn switchover_ineligible(f: &Facts) -> Vec<(Subject, String)> {
             format!("the scheduled switchover's target {to} is not a replica now"),
         )],
     }
+}
+
+/// The routing findings of one kind (`routing::problems`: each listener as HAProxy's last
+/// stats showed it, once its check window has passed). A listener that only leaves out a
+/// healthy replica is shown in the routing view, not raised.
+fn routing_of(f: &Facts, want: Option<Purpose>) -> Vec<(Subject, String)> {
+    if !f.model.routing.configured() {
+        return Vec::new();
+    }
+    f.model
+        .routing_problems()
+        .into_iter()
+        .filter(|p| p.purpose == want && p.severity > RoutingSeverity::Info)
+        .map(|p| {
+            let subject = if p.listener.is_empty() {
+                p.haproxy
+            } else {
+                format!("{} {}", p.haproxy, p.listener)
+            };
+            (Subject::Haproxy(subject), p.message)
+        })
+        .collect()
+}
+
+fn routing_rw(f: &Facts) -> Vec<(Subject, String)> {
+    routing_of(f, Some(Purpose::ReadWrite))
+}
+
+fn routing_ro(f: &Facts) -> Vec<(Subject, String)> {
+    routing_of(f, Some(Purpose::ReadOnly))
+}
+
+fn haproxy_down(f: &Facts) -> Vec<(Subject, String)> {
+    routing_of(f, None)
 }
 
 fn version_skew(f: &Facts) -> Vec<(Subject, String)> {
