@@ -93,6 +93,7 @@ fn subject_text(s: &Subject) -> String {
         Subject::Member(m) => sanitize(m),
         Subject::Etcd(e) => sanitize(e),
         Subject::Haproxy(h) => sanitize(h),
+        Subject::Slot(s) => format!("slot {}", sanitize(s)),
     }
 }
 

@@ -48,6 +48,8 @@ pub enum Subject {
     Etcd(String),
     /// A listener of a configured HAProxy (`HAPROXY LISTENER`), or the HAProxy itself.
     Haproxy(String),
+    /// A replication slot on the leader (its sanitized name).
+    Slot(String),
 }
 
 impl Subject {
@@ -93,6 +95,9 @@ pub struct Thresholds {
     pub paused_secs: u64,
     /// A PostgreSQL restart stays a finding this many seconds.
     pub restarted_secs: u64,
+    /// A replication slot retaining more WAL than this many bytes (the leader's position
+    /// minus the slot's, from the `status` key).
+    pub slot_retained_bytes: u64,
 }
 
 impl Default for Thresholds {
@@ -101,6 +106,7 @@ impl Default for Thresholds {
             dcs_last_seen_secs: 60,
             paused_secs: 3600,
             restarted_secs: 300,
+            slot_retained_bytes: 1 << 30,
         }
     }
 }
@@ -293,6 +299,22 @@ pub const RULES: &[Rule] = &[
         check: Check::Cluster(failsafe_missing),
     },
     Rule {
+        id: "slot-retains-much",
+        severity: Severity::Warning,
+        about: "a replication slot on the leader retains more WAL than `[check] slot_retained_bytes` (leader position minus slot position, `status` key)",
+        after: NOW,
+        remedy: None,
+        check: Check::Cluster(slot_retains_much),
+    },
+    Rule {
+        id: "slot-orphan",
+        severity: Severity::Warning,
+        about: "a replication slot on the leader belongs to no member and is not a permanent slot (Patroni keeps a gone member's for `member_slots_ttl`): it retains WAL for nobody",
+        after: Duration::from_secs(15),
+        remedy: None,
+        check: Check::Cluster(slot_orphan),
+    },
+    Rule {
         id: "pending-restart",
         severity: Severity::Warning,
         about: "a member needs a restart for a parameter change",
@@ -409,8 +431,13 @@ fn subjects(model: &Model, c: &ClusterState) -> BTreeSet<String> {
 
 /// Every rule over the cluster on screen, now. Pure.
 pub fn evaluate(model: &Model, th: &Thresholds) -> Vec<Hit> {
+    judge(model, th).0
+}
+
+/// The rules' hits, and the facts the Health view shows beside them (the leader's slots).
+fn judge(model: &Model, th: &Thresholds) -> (Vec<Hit>, Vec<SlotFact>) {
     let Some(c) = model.cluster() else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let rows = subjects(model, c)
         .into_iter()
@@ -447,7 +474,7 @@ pub fn evaluate(model: &Model, th: &Thresholds) -> Vec<Hit> {
             })),
         }
     }
-    out
+    (out, slots(c, &f.rows))
 }
 
 // ---------------------------------------------------------------- the rules' conditions
@@ -751,6 +778,129 @@ fn failsafe_missing(f: &Facts) -> Vec<(Subject, String)> {
     )]
 }
 
+/// Patroni's `slot_name_from_member_name`: lower case, `-` and `.` as `_`, any other
+/// character outside `[a-z0-9_]` as `u` and its code point in four decimal digits, cut to
+/// 63 characters.
+pub fn slot_name(member: &str) -> String {
+    let mut out = String::new();
+    for c in member.to_lowercase().chars() {
+        match c {
+            'a'..='z' | '0'..='9' | '_' => out.push(c),
+            '-' | '.' => out.push('_'),
+            c => out.push_str(&format!("u{:04}", u32::from(c))),
+        }
+    }
+    out.chars().take(63).collect()
+}
+
+/// Whom a slot of the leader serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlotOwner {
+    /// A member with a key (its name).
+    Member(String),
+    /// A permanent slot of the dynamic config (`slots` / `permanent_slots`).
+    Permanent,
+    /// A member whose key left etcd in this session (its name).
+    Gone(String),
+    /// No member's and no permanent slot.
+    Nobody,
+    /// Not known without looking at every member key (more members than patrol looks at).
+    Unknown,
+}
+
+/// One replication slot of the leader, from the `status` key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotFact {
+    /// Sanitized when read (`dcs::keys::MAX_SLOTS` of them at most).
+    pub name: String,
+    /// The WAL it retains: the leader's position minus the slot's, both from the same
+    /// `status` write (None: no leader position in it).
+    pub retains: Option<u64>,
+    pub owner: SlotOwner,
+}
+
+fn permanent_slot(c: &ClusterState, name: &str) -> bool {
+    c.config.as_ref().is_some_and(|k| {
+        ["slots", "permanent_slots"]
+            .iter()
+            .any(|key| k.raw.get(*key).and_then(|v| v.get(name)).is_some())
+    })
+}
+
+/// The leader's slots with what each retains and whose it is. Bounded: the status key's
+/// slots are at most `dcs::keys::MAX_SLOTS`, and an owner is looked up by name, then among
+/// the rows the rules look at (the module's cost note), never across every member key.
+pub fn slots(c: &ClusterState, rows: &BTreeMap<String, MemberRow>) -> Vec<SlotFact> {
+    let Some(st) = c.status.as_ref() else {
+        return Vec::new();
+    };
+    let looked_at_all = c.members.len() <= rows.values().filter(|r| r.gone.is_none()).count();
+    st.slots
+        .iter()
+        .map(|(name, pos)| {
+            let owner = if c.members.contains_key(name) {
+                SlotOwner::Member(name.clone())
+            } else if permanent_slot(c, name) {
+                SlotOwner::Permanent
+            } else if let Some(r) = rows.values().find(|r| slot_name(&r.name) == *name) {
+                match r.gone {
+                    Some(_) => SlotOwner::Gone(r.name.clone()),
+                    None => SlotOwner::Member(r.name.clone()),
+                }
+            } else if looked_at_all {
+                SlotOwner::Nobody
+            } else {
+                SlotOwner::Unknown
+            };
+            SlotFact {
+                name: name.clone(),
+                retains: st.optime.map(|o| o.saturating_sub(*pos)),
+                owner,
+            }
+        })
+        .collect()
+}
+
+fn slot_retains_much(f: &Facts) -> Vec<(Subject, String)> {
+    let limit = f.th.slot_retained_bytes;
+    slots(f.c, &f.rows)
+        .into_iter()
+        .filter_map(|s| {
+            let r = s.retains.filter(|r| *r > limit)?;
+            Some((
+                Subject::Slot(s.name.clone()),
+                format!(
+                    "slot {} retains {} of WAL on the leader (over {})",
+                    s.name,
+                    members::human_bytes(r),
+                    members::human_bytes(limit)
+                ),
+            ))
+        })
+        .collect()
+}
+
+fn slot_orphan(f: &Facts) -> Vec<(Subject, String)> {
+    slots(f.c, &f.rows)
+        .into_iter()
+        .filter_map(|s| {
+            let whose = match &s.owner {
+                SlotOwner::Gone(m) => format!("{m}'s key left etcd"),
+                SlotOwner::Nobody => "no member has this slot's name".to_string(),
+                _ => return None,
+            };
+            let retains = s
+                .retains
+                .map(|r| format!(", retains {}", members::human_bytes(r)))
+                .unwrap_or_default();
+            Some((
+                Subject::Slot(s.name.clone()),
+                format!("slot {} belongs to no member ({whose}){retains}", s.name),
+            ))
+        })
+        .collect()
+}
+
 fn pending_restart(_: &Facts, r: &MemberRow) -> Option<String> {
     if !r.pending_restart || r.gone.is_some() {
         return None;
@@ -977,6 +1127,8 @@ pub struct Health {
     /// Conditions that hold but whose rule waits (`after`): since when.
     pending: BTreeMap<Key, Instant>,
     last: Option<Instant>,
+    /// The leader's replication slots as of the last evaluation (the Health view's facts).
+    slots: Vec<SlotFact>,
     /// How many evaluations ran (tests count them).
     pub evaluations: u64,
 }
@@ -997,6 +1149,11 @@ impl Health {
     /// Active findings, worst first.
     pub fn findings(&self) -> &[Finding] {
         &self.findings
+    }
+
+    /// The leader's replication slots with the WAL each retains, as last judged.
+    pub fn slots(&self) -> &[SlotFact] {
+        &self.slots
     }
 
     pub fn worst(&self) -> Option<Severity> {
@@ -1027,7 +1184,9 @@ impl Health {
         let now = model.now;
         self.last = Some(now);
         self.evaluations += 1;
-        let hits = evaluate(model, &self.thresholds);
+        let (hits, slots) = judge(model, &self.thresholds);
+        let slots_changed = slots != self.slots;
+        self.slots = slots;
         let before: BTreeMap<Key, Finding> = std::mem::take(&mut self.findings)
             .into_iter()
             .map(|f| ((f.rule, f.subject.clone()), f))
@@ -1082,6 +1241,7 @@ impl Health {
             }
         }
         let shown_changed = !changes.is_empty()
+            || slots_changed
             || now_active
                 .iter()
                 .any(|(k, f)| before.get(k).is_some_and(|b| b.message != f.message));

@@ -829,3 +829,116 @@ fn check_says_unknown_when_it_cannot_look() {
         (Some("UNKNOWN"), Some(3))
     );
 }
+
+fn with_status(a: &mut App, at: Instant, status: &str) {
+    a.update(Msg::Dcs(at, DcsEvent::Put(kv("status", status.as_bytes()))));
+}
+
+#[test]
+fn a_slot_retaining_more_than_the_threshold_is_raised_and_cleared() {
+    let now = Instant::now();
+    let mut a = app_with(
+        |c| c.thresholds.slot_retained_bytes = 1 << 30,
+        healthy_kvs(),
+        now,
+    );
+    let optime: u64 = 3 << 30;
+    with_status(
+        &mut a,
+        now,
+        &format!(
+            r#"{{"optime":{optime},"slots":{{"pg2":{optime},"pg3":{}}}}}"#,
+            optime - (2 << 30)
+        ),
+    );
+    let found = judge(&mut a, now);
+    assert!(
+        has(&found, "slot-retains-much", &Subject::Slot("pg3".into())),
+        "{found:?}"
+    );
+    assert!(
+        !has(&found, "slot-retains-much", &Subject::Slot("pg2".into())),
+        "{found:?}"
+    );
+    assert_eq!(
+        message(&a, "slot-retains-much"),
+        Some("slot pg3 retains 2.0 GiB of WAL on the leader (over 1.0 GiB)")
+    );
+    // the slot advances: cleared
+    with_status(
+        &mut a,
+        later(now, 1),
+        &format!(r#"{{"optime":{optime},"slots":{{"pg2":{optime},"pg3":{optime}}}}}"#),
+    );
+    assert!(
+        !judge(&mut a, later(now, 1))
+            .iter()
+            .any(|(r, _)| r == "slot-retains-much")
+    );
+}
+
+#[test]
+fn a_slot_of_no_member_is_an_orphan_but_a_permanent_one_is_not() {
+    let now = Instant::now();
+    let mut a = healthy(now);
+    with_config(
+        &mut a,
+        now,
+        r#"{"ttl":20,"loop_wait":1,"slots":{"archiver":{"type":"physical"}}}"#,
+    );
+    with_status(
+        &mut a,
+        now,
+        r#"{"optime":2000,"slots":{"pg2":2000,"pg3":2000,"old_box":1000,"archiver":10}}"#,
+    );
+    let at = |s| later(now, s);
+    for s in 0..=16 {
+        let found = judge(&mut a, at(s));
+        assert_eq!(
+            has(&found, "slot-orphan", &Subject::Slot("old_box".into())),
+            s >= 15,
+            "waits 15 s, at {s}s: {found:?}"
+        );
+        assert!(!has(
+            &found,
+            "slot-orphan",
+            &Subject::Slot("archiver".into())
+        ));
+    }
+    assert_eq!(
+        message(&a, "slot-orphan"),
+        Some("slot old_box belongs to no member (no member has this slot's name), retains 1000 B")
+    );
+    // a member whose key left: its slot is named as its
+    a.update(Msg::Dcs(
+        at(17),
+        DcsEvent::Delete {
+            key: "/service/demo/members/pg3".into(),
+        },
+    ));
+    for s in 17..=33 {
+        judge(&mut a, at(s));
+    }
+    let found = judge(&mut a, at(33));
+    assert!(
+        has(&found, "slot-orphan", &Subject::Slot("pg3".into())),
+        "{found:?}"
+    );
+    // Patroni drops them: cleared
+    with_status(&mut a, at(34), r#"{"optime":2000,"slots":{"pg2":2000}}"#);
+    assert!(
+        !judge(&mut a, at(34))
+            .iter()
+            .any(|(r, _)| r == "slot-orphan")
+    );
+}
+
+#[test]
+fn slot_names_follow_patronis_rule() {
+    use super::diagnosis::slot_name;
+    assert_eq!(slot_name("pg-1.example"), "pg_1_example");
+    assert_eq!(slot_name("PG2"), "pg2");
+    // Patroni: f"u{ord(c):04d}"
+    assert_eq!(slot_name("a b"), "au0032b");
+    assert_eq!(slot_name(&"x".repeat(100)).len(), 63);
+}
