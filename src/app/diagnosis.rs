@@ -291,6 +291,14 @@ pub const RULES: &[Rule] = &[
         check: Check::Cluster(quorum_margin),
     },
     Rule {
+        id: "failsafe-active",
+        severity: Severity::Critical,
+        about: "failsafe mode is active (`/patroni` `failsafe_mode_is_active`): Patroni cannot reach etcd and the primary runs without the leader lock; no failover can happen while it lasts",
+        after: NOW,
+        remedy: None,
+        check: Check::Cluster(failsafe_active),
+    },
+    Rule {
         id: "failsafe-missing",
         severity: Severity::Warning,
         about: "failsafe mode on, and members are missing from the `failsafe` key",
@@ -748,6 +756,37 @@ fn quorum_margin(f: &Facts) -> Vec<(Subject, String)> {
             }
         ),
     )]
+}
+
+fn failsafe_active(f: &Facts) -> Vec<(Subject, String)> {
+    let said: Vec<(&str, bool)> = f
+        .rows
+        .keys()
+        .filter_map(|n| {
+            let s = f.fresh(n)?;
+            let primary = matches!(s.role.as_deref(), Some("primary" | "master"));
+            s.failsafe_mode_is_active.then_some((n.as_str(), primary))
+        })
+        .collect();
+    if said.is_empty() {
+        return Vec::new();
+    }
+    let who: Vec<&str> = said.iter().map(|(n, _)| *n).collect();
+    let m = match said.iter().find(|(_, p)| *p) {
+        Some((p, _)) => format!(
+            "failsafe mode active: {p} stays primary without the leader lock (Patroni cannot reach etcd; every member of the failsafe key answered it){}",
+            if who.len() > 1 {
+                format!("; said by {}", who.join(", "))
+            } else {
+                String::new()
+            }
+        ),
+        None => format!(
+            "failsafe mode active (said by {}): the primary runs without the leader lock",
+            who.join(", ")
+        ),
+    };
+    vec![(Subject::Cluster, m)]
 }
 
 fn failsafe_missing(f: &Facts) -> Vec<(Subject, String)> {

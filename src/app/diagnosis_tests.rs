@@ -942,3 +942,47 @@ fn slot_names_follow_patronis_rule() {
     assert_eq!(slot_name("a b"), "au0032b");
     assert_eq!(slot_name(&"x".repeat(100)).len(), 63);
 }
+
+#[test]
+fn failsafe_active_is_raised_while_the_primary_runs_without_the_lock() {
+    let now = Instant::now();
+    let mut a = healthy(now);
+    with_config(
+        &mut a,
+        now,
+        r#"{"ttl":20,"loop_wait":1,"failsafe_mode":true}"#,
+    );
+    judge(&mut a, now);
+    assert!(!a.health.active("failsafe-active"));
+    // Patroni lost etcd: the lock expires, pg1 asks every failsafe member and stays primary
+    a.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Delete {
+            key: "/service/demo/leader".into(),
+        },
+    ));
+    let mut l = leader_at(now);
+    l.failsafe_mode_is_active = true;
+    l.cluster_unlocked = true;
+    let mut r = replica_behind(0);
+    r.failsafe_mode_is_active = true;
+    rest_ok(&mut a, "pg2", r, later(now, 1));
+    rest_ok(&mut a, "pg3", replica_behind(0), later(now, 1));
+    rest_ok(&mut a, "pg1", l, later(now, 1));
+    judge(&mut a, later(now, 1));
+    assert_eq!(
+        message(&a, "failsafe-active"),
+        Some(
+            "failsafe mode active: pg1 stays primary without the leader lock (Patroni cannot reach etcd; every member of the failsafe key answered it); said by pg1, pg2"
+        )
+    );
+    assert_eq!(a.health.worst(), Some(Severity::Critical));
+    // etcd back, the lock taken again: cleared
+    a.update(Msg::Dcs(later(now, 2), DcsEvent::Put(kv("leader", b"pg1"))));
+    round(&mut a, later(now, 2), replica_behind(0), replica_behind(0));
+    assert!(
+        !judge(&mut a, later(now, 2))
+            .iter()
+            .any(|(r, _)| r == "failsafe-active")
+    );
+}
