@@ -251,6 +251,14 @@ pub const RULES: &[Rule] = &[
         check: Check::Member(timeline_ahead),
     },
     Rule {
+        id: "history-diverged",
+        severity: Severity::Critical,
+        about: "a replica on an older timeline than the leader's has replayed past the point where the leader's history (`history` key) left that timeline: it forked and needs pg_rewind or a reinit",
+        after: Duration::from_secs(5),
+        remedy: Some(Remedy::Reinit),
+        check: Check::Cluster(history_diverged),
+    },
+    Rule {
         id: "dcs-last-seen-old",
         severity: Severity::Warning,
         about: "a member's Patroni last reached etcd long ago (`dcs_last_seen`)",
@@ -653,6 +661,51 @@ fn timeline_ahead(f: &Facts, r: &MemberRow) -> Option<String> {
             r.name
         )
     })
+}
+
+/// Patroni's own test before it rewinds (`Rewind._check_timeline_and_lsn`, a replica):
+/// walking the leader's history, the row of the replica's timeline says where the leader
+/// left it; replayed beyond that point, the replica forked. A row of a later timeline
+/// first: its timeline is not in the leader's history at all. Not found (the key trimmed
+/// by `max_timelines_history`, or missing): nothing is said. The history is walked only
+/// when a replica is on an older timeline than the leader's, once per evaluation.
+fn history_diverged(f: &Facts) -> Vec<(Subject, String)> {
+    let Some(leader_tl) = f.leader_row().and_then(|l| l.timeline) else {
+        return Vec::new();
+    };
+    let behind: Vec<(&str, u64, u64)> = f
+        .rows
+        .values()
+        .filter(|r| r.gone.is_none() && !r.role.is_leader())
+        .filter_map(|r| {
+            let s = f.fresh(&r.name)?;
+            let tl = s.timeline.filter(|t| *t < leader_tl)?;
+            Some((r.name.as_str(), tl, s.xlog.replayed_location?))
+        })
+        .collect();
+    if behind.is_empty() {
+        return Vec::new();
+    }
+    behind
+        .into_iter()
+        .filter_map(|(name, tl, replayed)| {
+            let row = f.c.history.iter().find(|h| h.timeline >= tl)?;
+            let m = if row.timeline > tl {
+                format!(
+                    "{name} is on timeline {tl}, which the leader's history does not contain: it forked (pg_rewind or reinit)"
+                )
+            } else if replayed > row.lsn {
+                format!(
+                    "{name} replayed to {} on timeline {tl}, past where the leader's history left it ({}): it forked (pg_rewind or reinit)",
+                    crate::dcs::keys::format_lsn(replayed),
+                    crate::dcs::keys::format_lsn(row.lsn)
+                )
+            } else {
+                return None;
+            };
+            Some((Subject::Member(name.to_string()), m))
+        })
+        .collect()
 }
 
 fn dcs_last_seen_old(f: &Facts, r: &MemberRow) -> Option<String> {

@@ -986,3 +986,67 @@ fn failsafe_active_is_raised_while_the_primary_runs_without_the_lock() {
             .any(|(r, _)| r == "failsafe-active")
     );
 }
+
+#[test]
+fn a_replica_past_the_leaders_switch_point_on_its_old_timeline_has_diverged() {
+    let now = Instant::now();
+    let mut a = healthy(now);
+    // the leader moved to timeline 2 at 0/4000000
+    a.update(Msg::Dcs(
+        now,
+        DcsEvent::Put(kv(
+            "history",
+            br#"[[1,67108864,"no recovery target specified","2026-11-26T00:00:00+00:00","pg1"]]"#,
+        )),
+    ));
+    let mut l = leader_at(now);
+    l.timeline = Some(2);
+    let on_tl1 = |replayed: u64| {
+        let mut p = replica_behind(0);
+        p.timeline = Some(1);
+        p.xlog.replayed_location = Some(replayed);
+        p.xlog.received_location = Some(replayed);
+        p
+    };
+    let at = |s| later(now, s);
+    // pg3 stopped at the switch point on timeline 1: it can follow, nothing to say
+    for s in 1..=7 {
+        rest_ok(&mut a, "pg2", replica_behind(0), at(s));
+        rest_ok(&mut a, "pg3", on_tl1(67108864), at(s));
+        rest_ok(&mut a, "pg1", l.clone(), at(s));
+        let found = judge(&mut a, at(s));
+        assert!(
+            !has(&found, "history-diverged", &member("pg3")),
+            "{found:?}"
+        );
+    }
+    // past it (it was written to after the leader left timeline 1): forked, after 5 s
+    for s in 8..=14 {
+        rest_ok(&mut a, "pg2", replica_behind(0), at(s));
+        rest_ok(&mut a, "pg3", on_tl1(67108864 + 4096), at(s));
+        rest_ok(&mut a, "pg1", l.clone(), at(s));
+        let found = judge(&mut a, at(s));
+        assert_eq!(
+            has(&found, "history-diverged", &member("pg3")),
+            s >= 13,
+            "at {s}s: {found:?}"
+        );
+    }
+    let f = a.health.of_member("pg3").expect("pg3's finding");
+    assert_eq!(f.remedy, Some(super::diagnosis::Remedy::Reinit));
+    assert_eq!(
+        f.message,
+        "pg3 replayed to 0/4001000 on timeline 1, past where the leader's history left it (0/4000000): it forked (pg_rewind or reinit)"
+    );
+    // reinitialized: on the leader's timeline, cleared
+    let mut p = replica_behind(0);
+    p.timeline = Some(2);
+    rest_ok(&mut a, "pg2", replica_behind(0), at(15));
+    rest_ok(&mut a, "pg3", p, at(15));
+    rest_ok(&mut a, "pg1", l, at(15));
+    assert!(!has(
+        &judge(&mut a, at(15)),
+        "history-diverged",
+        &member("pg3")
+    ));
+}
