@@ -447,13 +447,22 @@ fn subjects(model: &Model, c: &ClusterState) -> BTreeSet<String> {
 
 /// Every rule over the cluster on screen, now. Pure.
 pub fn evaluate(model: &Model, th: &Thresholds) -> Vec<Hit> {
-    judge(model, th).0
+    judge(model, th).hits
 }
 
-/// The rules' hits, and the facts the Health view shows beside them (the leader's slots).
-fn judge(model: &Model, th: &Thresholds) -> (Vec<Hit>, Vec<SlotFact>) {
+/// The rules' hits, and the facts shown beside them.
+#[derive(Default)]
+struct Judged {
+    hits: Vec<Hit>,
+    slots: Vec<SlotFact>,
+    tls: Vec<(String, String)>,
+}
+
+/// The rules' hits, and the facts the screen shows beside them (the leader's slots, the
+/// members whose REST API refused the handshake).
+fn judge(model: &Model, th: &Thresholds) -> Judged {
     let Some(c) = model.cluster() else {
-        return (Vec::new(), Vec::new());
+        return Judged::default();
     };
     let rows = subjects(model, c)
         .into_iter()
@@ -490,7 +499,36 @@ fn judge(model: &Model, th: &Thresholds) -> (Vec<Hit>, Vec<SlotFact>) {
             })),
         }
     }
-    (out, slots(c, &f.rows))
+    Judged {
+        hits: out,
+        slots: slots(c, &f.rows),
+        tls: tls_failures(f.rows.values()),
+    }
+}
+
+/// Members whose REST API refused the handshake, one entry per distinct reason: (who,
+/// `REST TLS: …`). A certificate problem is the configuration's, and the API column's `✗`
+/// does not say why. Over the rows the rules look at (every polled member).
+pub fn tls_failures<'a>(rows: impl Iterator<Item = &'a MemberRow>) -> Vec<(String, String)> {
+    let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in rows {
+        if let RestHealth::Unreachable { error, .. } = &r.rest
+            && error.starts_with("TLS: ")
+        {
+            by_reason.entry(error).or_default().push(&r.name);
+        }
+    }
+    by_reason
+        .into_iter()
+        .map(|(why, names)| {
+            // the member count is etcd's: name a few
+            let mut who = names.iter().take(4).copied().collect::<Vec<_>>().join(", ");
+            if names.len() > 4 {
+                who.push_str(&format!(" +{}", names.len() - 4));
+            }
+            (who, format!("REST {why}"))
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- the rules' conditions
@@ -1221,6 +1259,8 @@ pub struct Health {
     last: Option<Instant>,
     /// The leader's replication slots as of the last evaluation (the Health view's facts).
     slots: Vec<SlotFact>,
+    /// Members whose REST API refused the handshake, by reason (the header's warnings).
+    tls: Vec<(String, String)>,
     /// How many evaluations ran (tests count them).
     pub evaluations: u64,
 }
@@ -1246,6 +1286,11 @@ impl Health {
     /// The leader's replication slots with the WAL each retains, as last judged.
     pub fn slots(&self) -> &[SlotFact] {
         &self.slots
+    }
+
+    /// Members whose REST API refused the handshake: (who, why), one per reason.
+    pub fn tls_failures(&self) -> &[(String, String)] {
+        &self.tls
     }
 
     pub fn worst(&self) -> Option<Severity> {
@@ -1276,9 +1321,10 @@ impl Health {
         let now = model.now;
         self.last = Some(now);
         self.evaluations += 1;
-        let (hits, slots) = judge(model, &self.thresholds);
-        let slots_changed = slots != self.slots;
+        let Judged { hits, slots, tls } = judge(model, &self.thresholds);
+        let slots_changed = slots != self.slots || tls != self.tls;
         self.slots = slots;
+        self.tls = tls;
         let before: BTreeMap<Key, Finding> = std::mem::take(&mut self.findings)
             .into_iter()
             .map(|f| ((f.rule, f.subject.clone()), f))
