@@ -828,8 +828,7 @@ fn a_settled_operation_is_one_line_and_the_cluster_pane_stays_at_80x24() {
     assert!(screen.contains("D: dismiss"), "{screen}");
     // under the banner and the panel the event log keeps five rows; the cluster pane gives
     // up rows instead (its lines cut to one row each, the config and the last failover first)
-    // (at 80 columns in its short form: the finding beside it keeps its text)
-    assert!(screen.contains(" PAUSED "), "{screen}");
+    assert!(screen.contains("MAINTENANCE MODE"), "{screen}");
     for (w, h) in [(80, 24), (120, 40)] {
         let screen = draw(&app, w, h);
         assert!(event_rows(&screen) >= 5, "{w}x{h}:\n{screen}");

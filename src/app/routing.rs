@@ -86,6 +86,9 @@ pub struct Routing {
     pub health: BTreeMap<String, BTreeMap<&'static str, Answer>>,
     /// The health targets polled now (what the last `Effect::PollHealth` asked).
     pub health_polled: Vec<HealthTarget>,
+    /// One look (`patrol check`): no history to wait on, so a wrong listener is reported
+    /// without HAProxy's check window, like every other rule's grace there.
+    pub one_look: bool,
 }
 
 impl Routing {
@@ -698,7 +701,7 @@ pub fn problems(routing: &Routing, now: Instant) -> Vec<Problem> {
             }
         }
         for (name, j) in &src.judged {
-            if now.saturating_duration_since(j.since) < j.window {
+            if !routing.one_look && now.saturating_duration_since(j.since) < j.window {
                 continue;
             }
             out.push(Problem {

@@ -464,3 +464,36 @@ fn reads_routed_to_the_leader_and_an_haproxy_that_stops_answering_are_findings()
     stats(&mut a, later(now, 18), csv("sandbox.csv"));
     assert_eq!(routing_findings(&mut a, later(now, 18)), vec![]);
 }
+
+#[test]
+fn one_look_reports_a_wrong_listener_without_the_window() {
+    let now = Instant::now();
+    let mut a = app(now);
+    a.model.routing.one_look = true;
+    let mut maint = csv("sandbox.csv");
+    let rw = maint
+        .proxies
+        .iter_mut()
+        .find(|p| p.name == "rw")
+        .expect("rw");
+    rw.servers[0].status = ServerStatus::Maint;
+    stats(&mut a, now, maint);
+    let p = problems(&a.model.routing, now);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        p[0].message,
+        "rw routes writes nowhere: the leader pg1 is MAINT there"
+    );
+    // and `patrol check` prints it as the routing-rw finding
+    let (st, text) = crate::check::report(
+        &a.model,
+        &crate::app::diagnosis::Thresholds::default(),
+        crate::check::CheckFormat::Nagios,
+    );
+    assert_eq!(st, crate::check::Status::Critical, "{text}");
+    assert!(
+        text.lines().any(|l| l
+            == "CRITICAL [routing-rw] rw routes writes nowhere: the leader pg1 is MAINT there"),
+        "{text}"
+    );
+}

@@ -213,7 +213,7 @@ enum Kind {
 
 impl Kind {
     /// Which badge is shortened first when the line is too narrow: the one whose short
-    /// form loses least; maintenance mode last.
+    /// form loses least (maintenance mode has none).
     fn shrink_rank(self) -> u8 {
         match self {
             Kind::RestOnly | Kind::RestOnlyStale => 0,
@@ -251,7 +251,8 @@ fn width(s: &str) -> usize {
 /// Maintenance mode, a scheduled switchover, stale data: things that change what an
 /// operator may do, then the worst health finding not already among them, within `room`
 /// columns. Too narrow for all of it: the mode badges take their short forms and the
-/// finding keeps the rest, its text cut last (a count alone says nothing).
+/// finding keeps the rest, its text cut last (a count alone says nothing). Maintenance
+/// mode is never shortened.
 fn badges<'a>(app: &App, theme: &Theme, room: usize) -> Vec<Span<'a>> {
     let modes = mode_badges(app);
     let health = health_badge(app, &modes);
@@ -352,11 +353,9 @@ fn mode_badges(app: &App) -> Vec<Badge> {
     let findings = app.health.findings();
     if let Some(c) = app.cluster() {
         if c.is_paused() {
-            l2.push(Badge::new(
-                " MAINTENANCE MODE (paused) ".into(),
-                " PAUSED ".into(),
-                Kind::Paused,
-            ));
+            // never shortened: what an operator may do now
+            let text = " MAINTENANCE MODE (paused) ".to_string();
+            l2.push(Badge::new(text.clone(), text, Kind::Paused));
         }
         if let Some(fo) = &c.failover {
             let mut s = String::from(" switchover");
