@@ -92,6 +92,8 @@ fn subject_text(s: &Subject) -> String {
         Subject::Cluster => "cluster".into(),
         Subject::Member(m) => sanitize(m),
         Subject::Etcd(e) => sanitize(e),
+        Subject::Haproxy(h) => sanitize(h),
+        Subject::Slot(s) => format!("slot {}", sanitize(s)),
     }
 }
 

@@ -280,7 +280,27 @@ fn run() -> Result<ExitCode> {
                 .enable_all()
                 .build()?;
             let timeout = cli.timeout.unwrap_or(patrol::config::init::DEFAULT_TIMEOUT);
-            match rt.block_on(patrol::runtime::oneshot::collect(&settings, timeout)) {
+            // the command line's HAProxies, then the config's
+            let mut haproxy = Vec::new();
+            for h in &cli.haproxy {
+                match patrol::haproxy::HaproxySpec::parse(h) {
+                    Ok(s) => haproxy.push(s),
+                    Err(e) => {
+                        outln!(
+                            "{}",
+                            patrol::check::unknown(&format!("--haproxy: {e}"), format)
+                        );
+                        return Ok(Exit::Unknown.into());
+                    }
+                }
+            }
+            haproxy.extend(own.haproxy.iter().cloned());
+            let collected = rt.block_on(async {
+                let mut app = patrol::runtime::oneshot::collect(&settings, timeout).await?;
+                patrol::runtime::oneshot::read_haproxy(&mut app, haproxy, timeout).await?;
+                Ok::<_, String>(app)
+            });
+            match collected {
                 Ok(mut app) => {
                     // the wall clock, for `dcs_last_seen`'s age
                     let since = app.model.now.saturating_duration_since(app.model.started());

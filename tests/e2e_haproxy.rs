@@ -2,7 +2,8 @@
 //! the usual Patroni template): patrol's model says what HAProxy routes to, `psql` through
 //! the read-write port reaches the leader and through the read-only port a replica, a
 //! switchover moves both HAProxy and the model to the new leader, and a server forced into
-//! MAINT shows as MAINT and is reported by the routing judgement.
+//! MAINT shows as MAINT and is raised as the `routing-rw` health finding (an event; `patrol
+//! check`, the real binary, exits CRITICAL naming it), cleared when it is ready again.
 
 mod support;
 
@@ -52,6 +53,22 @@ fn through(port: u16) -> Option<(String, u16)> {
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let (rec, p) = text.split_once(' ')?;
     Some((rec.to_string(), p.parse().ok()?))
+}
+
+/// `patrol check -f json` told the sandbox's HAProxy, with an empty patrol config.
+fn check_with_haproxy(c: &TestCluster) -> std::process::Output {
+    let own = c.dir().join("patrol-check.toml");
+    std::fs::write(&own, "").expect("write an empty patrol config");
+    Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .arg("-c")
+        .arg(c.config_path())
+        .arg("--patrol-config")
+        .arg(&own)
+        .args(["--haproxy", &c.haproxy_url()])
+        .args(["check", "-f", "json"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run patrol check")
 }
 
 fn rw_ro(app: &App) -> Option<(ListenerView, ListenerView)> {
@@ -204,12 +221,22 @@ fn haproxy_routes_follow_a_switchover_and_maint_is_reported() {
         c.haproxy_state("maint", &candidate, Some("rw"));
         let want = format!("rw routes writes nowhere: the leader {candidate} is MAINT there");
         let t = Instant::now();
+        // a health finding like any other: the header's badge, the Health view, an event,
+        // `patrol check`
+        let raised = |a: &App| {
+            a.health.findings().iter().any(|f| {
+                f.rule == "routing-rw"
+                    && f.message == want
+                    && f.severity == patrol::app::diagnosis::Severity::Critical
+            })
+        };
         assert!(
             h.until(Duration::from_secs(20), |a| {
-                a.model
-                    .routing_problems()
-                    .iter()
-                    .any(|p| p.message == want && p.severity == Severity::Critical)
+                raised(a)
+                    && a.model
+                        .routing_problems()
+                        .iter()
+                        .any(|p| p.message == want && p.severity == Severity::Critical)
             })
             .await,
             "{want}:\n{}",
@@ -218,6 +245,17 @@ fn haproxy_routes_follow_a_switchover_and_maint_is_reported() {
         eprintln!(
             "MAINT reported {:?} after scripts/cluster maint",
             t.elapsed()
+        );
+        // `patrol check` (the real binary) reads HAProxy once and says the same: CRITICAL
+        let o = check_with_haproxy(&c);
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        let v: serde_json::Value = serde_json::from_str(text.trim()).expect("check's JSON");
+        assert!(
+            v["findings"].as_array().is_some_and(|f| f
+                .iter()
+                .any(|f| f["rule"] == "routing-rw" && f["message"] == want.as_str())),
+            "{text}"
         );
         let (rw, _) = rw_ro(&h.app).expect("listeners");
         let server = rw
@@ -234,11 +272,23 @@ fn haproxy_routes_follow_a_switchover_and_maint_is_reported() {
         c.haproxy_state("ready", &candidate, Some("rw"));
         assert!(
             h.until(Duration::from_secs(20), |a| {
-                settled(a, &candidate) && a.model.routing_problems().is_empty()
+                settled(a, &candidate)
+                    && a.model.routing_problems().is_empty()
+                    && !a.health.active("routing-rw")
             })
             .await,
             "ready again:\n{}",
             describe(&h.app)
+        );
+        let events: Vec<String> = h.app.model.events.iter().map(|e| e.kind.text()).collect();
+        assert!(
+            events
+                .iter()
+                .any(|e| e.contains("[routing-rw]") && e.contains(&want))
+                && events
+                    .iter()
+                    .any(|e| e.starts_with("✓ cleared [routing-rw]")),
+            "the raise and the clear are events: {events:#?}"
         );
     });
     drop(rt);

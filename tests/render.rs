@@ -115,7 +115,18 @@ fn etcd_down_is_stale_and_garbage_key_warns() {
     let screen = draw(&app, 120, 40);
     assert!(screen.contains("STALE"), "{screen}");
     // etcd away for more than 5 s: the members are being asked (REST-only), nothing answered
-    assert!(screen.contains("REST-only: asking the members"), "{screen}");
+    // (in a word where the worst finding's text needs the room, in full where there is some)
+    assert!(screen.contains(" REST-only: asking… "), "{screen}");
+    assert!(
+        screen.contains("⚠ 3: pg3 lags 1.5 MiB (maximum_lag_on_failover 1.0 MiB)"),
+        "{screen}"
+    );
+    let wide = draw(&app, 200, 40);
+    assert!(wide.contains("REST-only: asking the members"), "{wide}");
+    assert!(
+        wide.contains("STALE: etcd data is 38s old") && wide.matches("STALE").count() == 1,
+        "stale once, judged once: {wide}"
+    );
     // what reaches the terminal is asserted on the real binary's bytes: tests/pty_hostile.rs
     both("etcd_down", &app);
 }

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use super::cluster::ClusterState;
 use super::members::{self, MemberRow, RestHealth};
 use super::model::Model;
+use super::routing::{Purpose, Severity as RoutingSeverity};
 use crate::dcs::keys::SyncMode;
 
 /// How bad a finding is; ordered, worst last. Nagios' words.
@@ -45,6 +46,10 @@ pub enum Subject {
     Member(String),
     /// An etcd endpoint (its URL without credentials).
     Etcd(String),
+    /// A listener of a configured HAProxy (`HAPROXY LISTENER`), or the HAProxy itself.
+    Haproxy(String),
+    /// A replication slot on the leader (its sanitized name).
+    Slot(String),
 }
 
 impl Subject {
@@ -90,6 +95,9 @@ pub struct Thresholds {
     pub paused_secs: u64,
     /// A PostgreSQL restart stays a finding this many seconds.
     pub restarted_secs: u64,
+    /// A replication slot retaining more WAL than this many bytes (the leader's position
+    /// minus the slot's, from the `status` key).
+    pub slot_retained_bytes: u64,
 }
 
 impl Default for Thresholds {
@@ -98,6 +106,7 @@ impl Default for Thresholds {
             dcs_last_seen_secs: 60,
             paused_secs: 3600,
             restarted_secs: 300,
+            slot_retained_bytes: 1 << 30,
         }
     }
 }
@@ -245,6 +254,14 @@ pub const RULES: &[Rule] = &[
         check: Check::Member(timeline_ahead),
     },
     Rule {
+        id: "history-diverged",
+        severity: Severity::Critical,
+        about: "a replica on an older timeline than the leader's has replayed past the point where the leader's history (`history` key) left that timeline: it forked and needs pg_rewind or a reinit",
+        after: Duration::from_secs(5),
+        remedy: Some(Remedy::Reinit),
+        check: Check::Cluster(history_diverged),
+    },
+    Rule {
         id: "dcs-last-seen-old",
         severity: Severity::Warning,
         about: "a member's Patroni last reached etcd long ago (`dcs_last_seen`)",
@@ -285,12 +302,36 @@ pub const RULES: &[Rule] = &[
         check: Check::Cluster(quorum_margin),
     },
     Rule {
+        id: "failsafe-active",
+        severity: Severity::Critical,
+        about: "failsafe mode is active (`/patroni` `failsafe_mode_is_active`): Patroni cannot reach etcd and the primary runs without the leader lock; no failover can happen while it lasts",
+        after: NOW,
+        remedy: None,
+        check: Check::Cluster(failsafe_active),
+    },
+    Rule {
         id: "failsafe-missing",
         severity: Severity::Warning,
         about: "failsafe mode on, and members are missing from the `failsafe` key",
         after: Duration::from_secs(15),
         remedy: None,
         check: Check::Cluster(failsafe_missing),
+    },
+    Rule {
+        id: "slot-retains-much",
+        severity: Severity::Warning,
+        about: "a replication slot on the leader retains more WAL than `[check] slot_retained_bytes` (leader position minus slot position, `status` key)",
+        after: NOW,
+        remedy: None,
+        check: Check::Cluster(slot_retains_much),
+    },
+    Rule {
+        id: "slot-orphan",
+        severity: Severity::Warning,
+        about: "a replication slot on the leader belongs to no member and is not a permanent slot (Patroni keeps a gone member's for `member_slots_ttl`): it retains WAL for nobody",
+        after: Duration::from_secs(15),
+        remedy: None,
+        check: Check::Cluster(slot_orphan),
     },
     Rule {
         id: "pending-restart",
@@ -323,6 +364,30 @@ pub const RULES: &[Rule] = &[
         after: Duration::from_secs(5),
         remedy: Some(Remedy::Flush),
         check: Check::Cluster(switchover_ineligible),
+    },
+    Rule {
+        id: "routing-rw",
+        severity: Severity::Critical,
+        about: "HAProxy's read-write listener does not route to exactly the leader, for longer than its check window (inter × rise/fall)",
+        after: NOW,
+        remedy: None,
+        check: Check::Cluster(routing_rw),
+    },
+    Rule {
+        id: "routing-ro",
+        severity: Severity::Warning,
+        about: "an HAProxy read-only listener routes to a member that is not a healthy replica (or nowhere while one is), for longer than its check window",
+        after: NOW,
+        remedy: None,
+        check: Check::Cluster(routing_ro),
+    },
+    Rule {
+        id: "haproxy-down",
+        severity: Severity::Warning,
+        about: "a configured HAProxy's stats do not answer: what clients reach is unknown",
+        after: Duration::from_secs(5),
+        remedy: None,
+        check: Check::Cluster(haproxy_down),
     },
     Rule {
         id: "version-skew",
@@ -385,8 +450,22 @@ fn subjects(model: &Model, c: &ClusterState) -> BTreeSet<String> {
 
 /// Every rule over the cluster on screen, now. Pure.
 pub fn evaluate(model: &Model, th: &Thresholds) -> Vec<Hit> {
+    judge(model, th).hits
+}
+
+/// The rules' hits, and the facts shown beside them.
+#[derive(Default)]
+struct Judged {
+    hits: Vec<Hit>,
+    slots: Vec<SlotFact>,
+    tls: Vec<(String, String)>,
+}
+
+/// The rules' hits, and the facts the screen shows beside them (the leader's slots, the
+/// members whose REST API refused the handshake).
+fn judge(model: &Model, th: &Thresholds) -> Judged {
     let Some(c) = model.cluster() else {
-        return Vec::new();
+        return Judged::default();
     };
     let rows = subjects(model, c)
         .into_iter()
@@ -424,7 +503,36 @@ pub fn evaluate(model: &Model, th: &Thresholds) -> Vec<Hit> {
             })),
         }
     }
-    out
+    Judged {
+        hits: out,
+        slots: slots(c, &f.rows),
+        tls: tls_failures(f.rows.values()),
+    }
+}
+
+/// Members whose REST API refused the handshake, one entry per distinct reason: (who,
+/// `REST TLS: …`). A certificate problem is the configuration's, and the API column's `✗`
+/// does not say why. Over the rows the rules look at (every polled member).
+pub fn tls_failures<'a>(rows: impl Iterator<Item = &'a MemberRow>) -> Vec<(String, String)> {
+    let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in rows {
+        if let RestHealth::Unreachable { error, .. } = &r.rest
+            && error.starts_with("TLS: ")
+        {
+            by_reason.entry(error).or_default().push(&r.name);
+        }
+    }
+    by_reason
+        .into_iter()
+        .map(|(why, names)| {
+            // the member count is etcd's: name a few
+            let mut who = names.iter().take(4).copied().collect::<Vec<_>>().join(", ");
+            if names.len() > 4 {
+                who.push_str(&format!(" +{}", names.len() - 4));
+            }
+            (who, format!("REST {why}"))
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- the rules' conditions
@@ -597,6 +705,51 @@ fn timeline_ahead(f: &Facts, r: &MemberRow) -> Option<String> {
     })
 }
 
+/// Patroni's own test before it rewinds (`Rewind._check_timeline_and_lsn`, a replica):
+/// walking the leader's history, the row of the replica's timeline says where the leader
+/// left it; replayed beyond that point, the replica forked. A row of a later timeline
+/// first: its timeline is not in the leader's history at all. Not found (the key trimmed
+/// by `max_timelines_history`, or missing): nothing is said. The history is walked only
+/// when a replica is on an older timeline than the leader's, once per evaluation.
+fn history_diverged(f: &Facts) -> Vec<(Subject, String)> {
+    let Some(leader_tl) = f.leader_row().and_then(|l| l.timeline) else {
+        return Vec::new();
+    };
+    let behind: Vec<(&str, u64, u64)> = f
+        .rows
+        .values()
+        .filter(|r| r.gone.is_none() && !r.role.is_leader())
+        .filter_map(|r| {
+            let s = f.fresh(&r.name)?;
+            let tl = s.timeline.filter(|t| *t < leader_tl)?;
+            Some((r.name.as_str(), tl, s.xlog.replayed_location?))
+        })
+        .collect();
+    if behind.is_empty() {
+        return Vec::new();
+    }
+    behind
+        .into_iter()
+        .filter_map(|(name, tl, replayed)| {
+            let row = f.c.history.iter().find(|h| h.timeline >= tl)?;
+            let m = if row.timeline > tl {
+                format!(
+                    "{name} is on timeline {tl}, which the leader's history does not contain: it forked (pg_rewind or reinit)"
+                )
+            } else if replayed > row.lsn {
+                format!(
+                    "{name} replayed to {} on timeline {tl}, past where the leader's history left it ({}): it forked (pg_rewind or reinit)",
+                    crate::dcs::keys::format_lsn(replayed),
+                    crate::dcs::keys::format_lsn(row.lsn)
+                )
+            } else {
+                return None;
+            };
+            Some((Subject::Member(name.to_string()), m))
+        })
+        .collect()
+}
+
 fn dcs_last_seen_old(f: &Facts, r: &MemberRow) -> Option<String> {
     let seen = f.fresh(&r.name)?.dcs_last_seen?;
     let now = f.model.wall_now_unix()?;
@@ -700,6 +853,37 @@ fn quorum_margin(f: &Facts) -> Vec<(Subject, String)> {
     )]
 }
 
+fn failsafe_active(f: &Facts) -> Vec<(Subject, String)> {
+    let said: Vec<(&str, bool)> = f
+        .rows
+        .keys()
+        .filter_map(|n| {
+            let s = f.fresh(n)?;
+            let primary = matches!(s.role.as_deref(), Some("primary" | "master"));
+            s.failsafe_mode_is_active.then_some((n.as_str(), primary))
+        })
+        .collect();
+    if said.is_empty() {
+        return Vec::new();
+    }
+    let who: Vec<&str> = said.iter().map(|(n, _)| *n).collect();
+    let m = match said.iter().find(|(_, p)| *p) {
+        Some((p, _)) => format!(
+            "failsafe mode active: {p} stays primary without the leader lock (Patroni cannot reach etcd; every member of the failsafe key answered it){}",
+            if who.len() > 1 {
+                format!("; said by {}", who.join(", "))
+            } else {
+                String::new()
+            }
+        ),
+        None => format!(
+            "failsafe mode active (said by {}): the primary runs without the leader lock",
+            who.join(", ")
+        ),
+    };
+    vec![(Subject::Cluster, m)]
+}
+
 fn failsafe_missing(f: &Facts) -> Vec<(Subject, String)> {
     let on = f.c.config.as_ref().is_some_and(|k| {
         k.raw
@@ -726,6 +910,129 @@ fn failsafe_missing(f: &Facts) -> Vec<(Subject, String)> {
             missing.join(", ")
         ),
     )]
+}
+
+/// Patroni's `slot_name_from_member_name`: lower case, `-` and `.` as `_`, any other
+/// character outside `[a-z0-9_]` as `u` and its code point in four decimal digits, cut to
+/// 63 characters.
+pub fn slot_name(member: &str) -> String {
+    let mut out = String::new();
+    for c in member.to_lowercase().chars() {
+        match c {
+            'a'..='z' | '0'..='9' | '_' => out.push(c),
+            '-' | '.' => out.push('_'),
+            c => out.push_str(&format!("u{:04}", u32::from(c))),
+        }
+    }
+    out.chars().take(63).collect()
+}
+
+/// Whom a slot of the leader serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlotOwner {
+    /// A member with a key (its name).
+    Member(String),
+    /// A permanent slot of the dynamic config (`slots` / `permanent_slots`).
+    Permanent,
+    /// A member whose key left etcd in this session (its name).
+    Gone(String),
+    /// No member's and no permanent slot.
+    Nobody,
+    /// Not known without looking at every member key (more members than patrol looks at).
+    Unknown,
+}
+
+/// One replication slot of the leader, from the `status` key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotFact {
+    /// Sanitized when read (`dcs::keys::MAX_SLOTS` of them at most).
+    pub name: String,
+    /// The WAL it retains: the leader's position minus the slot's, both from the same
+    /// `status` write (None: no leader position in it).
+    pub retains: Option<u64>,
+    pub owner: SlotOwner,
+}
+
+fn permanent_slot(c: &ClusterState, name: &str) -> bool {
+    c.config.as_ref().is_some_and(|k| {
+        ["slots", "permanent_slots"]
+            .iter()
+            .any(|key| k.raw.get(*key).and_then(|v| v.get(name)).is_some())
+    })
+}
+
+/// The leader's slots with what each retains and whose it is. Bounded: the status key's
+/// slots are at most `dcs::keys::MAX_SLOTS`, and an owner is looked up by name, then among
+/// the rows the rules look at (the module's cost note), never across every member key.
+pub fn slots(c: &ClusterState, rows: &BTreeMap<String, MemberRow>) -> Vec<SlotFact> {
+    let Some(st) = c.status.as_ref() else {
+        return Vec::new();
+    };
+    let looked_at_all = c.members.len() <= rows.values().filter(|r| r.gone.is_none()).count();
+    st.slots
+        .iter()
+        .map(|(name, pos)| {
+            let owner = if c.members.contains_key(name) {
+                SlotOwner::Member(name.clone())
+            } else if permanent_slot(c, name) {
+                SlotOwner::Permanent
+            } else if let Some(r) = rows.values().find(|r| slot_name(&r.name) == *name) {
+                match r.gone {
+                    Some(_) => SlotOwner::Gone(r.name.clone()),
+                    None => SlotOwner::Member(r.name.clone()),
+                }
+            } else if looked_at_all {
+                SlotOwner::Nobody
+            } else {
+                SlotOwner::Unknown
+            };
+            SlotFact {
+                name: name.clone(),
+                retains: st.optime.map(|o| o.saturating_sub(*pos)),
+                owner,
+            }
+        })
+        .collect()
+}
+
+fn slot_retains_much(f: &Facts) -> Vec<(Subject, String)> {
+    let limit = f.th.slot_retained_bytes;
+    slots(f.c, &f.rows)
+        .into_iter()
+        .filter_map(|s| {
+            let r = s.retains.filter(|r| *r > limit)?;
+            Some((
+                Subject::Slot(s.name.clone()),
+                format!(
+                    "slot {} retains {} of WAL on the leader (over {})",
+                    s.name,
+                    members::human_bytes(r),
+                    members::human_bytes(limit)
+                ),
+            ))
+        })
+        .collect()
+}
+
+fn slot_orphan(f: &Facts) -> Vec<(Subject, String)> {
+    slots(f.c, &f.rows)
+        .into_iter()
+        .filter_map(|s| {
+            let whose = match &s.owner {
+                SlotOwner::Gone(m) => format!("{m}'s key left etcd"),
+                SlotOwner::Nobody => "no member has this slot's name".to_string(),
+                _ => return None,
+            };
+            let retains = s
+                .retains
+                .map(|r| format!(", retains {}", members::human_bytes(r)))
+                .unwrap_or_default();
+            Some((
+                Subject::Slot(s.name.clone()),
+                format!("slot {} belongs to no member ({whose}){retains}", s.name),
+            ))
+        })
+        .collect()
 }
 
 fn pending_restart(_: &Facts, r: &MemberRow) -> Option<String> {
@@ -812,6 +1119,40 @@ fn switchover_ineligible(f: &Facts) -> Vec<(Subject, String)> {
             format!("the scheduled switchover's target {to} is not a replica now"),
         )],
     }
+}
+
+/// The routing findings of one kind (`routing::problems`: each listener as HAProxy's last
+/// stats showed it, once its check window has passed). A listener that only leaves out a
+/// healthy replica is shown in the routing view, not raised.
+fn routing_of(f: &Facts, want: Option<Purpose>) -> Vec<(Subject, String)> {
+    if !f.model.routing.configured() {
+        return Vec::new();
+    }
+    f.model
+        .routing_problems()
+        .into_iter()
+        .filter(|p| p.purpose == want && p.severity > RoutingSeverity::Info)
+        .map(|p| {
+            let subject = if p.listener.is_empty() {
+                p.haproxy
+            } else {
+                format!("{} {}", p.haproxy, p.listener)
+            };
+            (Subject::Haproxy(subject), p.message)
+        })
+        .collect()
+}
+
+fn routing_rw(f: &Facts) -> Vec<(Subject, String)> {
+    routing_of(f, Some(Purpose::ReadWrite))
+}
+
+fn routing_ro(f: &Facts) -> Vec<(Subject, String)> {
+    routing_of(f, Some(Purpose::ReadOnly))
+}
+
+fn haproxy_down(f: &Facts) -> Vec<(Subject, String)> {
+    routing_of(f, None)
 }
 
 fn version_skew(f: &Facts) -> Vec<(Subject, String)> {
@@ -926,6 +1267,10 @@ pub struct Health {
     /// Conditions that hold but whose rule waits (`after`): since when.
     pending: BTreeMap<Key, Instant>,
     last: Option<Instant>,
+    /// The leader's replication slots as of the last evaluation (the Health view's facts).
+    slots: Vec<SlotFact>,
+    /// Members whose REST API refused the handshake, by reason (the header's warnings).
+    tls: Vec<(String, String)>,
     /// How many evaluations ran (tests count them).
     pub evaluations: u64,
 }
@@ -946,6 +1291,16 @@ impl Health {
     /// Active findings, worst first.
     pub fn findings(&self) -> &[Finding] {
         &self.findings
+    }
+
+    /// The leader's replication slots with the WAL each retains, as last judged.
+    pub fn slots(&self) -> &[SlotFact] {
+        &self.slots
+    }
+
+    /// Members whose REST API refused the handshake: (who, why), one per reason.
+    pub fn tls_failures(&self) -> &[(String, String)] {
+        &self.tls
     }
 
     pub fn worst(&self) -> Option<Severity> {
@@ -976,7 +1331,10 @@ impl Health {
         let now = model.now;
         self.last = Some(now);
         self.evaluations += 1;
-        let hits = evaluate(model, &self.thresholds);
+        let Judged { hits, slots, tls } = judge(model, &self.thresholds);
+        let slots_changed = slots != self.slots || tls != self.tls;
+        self.slots = slots;
+        self.tls = tls;
         let before: BTreeMap<Key, Finding> = std::mem::take(&mut self.findings)
             .into_iter()
             .map(|f| ((f.rule, f.subject.clone()), f))
@@ -1031,6 +1389,7 @@ impl Health {
             }
         }
         let shown_changed = !changes.is_empty()
+            || slots_changed
             || now_active
                 .iter()
                 .any(|(k, f)| before.get(k).is_some_and(|b| b.message != f.message));

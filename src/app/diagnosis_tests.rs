@@ -829,3 +829,224 @@ fn check_says_unknown_when_it_cannot_look() {
         (Some("UNKNOWN"), Some(3))
     );
 }
+
+fn with_status(a: &mut App, at: Instant, status: &str) {
+    a.update(Msg::Dcs(at, DcsEvent::Put(kv("status", status.as_bytes()))));
+}
+
+#[test]
+fn a_slot_retaining_more_than_the_threshold_is_raised_and_cleared() {
+    let now = Instant::now();
+    let mut a = app_with(
+        |c| c.thresholds.slot_retained_bytes = 1 << 30,
+        healthy_kvs(),
+        now,
+    );
+    let optime: u64 = 3 << 30;
+    with_status(
+        &mut a,
+        now,
+        &format!(
+            r#"{{"optime":{optime},"slots":{{"pg2":{optime},"pg3":{}}}}}"#,
+            optime - (2 << 30)
+        ),
+    );
+    let found = judge(&mut a, now);
+    assert!(
+        has(&found, "slot-retains-much", &Subject::Slot("pg3".into())),
+        "{found:?}"
+    );
+    assert!(
+        !has(&found, "slot-retains-much", &Subject::Slot("pg2".into())),
+        "{found:?}"
+    );
+    assert_eq!(
+        message(&a, "slot-retains-much"),
+        Some("slot pg3 retains 2.0 GiB of WAL on the leader (over 1.0 GiB)")
+    );
+    // the slot advances: cleared
+    with_status(
+        &mut a,
+        later(now, 1),
+        &format!(r#"{{"optime":{optime},"slots":{{"pg2":{optime},"pg3":{optime}}}}}"#),
+    );
+    assert!(
+        !judge(&mut a, later(now, 1))
+            .iter()
+            .any(|(r, _)| r == "slot-retains-much")
+    );
+}
+
+#[test]
+fn a_slot_of_no_member_is_an_orphan_but_a_permanent_one_is_not() {
+    let now = Instant::now();
+    let mut a = healthy(now);
+    with_config(
+        &mut a,
+        now,
+        r#"{"ttl":20,"loop_wait":1,"slots":{"archiver":{"type":"physical"}}}"#,
+    );
+    with_status(
+        &mut a,
+        now,
+        r#"{"optime":2000,"slots":{"pg2":2000,"pg3":2000,"old_box":1000,"archiver":10}}"#,
+    );
+    let at = |s| later(now, s);
+    for s in 0..=16 {
+        let found = judge(&mut a, at(s));
+        assert_eq!(
+            has(&found, "slot-orphan", &Subject::Slot("old_box".into())),
+            s >= 15,
+            "waits 15 s, at {s}s: {found:?}"
+        );
+        assert!(!has(
+            &found,
+            "slot-orphan",
+            &Subject::Slot("archiver".into())
+        ));
+    }
+    assert_eq!(
+        message(&a, "slot-orphan"),
+        Some("slot old_box belongs to no member (no member has this slot's name), retains 1000 B")
+    );
+    // a member whose key left: its slot is named as its
+    a.update(Msg::Dcs(
+        at(17),
+        DcsEvent::Delete {
+            key: "/service/demo/members/pg3".into(),
+        },
+    ));
+    for s in 17..=33 {
+        judge(&mut a, at(s));
+    }
+    let found = judge(&mut a, at(33));
+    assert!(
+        has(&found, "slot-orphan", &Subject::Slot("pg3".into())),
+        "{found:?}"
+    );
+    // Patroni drops them: cleared
+    with_status(&mut a, at(34), r#"{"optime":2000,"slots":{"pg2":2000}}"#);
+    assert!(
+        !judge(&mut a, at(34))
+            .iter()
+            .any(|(r, _)| r == "slot-orphan")
+    );
+}
+
+#[test]
+fn slot_names_follow_patronis_rule() {
+    use super::diagnosis::slot_name;
+    assert_eq!(slot_name("pg-1.example"), "pg_1_example");
+    assert_eq!(slot_name("PG2"), "pg2");
+    // Patroni: f"u{ord(c):04d}"
+    assert_eq!(slot_name("a b"), "au0032b");
+    assert_eq!(slot_name(&"x".repeat(100)).len(), 63);
+}
+
+#[test]
+fn failsafe_active_is_raised_while_the_primary_runs_without_the_lock() {
+    let now = Instant::now();
+    let mut a = healthy(now);
+    with_config(
+        &mut a,
+        now,
+        r#"{"ttl":20,"loop_wait":1,"failsafe_mode":true}"#,
+    );
+    judge(&mut a, now);
+    assert!(!a.health.active("failsafe-active"));
+    // Patroni lost etcd: the lock expires, pg1 asks every failsafe member and stays primary
+    a.update(Msg::Dcs(
+        later(now, 1),
+        DcsEvent::Delete {
+            key: "/service/demo/leader".into(),
+        },
+    ));
+    let mut l = leader_at(now);
+    l.failsafe_mode_is_active = true;
+    l.cluster_unlocked = true;
+    let mut r = replica_behind(0);
+    r.failsafe_mode_is_active = true;
+    rest_ok(&mut a, "pg2", r, later(now, 1));
+    rest_ok(&mut a, "pg3", replica_behind(0), later(now, 1));
+    rest_ok(&mut a, "pg1", l, later(now, 1));
+    judge(&mut a, later(now, 1));
+    assert_eq!(
+        message(&a, "failsafe-active"),
+        Some(
+            "failsafe mode active: pg1 stays primary without the leader lock (Patroni cannot reach etcd; every member of the failsafe key answered it); said by pg1, pg2"
+        )
+    );
+    assert_eq!(a.health.worst(), Some(Severity::Critical));
+    // etcd back, the lock taken again: cleared
+    a.update(Msg::Dcs(later(now, 2), DcsEvent::Put(kv("leader", b"pg1"))));
+    round(&mut a, later(now, 2), replica_behind(0), replica_behind(0));
+    assert!(
+        !judge(&mut a, later(now, 2))
+            .iter()
+            .any(|(r, _)| r == "failsafe-active")
+    );
+}
+
+#[test]
+fn a_replica_past_the_leaders_switch_point_on_its_old_timeline_has_diverged() {
+    let now = Instant::now();
+    let mut a = healthy(now);
+    // the leader moved to timeline 2 at 0/4000000
+    a.update(Msg::Dcs(
+        now,
+        DcsEvent::Put(kv(
+            "history",
+            br#"[[1,67108864,"no recovery target specified","2026-11-26T00:00:00+00:00","pg1"]]"#,
+        )),
+    ));
+    let mut l = leader_at(now);
+    l.timeline = Some(2);
+    let on_tl1 = |replayed: u64| {
+        let mut p = replica_behind(0);
+        p.timeline = Some(1);
+        p.xlog.replayed_location = Some(replayed);
+        p.xlog.received_location = Some(replayed);
+        p
+    };
+    let at = |s| later(now, s);
+    // pg3 stopped at the switch point on timeline 1: it can follow, nothing to say
+    for s in 1..=7 {
+        rest_ok(&mut a, "pg2", replica_behind(0), at(s));
+        rest_ok(&mut a, "pg3", on_tl1(67108864), at(s));
+        rest_ok(&mut a, "pg1", l.clone(), at(s));
+        let found = judge(&mut a, at(s));
+        assert!(
+            !has(&found, "history-diverged", &member("pg3")),
+            "{found:?}"
+        );
+    }
+    // past it (it was written to after the leader left timeline 1): forked, after 5 s
+    for s in 8..=14 {
+        rest_ok(&mut a, "pg2", replica_behind(0), at(s));
+        rest_ok(&mut a, "pg3", on_tl1(67108864 + 4096), at(s));
+        rest_ok(&mut a, "pg1", l.clone(), at(s));
+        let found = judge(&mut a, at(s));
+        assert_eq!(
+            has(&found, "history-diverged", &member("pg3")),
+            s >= 13,
+            "at {s}s: {found:?}"
+        );
+    }
+    let f = a.health.of_member("pg3").expect("pg3's finding");
+    assert_eq!(f.remedy, Some(super::diagnosis::Remedy::Reinit));
+    assert_eq!(
+        f.message,
+        "pg3 replayed to 0/4001000 on timeline 1, past where the leader's history left it (0/4000000): it forked (pg_rewind or reinit)"
+    );
+    // reinitialized: on the leader's timeline, cleared
+    let mut p = replica_behind(0);
+    p.timeline = Some(2);
+    rest_ok(&mut a, "pg2", replica_behind(0), at(15));
+    rest_ok(&mut a, "pg3", p, at(15));
+    rest_ok(&mut a, "pg1", l, at(15));
+    assert!(!has(
+        &judge(&mut a, at(15)),
+        "history-diverged",
+        &member("pg3")
+    ));
+}

@@ -330,6 +330,10 @@ impl App {
         // health: after a drained batch or a tick, at most every Health::EVERY (a burst
         // of etcd changes is judged once, not per message)
         let diagnose = matches!(msg, Msg::Drained(_) | Msg::Tick(_));
+        // a /cluster answer makes etcd's old data current again (REST-only): the STALE
+        // badge is the etcd-stale finding, so judge now, not up to Health::EVERY later
+        // (one answer per interval, never a burst)
+        let urgent = matches!(msg, Msg::RestCluster { .. });
         let dialog_before = self.session.dialog.as_ref().map(|d| d.judged_as());
         let mut eff = match msg {
             Msg::Key(at, ev) => self.on_key(at, ev),
@@ -372,7 +376,7 @@ impl App {
             self.judge(dialog_before);
             eff.extend(self.check_prediction());
         }
-        if diagnose && self.health.due(self.model.now) {
+        if urgent || (diagnose && self.health.due(self.model.now)) {
             eff.extend(self.diagnose());
         }
         eff.extend(self.health_poll());

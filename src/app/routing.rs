@@ -73,8 +73,9 @@ pub struct Source {
     pub stats: Option<(Instant, Stats)>,
     /// The last failure (and when); cleared by the next answer.
     pub error: Option<(Instant, String)>,
-    /// Per listener: what was wrong (its message) and since when, as of the last stats.
-    wrong_since: BTreeMap<String, (String, Instant)>,
+    /// Per listener: what was wrong as of the last stats, and since when (judged once per
+    /// stats answer, so the health rules read it without mapping servers to members).
+    judged: Vec<(String, Judged)>,
 }
 
 /// Everything routing-related the model keeps.
@@ -85,6 +86,9 @@ pub struct Routing {
     pub health: BTreeMap<String, BTreeMap<&'static str, Answer>>,
     /// The health targets polled now (what the last `Effect::PollHealth` asked).
     pub health_polled: Vec<HealthTarget>,
+    /// One look (`patrol check`): no history to wait on, so a wrong listener is reported
+    /// without HAProxy's check window, like every other rule's grace there.
+    pub one_look: bool,
 }
 
 impl Routing {
@@ -96,7 +100,7 @@ impl Routing {
                     spec,
                     stats: None,
                     error: None,
-                    wrong_since: BTreeMap::new(),
+                    judged: Vec::new(),
                 })
                 .collect(),
             ..Default::default()
@@ -126,16 +130,33 @@ impl Routing {
                 let changed = before != Some(&stats) || src.error.is_some();
                 src.stats = Some((at, *stats));
                 src.error = None;
-                // what is wrong now, and since when (kept while it stays the same)
-                let now_wrong: BTreeMap<String, String> = listeners(src, &facts, &health)
+                // what is wrong now, and since when (kept while it stays the same); without
+                // the cluster yet there is no leader to judge against
+                let now_wrong: Vec<(String, Judged)> = listeners(src, &facts, &health)
                     .into_iter()
-                    .filter_map(|l| l.wrong.map(|w| (l.name, w.message)))
+                    .filter(|_| cluster.is_some())
+                    .filter_map(|l| {
+                        let wrong = l.wrong?;
+                        let judged = Judged {
+                            wrong,
+                            purpose: l.purpose.map(|p| p.0),
+                            window: l.window,
+                            since: at,
+                        };
+                        Some((l.name, judged))
+                    })
                     .collect();
-                src.wrong_since
-                    .retain(|k, (m, _)| now_wrong.get(k) == Some(m));
-                for (k, m) in now_wrong {
-                    src.wrong_since.entry(k).or_insert((m, at));
-                }
+                let before = std::mem::take(&mut src.judged);
+                src.judged = now_wrong
+                    .into_iter()
+                    .map(|(k, mut j)| {
+                        let same = before.iter().find(|(b, _)| *b == k);
+                        if let Some((_, b)) = same.filter(|(_, b)| b.wrong == j.wrong) {
+                            j.since = b.since;
+                        }
+                        (k, j)
+                    })
+                    .collect();
                 changed
             }
             Err(e) => {
@@ -631,11 +652,22 @@ fn judge(
     }
 }
 
+/// What was wrong with one listener at the last stats answer, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Judged {
+    wrong: Wrong,
+    purpose: Option<Purpose>,
+    window: Duration,
+    since: Instant,
+}
+
 /// A routing finding for the health rules: which HAProxy, which listener, what, since when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub haproxy: String,
     pub listener: String,
+    /// What the listener is for; None: the HAProxy itself does not answer.
+    pub purpose: Option<Purpose>,
     pub severity: Severity,
     pub message: String,
     /// Since when the stats have said so.
@@ -645,9 +677,10 @@ pub struct Problem {
 /// The routing findings of a model, once HAProxy's own check window has passed: a
 /// listener wrong for less than `inter` × rise/fall may be HAProxy still following a
 /// change (a switchover), which is not news. Also: a configured HAProxy that does not
-/// answer. Pure: the diagnosis rules call it once per update.
-pub fn problems(routing: &Routing, cluster: Option<&ClusterState>, now: Instant) -> Vec<Problem> {
-    let facts = Facts::of(cluster);
+/// answer. Pure, and read from what each stats answer judged (`Routing::on_stats`), so
+/// the diagnosis rules pay per listener, not per member key; a change of the cluster
+/// alone is judged at the next stats answer (one interval, within HAProxy's own window).
+pub fn problems(routing: &Routing, now: Instant) -> Vec<Problem> {
     let mut out = Vec::new();
     for src in &routing.sources {
         if let Some((at, e)) = &src.error {
@@ -656,6 +689,7 @@ pub fn problems(routing: &Routing, cluster: Option<&ClusterState>, now: Instant)
                 out.push(Problem {
                     haproxy: src.spec.name.clone(),
                     listener: String::new(),
+                    purpose: None,
                     severity: Severity::Warning,
                     message: format!(
                         "HAProxy {} does not answer: {e}",
@@ -666,21 +700,17 @@ pub fn problems(routing: &Routing, cluster: Option<&ClusterState>, now: Instant)
                 continue;
             }
         }
-        for l in listeners(src, &facts, &routing.health) {
-            let Some(w) = l.wrong else { continue };
-            let since = match src.wrong_since.get(&l.name) {
-                Some((m, t)) if *m == w.message => *t,
-                _ => now,
-            };
-            if now.saturating_duration_since(since) < l.window {
+        for (name, j) in &src.judged {
+            if !routing.one_look && now.saturating_duration_since(j.since) < j.window {
                 continue;
             }
             out.push(Problem {
                 haproxy: src.spec.name.clone(),
-                listener: l.name,
-                severity: w.severity,
-                message: w.message,
-                since,
+                listener: name.clone(),
+                purpose: j.purpose,
+                severity: j.wrong.severity,
+                message: j.wrong.message.clone(),
+                since: j.since,
             });
         }
     }
@@ -706,7 +736,7 @@ impl super::Model {
 
     /// The routing findings now ([`problems`]).
     pub fn routing_problems(&self) -> Vec<Problem> {
-        problems(&self.routing, self.cluster(), self.now)
+        problems(&self.routing, self.now)
     }
 }
 

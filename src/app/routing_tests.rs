@@ -85,7 +85,7 @@ fn a_healthy_cluster_routes_as_it_should() {
     assert_eq!(ro.routes_to, ["pg2", "pg3"]);
     assert_eq!(ro.wrong, None);
     assert_eq!(ro.window, Duration::from_secs(4), "inter 2s × rise/fall 2");
-    assert!(problems(&a.model.routing, a.model.cluster(), later(now, 60)).is_empty());
+    assert!(problems(&a.model.routing, later(now, 60)).is_empty());
     // the stats proxy has no servers: not a listener
     assert!(v.iter().all(|l| l.name != "stats"));
 }
@@ -108,7 +108,7 @@ fn rw_to_a_replica_is_a_problem_once_the_check_window_passed() {
     assert_eq!(w.message, "rw routes writes to pg3, not the leader pg1");
     assert_eq!(rw.servers[0].note.as_deref(), Some("leader, but DOWN"));
     // within HAProxy's window (2s × 2) it may be following a switchover: not yet
-    let at = |a: &App, s| problems(&a.model.routing, a.model.cluster(), later(now, s));
+    let at = |a: &App, s| problems(&a.model.routing, later(now, s));
     assert!(at(&a, 3).is_empty(), "{:?}", at(&a, 3));
     // the same answer again later does not restart the clock
     stats(&mut a, later(now, 2), csv("sandbox-legends.csv"));
@@ -153,7 +153,7 @@ fn a_server_in_maint_shows_and_the_leader_in_maint_breaks_writes() {
     let rw = s.proxies.iter_mut().find(|p| p.name == "rw").expect("rw");
     rw.servers[0].status = ServerStatus::Maint;
     stats(&mut a, later(now, 1), s);
-    let p = problems(&a.model.routing, a.model.cluster(), later(now, 10));
+    let p = problems(&a.model.routing, later(now, 10));
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].severity, Severity::Critical);
     assert_eq!(
@@ -198,7 +198,7 @@ fn an_haproxy_that_does_not_answer_is_said() {
         at: now,
         result: Err("connection refused\x1b[2J".into()),
     });
-    let p = problems(&a.model.routing, a.model.cluster(), now);
+    let p = problems(&a.model.routing, now);
     assert_eq!(p.len(), 1);
     assert_eq!(
         p[0].message,
@@ -362,4 +362,138 @@ fn stats_redraw_only_the_views_that_show_them() {
     // the same answer again changes nothing drawn
     stats(&mut a, later(now, 2), csv("sandbox-maint.csv"));
     assert!(!a.dirty);
+}
+
+/// Which routing rules are active after the runtime drained its queue at `at`.
+fn routing_findings(a: &mut App, at: Instant) -> Vec<(&'static str, String)> {
+    a.update(Msg::Drained(at));
+    a.health
+        .findings()
+        .iter()
+        .filter(|f| matches!(f.subject, crate::app::diagnosis::Subject::Haproxy(_)))
+        .map(|f| (f.rule, f.message.clone()))
+        .collect()
+}
+
+#[test]
+fn routing_problems_are_health_findings_raised_after_the_window_and_cleared() {
+    use crate::app::diagnosis::{Severity as Sev, Subject};
+    let now = Instant::now();
+    let mut a = app(now);
+    stats(&mut a, now, csv("sandbox.csv"));
+    assert_eq!(routing_findings(&mut a, now), vec![]);
+    // the leader's rw server put into MAINT at 1 s: HAProxy's window is 2s × 2
+    let mut maint = csv("sandbox.csv");
+    let rw = maint
+        .proxies
+        .iter_mut()
+        .find(|p| p.name == "rw")
+        .expect("rw");
+    rw.servers[0].status = ServerStatus::Maint;
+    let want = (
+        "routing-rw",
+        "rw routes writes nowhere: the leader pg1 is MAINT there".to_string(),
+    );
+    for s in 1..=6 {
+        stats(&mut a, later(now, s), maint.clone());
+        let found = routing_findings(&mut a, later(now, s));
+        assert_eq!(found.contains(&want), s >= 5, "at {s}s: {found:?}");
+    }
+    let f = a
+        .health
+        .findings()
+        .iter()
+        .find(|f| f.rule == "routing-rw")
+        .expect("raised");
+    assert_eq!(f.severity, Sev::Critical);
+    assert_eq!(f.subject, Subject::Haproxy("127.0.0.1:24032 rw".into()));
+    assert_eq!(a.health.worst(), Some(Sev::Critical), "the header's badge");
+    // ready again: cleared at the next stats, and both are events
+    stats(&mut a, later(now, 7), csv("sandbox.csv"));
+    assert_eq!(routing_findings(&mut a, later(now, 7)), vec![]);
+    let texts: Vec<String> = a.model.events.iter().map(|e| e.kind.text()).collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("[routing-rw]") && t.contains("MAINT")),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("✓ cleared [routing-rw]")),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn reads_routed_to_the_leader_and_an_haproxy_that_stops_answering_are_findings() {
+    let now = Instant::now();
+    let mut a = app(now);
+    // rw → pg3 and ro → pg1 while pg1 leads; only a leave-out (Info) is not raised
+    for s in 0..=5 {
+        stats(&mut a, later(now, s), csv("sandbox-legends.csv"));
+        routing_findings(&mut a, later(now, s));
+    }
+    let rules: Vec<&str> = routing_findings(&mut a, later(now, 5))
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!(rules, ["routing-rw", "routing-ro"]);
+    let mut a = app(now);
+    stats(&mut a, now, csv("sandbox-maint.csv"));
+    assert_eq!(
+        routing_findings(&mut a, later(now, 10)),
+        vec![],
+        "ro leaving out a healthy replica in MAINT is the routing view's, not a finding"
+    );
+    // the stats page fails: raised once it failed for 5 s, cleared by the next answer
+    for s in 11..=17 {
+        a.update(Msg::Haproxy {
+            source: 0,
+            at: later(now, s),
+            result: Err("connection refused".into()),
+        });
+        let found = routing_findings(&mut a, later(now, s));
+        assert_eq!(
+            found.iter().any(|(r, _)| *r == "haproxy-down"),
+            s >= 16,
+            "at {s}s: {found:?}"
+        );
+    }
+    stats(&mut a, later(now, 18), csv("sandbox.csv"));
+    assert_eq!(routing_findings(&mut a, later(now, 18)), vec![]);
+}
+
+#[test]
+fn one_look_reports_a_wrong_listener_without_the_window() {
+    let now = Instant::now();
+    let mut a = app(now);
+    a.model.routing.one_look = true;
+    let mut maint = csv("sandbox.csv");
+    let rw = maint
+        .proxies
+        .iter_mut()
+        .find(|p| p.name == "rw")
+        .expect("rw");
+    rw.servers[0].status = ServerStatus::Maint;
+    stats(&mut a, now, maint);
+    let p = problems(&a.model.routing, now);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        p[0].message,
+        "rw routes writes nowhere: the leader pg1 is MAINT there"
+    );
+    // and `patrol check` prints it as the routing-rw finding
+    let (st, text) = crate::check::report(
+        &a.model,
+        &crate::app::diagnosis::Thresholds::default(),
+        crate::check::CheckFormat::Nagios,
+    );
+    assert_eq!(st, crate::check::Status::Critical, "{text}");
+    assert!(
+        text.lines().any(|l| l
+            == "CRITICAL [routing-rw] rw routes writes nowhere: the leader pg1 is MAINT there"),
+        "{text}"
+    );
 }

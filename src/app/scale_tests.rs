@@ -436,3 +436,34 @@ fn health_rules_cost_what_is_polled_and_role_holding_not_every_member_key() {
     // and what they find stays bounded too: one finding per rule and subject judged
     assert!(a.health.findings().len() <= bound as usize * 4);
 }
+
+#[test]
+fn a_status_key_with_30000_slots_keeps_and_judges_at_most_the_bound() {
+    let now = Instant::now();
+    let mut a = healthy_live(now);
+    let mut text = String::from(r#"{"optime":5000000000,"slots":{"#);
+    for i in 0..30_000u64 {
+        text.push_str(&format!(r#""junk{i}":{i},"#));
+    }
+    text.push_str(r#""pg2":5000000000}}"#);
+    a.update(Msg::Dcs(now, DcsEvent::Put(kv("status", text.as_bytes()))));
+    let max = crate::dcs::keys::MAX_SLOTS;
+    let st = a
+        .cluster()
+        .and_then(|c| c.status.clone())
+        .expect("status parsed");
+    assert_eq!(st.slots.len(), max, "kept: the bound");
+    assert_eq!(st.slots_more, 30_001 - max, "the rest counted");
+    for s in 0..=16 {
+        a.update(Msg::Drained(later(now, s)));
+    }
+    // each kept slot retains ~5 GB and belongs to nobody: two findings each, no more
+    let slot_findings = a
+        .health
+        .findings()
+        .iter()
+        .filter(|f| f.rule.starts_with("slot-"))
+        .count();
+    assert_eq!(slot_findings, 2 * max);
+    assert_eq!(a.health.slots().len(), max);
+}

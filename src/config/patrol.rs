@@ -31,6 +31,7 @@
 //! dcs_last_seen_secs = 60
 //! paused_secs = 3600
 //! restarted_secs = 300
+//! slot_retained_bytes = 1073741824
 //! ```
 //!
 //! The `[keys]` table is kept as text here and given meaning once, at start, by

@@ -193,6 +193,113 @@ pub struct Sync {
 pub struct Status {
     /// The leader's last known WAL position.
     pub optime: Option<u64>,
+    /// The leader's replication slots (Patroni ≥ 2.1 `slots`: permanent slots, and with
+    /// `member_slots_ttl` the members' too) and each one's position: at most [`MAX_SLOTS`],
+    /// the ones furthest behind (retaining the most WAL), by name; names sanitized.
+    pub slots: Vec<(String, u64)>,
+    /// How many more slots the key named (beyond [`MAX_SLOTS`], or without a position).
+    pub slots_more: usize,
+}
+
+/// The slots of the `status` key kept: a hostile key with 30,000 slots costs one pass over
+/// its text and this many entries, never a map of all of them.
+pub const MAX_SLOTS: usize = 64;
+/// A slot name is cut to this many characters (PostgreSQL's are at most 63 bytes).
+const MAX_SLOT_NAME: usize = 64;
+
+/// The `status` key's `slots`, bounded while it is read (see [`MAX_SLOTS`]).
+#[derive(Default)]
+struct BoundedSlots {
+    /// A max-heap by position: the top is the first dropped when full.
+    kept: std::collections::BinaryHeap<(u64, String)>,
+    more: usize,
+}
+
+impl BoundedSlots {
+    fn add(&mut self, name: &str, pos: Option<u64>) {
+        let Some(pos) = pos else {
+            self.more += 1;
+            return;
+        };
+        if self.kept.len() == MAX_SLOTS {
+            match self.kept.peek() {
+                Some((top, _)) if *top > pos => {
+                    self.kept.pop();
+                    self.more += 1;
+                }
+                _ => {
+                    self.more += 1;
+                    return;
+                }
+            }
+        }
+        let name: String = crate::text::sanitize(name)
+            .chars()
+            .take(MAX_SLOT_NAME)
+            .collect();
+        self.kept.push((pos, name));
+    }
+}
+
+impl<'de> Deserialize<'de> for BoundedSlots {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = BoundedSlots;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of slot positions")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = BoundedSlots::default();
+                while let Some(name) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let v: Value = m.next_value()?;
+                    out.add(&name, as_u64(&v));
+                }
+                Ok(out)
+            }
+            // Patroni reads a JSON text inside the string too; one level only
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                let mut de = serde_json::Deserializer::from_str(v);
+                Ok(serde::Deserializer::deserialize_map(&mut de, V).unwrap_or_default())
+            }
+            // anything else is "no slots", as Patroni takes it
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(BoundedSlots::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(BoundedSlots::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(BoundedSlots::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(BoundedSlots::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(BoundedSlots::default())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut s: A,
+            ) -> Result<Self::Value, A::Error> {
+                while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(BoundedSlots::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The `status` key as read (`retain_slots` and anything else is skipped unread).
+#[derive(Deserialize)]
+struct RawStatus {
+    #[serde(default)]
+    optime: Option<Value>,
+    #[serde(default)]
+    slots: Option<BoundedSlots>,
 }
 
 /// One parsed key.
@@ -247,6 +354,7 @@ pub fn parse(relative: &str, value: &[u8]) -> Result<KeyValue, KeyError> {
         KeyKind::Status => KeyValue::Status(parse_status(text).map_err(err)?),
         KeyKind::LegacyOptime => KeyValue::Status(Status {
             optime: text.trim().parse().ok(),
+            ..Default::default()
         }),
         KeyKind::Failsafe => {
             let v = json()?;
@@ -359,12 +467,25 @@ fn parse_sync(v: &Value) -> Result<Sync, String> {
 fn parse_status(text: &str) -> Result<Status, String> {
     // Patroni >= 2.1 writes JSON; a bare number is the old optime format.
     if let Ok(n) = text.trim().parse::<u64>() {
-        return Ok(Status { optime: Some(n) });
+        return Ok(Status {
+            optime: Some(n),
+            ..Default::default()
+        });
     }
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
-    let obj = v.as_object().ok_or("status is not a JSON object")?;
+    let raw: RawStatus = serde_json::from_str(text).map_err(|e| {
+        if e.is_data() {
+            "status is not a JSON object".to_string()
+        } else {
+            format!("not valid JSON ({e})")
+        }
+    })?;
+    let slots = raw.slots.unwrap_or_default();
+    let mut kept: Vec<(String, u64)> = slots.kept.into_iter().map(|(p, n)| (n, p)).collect();
+    kept.sort();
     Ok(Status {
-        optime: obj.get("optime").and_then(as_u64),
+        optime: raw.optime.as_ref().and_then(as_u64),
+        slots: kept,
+        slots_more: slots.more,
     })
 }
 

@@ -21,6 +21,10 @@ pub struct PatroniStatus {
     pub scheduled_restart: Option<Value>,
     pub pause: bool,
     pub cluster_unlocked: bool,
+    /// Patroni's failsafe: a primary that cannot reach the DCS but reached every member of
+    /// the `failsafe` key keeps running without the leader lock (replicas it asked say so
+    /// for a while too).
+    pub failsafe_mode_is_active: bool,
     pub dcs_last_seen: Option<u64>,
     pub database_system_identifier: Option<String>,
     pub tags: BTreeMap<String, Value>,

@@ -127,3 +127,29 @@ pub async fn collect(settings: &Settings, timeout: Duration) -> Result<App, Stri
     app.update(Msg::Tick(Instant::now()));
     Ok(app)
 }
+
+/// `patrol check`'s one look at each HAProxy: its stats read once, judged without HAProxy's
+/// check window (one look has no history), like the console judges each answer.
+pub async fn read_haproxy(
+    app: &mut App,
+    specs: Vec<crate::haproxy::HaproxySpec>,
+    timeout: Duration,
+) -> Result<(), String> {
+    if specs.is_empty() {
+        return Ok(());
+    }
+    let http = super::haproxy::stats_client(timeout)?;
+    app.model.routing = crate::app::routing::Routing::new(specs.clone());
+    app.model.routing.one_look = true;
+    for (source, spec) in specs.iter().enumerate() {
+        let result = super::haproxy::fetch(&http, spec, timeout)
+            .await
+            .map(Box::new);
+        app.update(Msg::Haproxy {
+            source,
+            at: Instant::now(),
+            result,
+        });
+    }
+    Ok(())
+}

@@ -147,7 +147,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             l2.push(Span::styled(format!("{t} "), theme.down));
         }
     }
-    let l3 = badges(app, theme);
+    let l3 = badges(app, theme, usize::from(area.width));
     let mut lines = vec![Line::from(l1), Line::from(l2)];
     if !l3.is_empty() {
         lines.push(Line::from(l3));
@@ -176,48 +176,186 @@ fn scheduled_at(app: &App, at: &str) -> String {
 }
 
 /// How many lines the header needs: a third one carries the mode badges.
-pub fn height(app: &App, theme: &Theme) -> u16 {
-    if badges(app, theme).is_empty() { 2 } else { 3 }
-}
-
-/// Maintenance mode, a scheduled switchover, stale data: things that change what an
-/// operator may do, each on the badge line.
-fn badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
-    let mut l2 = mode_badges(app, theme);
-    health_badge(app, theme, &mut l2);
-    l2
-}
-
-/// The worst active health finding and how many there are (`H` lists them all), after the
-/// mode badges: those say what an operator may do now, and must not be pushed off the line.
-fn health_badge<'a>(app: &App, theme: &Theme, l2: &mut Vec<Span<'a>>) {
-    let findings = app.health.findings();
-    if let Some(worst) = findings.first() {
-        let style = match worst.severity {
-            crate::app::diagnosis::Severity::Critical => theme.down,
-            crate::app::diagnosis::Severity::Warning => theme.warning,
-        };
-        let age = super::ago(app.model.now.saturating_duration_since(worst.since));
-        let more = if findings.len() > 1 { " · …" } else { "" };
-        l2.push(Span::raw(" "));
-        l2.push(Span::styled(
-            format!(
-                " ⚠ {}: {} {age}{more} ",
-                findings.len(),
-                sanitize(&worst.message)
-            ),
-            style,
-        ));
+pub fn height(app: &App, _theme: &Theme) -> u16 {
+    let shown = mode_badges(app);
+    if shown.is_empty() && health_badge(app, &shown).is_none() {
+        2
+    } else {
+        3
     }
 }
 
-fn mode_badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
+/// One badge of the badge line: its full text, and a shorter one for narrow terminals.
+struct Badge {
+    long: String,
+    short: String,
+    kind: Kind,
+    /// The finding it shows, if it is one (the health badge then shows another).
+    rule: Option<&'static str>,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Paused,
+    /// A scheduled switchover (its time is in the detail).
+    Switchover,
+    /// REST-only: where the membership comes from.
+    RestOnly,
+    RestOnlyStale,
+    /// etcd without quorum (why: the etcd view).
+    Down,
+    /// Stale or no etcd data (the short form keeps the age).
+    Stale,
+    /// The health badge.
+    Warning,
+    Critical,
+}
+
+impl Kind {
+    /// Which badge is shortened first when the line is too narrow: the one whose short
+    /// form loses least (maintenance mode has none).
+    fn shrink_rank(self) -> u8 {
+        match self {
+            Kind::RestOnly | Kind::RestOnlyStale => 0,
+            Kind::Switchover => 1,
+            Kind::Stale => 2,
+            Kind::Down => 3,
+            Kind::Paused | Kind::Warning | Kind::Critical => 4,
+        }
+    }
+}
+
+impl Badge {
+    fn new(long: String, short: String, kind: Kind) -> Badge {
+        Badge {
+            long,
+            short,
+            kind,
+            rule: None,
+        }
+    }
+    fn style(&self, theme: &Theme) -> ratatui::style::Style {
+        match self.kind {
+            Kind::Paused => theme.paused,
+            Kind::Warning | Kind::Switchover | Kind::RestOnly => theme.warning,
+            Kind::Down | Kind::Critical => theme.down,
+            Kind::Stale | Kind::RestOnlyStale => theme.stale,
+        }
+    }
+}
+
+fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// Maintenance mode, a scheduled switchover, stale data: things that change what an
+/// operator may do, then the worst health finding not already among them, within `room`
+/// columns. Too narrow for all of it: the mode badges take their short forms and the
+/// finding keeps the rest, its text cut last (a count alone says nothing). Maintenance
+/// mode is never shortened.
+fn badges<'a>(app: &App, theme: &Theme, room: usize) -> Vec<Span<'a>> {
+    let modes = mode_badges(app);
+    let health = health_badge(app, &modes);
+    // shorten one badge at a time, the one that loses least first, until the finding fits
+    // whole; when nothing makes it fit, only until it has FINDING_MIN columns (a message
+    // cut anyway is no reason to cut maintenance mode down too)
+    let mut order: Vec<usize> = (0..modes.len()).collect();
+    order.sort_by_key(|i| modes[*i].kind.shrink_rank());
+    let modes_width = |short: &[bool]| -> usize {
+        modes
+            .iter()
+            .zip(short)
+            .map(|(b, s)| 1 + width(if *s { &b.short } else { &b.long }))
+            .sum()
+    };
+    let shrink = |need: usize| -> Vec<bool> {
+        let mut short = vec![false; modes.len()];
+        for i in &order {
+            if modes_width(&short) + need <= room {
+                break;
+            }
+            short[*i] = true;
+        }
+        short
+    };
+    let need = health.as_ref().map_or(0, |(h, _)| 1 + width(&h.long));
+    let mut short = shrink(need);
+    if modes_width(&short) + need > room {
+        short = shrink(need.min(1 + FINDING_MIN));
+    }
+    let mut out = Vec::new();
+    let mut used = 0;
+    for (b, s) in modes.iter().zip(&short) {
+        let t = if *s { &b.short } else { &b.long };
+        out.push(Span::raw(" "));
+        out.push(Span::styled(t.clone(), b.style(theme)));
+        used += 1 + width(t);
+    }
+    if let Some((h, head)) = health {
+        let left = room.saturating_sub(used + 1);
+        let text = if width(&h.long) <= left {
+            h.long.clone()
+        } else {
+            // `⚠ N: ` and as much of the message as fits, cut with `…`
+            cut(&h.short, left.max(width(&head) + 2))
+        };
+        out.push(Span::raw(" "));
+        out.push(Span::styled(text, h.style(theme)));
+    }
+    out
+}
+
+/// The columns the worst finding keeps before the mode badges give up their long forms.
+const FINDING_MIN: usize = 48;
+
+/// `text` cut to `room` columns, ending in `…` when cut.
+fn cut(text: &str, room: usize) -> String {
+    if width(text) <= room {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if width(&out) + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) + 1 > room {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// The worst active health finding not already shown as a mode badge, and how many
+/// findings there are (`H` lists them all): the badge, and its head (`⚠ N: `).
+fn health_badge(app: &App, modes: &[Badge]) -> Option<(Badge, String)> {
+    let findings = app.health.findings();
+    let shown = |rule: &str| modes.iter().any(|b| b.rule == Some(rule));
+    let worst = findings.iter().find(|f| !shown(f.rule))?;
+    let kind = match worst.severity {
+        crate::app::diagnosis::Severity::Critical => Kind::Critical,
+        crate::app::diagnosis::Severity::Warning => Kind::Warning,
+    };
+    let age = super::ago(app.model.now.saturating_duration_since(worst.since));
+    let more = if findings.len() > 1 { " · …" } else { "" };
+    let head = format!(" ⚠ {}: ", findings.len());
+    let msg = sanitize(&worst.message);
+    Some((
+        Badge::new(
+            format!("{head}{msg} {age}{more} "),
+            format!("{head}{msg}"),
+            kind,
+        ),
+        head,
+    ))
+}
+
+fn mode_badges(app: &App) -> Vec<Badge> {
     let mut l2 = Vec::new();
     let findings = app.health.findings();
     if let Some(c) = app.cluster() {
         if c.is_paused() {
-            l2.push(Span::raw(" "));
-            l2.push(Span::styled(" MAINTENANCE MODE (paused) ", theme.paused));
+            // never shortened: what an operator may do now
+            let text = " MAINTENANCE MODE (paused) ".to_string();
+            l2.push(Badge::new(text.clone(), text, Kind::Paused));
         }
         if let Some(fo) = &c.failover {
             let mut s = String::from(" switchover");
@@ -229,10 +367,11 @@ fn mode_badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
                 (Some(from), None) => s.push_str(&format!(" from {}", sanitize(from))),
                 (None, None) => {}
             }
+            let short = s.clone();
             if let Some(at) = &fo.scheduled_at {
                 s.push_str(&scheduled_at(app, at));
             }
-            l2.push(Span::styled(s, theme.warning));
+            l2.push(Badge::new(s, short, Kind::Switchover));
         }
     }
     // why etcd is away, when its members can say (the `etcd-no-quorum` rule judges it)
@@ -241,97 +380,90 @@ fn mode_badges<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
             .message
             .strip_prefix("etcd has no quorum: ")
             .unwrap_or(&f.message);
-        l2.push(Span::raw(" "));
-        l2.push(Span::styled(
+        let mut b = Badge::new(
             format!(" etcd NO QUORUM: {} ", sanitize(why)),
-            theme.down,
-        ));
+            " etcd NO QUORUM ".into(),
+            Kind::Down,
+        );
+        b.rule = Some(f.rule);
+        l2.push(b);
     }
     let ro = &app.model.rest_only;
     if ro.active() {
-        l2.push(Span::raw(" "));
-        let (text, style) = match (&ro.from, app.model.rest_only_age()) {
+        // the short forms keep where the membership comes from, or that none came
+        let (text, short, kind) = match (&ro.from, app.model.rest_only_age()) {
             (Some((from, _)), Some(age)) => (
                 format!(
                     " REST-only: membership from {}'s /cluster, {} old ",
                     sanitize(from),
                     super::ago(age)
                 ),
+                format!(" REST-only: membership from {} ", sanitize(from)),
                 if app.model.rest_only_fresh() {
-                    theme.warning
+                    Kind::RestOnly
                 } else {
-                    theme.stale
+                    Kind::RestOnlyStale
                 },
             ),
-            _ => (
-                match &ro.error {
-                    Some(e) => format!(" REST-only: no /cluster answer: {} ", sanitize(e)),
-                    None => " REST-only: asking the members for /cluster… ".to_string(),
-                },
-                theme.stale,
-            ),
+            _ => match &ro.error {
+                Some(e) => (
+                    format!(" REST-only: no /cluster answer: {} ", sanitize(e)),
+                    " REST-only: no /cluster answer ".to_string(),
+                    Kind::RestOnlyStale,
+                ),
+                None => (
+                    " REST-only: asking the members for /cluster… ".to_string(),
+                    " REST-only: asking… ".to_string(),
+                    Kind::RestOnlyStale,
+                ),
+            },
         };
-        l2.push(Span::styled(text, style));
-        // a fresh /cluster answer is the state now; etcd's age is on line 1
-        if app.model.rest_only_fresh() {
-            return l2;
-        }
+        l2.push(Badge::new(text, short, kind));
     }
-    if let Some(age) = app.model.stale_for() {
-        l2.push(Span::raw(" "));
-        // no snapshot ever arrived: there is no data to be old
-        let text = match (&app.model.dcs, app.model.loaded) {
-            (_, true) => format!(" STALE: etcd data {} old ", super::ago(age)),
-            (DcsHealth::Down { error, .. }, false) => {
-                format!(" no etcd data yet: {} ", sanitize(error))
-            }
-            (_, false) => " no etcd data yet: etcd does not answer ".to_string(),
+    // stale data is judged once, by the `etcd-stale` rule; before any snapshot there is no
+    // data to be old, only etcd not answering
+    if let Some(f) = findings.iter().find(|f| f.rule == "etcd-stale") {
+        let age = f
+            .message
+            .strip_prefix("etcd data is ")
+            .and_then(|m| m.strip_suffix(" old"))
+            .map(sanitize);
+        let mut b = Badge::new(
+            format!(" STALE: {} ", sanitize(&f.message)),
+            match age {
+                Some(a) => format!(" STALE {a} "),
+                None => " STALE ".into(),
+            },
+            Kind::Stale,
+        );
+        b.rule = Some(f.rule);
+        l2.push(b);
+    } else if !app.model.loaded && app.model.stale_for().is_some() && !app.model.rest_only_fresh() {
+        let text = match &app.model.dcs {
+            DcsHealth::Down { error, .. } => format!(" no etcd data yet: {} ", sanitize(error)),
+            _ => " no etcd data yet: etcd does not answer ".to_string(),
         };
-        l2.push(Span::styled(text, theme.stale));
+        l2.push(Badge::new(text, " no etcd data yet ".into(), Kind::Stale));
     }
     l2
 }
 
-pub fn warning_lines(app: &App, rows: &[MemberRow]) -> u16 {
+pub fn warning_lines(app: &App) -> u16 {
     let keys = app.cluster().map(|c| c.warnings.len()).unwrap_or(0);
     let n = keys
         .saturating_add(app.model.log_warnings.len())
         .saturating_add(app.model.config_warnings.len())
-        .saturating_add(tls_failures(rows).len());
+        .saturating_add(app.health.tls_failures().len());
     u16::try_from(n).unwrap_or(u16::MAX)
-}
-
-/// Members whose REST API refused the handshake, one line per distinct reason: a
-/// certificate problem is the configuration's, and the API column's `✗` does not say why.
-fn tls_failures(rows: &[MemberRow]) -> Vec<(String, String)> {
-    use crate::app::members::RestHealth;
-    let mut by_reason: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
-    for r in rows {
-        if let RestHealth::Unreachable { error, .. } = &r.rest
-            && error.starts_with("TLS: ")
-        {
-            by_reason.entry(error).or_default().push(&r.name);
-        }
-    }
-    by_reason
-        .into_iter()
-        .map(|(why, names)| {
-            // the member count is etcd's: name a few
-            let mut who = names.iter().take(4).copied().collect::<Vec<_>>().join(", ");
-            if names.len() > 4 {
-                who.push_str(&format!(" +{}", names.len() - 4));
-            }
-            (who, format!("REST {why}"))
-        })
-        .collect()
 }
 
 /// What the configuration warns about, members whose REST API refused the handshake,
 /// keys whose values could not be parsed, and members whose logs are not followed (and
 /// why): shown, never fatal.
-pub fn render_warnings(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &Theme) {
+pub fn render_warnings(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let keys = app.cluster().map(|c| &c.warnings);
-    let tls = tls_failures(rows);
+    // judged with the health rules (`diagnosis::tls_failures`), not here
+    let tls = app.health.tls_failures();
     let n = keys.map_or(0, |w| w.len())
         + app.model.log_warnings.len()
         + app.model.config_warnings.len()

@@ -76,11 +76,11 @@ pub fn body_area(app: &App, area: Rect) -> Option<Rect> {
     if !full_layout(area) {
         return None;
     }
-    Some(layout(app, &app.window().rows, area)[2])
+    Some(layout(app, area)[2])
 }
 
-fn layout(app: &App, rows: &[crate::app::MemberRow], area: Rect) -> [Rect; 4] {
-    let warn_lines = header::warning_lines(app, rows).min(3);
+fn layout(app: &App, area: Rect) -> [Rect; 4] {
+    let warn_lines = header::warning_lines(app).min(3);
     Layout::vertical([
         Constraint::Length(header::height(app, &Theme::default())),
         Constraint::Length(warn_lines),
@@ -101,9 +101,9 @@ pub fn render(f: &mut Frame, app: &App, theme: &Theme) {
         tiny(f, area, app, &win, theme);
         return;
     }
-    let [head, warn, body, status] = layout(app, rows, area);
+    let [head, warn, body, status] = layout(app, area);
     header::render(f, head, app, rows, theme);
-    header::render_warnings(f, warn, app, rows, theme);
+    header::render_warnings(f, warn, app, theme);
     match app.screen.view() {
         crate::app::View::Main => {}
         other => {

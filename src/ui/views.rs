@@ -701,6 +701,10 @@ pub fn health(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.muted,
         )));
     }
+    if let Some(l) = slots_line(app, theme) {
+        lines.push(Line::default());
+        lines.push(l);
+    }
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
@@ -725,6 +729,46 @@ pub fn health(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// The leader's replication slots and the WAL each retains (the `status` key), as the
+/// health rules last judged them.
+fn slots_line(app: &App, theme: &Theme) -> Option<Line<'static>> {
+    use crate::app::diagnosis::SlotOwner;
+    let slots = app.health.slots();
+    if slots.is_empty() {
+        return None;
+    }
+    let mut spans = vec![Span::styled(
+        " Slots on the leader, WAL retained: ".to_string(),
+        theme.muted,
+    )];
+    for (i, s) in slots.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ".to_string(), theme.muted));
+        }
+        let retains = s
+            .retains
+            .map(crate::app::members::human_bytes)
+            .unwrap_or_else(|| "?".into());
+        let whose = match s.owner {
+            SlotOwner::Permanent => " (permanent)",
+            SlotOwner::Gone(_) | SlotOwner::Nobody => " (no member)",
+            SlotOwner::Member(_) | SlotOwner::Unknown => "",
+        };
+        spans.push(Span::styled(
+            format!("{} {retains}{whose}", sanitize(&s.name)),
+            theme.text,
+        ));
+    }
+    let more = app
+        .cluster()
+        .and_then(|c| c.status.as_ref())
+        .map_or(0, |st| st.slots_more);
+    if more > 0 {
+        spans.push(Span::styled(format!(" · and {more} more"), theme.muted));
+    }
+    Some(Line::from(spans))
 }
 
 #[cfg(test)]

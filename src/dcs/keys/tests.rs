@@ -189,3 +189,61 @@ fn conn_url_credentials_are_not_part_of_host() {
     };
     assert_eq!(v6.host_port(), Some(("::1".into(), Some(5432))));
 }
+
+#[test]
+fn status_slots_are_read_with_their_positions() {
+    let KeyValue::Status(s) = parse("status", &fixture("status.json")).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        s.slots,
+        vec![
+            ("pg1".to_string(), 67109536),
+            ("pg2".to_string(), 67109536),
+            ("pg3".to_string(), 67109536)
+        ]
+    );
+    assert_eq!(s.slots_more, 0);
+    // Patroni also reads `slots` as a JSON text, and takes anything else as none
+    let KeyValue::Status(s) = parse(
+        "status",
+        br#"{"optime":9,"slots":"{\"a\":\"5\",\"b\":\"x\"}"}"#,
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!((s.slots, s.slots_more), (vec![("a".to_string(), 5)], 1));
+    for other in [
+        &br#"{"optime":9,"slots":[1,2]}"#[..],
+        br#"{"optime":9,"slots":null}"#,
+    ] {
+        let KeyValue::Status(s) = parse("status", other).unwrap() else {
+            panic!()
+        };
+        assert_eq!((s.optime, s.slots.len()), (Some(9), 0));
+    }
+}
+
+#[test]
+fn a_status_key_with_30000_slots_keeps_the_bound_furthest_behind_sanitized() {
+    let mut text = String::from(r#"{"optime":1000000,"slots":{"#);
+    for i in 0..30_000u64 {
+        // positions descend with i: the last ones are furthest behind
+        text.push_str(&format!(r#""s{i}\u001b[2J":{},"#, 1_000_000 - i));
+    }
+    text.push_str(r#""last":1}}"#);
+    let KeyValue::Status(s) = parse("status", text.as_bytes()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(s.slots.len(), super::MAX_SLOTS);
+    assert_eq!(s.slots_more, 30_001 - super::MAX_SLOTS);
+    let lowest = s.slots.iter().map(|(_, p)| *p).min();
+    assert_eq!(lowest, Some(1), "the slot retaining the most is kept");
+    assert!(s.slots.iter().any(|(n, _)| n == "s29999?[2J"));
+    assert!(
+        s.slots
+            .iter()
+            .all(|(n, p)| *p <= 1_000_000 - 30_000 + super::MAX_SLOTS as u64
+                && !n.contains('\u{1b}'))
+    );
+}
