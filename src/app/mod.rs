@@ -4,6 +4,7 @@
 //! operations [`Session`] (dialogs, writes in flight) and the [`KeymapSet`]; `update`
 //! dispatches to them and then asks [`Redraw`] once whether a frame is due.
 
+pub mod change;
 pub mod checks;
 pub mod cluster;
 pub mod diagnosis;

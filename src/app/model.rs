@@ -198,6 +198,8 @@ pub struct Model {
     /// What the configured HAProxies route to, and the members' health endpoints
     /// (`routing.rs`).
     pub routing: super::routing::Routing,
+    /// When each shown value last changed, while it fades (`change.rs`).
+    pub changes: super::change::Changes,
 }
 
 impl Model {
@@ -231,6 +233,7 @@ impl Model {
             followed: BTreeMap::new(),
             polled: Vec::new(),
             routing: Default::default(),
+            changes: Default::default(),
             started: now,
             news_baseline: events::Summary::default(),
             events_bytes: 0,
@@ -292,7 +295,12 @@ impl Model {
             Touch::All => {
                 let after = self.summary();
                 let news = events::diff(&self.news_baseline, &after);
-                self.news_baseline = after.carry(&self.news_baseline);
+                let after = after.carry(&self.news_baseline);
+                // (the polled members only: never a stamp per member key)
+                let names: Vec<&str> = self.polled.iter().map(|(n, _)| n.as_str()).collect();
+                self.changes
+                    .note(&self.news_baseline, &after, &names, self.now, |_| true);
+                self.news_baseline = after;
                 for kind in news {
                     self.push_event(kind);
                 }
@@ -656,6 +664,12 @@ impl Model {
         }
         let news = events::diff(&before, &after);
         let mut after = after.carry(&before);
+        let names_ref: Vec<&str> = names.iter().map(String::as_str).collect();
+        let polled = &self.polled;
+        self.changes
+            .note(&before, &after, &names_ref, self.now, |n| {
+                after.leader.as_deref() == Some(n) || polled.iter().any(|(p, _)| p == n)
+            });
         let mut members = std::mem::take(&mut self.news_baseline.members);
         for name in names {
             match after.members.remove(&name) {
@@ -689,6 +703,11 @@ impl Model {
         let news = events::diff(&before, &after);
         // what is unknown now stays as last known
         let mut after = after.carry(&before);
+        let polled = &self.polled;
+        self.changes
+            .note(&before, &after, &[name.as_str()], self.now, |n| {
+                after.leader.as_deref() == Some(n) || polled.iter().any(|(p, _)| p == n)
+            });
         let members = std::mem::take(&mut self.news_baseline.members);
         let config = std::mem::take(&mut self.news_baseline.config);
         let config_secrets = std::mem::take(&mut self.news_baseline.config_secrets);
@@ -1393,6 +1412,7 @@ impl Model {
                 let checking = self.newest_unconfirmed();
                 self.now = now;
                 self.mark(Changed::CLOCK);
+                self.changes.expire(now);
                 // a gap from etcd's newest revision shows once its grace is over, and
                 // `checking` once it has stood unconfirmed a moment
                 if gap != self.revision_gap().map(|g| g.0) || checking != self.newest_unconfirmed()
