@@ -1193,3 +1193,46 @@ fn a_changed_cell_is_highlighted_then_fades() {
     }
     assert!(fresh.contains(&format!("/{:?}/", default.changed[0].bg.expect("bg"))));
 }
+
+/// §4: the event stream frozen (`F`) while a leader change comes in: the pane keeps what
+/// it showed and its title counts the new events; the Events view the same; `F` again
+/// shows them.
+#[test]
+fn frozen_events_pane_and_view_count_what_is_new() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    rest_err(
+        &mut app,
+        "pg3",
+        "error sending request: connection refused",
+        later(now, 1),
+    );
+    app.update(Msg::Tick(later(now, 1)));
+    press(&mut app, KeyCode::Char('F'));
+    let frozen_at = draw(&app, 80, 24);
+    // pg3 answers again while frozen: the event is recorded, not shown
+    for (m, s) in state("lagging").rest {
+        rest_ok(&mut app, &m, s, later(now, 2));
+    }
+    app.update(Msg::Tick(later(now, 2)));
+    app.update(Msg::Drained(later(now, 2)));
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("frozen ·"), "{screen}");
+    assert!(!screen.contains("frozen · 0 new"), "{screen}");
+    let pane = |s: &str| -> Vec<String> {
+        s.lines()
+            .skip_while(|l| !l.contains("Events ("))
+            .skip(1)
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(pane(&screen), pane(&frozen_at), "the pane's lines stay");
+    both("events_frozen", &app);
+    press(&mut app, KeyCode::Char('v'));
+    both("events_view_frozen", &app);
+    press(&mut app, KeyCode::Char('F'));
+    let resumed = draw(&app, 120, 40);
+    assert!(!resumed.contains("frozen"), "{resumed}");
+    assert!(resumed.contains("pg3: REST API answers again"), "{resumed}");
+}

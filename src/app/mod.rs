@@ -484,6 +484,9 @@ mod diagnosis_tests;
 #[cfg(test)]
 mod rows_tests;
 
+#[cfg(test)]
+mod freeze_tests;
+
 /// The note under the help's key list: what the screen shows that no key explains.
 pub const HELP_NOTE: [&str; 6] = [
     "as of 21:14:05: when etcd and the REST APIs last both confirmed what is shown; STALLED (red) when one goes quiet.",

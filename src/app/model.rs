@@ -118,6 +118,9 @@ pub struct Model {
     news_baseline: events::Summary,
     /// Bytes of text in `events`.
     events_bytes: usize,
+    /// Events ever recorded (the log keeps the newest): a frozen event pane counts what is
+    /// new from it.
+    events_pushed: u64,
     /// How late the last etcd change was applied after the watch received it, when that
     /// was noticeable: the screen is behind etcd.
     dcs_behind: Option<Duration>,
@@ -237,6 +240,7 @@ impl Model {
             started: now,
             news_baseline: events::Summary::default(),
             events_bytes: 0,
+            events_pushed: 0,
             dcs_behind: None,
             applied_at: None,
             dcs_heard: None,
@@ -761,6 +765,7 @@ impl Model {
     fn push_event(&mut self, kind: events::EventKind) {
         let kind = kind.clipped(Self::MAX_EVENT_FIELD);
         self.events_bytes += kind.bytes();
+        self.events_pushed += 1;
         self.events.push_back(events::Event { at: self.now, kind });
         while self.events.len() > Self::MAX_EVENTS
             || (self.events_bytes > Self::MAX_EVENT_BYTES && self.events.len() > 1)
@@ -771,6 +776,11 @@ impl Model {
             self.events_bytes = self.events_bytes.saturating_sub(old.kind.bytes());
         }
         self.mark(Changed::EVENTS);
+    }
+
+    /// How many events were ever recorded (more than the log keeps).
+    pub fn events_pushed(&self) -> u64 {
+        self.events_pushed
     }
 
     /// Bytes of text in the event log (what [`Model::MAX_EVENT_BYTES`] bounds).
