@@ -31,21 +31,8 @@ async fn start(cfg: &Path) -> Headless {
 #[test]
 fn sigkill_the_leader_with_a_nofailover_replica_the_other_is_predicted_and_elected() {
     let c = TestCluster::start(3);
-    let leader = c.leader().expect("a leader");
-    let mut replicas: Vec<String> = ["pg1", "pg2", "pg3"]
-        .iter()
-        .map(|s| s.to_string())
-        .filter(|m| *m != leader)
-        .collect();
-    let tagged = replicas.remove(0);
-    let other = replicas.remove(0);
-    // the tag in the member's own config, as an operator sets it, and a reload (SIGHUP):
-    // `scripts/cluster start-member` would write the config afresh
-    let yml = c.dir().join(&tagged).join("patroni.yml");
-    let mut text = std::fs::read_to_string(&yml).expect("patroni.yml");
-    text.push_str("\ntags:\n  nofailover: true\n");
-    std::fs::write(&yml, text).expect("write patroni.yml");
-    c.signal_patroni(&tagged, "-HUP");
+    let (leader, tagged, other) = roles(&c);
+    tag(&c, &tagged, "  nofailover: true");
 
     rt().block_on(async {
         let mut h = start(c.config_path()).await;

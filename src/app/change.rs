@@ -44,6 +44,21 @@ pub fn step(age: Duration) -> Option<u8> {
     })
 }
 
+/// Which of a member's cells differ between its summaries `b` (before) and `a` (after):
+/// a value not known before is no change.
+fn differs(b: &MemberSummary, a: &MemberSummary) -> [(Field, bool); FIELDS] {
+    [
+        (Field::Role, b.role.is_some() && b.role != a.role),
+        (Field::State, b.state.is_some() && b.state != a.state),
+        (Field::Api, b.rest.is_some() && b.rest != a.rest),
+        (
+            Field::Timeline,
+            b.timeline.is_some() && b.timeline != a.timeline,
+        ),
+        (Field::Pending, b.pending_restart != a.pending_restart),
+    ]
+}
+
 /// The change stamps (in `Model::changes`).
 #[derive(Debug, Clone, Default)]
 pub struct Changes {
@@ -78,26 +93,15 @@ impl Changes {
             let (Some(b), Some(a)) = (before.members.get(*name), after.members.get(*name)) else {
                 continue;
             };
-            if stamped(name) {
-                self.member(name, b, a, at);
+            let differs = differs(b, a);
+            // (asked only of a change: most summaries compared are the same)
+            if differs.iter().any(|(_, d)| *d) && stamped(name) {
+                self.member(name, differs, at);
             }
         }
     }
 
-    fn member(&mut self, name: &str, b: &MemberSummary, a: &MemberSummary, at: Instant) {
-        let differs = [
-            (Field::Role, b.role.is_some() && b.role != a.role),
-            (Field::State, b.state.is_some() && b.state != a.state),
-            (Field::Api, b.rest.is_some() && b.rest != a.rest),
-            (
-                Field::Timeline,
-                b.timeline.is_some() && b.timeline != a.timeline,
-            ),
-            (Field::Pending, b.pending_restart != a.pending_restart),
-        ];
-        if !differs.iter().any(|(_, d)| *d) {
-            return;
-        }
+    fn member(&mut self, name: &str, differs: [(Field, bool); FIELDS], at: Instant) {
         let stamps = self.members.entry(name.to_string()).or_default();
         for (f, d) in differs {
             if d {
