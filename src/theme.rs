@@ -244,6 +244,8 @@ pub struct Theme {
     pub table_header: Style,
     pub border: Style,
     pub key: Style,
+    /// A value that just changed, by fade step (`app::change`): strongest first.
+    pub changed: [Style; 3],
 }
 
 fn color(s: &str) -> Result<Color, String> {
@@ -340,6 +342,9 @@ impl Theme {
             "table_header" => &mut self.table_header,
             "border" => &mut self.border,
             "key" => &mut self.key,
+            "changed" => &mut self.changed[0],
+            "changed_fading" => &mut self.changed[1],
+            "changed_faint" => &mut self.changed[2],
             other => return Err(format!("unknown style {other:?}")),
         })
     }

@@ -1163,3 +1163,87 @@ fn next_leader_while_the_leader_does_not_answer() {
     );
     both("next_leader", &app);
 }
+
+/// §4: a cell whose value just changed (pg3's API stops answering) is highlighted, fades,
+/// and is drawn plainly again once faded; the monochrome theme (and NO_COLOR) reverses it.
+#[test]
+fn a_changed_cell_is_highlighted_then_fades() {
+    use patrol::theme::Depth;
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    rest_err(
+        &mut app,
+        "pg3",
+        "error sending request: connection refused",
+        later(now, 1),
+    );
+    // (the failure is the newest word from pg3: its API cell changes at once)
+    app.update(Msg::Tick(later(now, 1)));
+    assert_consistent(&app);
+    let default = Theme::resolve(None, Depth::TrueColor).expect("default theme");
+    let mono = Theme::resolve(Some("monochrome"), Depth::TrueColor).expect("monochrome");
+    let fresh = draw_styled(&app, &default, 80, 24);
+    insta::assert_snapshot!("changed_cell_fresh_80x24", fresh);
+    insta::assert_snapshot!(
+        "changed_cell_monochrome_80x24",
+        draw_styled(&app, &mono, 80, 24)
+    );
+    // 2 s later: the second, fainter step
+    app.update(Msg::Tick(later(now, 3)));
+    let fading = draw_styled(&app, &default, 80, 24);
+    assert_ne!(fading, fresh, "the highlight fades");
+    insta::assert_snapshot!("changed_cell_fading_80x24", fading);
+    // faded: drawn as if it had never changed (the style a table cell has without one)
+    app.update(Msg::Tick(later(now, 6)));
+    let done = draw_styled(&app, &default, 80, 24);
+    // (the first two steps are a background no other style has; the third is coloured
+    // text, like a warning)
+    for s in &default.changed[..2] {
+        let bg = format!("/{:?}/", s.bg.expect("a background"));
+        assert!(!done.contains(&bg), "{bg} still drawn:\n{done}");
+    }
+    assert!(fresh.contains(&format!("/{:?}/", default.changed[0].bg.expect("bg"))));
+}
+
+/// §4: the event stream frozen (`F`) while a leader change comes in: the pane keeps what
+/// it showed and its title counts the new events; the Events view the same; `F` again
+/// shows them.
+#[test]
+fn frozen_events_pane_and_view_count_what_is_new() {
+    use ratatui::crossterm::event::KeyCode;
+    let now = Instant::now();
+    let mut app = live("lagging", now);
+    rest_err(
+        &mut app,
+        "pg3",
+        "error sending request: connection refused",
+        later(now, 1),
+    );
+    app.update(Msg::Tick(later(now, 1)));
+    press(&mut app, KeyCode::Char('F'));
+    let frozen_at = draw(&app, 80, 24);
+    // pg3 answers again while frozen: the event is recorded, not shown
+    for (m, s) in state("lagging").rest {
+        rest_ok(&mut app, &m, s, later(now, 2));
+    }
+    app.update(Msg::Tick(later(now, 2)));
+    app.update(Msg::Drained(later(now, 2)));
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("frozen ·"), "{screen}");
+    assert!(!screen.contains("frozen · 0 new"), "{screen}");
+    let pane = |s: &str| -> Vec<String> {
+        s.lines()
+            .skip_while(|l| !l.contains("Events ("))
+            .skip(1)
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(pane(&screen), pane(&frozen_at), "the pane's lines stay");
+    both("events_frozen", &app);
+    press(&mut app, KeyCode::Char('v'));
+    both("events_view_frozen", &app);
+    press(&mut app, KeyCode::Char('F'));
+    let resumed = draw(&app, 120, 40);
+    assert!(!resumed.contains("frozen"), "{resumed}");
+    assert!(resumed.contains("pg3: REST API answers again"), "{resumed}");
+}

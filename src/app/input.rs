@@ -426,6 +426,8 @@ impl App {
             Action::Top => ev.scroll = last,
             Action::Bottom => ev.scroll = 0,
             Action::Filter => ev.editing_filter = true,
+            // esc resumes first: the newest events are what a frozen reader came back for
+            Action::Back if ev.frozen.is_some() => return self.act(Action::Freeze),
             Action::Back if !ev.filter.is_empty() => {
                 ev.filter.clear();
                 ev.scroll = 0;
@@ -435,14 +437,25 @@ impl App {
         Vec::new()
     }
 
+    /// Events recorded since the stream was frozen (None: not frozen).
+    pub fn frozen_new(&self) -> Option<u64> {
+        let at = self.screen.events_view.frozen?;
+        Some(self.model.events_pushed().saturating_sub(at))
+    }
+
+    /// The event log as the pane and the view show it, newest first: while frozen, without
+    /// the events recorded since (the log still holds them, bounded as always).
+    pub fn visible_events(&self) -> impl Iterator<Item = &super::events::Event> {
+        let new = self.frozen_new().unwrap_or(0);
+        let skip = usize::try_from(new).unwrap_or(usize::MAX);
+        self.model.events.iter().rev().skip(skip)
+    }
+
     /// The events the Events view shows, newest first: those its filter passes (the log
     /// filter's grammar, over the event's text; an alarm counts as a warning).
     pub fn shown_events(&self) -> Vec<&super::events::Event> {
         let filter = &self.screen.events_view.filter;
-        self.model
-            .events
-            .iter()
-            .rev()
+        self.visible_events()
             .filter(|e| filter.is_empty() || crate::logs::matches(&event_line(e), filter).is_some())
             .collect()
     }
@@ -567,6 +580,17 @@ impl App {
             Action::Events => {
                 self.screen.toggle(View::Events);
                 self.screen.events_view.scroll = 0;
+            }
+            Action::Freeze => {
+                let ev = &mut self.screen.events_view;
+                match ev.frozen {
+                    // resumed: the newest first, the new ones with them
+                    Some(_) => {
+                        ev.frozen = None;
+                        ev.scroll = 0;
+                    }
+                    None => ev.frozen = Some(self.model.events_pushed()),
+                }
             }
             Action::Dismiss if self.session.retire(self.model.now, true) => {
                 self.changed.mark(Changed::OPS);

@@ -47,6 +47,9 @@ pub enum Action {
     Routing,
     /// Take finished operations out of the panel (the event log keeps them).
     Dismiss,
+    /// Freeze the event stream (the pane and the Events view) while it is read; again:
+    /// resume. New events are still recorded, and counted in the title.
+    Freeze,
     // operations: each opens its dialog
     Switchover,
     Failover,
@@ -80,7 +83,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 48] = [
+    pub const ALL: [Action; 49] = [
         Action::Up,
         Action::Down,
         Action::Top,
@@ -101,6 +104,7 @@ impl Action {
         Action::Remedy,
         Action::Routing,
         Action::Dismiss,
+        Action::Freeze,
         Action::Switchover,
         Action::Failover,
         Action::Restart,
@@ -180,7 +184,7 @@ impl Action {
             (Action::PageUp, C::Events) => "a page of older events",
             (Action::PageDown, C::Events) => "a page of newer events",
             (Action::Filter, C::Events) => "filter the events (type, then enter)",
-            (Action::Back, C::Events) => "clear the filter, else back",
+            (Action::Back, C::Events) => "resume if frozen, else clear the filter, else back",
             (Action::Top, C::Logs) => "oldest line (pauses following)",
             (Action::Bottom, C::Logs) => "newest line, and follow",
             (Action::PageUp, C::Logs) => "a page up (pauses following)",
@@ -213,6 +217,7 @@ impl Action {
                 "dismiss finished operations (else they go after 30 s; the event log keeps them)"
             }
             (Action::OwnLog, _) => "patrol's own log: connections, retries, what was sent",
+            (Action::Freeze, _) => "freeze / resume the events; new ones are counted, not lost",
             (Action::Health, _) => "health: the rules' findings, since when, what to do",
             (Action::Remedy, _) => "open what fixes the selected member's finding",
             (Action::Routing, _) => {
@@ -270,6 +275,7 @@ impl Action {
             (Action::Follow, _) => "follow",
             (Action::Wrap, _) => "wrap",
             (Action::Filter, _) => "filter",
+            (Action::Freeze, C::Events) => "freeze",
             (Action::Copy, _) => "copy",
             (Action::Review, C::Options) => "review",
             (Action::Send, _) => "send once",
@@ -414,14 +420,16 @@ impl Context {
         const DISMISS: Group = &[(&["D"], A::Dismiss)];
         const REMEDY: Group = &[(&["a"], A::Remedy)];
         const EVENTS: Group = &[(&["/"], A::Filter)];
+        // the Events pane (main view) and the Events view alike
+        const FREEZE: Group = &[(&["F"], A::Freeze)];
         // no operation from the log view: it uses f for follow
         const LOG: Group = &[(&["f"], A::Follow), (&["w"], A::Wrap), (&["/"], A::Filter)];
         const COPY: Group = &[(&["y", "enter"], A::Copy)];
         // in a dialog or a text field, q is a letter: ctrl-c quits
         const CTRL_C: Group = &[(&["ctrl-c"], A::Quit)];
         match self {
-            Context::Main => &[MOVE, GLOBAL, DETAIL, VIEWS, OPS, DISMISS, REMEDY],
-            Context::Events => &[MOVE, PAGE, EVENTS, GLOBAL, VIEWS],
+            Context::Main => &[MOVE, GLOBAL, DETAIL, VIEWS, OPS, DISMISS, REMEDY, FREEZE],
+            Context::Events => &[MOVE, PAGE, EVENTS, FREEZE, GLOBAL, VIEWS],
             Context::Logs => &[MOVE, PAGE, LOG, GLOBAL, DETAIL, VIEWS],
             Context::LogFilter => &[
                 &[(&["enter", "esc"], A::Done), (&["backspace"], A::Delete)],

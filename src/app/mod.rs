@@ -4,6 +4,7 @@
 //! operations [`Session`] (dialogs, writes in flight) and the [`KeymapSet`]; `update`
 //! dispatches to them and then asks [`Redraw`] once whether a frame is due.
 
+pub mod change;
 pub mod checks;
 pub mod cluster;
 pub mod diagnosis;
@@ -486,6 +487,9 @@ mod diagnosis_tests;
 
 #[cfg(test)]
 mod rows_tests;
+
+#[cfg(test)]
+mod freeze_tests;
 
 /// The note under the help's key list: what the screen shows that no key explains.
 pub const HELP_NOTE: [&str; 6] = [

@@ -118,6 +118,9 @@ pub struct Model {
     news_baseline: events::Summary,
     /// Bytes of text in `events`.
     events_bytes: usize,
+    /// Events ever recorded (the log keeps the newest): a frozen event pane counts what is
+    /// new from it.
+    events_pushed: u64,
     /// How late the last etcd change was applied after the watch received it, when that
     /// was noticeable: the screen is behind etcd.
     dcs_behind: Option<Duration>,
@@ -198,6 +201,8 @@ pub struct Model {
     /// What the configured HAProxies route to, and the members' health endpoints
     /// (`routing.rs`).
     pub routing: super::routing::Routing,
+    /// When each shown value last changed, while it fades (`change.rs`).
+    pub changes: super::change::Changes,
 }
 
 impl Model {
@@ -231,9 +236,11 @@ impl Model {
             followed: BTreeMap::new(),
             polled: Vec::new(),
             routing: Default::default(),
+            changes: Default::default(),
             started: now,
             news_baseline: events::Summary::default(),
             events_bytes: 0,
+            events_pushed: 0,
             dcs_behind: None,
             applied_at: None,
             dcs_heard: None,
@@ -292,7 +299,12 @@ impl Model {
             Touch::All => {
                 let after = self.summary();
                 let news = events::diff(&self.news_baseline, &after);
-                self.news_baseline = after.carry(&self.news_baseline);
+                let after = after.carry(&self.news_baseline);
+                // (the polled members only: never a stamp per member key)
+                let names: Vec<&str> = self.polled.iter().map(|(n, _)| n.as_str()).collect();
+                self.changes
+                    .note(&self.news_baseline, &after, &names, self.now, |_| true);
+                self.news_baseline = after;
                 for kind in news {
                     self.push_event(kind);
                 }
@@ -656,6 +668,12 @@ impl Model {
         }
         let news = events::diff(&before, &after);
         let mut after = after.carry(&before);
+        let names_ref: Vec<&str> = names.iter().map(String::as_str).collect();
+        let polled = &self.polled;
+        self.changes
+            .note(&before, &after, &names_ref, self.now, |n| {
+                after.leader.as_deref() == Some(n) || polled.iter().any(|(p, _)| p == n)
+            });
         let mut members = std::mem::take(&mut self.news_baseline.members);
         for name in names {
             match after.members.remove(&name) {
@@ -689,6 +707,11 @@ impl Model {
         let news = events::diff(&before, &after);
         // what is unknown now stays as last known
         let mut after = after.carry(&before);
+        let polled = &self.polled;
+        self.changes
+            .note(&before, &after, &[name.as_str()], self.now, |n| {
+                after.leader.as_deref() == Some(n) || polled.iter().any(|(p, _)| p == n)
+            });
         let members = std::mem::take(&mut self.news_baseline.members);
         let config = std::mem::take(&mut self.news_baseline.config);
         let config_secrets = std::mem::take(&mut self.news_baseline.config_secrets);
@@ -742,6 +765,7 @@ impl Model {
     fn push_event(&mut self, kind: events::EventKind) {
         let kind = kind.clipped(Self::MAX_EVENT_FIELD);
         self.events_bytes += kind.bytes();
+        self.events_pushed += 1;
         self.events.push_back(events::Event { at: self.now, kind });
         while self.events.len() > Self::MAX_EVENTS
             || (self.events_bytes > Self::MAX_EVENT_BYTES && self.events.len() > 1)
@@ -752,6 +776,11 @@ impl Model {
             self.events_bytes = self.events_bytes.saturating_sub(old.kind.bytes());
         }
         self.mark(Changed::EVENTS);
+    }
+
+    /// How many events were ever recorded (more than the log keeps).
+    pub fn events_pushed(&self) -> u64 {
+        self.events_pushed
     }
 
     /// Bytes of text in the event log (what [`Model::MAX_EVENT_BYTES`] bounds).
@@ -1393,6 +1422,7 @@ impl Model {
                 let checking = self.newest_unconfirmed();
                 self.now = now;
                 self.mark(Changed::CLOCK);
+                self.changes.expire(now);
                 // a gap from etcd's newest revision shows once its grace is over, and
                 // `checking` once it has stood unconfirmed a moment
                 if gap != self.revision_gap().map(|g| g.0) || checking != self.newest_unconfirmed()

@@ -80,6 +80,9 @@ pub struct Redraw {
     /// The header's sign of life last drawn (a stall's ages as zero: they move with the
     /// clock, through `ages_shown`).
     live_shown: Option<Liveness>,
+    /// The change highlights the last frame showed and their fade steps (`change.rs`):
+    /// a frame is due when a step moves, and none once every highlight has faded.
+    fade_shown: Vec<(Option<String>, u8, u8)>,
 }
 
 impl Redraw {
@@ -90,6 +93,12 @@ impl Redraw {
         self.ages_shown = ages;
         self.drawn_second = second;
         self.live_shown = Some(sign_shown(model));
+        self.fade_shown = model
+            .changes
+            .steps(model.now)
+            .into_iter()
+            .map(|(m, f, s)| (m.map(str::to_string), f, s))
+            .collect();
     }
 
     /// Is a frame due after `changed`, given what is on screen?
@@ -135,6 +144,14 @@ impl Redraw {
                 self.live_shown = Some(live);
                 due = true;
             }
+            // a changed value fades with the clock: a frame per step, then none
+            let steps = model.changes.steps(model.now);
+            let same = steps.len() == self.fade_shown.len()
+                && steps
+                    .iter()
+                    .zip(&self.fade_shown)
+                    .all(|((m, f, s), (m2, f2, s2))| *m == m2.as_deref() && f == f2 && s == s2);
+            due |= !same;
         }
         // Patroni renews the lock every loop_wait, so an idle healthy cluster shows the
         // same figure for ever: redraw when the seconds on screen change

@@ -36,6 +36,10 @@ pub struct EventsView {
     /// The log filter's grammar (`/` in the view), over each event's text.
     pub filter: String,
     pub editing_filter: bool,
+    /// Frozen (`F`): how many events the model had recorded when it was frozen
+    /// (`Model::events_pushed`); the pane and the view show those only, the title counts
+    /// the rest.
+    pub frozen: Option<u64>,
 }
 
 /// The log view's own state.

@@ -12,10 +12,7 @@ use crate::theme::Theme;
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let n = area.height.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = app
-        .model
-        .events
-        .iter()
-        .rev()
+        .visible_events()
         .take(n)
         .map(|e| {
             let st = if e.kind.is_alarm() {
@@ -30,17 +27,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     if lines.is_empty() {
-        lines.push(Line::styled(
-            " nothing has changed since patrol started",
-            theme.muted,
-        ));
+        lines.push(Line::styled(empty(app, false), theme.muted));
     }
-    let title = match app
-        .keys
-        .key_label(crate::app::Context::Main, crate::app::Action::Events)
-    {
-        Some(k) => format!(" Events ({}) · {k}: all, filter ", app.model.events.len()),
-        None => format!(" Events ({}) ", app.model.events.len()),
+    let main = crate::app::Context::Main;
+    let title = match app.frozen_new() {
+        Some(new) => format!(
+            " Events ({}) · {} ",
+            app.model.events.len(),
+            frozen(new, app.keys.key_label(main, crate::app::Action::Freeze))
+        ),
+        None => match app.keys.key_label(main, crate::app::Action::Events) {
+            Some(k) => format!(" Events ({}) · {k}: all, filter ", app.model.events.len()),
+            None => format!(" Events ({}) ", app.model.events.len()),
+        },
     };
     f.render_widget(
         Paragraph::new(lines).block(
@@ -51,6 +50,25 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         area,
     );
+}
+
+/// A frozen stream's title part: `frozen · 12 new · F: resume`.
+fn frozen(new: u64, key: Option<String>) -> String {
+    match key {
+        Some(k) => format!("frozen · {new} new · {k}: resume"),
+        None => format!("frozen · {new} new"),
+    }
+}
+
+/// What an empty pane or view says.
+fn empty(app: &App, filtered: bool) -> &'static str {
+    match app.screen.events_view.frozen {
+        _ if filtered => " no event matches the filter",
+        Some(0) => " nothing had changed when the events were frozen",
+        // every event shown when it froze has been dropped from the bounded log since
+        Some(_) => " frozen: the events shown then are no longer kept",
+        None => " nothing has changed since patrol started",
+    }
 }
 
 /// The time of an event, with its date when that is not today.
@@ -114,14 +132,7 @@ pub fn view(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     }
     if lines.is_empty() {
-        lines.push(Line::styled(
-            if ev.filter.is_empty() {
-                " nothing has changed since patrol started"
-            } else {
-                " no event matches the filter"
-            },
-            theme.muted,
-        ));
+        lines.push(Line::styled(empty(app, !ev.filter.is_empty()), theme.muted));
     }
     let total = app.model.events.len();
     let mut title = format!(
@@ -137,6 +148,12 @@ pub fn view(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             sanitize(&q),
             if ev.editing_filter { "▏" } else { "" }
         ));
+    }
+    if let Some(new) = app.frozen_new() {
+        let key = app
+            .keys
+            .key_label(crate::app::Context::Events, crate::app::Action::Freeze);
+        title.push_str(&format!("· {} ", frozen(new, key)));
     }
     f.render_widget(
         Paragraph::new(lines).block(

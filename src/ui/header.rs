@@ -96,10 +96,22 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
     match rows.iter().find(|r| r.role.is_leader()) {
         Some(l) => {
             l2.push(Span::styled("leader ", theme.header_key));
-            l2.push(Span::styled(sanitize(&l.name), theme.leader));
+            // a leader or timeline that just changed fades like a table cell
+            let changed = |step: Option<u8>, st: ratatui::style::Style| match step {
+                Some(s) => st.patch(theme.changed[usize::from(s)]),
+                None => st,
+            };
+            let now = app.model.now;
+            l2.push(Span::styled(
+                sanitize(&l.name),
+                changed(app.model.changes.leader(now), theme.leader),
+            ));
             if let Some(tl) = l.timeline {
                 l2.push(Span::styled("  TL ", theme.header_key));
-                l2.push(Span::styled(tl.to_string(), theme.text));
+                l2.push(Span::styled(
+                    tl.to_string(),
+                    changed(app.model.changes.timeline(now), theme.text),
+                ));
             }
             if let Some((left, granted)) = app.model.lock_left() {
                 l2.push(Span::styled("  lock ", theme.header_key));

@@ -260,6 +260,24 @@ fn cell(r: &MemberRow, c: Col, theme: &Theme, app: &App) -> (String, Style) {
     }
 }
 
+/// A cell whose value just changed, in its fade step's style (`app::change`): the model
+/// says when, the clock how far it has faded.
+fn fading(r: &MemberRow, c: Col, st: Style, theme: &Theme, app: &App) -> Style {
+    use crate::app::change::Field;
+    let field = match c {
+        Col::Role => Field::Role,
+        Col::State => Field::State,
+        Col::Api => Field::Api,
+        Col::Tl => Field::Timeline,
+        Col::Pending => Field::Pending,
+        _ => return st,
+    };
+    match app.model.changes.of(&r.name, field, app.model.now) {
+        Some(step) if r.gone.is_none() => st.patch(theme.changed[usize::from(step)]),
+        _ => st,
+    }
+}
+
 fn width(s: &str) -> u16 {
     unicode_width::UnicodeWidthStr::width(s).min(u16::MAX as usize) as u16
 }
@@ -372,7 +390,15 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, win: &Window, theme: &Theme)
     let wide = inner_w >= 110;
     let texts: Vec<Vec<(String, Style)>> = window
         .iter()
-        .map(|r| ORDER.iter().map(|c| cell(r, *c, theme, app)).collect())
+        .map(|r| {
+            ORDER
+                .iter()
+                .map(|c| {
+                    let (t, st) = cell(r, *c, theme, app);
+                    (t, fading(r, *c, st, theme, app))
+                })
+                .collect()
+        })
         .collect();
     let mut col_w: Vec<u16> = ORDER
         .iter()

@@ -61,6 +61,27 @@ impl Screen {
         self.raw.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
+    /// The cells whose background is the colour `rgb` now, as (row, column, symbol).
+    pub fn cells_with_bg(&self, rgb: (u8, u8, u8)) -> Vec<(u16, u16, String)> {
+        let Ok(p) = self.parser.lock() else {
+            return Vec::new();
+        };
+        let s = p.screen();
+        let (rows, cols) = s.size();
+        let want = vt100::Color::Rgb(rgb.0, rgb.1, rgb.2);
+        let mut out = Vec::new();
+        for r in 0..rows.get() {
+            for c in 0..cols.get() {
+                if let Some(cell) = s.cell(r, c)
+                    && cell.bgcolor() == want
+                {
+                    out.push((r, c, cell.contents().to_string()));
+                }
+            }
+        }
+        out
+    }
+
     pub fn alternate(&self) -> bool {
         self.parser
             .lock()
