@@ -55,20 +55,9 @@ fn through(port: u16) -> Option<(String, u16)> {
     Some((rec.to_string(), p.parse().ok()?))
 }
 
-/// `patrol check -f json` told the sandbox's HAProxy, with an empty patrol config.
+/// `patrol check -f json` told the sandbox's HAProxy.
 fn check_with_haproxy(c: &TestCluster) -> std::process::Output {
-    let own = c.dir().join("patrol-check.toml");
-    std::fs::write(&own, "").expect("write an empty patrol config");
-    Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .arg("-c")
-        .arg(c.config_path())
-        .arg("--patrol-config")
-        .arg(&own)
-        .args(["--haproxy", &c.haproxy_url()])
-        .args(["check", "-f", "json"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run patrol check")
+    support::patrol_check(c, &["--haproxy", &c.haproxy_url()], "json")
 }
 
 fn rw_ro(app: &App) -> Option<(ListenerView, ListenerView)> {

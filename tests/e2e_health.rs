@@ -6,7 +6,7 @@ mod support;
 
 use support::drive::{rt, settings};
 
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use patrol::app::App;
@@ -14,19 +14,8 @@ use patrol::app::events::EventKind;
 use patrol::runtime::Headless;
 use support::{TestCluster, eventually, healthy};
 
-/// `patrol check` with an empty patrol config (a developer's own must not change it).
 fn check(c: &TestCluster, format: &str) -> Output {
-    let own = c.dir().join("patrol-check.toml");
-    std::fs::write(&own, "").expect("write an empty patrol config");
-    Command::new(env!("CARGO_BIN_EXE_patrol"))
-        .arg("-c")
-        .arg(c.config_path())
-        .arg("--patrol-config")
-        .arg(&own)
-        .args(["check", "-f", format])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run patrol check")
+    support::patrol_check(c, &[], format)
 }
 
 fn out(o: &Output) -> String {

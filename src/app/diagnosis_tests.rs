@@ -78,6 +78,11 @@ fn round(
     rest_ok(a, "pg1", leader_at(at), at);
 }
 
+/// Whether `rule` is among the findings judged at `t`.
+fn raised(a: &mut App, t: Instant, rule: &str) -> bool {
+    judge(a, t).iter().any(|(r, _)| r == rule)
+}
+
 #[test]
 fn a_healthy_cluster_has_no_findings_and_logs_none() {
     let now = Instant::now();
@@ -424,19 +429,11 @@ fn pending_restart_names_the_restart_and_paused_long_counts_from_the_pause() {
 
     let mut a = app_with(|c| c.thresholds.paused_secs = 10, healthy_kvs(), now);
     with_config(&mut a, later(now, 1), r#"{"ttl":20,"pause":true}"#);
-    assert!(
-        !judge(&mut a, later(now, 5))
-            .iter()
-            .any(|(r, _)| r == "paused-long")
-    );
+    assert!(!raised(&mut a, later(now, 5), "paused-long"));
     let found = judge(&mut a, later(now, 12));
     assert!(has(&found, "paused-long", &Subject::Cluster), "{found:?}");
     with_config(&mut a, later(now, 13), r#"{"ttl":20}"#);
-    assert!(
-        !judge(&mut a, later(now, 13))
-            .iter()
-            .any(|(r, _)| r == "paused-long")
-    );
+    assert!(!raised(&mut a, later(now, 13), "paused-long"));
 }
 
 #[test]
@@ -870,11 +867,7 @@ fn a_slot_retaining_more_than_the_threshold_is_raised_and_cleared() {
         later(now, 1),
         &format!(r#"{{"optime":{optime},"slots":{{"pg2":{optime},"pg3":{optime}}}}}"#),
     );
-    assert!(
-        !judge(&mut a, later(now, 1))
-            .iter()
-            .any(|(r, _)| r == "slot-retains-much")
-    );
+    assert!(!raised(&mut a, later(now, 1), "slot-retains-much"));
 }
 
 #[test]
@@ -926,11 +919,7 @@ fn a_slot_of_no_member_is_an_orphan_but_a_permanent_one_is_not() {
     );
     // Patroni drops them: cleared
     with_status(&mut a, at(34), r#"{"optime":2000,"slots":{"pg2":2000}}"#);
-    assert!(
-        !judge(&mut a, at(34))
-            .iter()
-            .any(|(r, _)| r == "slot-orphan")
-    );
+    assert!(!raised(&mut a, at(34), "slot-orphan"));
 }
 
 #[test]
@@ -980,11 +969,7 @@ fn failsafe_active_is_raised_while_the_primary_runs_without_the_lock() {
     // etcd back, the lock taken again: cleared
     a.update(Msg::Dcs(later(now, 2), DcsEvent::Put(kv("leader", b"pg1"))));
     round(&mut a, later(now, 2), replica_behind(0), replica_behind(0));
-    assert!(
-        !judge(&mut a, later(now, 2))
-            .iter()
-            .any(|(r, _)| r == "failsafe-active")
-    );
+    assert!(!raised(&mut a, later(now, 2), "failsafe-active"));
 }
 
 #[test]

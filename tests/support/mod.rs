@@ -129,6 +129,23 @@ pub fn venv() -> &'static Path {
     })
 }
 
+/// `patrol check` on `c` with `args` before the subcommand, and an empty patrol config (a
+/// developer's own must not change it).
+pub fn patrol_check(c: &TestCluster, args: &[&str], format: &str) -> Output {
+    let own = c.dir().join("patrol-check.toml");
+    std::fs::write(&own, "").expect("write an empty patrol config");
+    Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .arg("-c")
+        .arg(c.config_path())
+        .arg("--patrol-config")
+        .arg(&own)
+        .args(args)
+        .args(["check", "-f", format])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run patrol check")
+}
+
 /// Poll `f` every 100 ms until it returns `Some`, or panic after `timeout` naming `what`.
 pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
