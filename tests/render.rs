@@ -895,7 +895,7 @@ fn an_etcd_failure_gives_its_reason_in_the_header_and_the_same_state_in_e() {
     app.update(Msg::Tick(later(now, 7)));
     let screen = draw(&app, 80, 24);
     assert!(
-        screen.contains("✗ DOWN 6s refused http://127.0.0.1"),
+        screen.contains("✗ DOWN 6s refused http://127.0.0.1:27999"),
         "{screen}"
     );
     both("etcd_failure_header", &app);

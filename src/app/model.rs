@@ -59,7 +59,13 @@ pub fn short_reason(error: &str) -> &'static str {
         "no quorum"
     } else if has(&["dns", "resolve", "name or service"]) {
         "DNS"
-    } else if has(&["unreachable", "no route"]) {
+    } else if has(&[
+        "unreachable",
+        "no route",
+        "unavailable",
+        "connect error",
+        "not listening",
+    ]) {
         "unreachable"
     } else {
         "error"
@@ -1474,7 +1480,11 @@ impl Model {
                         self.mark(Changed::HEADER);
                     }
                     self.dcs_probing = None;
-                    self.dcs_heard = Some(at);
+                    // a try or a failure is the source speaking, not etcd: it confirms
+                    // nothing (the sign of life moved every second while etcd was down)
+                    if !matches!(ev, DcsEvent::Connecting { .. } | DcsEvent::Down { .. }) {
+                        self.dcs_heard = Some(at);
+                    }
                 }
                 self.now = self.now.max(at);
                 // (whether it redraws is decided in `update`, from what it touches)

@@ -332,6 +332,11 @@ fn etcd_errors_have_a_word_for_the_header() {
         ("etcd unavailable: connection refused", "refused"),
         ("no answer within 5s (timed out)", "timeout"),
         ("etcdserver: no leader", "no quorum"),
+        // what the sandbox said with nothing on the port (the header read 'error')
+        (
+            "etcd unavailable (down, or not listening there): tcp connect error",
+            "unreachable",
+        ),
         ("something else entirely", "error"),
     ] {
         assert_eq!(model::short_reason(text), word, "{text}");

@@ -2233,9 +2233,41 @@ fn etcd_unreachable_from_the_start_is_no_data_not_stale() {
             error: "etcd unavailable (down, or not listening there)".into(),
         },
     ));
-    a.update(Msg::Tick(later(now, 8)));
+    // the source tries again and again: a try and its failure confirm nothing, so the
+    // sign of life never says `as of` (on the sandbox it moved every second while DOWN)
+    for s in 2..=9 {
+        let ep = "http://127.0.0.1:24000".to_string();
+        a.update(Msg::Dcs(
+            later(now, s),
+            DcsEvent::Connecting {
+                endpoint: ep.clone(),
+            },
+        ));
+        a.update(Msg::Dcs(
+            later(now, s),
+            DcsEvent::Down {
+                endpoint: ep,
+                error: "etcd unavailable (down, or not listening there)".into(),
+            },
+        ));
+        a.update(Msg::Tick(later(now, s)));
+        assert!(
+            !matches!(a.model.liveness(), Liveness::Confirmed(_)),
+            "{s}: {:?}",
+            a.model.liveness()
+        );
+    }
+    assert_eq!(
+        a.model.liveness(),
+        Liveness::Stalled {
+            etcd: Some(std::time::Duration::from_secs(9)),
+            rest: None
+        }
+    );
     let screen = draw_frame(&mut a);
     assert!(!screen.contains("STALE"), "{screen}");
+    assert!(!screen.contains("as of"), "{screen}");
+    assert!(screen.contains("STALLED: etcd 9s"), "{screen}");
     assert!(
         screen.contains("no etcd data yet: etcd unavailable (down, or not listening there)"),
         "{screen}"

@@ -4,7 +4,8 @@
 //! Words are separated by spaces and all must hold:
 //! - `word`, `two words` or `"a phrase"`: the line contains it (case-insensitive,
 //!   highlighted); plain words one after another are one phrase, as typed;
-//! - `!word`, `!"a phrase"`: the line does not contain it;
+//! - `!word`, `!two words`, `!"a phrase"`: the line does not contain it (plain words after
+//!   a `!word` go on its phrase);
 //! - `/regex/` (and `!/regex/`): the line matches (case-insensitive, highlighted);
 //! - `level:warning` (also `lvl:`; `debug`, `info`, `warn`, `error`, `critical`, or their
 //!   first letters): the line's level is at least that. Lines without a level (a traceback's
@@ -165,10 +166,19 @@ pub fn parse(f: &str) -> Query {
                     continue;
                 }
             },
+            // `!no action` hides the heartbeat: the plain words after a `!word` go on its
+            // phrase, as they do after a plain word (it was `not "no"` and `"action"`)
+            (' ', true, _) => {
+                last_plain = true;
+                q.clauses.push(Clause::Not(w));
+                continue;
+            }
             (_, true, _) => Clause::Not(w),
             // plain words typed one after another are the phrase they form (`no action`)
             (' ', false, _) => {
-                if let (Some(Clause::Has(prev)), true) = (q.clauses.last_mut(), last_plain) {
+                if let (Some(Clause::Has(prev) | Clause::Not(prev)), true) =
+                    (q.clauses.last_mut(), last_plain)
+                {
                     prev.push(' ');
                     prev.push_str(&w);
                     continue;
@@ -329,6 +339,17 @@ mod tests {
         assert_eq!(
             parse("no  action !x").describe(),
             "\"no action\" · not \"x\""
+        );
+        // a negated word takes the plain words after it, as typed: the heartbeat goes
+        assert_eq!(
+            parse("!no action level:i").describe(),
+            "not \"no action\" · level ≥ INFO"
+        );
+        assert_eq!(matches(&hb, "!no action"), None);
+        assert!(matches(&warn, "!no action").is_some());
+        assert_eq!(
+            parse("!x  y \"z\" w").describe(),
+            "not \"x y\" · \"z\" · \"w\""
         );
     }
 

@@ -85,8 +85,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, rows: &[MemberRow], theme: &
             } else {
                 // the reason in a word, before the endpoint: the whole text is in `e`
                 let short = crate::app::model::short_reason(error);
-                l1.push(Span::styled(format!("✗ DOWN {age} {short} "), theme.down));
-                l1.push(Span::styled(redact_url(endpoint), theme.warning));
+                let head = Span::styled(format!("✗ DOWN {age} {short} "), theme.down);
+                let url = Span::styled(redact_url(endpoint), theme.warning);
+                // which endpoint failed matters now, the system id does not: at 80 columns
+                // the endpoint's port was cut off
+                let used: usize = l1.iter().map(|s| s.width()).sum();
+                if used + head.width() + url.width() > usize::from(area.width) {
+                    l1.retain(|s| !s.content.starts_with("  sysid "));
+                }
+                l1.push(head);
+                l1.push(url);
             }
         }
     }
