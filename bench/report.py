@@ -846,6 +846,14 @@ def main():
       f"Targets are judged only with n ≥ {MIN_N}.")
     w("")
 
+    def failed_text(x):
+        k = x.get("failed") or 0
+        if k:
+            w(f"{k} sample(s) failed before their incident (the cluster did not settle, or a command "
+              "failed; each with why in the step's JSON): they are in no figure above and the "
+              "cluster was restored before the next.")
+            w("")
+
     def inc_table(items):
         rows_ = []
         for label, x in items:
@@ -877,6 +885,7 @@ def main():
                      ("patronictl: the leader row wrong", cr.get("patronictl_leader")),
                      ("etcd: a new leader elected", cr.get("elected"))]))
         w("")
+        failed_text(cr)
         w(f"The prediction first shown named the elected member in {cr_p.get('right', 0)} of {cr_n} "
           f"crashes ({cr_p.get('wrong', 0)} wrong, {cr_p.get('undecided', 0)} with no prediction or no "
           f"election); it named one member {cr_p.get('one_name', 0)} times and a race "
@@ -888,7 +897,8 @@ def main():
         w(table(["#", "killed", "predicted", "elected", "right", "patrol's event log"],
                 [[i + 1, x.get("leader"), " or ".join(x.get("predicted") or []) or "none shown",
                   x.get("elected") or "none", {True: "yes", False: "**no**"}.get(x.get("right"), "n/a"),
-                  x.get("patrol_said") or "n/a"] for i, x in enumerate(cr["samples"])]))
+                  x.get("patrol_said") or "n/a"] if not x.get("error") else [i + 1, "failed", "", "", "", ""]
+                 for i, x in enumerate(cr["samples"])]))
         w("")
     else:
         w("Not run.")
@@ -910,6 +920,7 @@ def main():
                      ("patronictl: its row not streaming", rs.get("patronictl")),
                      ("patrol: the rule cleared, from the start command", rs.get("cleared"))]))
         w("")
+        failed_text(rs)
     else:
         w("Not run.")
         w("")
