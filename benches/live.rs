@@ -2385,7 +2385,10 @@ fn patrol_prediction_event(screen: &str) -> Option<String> {
     screen
         .lines()
         .find(|l| l.contains("predicted ") && (l.contains(": right") || l.contains(": wrong")))
-        .map(|l| l.trim_matches(|c: char| c == '│' || c.is_whitespace()).to_string())
+        .map(|l| {
+            l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .to_string()
+        })
 }
 
 /// One row of `patronictl list`.
@@ -2527,6 +2530,20 @@ impl Sandbox {
         healthy(&mut self.etcd, &self.http, &self.prefix, self.members).await
     }
 
+    /// After a failed sample: every member started (a running one is left alone) and every
+    /// HAProxy server ready again.
+    fn restore(&self) -> Result<()> {
+        for n in 1..=self.members {
+            self.cluster.run(&["start-member", &n.to_string()], &[])?;
+            if let Some(sock) = self.env.get("PATROL_HAPROXY_SOCKET") {
+                for l in ["rw", "ro"] {
+                    let _ = haproxy_cmd(sock, &format!("set server {l}/pg{n} state ready"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// patrol's TUI, REST polled every second (the default, said out loud).
     fn patrol(&self, extra: &[String]) -> Result<Term> {
         let mut args = vec![
@@ -2558,7 +2575,13 @@ impl Sandbox {
 
     /// Both viewers showing the healthy cluster led by `leader`: patrol with every member's
     /// REST answer in and no finding, patronictl's table as it is when all is well.
-    async fn settled(&self, patrol: &Term, ctl: &Term, leader: &str, names: &[String]) -> Result<()> {
+    async fn settled(
+        &self,
+        patrol: &Term,
+        ctl: &Term,
+        leader: &str,
+        names: &[String],
+    ) -> Result<()> {
         let (l, n) = (leader.to_string(), names.to_vec());
         patrol
             .until(
@@ -2607,13 +2630,23 @@ fn left(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now())
 }
 
-/// Summaries of `key` over `rows`, and how many rows lack it (timed out: never dropped).
+/// Summaries of `key` over `rows`, and how many samples lack it (timed out: never
+/// dropped). A sample that failed before its incident (`error`) is counted apart.
 fn figure(rows: &[Value], key: &str) -> Value {
-    let xs: Vec<f64> = rows.iter().filter_map(|r| r[key].as_f64()).collect();
+    let ran: Vec<&Value> = rows.iter().filter(|r| r.get("error").is_none()).collect();
+    let xs: Vec<f64> = ran.iter().filter_map(|r| r[key].as_f64()).collect();
     json!({
         "summary": summary(&xs),
-        "timeouts": rows.len() - xs.len(),
+        "timeouts": ran.len() - xs.len(),
     })
+}
+
+/// A sample that failed (the cluster did not settle, a command failed): recorded with why,
+/// then the step goes on from a restored cluster; the report counts these apart.
+fn failed_sample(step: &str, i: usize, e: &color_eyre::eyre::Report) -> Value {
+    let why: String = format!("{e:#}").chars().take(400).collect();
+    eprintln!("{step} {}: failed: {why}", i + 1);
+    json!({ "error": why })
 }
 
 /// The leader crashes: its Patroni is SIGKILLed and its PostgreSQL stopped at once
@@ -2630,84 +2663,22 @@ async fn crash(o: &Opts) -> Result<Value> {
     let mut rng = Rng::new();
     let mut rows = Vec::new();
     for i in 0..samples {
-        let (leader, replicas) = sb.healthy().await?;
-        let l = leader.name.clone();
-        let mut names: Vec<String> = replicas.iter().map(|m| m.name.clone()).collect();
-        names.push(l.clone());
-        let patrol = sb.patrol(&[])?;
-        let ctl = sb.patronictl()?;
-        sb.settled(&patrol, &ctl, &l, &names).await?;
-        // a random moment against patrol's 1 s poll and patronictl's 2 s redraw
-        tokio::time::sleep(rng.millis(500, 2500)).await;
-        let l1 = l.clone();
-        let rule = patrol.arm(
-            Box::new(move |s, _| {
-                patrol_badge(s).is_some_and(|b| has_word(b, &l1) || b.contains("no leader"))
-            }),
-            true,
-        )?;
-        let next = patrol.arm(Box::new(|s, _| patrol_next_leader(s).is_some()), true)?;
-        let said = patrol.arm(
-            Box::new(|s, _| patrol_prediction_event(s).is_some()),
-            true,
-        )?;
-        let (l2, m) = (l.clone(), sb.members);
-        let ctl_any = ctl.arm(
-            Box::new(move |s, _| ctl_rows(s).is_some_and(|r| !ctl_healthy(&r, &l2, m))),
-            true,
-        )?;
-        let l3 = l.clone();
-        let ctl_lead = ctl.arm(
-            Box::new(move |s, _| ctl_rows(s).is_some_and(|r| ctl_leader_wrong(&r, &l3))),
-            true,
-        )?;
-        let pid = sb.patroni_pid(&l)?;
-        let num = member_number(&l)?;
-        let t0 = Instant::now();
-        signal(pid, "KILL")?;
-        let kill_ms = ms(t0.elapsed());
-        sb.cluster.run(&["kill-member", &num], &[])?;
-        let node_down_ms = ms(t0.elapsed());
-        let deadline = t0 + Duration::from_secs(90);
-        let elected = sb.new_leader(&l, deadline).await;
-        let rule_at = patrol.wait(rule, left(deadline)).await;
-        let next_at = patrol.wait_shown(next, left(deadline)).await;
-        let any_at = ctl.wait(ctl_any, left(deadline)).await;
-        // patronictl redraws every 2 s: give it one more round after the election
-        let after = elected.as_ref().map_or(deadline, |(_, t)| {
-            (*t + Duration::from_secs(5)).min(deadline)
-        });
-        let lead_at = ctl.wait(ctl_lead, left(after)).await;
-        let said_at = patrol.wait_shown(said, left(after)).await;
-        let predicted = next_at.as_ref().and_then(|(_, s)| patrol_next_leader(s));
-        let right = match (&predicted, &elected) {
-            (Some(p), Some((e, _))) => Some(p.contains(e)),
-            _ => None,
-        };
-        let row = json!({
-            "leader": l,
-            "kill_ms": kill_ms,
-            "node_down_ms": node_down_ms,
-            "patrol_rule_ms": rule_at.map(|t| ms_between(t0, t)),
-            "patrol_next_leader_ms": next_at.as_ref().map(|(t, _)| ms_between(t0, *t)),
-            "predicted": predicted,
-            "elected": elected.as_ref().map(|(e, _)| e.clone()),
-            "elected_ms": elected.as_ref().map(|(_, t)| ms_between(t0, *t)),
-            "right": right,
-            "patrol_said": said_at.as_ref().and_then(|(_, s)| patrol_prediction_event(s)),
-            "patronictl_any_ms": any_at.map(|t| ms_between(t0, t)),
-            "patronictl_leader_ms": lead_at.map(|t| ms_between(t0, t)),
-        });
-        eprintln!("crash {}: {row}", i + 1);
-        rows.push(row);
-        patrol.stop(true).await;
-        ctl.stop(false).await;
-        sb.cluster.run(&["start-member", &num], &[])?;
+        match crash_sample(&mut sb, &mut rng).await {
+            Ok(row) => {
+                eprintln!("crash {}: {row}", i + 1);
+                rows.push(row);
+            }
+            Err(e) => {
+                rows.push(failed_sample("crash", i, &e));
+                sb.restore()?;
+            }
+        }
     }
     let count = |f: &dyn Fn(&Value) -> bool| rows.iter().filter(|r| f(r)).count();
     Ok(json!({
         "members": sb.members,
         "interval_ms": 1000,
+        "failed": count(&|r| r.get("error").is_some()),
         "patrol_rule": figure(&rows, "patrol_rule_ms"),
         "patrol_next_leader": figure(&rows, "patrol_next_leader_ms"),
         "patronictl_any": figure(&rows, "patronictl_any_ms"),
@@ -2716,7 +2687,7 @@ async fn crash(o: &Opts) -> Result<Value> {
         "predictions": {
             "right": count(&|r| r["right"] == true),
             "wrong": count(&|r| r["right"] == false),
-            "undecided": count(&|r| r["right"].is_null()),
+            "undecided": count(&|r| r.get("error").is_none() && r["right"].is_null()),
             "one_name": count(&|r| r["predicted"].as_array().is_some_and(|p| p.len() == 1)),
             "a_race": count(&|r| r["predicted"].as_array().is_some_and(|p| p.len() > 1)),
             "patrol_said_right": count(&|r| r["patrol_said"].as_str().is_some_and(|s| s.ends_with(": right"))),
@@ -2724,6 +2695,83 @@ async fn crash(o: &Opts) -> Result<Value> {
         },
         "samples": rows,
     }))
+}
+
+/// One crash: the cluster healthy on both screens, the leader killed, the figures; the
+/// killed member started again.
+async fn crash_sample(sb: &mut Sandbox, rng: &mut Rng) -> Result<Value> {
+    let (leader, replicas) = sb.healthy().await?;
+    let l = leader.name.clone();
+    let mut names: Vec<String> = replicas.iter().map(|m| m.name.clone()).collect();
+    names.push(l.clone());
+    let patrol = sb.patrol(&[])?;
+    let ctl = sb.patronictl()?;
+    sb.settled(&patrol, &ctl, &l, &names).await?;
+    // a random moment against patrol's 1 s poll and patronictl's 2 s redraw
+    tokio::time::sleep(rng.millis(500, 2500)).await;
+    let l1 = l.clone();
+    let rule = patrol.arm(
+        Box::new(move |s, _| {
+            patrol_badge(s).is_some_and(|b| has_word(b, &l1) || b.contains("no leader"))
+        }),
+        true,
+    )?;
+    let next = patrol.arm(Box::new(|s, _| patrol_next_leader(s).is_some()), true)?;
+    let said = patrol.arm(Box::new(|s, _| patrol_prediction_event(s).is_some()), true)?;
+    let (l2, m) = (l.clone(), sb.members);
+    let ctl_any = ctl.arm(
+        Box::new(move |s, _| ctl_rows(s).is_some_and(|r| !ctl_healthy(&r, &l2, m))),
+        true,
+    )?;
+    let l3 = l.clone();
+    let ctl_lead = ctl.arm(
+        Box::new(move |s, _| ctl_rows(s).is_some_and(|r| ctl_leader_wrong(&r, &l3))),
+        true,
+    )?;
+    let pid = sb.patroni_pid(&l)?;
+    let num = member_number(&l)?;
+    let t0 = Instant::now();
+    signal(pid, "KILL")?;
+    let kill_ms = ms(t0.elapsed());
+    sb.cluster.run(&["kill-member", &num], &[])?;
+    let node_down_ms = ms(t0.elapsed());
+    let deadline = t0 + Duration::from_secs(90);
+    let elected = sb.new_leader(&l, deadline).await;
+    let rule_at = patrol.wait_shown(rule, left(deadline)).await;
+    let next_at = patrol.wait_shown(next, left(deadline)).await;
+    let any_at = ctl.wait(ctl_any, left(deadline)).await;
+    // patronictl redraws every 2 s: give it one more round after the election
+    let after = elected.as_ref().map_or(deadline, |(_, t)| {
+        (*t + Duration::from_secs(5)).min(deadline)
+    });
+    let lead_at = ctl.wait(ctl_lead, left(after)).await;
+    let said_at = patrol.wait_shown(said, left(after)).await;
+    let predicted = next_at.as_ref().and_then(|(_, s)| patrol_next_leader(s));
+    let right = match (&predicted, &elected) {
+        (Some(p), Some((e, _))) => Some(p.contains(e)),
+        _ => None,
+    };
+    let row = json!({
+        "leader": l,
+        "kill_ms": kill_ms,
+        "node_down_ms": node_down_ms,
+        "patrol_rule_ms": rule_at.as_ref().map(|(t, _)| ms_between(t0, *t)),
+        "patrol_next_leader_ms": next_at.as_ref().map(|(t, _)| ms_between(t0, *t)),
+        // what the badge said when it named the leader, and when the next leader first showed
+        "patrol_badge": rule_at.as_ref().and_then(|(_, s)| patrol_badge(s)).map(|b| b.trim().to_string()),
+        "badge_when_predicted": next_at.as_ref().and_then(|(_, s)| patrol_badge(s)).map(|b| b.trim().to_string()),
+        "predicted": predicted,
+        "elected": elected.as_ref().map(|(e, _)| e.clone()),
+        "elected_ms": elected.as_ref().map(|(_, t)| ms_between(t0, *t)),
+        "right": right,
+        "patrol_said": said_at.as_ref().and_then(|(_, s)| patrol_prediction_event(s)),
+        "patronictl_any_ms": any_at.map(|t| ms_between(t0, t)),
+        "patronictl_leader_ms": lead_at.map(|t| ms_between(t0, t)),
+    });
+    patrol.stop(true).await;
+    ctl.stop(false).await;
+    sb.cluster.run(&["start-member", &num], &[])?;
+    Ok(row)
 }
 
 /// A replica stops (its Patroni gets SIGTERM, as `systemctl stop` sends: it stops
@@ -2738,73 +2786,94 @@ async fn replica_stop(o: &Opts) -> Result<Value> {
     let mut rng = Rng::new();
     let mut rows = Vec::new();
     for i in 0..samples {
-        let (leader, replicas) = sb.healthy().await?;
-        let l = leader.name.clone();
-        let mut names: Vec<String> = replicas.iter().map(|m| m.name.clone()).collect();
-        names.sort();
-        let r = names
-            .get(i % names.len().max(1))
-            .cloned()
-            .ok_or_else(|| eyre!("no replica"))?;
-        names.push(l.clone());
-        let patrol = sb.patrol(&[])?;
-        let ctl = sb.patronictl()?;
-        sb.settled(&patrol, &ctl, &l, &names).await?;
-        tokio::time::sleep(rng.millis(500, 2500)).await;
-        let r1 = r.clone();
-        let rule = patrol.arm(
-            Box::new(move |s, _| patrol_badge(s).is_some_and(|b| has_word(b, &r1))),
-            true,
-        )?;
-        let r2 = r.clone();
-        let ctl_row = ctl.arm(
-            Box::new(move |s, _| {
-                ctl_rows(s).is_some_and(|rows| {
-                    !rows.iter().any(|x| x.name == r2 && x.state == "streaming")
-                })
-            }),
-            true,
-        )?;
-        let pid = sb.patroni_pid(&r)?;
-        let num = member_number(&r)?;
-        let t0 = Instant::now();
-        signal(pid, "TERM")?;
-        let deadline = t0 + Duration::from_secs(60);
-        let rule_at = patrol.wait_shown(rule, left(deadline)).await;
-        let ctl_at = ctl.wait_shown(ctl_row, left(deadline)).await;
-        // stopped for good (bounded by scripts/cluster), then back
-        sb.cluster.run(&["stop-member", &num], &[])?;
-        let r3 = r.clone();
-        let cleared = patrol.arm(
-            Box::new(move |s, _| patrol_badge(s).is_none_or(|b| !has_word(b, &r3))),
-            false,
-        )?;
-        let t1 = Instant::now();
-        sb.cluster.run(&["start-member", &num], &[])?;
-        let cleared_at = patrol.wait(cleared, Duration::from_secs(90)).await;
-        let row = json!({
-            "replica": r,
-            "patrol_rule_ms": rule_at.as_ref().map(|(t, _)| ms_between(t0, *t)),
-            "patrol_badge": rule_at.as_ref().and_then(|(_, s)| patrol_badge(s)).map(|b| b.trim().to_string()),
-            "patronictl_ms": ctl_at.as_ref().map(|(t, _)| ms_between(t0, *t)),
-            "patronictl_state": ctl_at.as_ref().and_then(|(_, s)| ctl_rows(s)).and_then(|rows| {
-                rows.into_iter().find(|x| x.name == r).map(|x| x.state)
-            }),
-            "cleared_after_start_ms": cleared_at.map(|t| ms_between(t1, t)),
-        });
-        eprintln!("replica {}: {row}", i + 1);
-        rows.push(row);
-        patrol.stop(true).await;
-        ctl.stop(false).await;
+        match replica_sample(&mut sb, &mut rng, i).await {
+            Ok(row) => {
+                eprintln!("replica {}: {row}", i + 1);
+                rows.push(row);
+            }
+            Err(e) => {
+                rows.push(failed_sample("replica", i, &e));
+                sb.restore()?;
+            }
+        }
     }
     Ok(json!({
         "members": sb.members,
         "interval_ms": 1000,
+        "failed": rows.iter().filter(|r| r.get("error").is_some()).count(),
         "patrol_rule": figure(&rows, "patrol_rule_ms"),
         "patronictl": figure(&rows, "patronictl_ms"),
         "cleared": figure(&rows, "cleared_after_start_ms"),
         "samples": rows,
     }))
+}
+
+/// One stop: replica number `i` of the sorted replicas (turn by turn) stopped, the figures,
+/// then started again.
+async fn replica_sample(sb: &mut Sandbox, rng: &mut Rng, i: usize) -> Result<Value> {
+    let (leader, replicas) = sb.healthy().await?;
+    let l = leader.name.clone();
+    let mut names: Vec<String> = replicas.iter().map(|m| m.name.clone()).collect();
+    names.sort();
+    let r = names
+        .get(i % names.len().max(1))
+        .cloned()
+        .ok_or_else(|| eyre!("no replica"))?;
+    names.push(l.clone());
+    let patrol = sb.patrol(&[])?;
+    let ctl = sb.patronictl()?;
+    sb.settled(&patrol, &ctl, &l, &names).await?;
+    tokio::time::sleep(rng.millis(500, 2500)).await;
+    let r1 = r.clone();
+    let rule = patrol.arm(
+        Box::new(move |s, _| patrol_badge(s).is_some_and(|b| has_word(b, &r1))),
+        true,
+    )?;
+    let r2 = r.clone();
+    let ctl_row = ctl.arm(
+        Box::new(move |s, _| {
+            ctl_rows(s)
+                .is_some_and(|rows| !rows.iter().any(|x| x.name == r2 && x.state == "streaming"))
+        }),
+        true,
+    )?;
+    let pid = sb.patroni_pid(&r)?;
+    let num = member_number(&r)?;
+    let t0 = Instant::now();
+    signal(pid, "TERM")?;
+    let deadline = t0 + Duration::from_secs(60);
+    let rule_at = patrol.wait_shown(rule, left(deadline)).await;
+    let ctl_at = ctl.wait_shown(ctl_row, left(deadline)).await;
+    // stopped for good (bounded by scripts/cluster), then back
+    sb.cluster.run(&["stop-member", &num], &[])?;
+    // cleared: the badge no longer names it, or names it only for the restart itself
+    // (`postgres-restarted`, a warning for a while after PostgreSQL started again)
+    let r3 = r.clone();
+    let cleared = patrol.arm(
+        Box::new(move |s, _| {
+            patrol_badge(s).is_none_or(|b| {
+                !has_word(b, &r3) || b.contains(&format!("{r3}: PostgreSQL restarted"))
+            })
+        }),
+        false,
+    )?;
+    let t1 = Instant::now();
+    sb.cluster.run(&["start-member", &num], &[])?;
+    let cleared_at = patrol.wait_shown(cleared, Duration::from_secs(90)).await;
+    let row = json!({
+        "replica": r,
+        "patrol_rule_ms": rule_at.as_ref().map(|(t, _)| ms_between(t0, *t)),
+        "patrol_badge": rule_at.as_ref().and_then(|(_, s)| patrol_badge(s)).map(|b| b.trim().to_string()),
+        "patronictl_ms": ctl_at.as_ref().map(|(t, _)| ms_between(t0, *t)),
+        "patronictl_state": ctl_at.as_ref().and_then(|(_, s)| ctl_rows(s)).and_then(|rows| {
+            rows.into_iter().find(|x| x.name == r).map(|x| x.state)
+        }),
+        "cleared_after_start_ms": cleared_at.as_ref().map(|(t, _)| ms_between(t1, *t)),
+        "badge_when_cleared": cleared_at.as_ref().and_then(|(_, s)| patrol_badge(s)).map(|b| b.trim().to_string()),
+    });
+    patrol.stop(true).await;
+    ctl.stop(false).await;
+    Ok(row)
 }
 
 /// HAProxy stops routing writes to the leader: its server in the read-write listener is
