@@ -96,6 +96,33 @@ def timeout(x, t, fmt=f_ms):
     return fmt(x) if x is not None else f"not within {t or 0:.0f} s"
 
 
+def fig_s(x):
+    """A figure of the incident steps (`{"summary": ..., "timeouts": k}`): its summary."""
+    return g(x, "summary")
+
+
+def every_one(x, limit):
+    """Judged on every sample (the max), a timed-out sample counting as missed."""
+    s = fig_s(x)
+    n = (g(s, "n") or 0) + (g(x, "timeouts") or 0)
+    if s is None and not n:
+        return "n/a"
+    if n < MIN_N:
+        return f"not judged (n = {n} < {MIN_N})"
+    if g(x, "timeouts"):
+        return "**missed**"
+    return verdict(g(s, "max"), limit, n)
+
+
+def med_max(x, fmt=f_ms):
+    """`median (max)`, and how many timed out."""
+    s = fig_s(x)
+    if not s:
+        return "n/a" if not g(x, "timeouts") else f"{g(x, 'timeouts')} timed out"
+    t = g(x, "timeouts") or 0
+    return f"{fmt(s['median'])} ({fmt(s['max'])})" + (f"; {t} timed out" if t else "")
+
+
 def ia_growth(ia, phase):
     """Frames a minute the idle-ages step's after binary drew more than its before binary in
     one phase (medians); after's own median when there was no before binary."""
@@ -152,6 +179,13 @@ def main():
     rl = r.get("release") or {}
     ia = r.get("idle_ages") or {}
     ia_fa = g(ia, "after", "age_shown", "frames_per_min")
+    cr = r.get("crash") or {}
+    rs = r.get("replica_stop") or {}
+    hx = r.get("haproxy") or {}
+    ir = r.get("idle_rules") or {}
+    cr_goal = (cr.get("interval_ms") or 1000) + 200
+    cr_p = cr.get("predictions") or {}
+    cr_n = sum(cr_p.get(k, 0) for k in ("right", "wrong", "undecided"))
 
     rows = [
         ["Event to screen, median", f_n(ev_p), f_ms(g(ev_p, "median")), spread(ev_p),
@@ -249,6 +283,39 @@ def main():
          "sends on)", "1" if tm else "0",
          f"{tm_on.get('bytes_per_min', 0):,.0f} / {tm_tmux.get('bytes_per_min', 0):,.0f}" if tm else "n/a",
          "", "", "", "", ""],
+        ["Leader crash (Patroni SIGKILL, PostgreSQL stopped): the leader's rule in the health badge, "
+         "from the kill, median (max); patronictl: its table showing anything wrong; section 11",
+         f_n(fig_s(cr.get("patrol_rule"))), med_max(cr.get("patrol_rule")), spread(fig_s(cr.get("patrol_rule"))),
+         med_max(cr.get("patronictl_any")), "", f"≤ {f_ms(cr_goal)} (one REST interval + 0.2 s), every one",
+         every_one(cr.get("patrol_rule"), cr_goal)],
+        ["Leader crash: the predicted next leader on screen, from the kill, median (max); patronictl: "
+         "its leader row no longer `Leader running`", f_n(fig_s(cr.get("patrol_next_leader"))),
+         med_max(cr.get("patrol_next_leader")), spread(fig_s(cr.get("patrol_next_leader"))),
+         med_max(cr.get("patronictl_leader")), "", f"≤ {f_ms(cr_goal)}, every one",
+         every_one(cr.get("patrol_next_leader"), cr_goal)],
+        ["Leader crash: the prediction first shown named the member elected (a race names each "
+         "member in it)", str(cr_n),
+         f"{cr_p.get('right', 0)} of {cr_n}" + (f" ({cr_p.get('a_race', 0)} a race)" if cr_p.get("a_race") else ""),
+         "", "", "", "right every time",
+         "n/a" if not cr_n else f"not judged (n = {cr_n} < {MIN_N})" if cr_n < MIN_N
+         else "**met**" if cr_p.get("right", 0) == cr_n else "**missed**"],
+        ["Stopped replica (Patroni SIGTERM): its rule in the health badge, median (max); patronictl: "
+         "its row no longer `streaming`", f_n(fig_s(rs.get("patrol_rule"))), med_max(rs.get("patrol_rule")),
+         spread(fig_s(rs.get("patrol_rule"))), med_max(rs.get("patronictl")), "", "", ""],
+        ["HAProxy stops routing writes to the leader (MAINT): the routing view showing it, median (max); "
+         f"patronictl: anything within {(hx.get('hold_ms') or 0) / 1000:.0f} s",
+         f_n(fig_s(hx.get("patrol_changed"))), med_max(hx.get("patrol_changed")),
+         spread(fig_s(hx.get("patrol_changed"))),
+         (f"never ({g(hx, 'patronictl', 'timeouts')} of {g(hx, 'patronictl', 'timeouts')}: it cannot see HAProxy)"
+          if g(hx, "patronictl", "timeouts") and not fig_s(hx.get("patronictl")) else med_max(hx.get("patronictl"))),
+         "", "", ""],
+        [f"Idle CPU with the health rules (after) against commit {ir.get('before_rev') or 'n/a'} (before), "
+         "side by side: median of the per-round ratio after / before (after's median); section 12",
+         f_n(ir.get("ratio")),
+         f"{g(ir, 'ratio', 'median'):.3f} × ({f_pct(g(ir, 'after', 'cpu_pct', 'median'), 3)})"
+         if g(ir, "ratio", "median") is not None else ir.get("error", "n/a"),
+         spread(ir.get("ratio"), lambda x: f"{x:.3f}"), "", "", "≤ 1.10 × (within 10 %)",
+         verdict(g(ir, "ratio", "median"), 1.10, g(ir, "ratio", "n"))],
         ["Release binary: size / `--version` start-up, median", f_n(rl.get("version_wall_ms")),
          f"{f_mib((rl.get('binary_bytes') or 0) / 1024)} / {f_ms(g(rl, 'version_wall_ms', 'median'))}" if rl else "n/a",
          spread(rl.get("version_wall_ms")), "", "", "", ""],
@@ -763,6 +830,152 @@ def main():
           f"unmeasured: median {f_ms(g(rl, 'version_wall_ms', 'median'))} ({spread(rl.get('version_wall_ms'))}), "
           f"peak RSS {f_mib(g(rl, 'version_maxrss_kib', 'max'))}. To a first complete frame on a live cluster: "
           "section 3.")
+        w("")
+    else:
+        w("Not run.")
+        w("")
+
+    w("## 11. Incidents: a crashed leader, a stopped replica, HAProxy (issue 19)")
+    w("")
+    w("Each on a sandbox of its own (`scripts/cluster`: one etcd, 3 Patroni members with PostgreSQL, "
+      "HAProxy in front), so that crashing and unrouting members leaves the shared cluster alone. patrol "
+      "runs with `--interval 1s` and `patronictl list -W` (a redraw every 2 s) watches the same cluster at "
+      "the same time: both meet the same incident. Times run from just before the signal or the command; "
+      "each sample waits for both screens to show the healthy cluster, then a random 0.5–2.5 s (against "
+      "the poll and the redraw). A sample that never shows is counted as timed out, never dropped. "
+      f"Targets are judged only with n ≥ {MIN_N}.")
+    w("")
+
+    def failed_text(x):
+        k = x.get("failed") or 0
+        if k:
+            w(f"{k} sample(s) failed before their incident (the cluster did not settle, or a command "
+              "failed; each with why in the step's JSON): they are in no figure above and the "
+              "cluster was restored before the next.")
+            w("")
+
+    def inc_table(items):
+        rows_ = []
+        for label, x in items:
+            s_ = fig_s(x) or {}
+            rows_.append([label, s_.get("n", 0), (x or {}).get("timeouts", 0), f_ms(s_.get("min")),
+                          f_ms(s_.get("p25")), f_ms(s_.get("median")), f_ms(s_.get("p75")),
+                          f_ms(s_.get("p95")), f_ms(s_.get("max"))])
+        return table(["", "n", "timed out", "min", "p25", "median", "p75", "p95", "max"], rows_)
+
+    w("### 11a. The leader crashes")
+    w("")
+    if cr.get("error"):
+        w(f"The step failed: `{cr['error']}`.")
+        w("")
+    elif cr.get("samples"):
+        w("The leader's Patroni is SIGKILLed and its PostgreSQL stopped at once (`scripts/cluster "
+          "kill-member`: the node is gone); whoever leads is the one killed; afterwards it is started "
+          "again and rejoins as a replica. patrol: its health badge naming the leader's rule "
+          "(`leader-rest-down`: the leader holds the lock but its REST API fails, with the seconds "
+          "until the lock expires; or `no leader`), and its Cluster pane naming the next leader "
+          "(`next leader   pg2 or pg3 (a race: same position and priority)`). patronictl: its table "
+          "showing anything but the healthy picture (the replicas no longer `streaming` counts), and "
+          "its leader row no longer `Leader running` (or another member as Leader). Elected: etcd's "
+          "leader key naming another member (polled every 50 ms).")
+        w("")
+        w(inc_table([("patrol: the leader's rule in the badge", cr.get("patrol_rule")),
+                     ("patrol: the next leader named", cr.get("patrol_next_leader")),
+                     ("patronictl: anything wrong", cr.get("patronictl_any")),
+                     ("patronictl: the leader row wrong", cr.get("patronictl_leader")),
+                     ("etcd: a new leader elected", cr.get("elected"))]))
+        w("")
+        failed_text(cr)
+        w(f"The prediction first shown named the elected member in {cr_p.get('right', 0)} of {cr_n} "
+          f"crashes ({cr_p.get('wrong', 0)} wrong, {cr_p.get('undecided', 0)} with no prediction or no "
+          f"election); it named one member {cr_p.get('one_name', 0)} times and a race "
+          f"{cr_p.get('a_race', 0)} times (replicas at the same position and priority race for the "
+          "leader key in Patroni: patrol names the race rather than guess, and any member of it counts "
+          f"as right, as patrol's own event log counts it). patrol's event log said `right` "
+          f"{cr_p.get('patrol_said_right', 0)} times and `wrong` {cr_p.get('patrol_said_wrong', 0)} times.")
+        w("")
+        w(table(["#", "killed", "predicted", "elected", "right", "patrol's event log"],
+                [[i + 1, x.get("leader"), " or ".join(x.get("predicted") or []) or "none shown",
+                  x.get("elected") or "none", {True: "yes", False: "**no**"}.get(x.get("right"), "n/a"),
+                  x.get("patrol_said") or "n/a"] if not x.get("error") else [i + 1, "failed", "", "", "", ""]
+                 for i, x in enumerate(cr["samples"])]))
+        w("")
+    else:
+        w("Not run.")
+        w("")
+
+    w("### 11b. A replica stops")
+    w("")
+    if rs.get("error"):
+        w(f"The step failed: `{rs['error']}`.")
+        w("")
+    elif rs.get("samples"):
+        w("A replica's Patroni gets SIGTERM (what `systemctl stop` sends: it stops PostgreSQL, then "
+          "writes `stopped` into its member key); the replicas take turns. patrol: its health badge "
+          "naming the replica (`pg2 stopped`, or its REST API failing, whichever comes first). "
+          "patronictl: the replica's row no longer `streaming`. Then the replica is started again; "
+          "the rule clearing is timed from the start command (PostgreSQL's start-up is in it).")
+        w("")
+        w(inc_table([("patrol: the replica's rule in the badge", rs.get("patrol_rule")),
+                     ("patronictl: its row not streaming", rs.get("patronictl")),
+                     ("patrol: the rule cleared, from the start command", rs.get("cleared"))]))
+        w("")
+        failed_text(rs)
+    else:
+        w("Not run.")
+        w("")
+
+    w("### 11c. HAProxy stops routing writes to the leader")
+    w("")
+    if hx.get("error"):
+        w(f"The step failed: `{hx['error']}`.")
+        w("")
+    elif hx.get("samples"):
+        w("The leader's server in HAProxy's read-write listener is put into MAINT through the runtime "
+          "API socket (`set server rw/<leader> state maint`), then made ready again after "
+          f"{(hx.get('hold_ms') or 0) / 1000:.0f} s. One patrol with the sandbox's `--haproxy` "
+          f"(`{hx.get('haproxy', '?')}`) and its routing view (`b`) open, and one `patronictl list -W`, "
+          "watch all samples. patrol: the view showing `rw … → nowhere` (HAProxy's stats read every "
+          "second), and the judged finding `✗ rw routes writes nowhere: the leader … is MAINT there` "
+          "once HAProxy's own check window (`inter` × rise/fall) has passed. patronictl reads only "
+          "etcd: it cannot show this at all.")
+        w("")
+        w(inc_table([("patrol: the routing view shows the change", hx.get("patrol_changed")),
+                     ("patrol: the finding judged (after the check window)", hx.get("patrol_judged")),
+                     ("patronictl: anything", hx.get("patronictl"))]))
+        w("")
+    else:
+        w("Not run.")
+        w("")
+
+    w("## 12. Idle CPU with the health rules")
+    w("")
+    if ir.get("error"):
+        w(f"Not measured: {ir['error']}.")
+        w("")
+    elif ir.get("runs"):
+        w(f"The rules are always on, so the comparison is with the commit before they landed "
+          f"({ir.get('before_rev', '?')}, built in release by `scripts/bench`) against this one "
+          f"({ir.get('after_rev', '?')}). Both TUIs watch the shared healthy cluster side by side "
+          f"(`--interval 1s`, 120x40), {ir.get('rounds', '?')} rounds of fresh processes (the start order "
+          f"alternating), each measured over {ir.get('seconds', '?')} s after {ir.get('warmup_s', '?')} s "
+          "of warm-up from the threads' schedstat; the ratio is taken per round, so a noisy minute "
+          "falls on both sides.")
+        w("")
+        b_, a_ = g(ir, "before", "cpu_pct"), g(ir, "after", "cpu_pct")
+        w(table(["", "n", "failed", "min", "p25", "median", "p75", "max"], [
+            [label, g(x, "n") or 0, fail, fmt(g(x, "min")), fmt(g(x, "p25")), fmt(g(x, "median")),
+             fmt(g(x, "p75")), fmt(g(x, "max"))]
+            for label, x, fail, fmt in (
+                (f"before ({ir.get('before_rev', '?')}), % of a core", b_, g(ir, "before", "failed"),
+                 lambda v: f_pct(v, 3)),
+                (f"after ({ir.get('after_rev', '?')}), % of a core", a_, g(ir, "after", "failed"),
+                 lambda v: f_pct(v, 3)),
+                ("after / before, per round", ir.get("ratio"), "",
+                 lambda v: "n/a" if v is None else f"{v:.3f}"))]))
+        w("")
+        w(f"Target: within 10 % of before (the median ratio ≤ 1.10): "
+          f"{verdict(g(ir, 'ratio', 'median'), 1.10, g(ir, 'ratio', 'n'))}.")
         w("")
     else:
         w("Not run.")

@@ -392,6 +392,46 @@ def idle(a, seconds, window=5.0, warmup=5.0, config=None):
     return res
 
 
+def idle_pair(a, bins, rounds, seconds, warmup=5.0):
+    """Idle CPU of two patrol binaries (`bins`: [(label, path)], e.g. before and after a
+    change) watching the healthy cluster side by side, so that both meet the same minutes of
+    the machine: `rounds` fresh pairs (the start order alternating), each measured over
+    `seconds` after `warmup`, CPU from the threads' schedstat (ns). One sample per process
+    run; a run whose process died is counted as failed, never averaged in."""
+    runs = []
+    for i in range(rounds):
+        order = bins if i % 2 == 0 else list(reversed(bins))
+        viewers = {}
+        try:
+            for label, path in order:
+                viewers[label] = PtyProc([path, "-c", a.config, "--interval", "1s"])
+            time.sleep(warmup)
+            t0 = time.monotonic()
+            s0 = {k: task_cpu_ns(v.p.pid) for k, v in viewers.items()}
+            time.sleep(seconds)
+            t1 = time.monotonic()
+            s1 = {k: task_cpu_ns(v.p.pid) for k, v in viewers.items()}
+            row = {}
+            for k, v in viewers.items():
+                row[k] = {"alive": v.p.poll() is None,
+                          "cpu_pct": 100.0 * cpu_ns_between(s0[k], s1[k]) / 1e9 / (t1 - t0)}
+            runs.append(row)
+            log(f"idle pair {i + 1}/{rounds}: " + ", ".join(f"{k} {x['cpu_pct']:.3f} %" for k, x in row.items()))
+        finally:
+            for v in viewers.values():
+                v.stop(quit_key=True)
+    res = {"seconds": seconds, "warmup_s": warmup, "rounds": rounds, "runs": runs,
+           "labels": [label for label, _ in bins]}
+    for label, _ in bins:
+        ok = [r[label]["cpu_pct"] for r in runs if r.get(label, {}).get("alive")]
+        res[label] = {"cpu_pct": summary(ok), "failed": len(runs) - len(ok)}
+    if len(bins) == 2:
+        (b, _), (c, _) = bins
+        res["ratio"] = summary([r[c]["cpu_pct"] / r[b]["cpu_pct"] for r in runs
+                                if r[b]["alive"] and r[c]["alive"] and r[b]["cpu_pct"] > 0])
+    return res
+
+
 def scale_lists(a, scale, n):
     """`list c000` in the scale namespace: patrol against patronictl, the same cluster."""
     return {"one_cluster": list_pairs(a, n, extra_patrol=("c000",), extra_ctl=("c000",),
@@ -488,6 +528,8 @@ def main():
     ap.add_argument("--config-v2", default="", help="patronictl.yaml of an etcd v2 cluster (events-v2, idle-v2)")
     ap.add_argument("--before-patrol", default="", help="patrol built at --before-rev (idle-ages)")
     ap.add_argument("--before-rev", default="", help="the commit --before-patrol was built at")
+    ap.add_argument("--rules-before-patrol", default="", help="patrol built before the health rules (idle-rules)")
+    ap.add_argument("--rules-before-rev", default="", help="the commit --rules-before-patrol was built at")
     ap.add_argument("--quick", action="store_true", help="few samples: check the suite works")
     ap.add_argument("--only", default="", help="comma-separated steps to run (default: all)")
     a = ap.parse_args()
@@ -605,6 +647,39 @@ def main():
         res["etcdkill"] = step_live(a, "etcdkill", "etcdkill.json", "--samples", 3 if q else 20,
                                     tolerant=True)
         done("etcdkill", t)
+    # issue 19: the health rules, the next-leader prediction and HAProxy, each on a sandbox
+    # of its own (crashing and unrouting members would disturb the shared cluster); samples:
+    # PATROL_BENCH_INCIDENT_SAMPLES (20: a figure judged against a target needs 20)
+    inc = int(os.environ.get("PATROL_BENCH_INCIDENT_SAMPLES", "3" if q else "20"))
+    if want("crash"):
+        t = time.time()
+        res["crash"] = step_live(a, "crash", "crash.json", "--samples", inc, tolerant=True)
+        done("crash", t)
+    if want("replica-stop"):
+        t = time.time()
+        res["replica_stop"] = step_live(a, "replica-stop", "replica-stop.json", "--samples", inc,
+                                        tolerant=True)
+        done("replica-stop", t)
+    if want("haproxy"):
+        t = time.time()
+        res["haproxy"] = step_live(a, "haproxy", "haproxy.json", "--samples", inc, "--hold", 6,
+                                   tolerant=True)
+        done("haproxy", t)
+    if want("idle-rules"):
+        t = time.time()
+        # idle CPU with the health rules on (they always are) against the commit before them
+        rounds = int(os.environ.get("PATROL_BENCH_IDLE_ROUNDS", "3" if q else "20"))
+        secs = 10 if q else 30
+        if not a.rules_before_patrol:
+            res["idle_rules"] = {"error": "no patrol built before the rules (--rules-before-patrol)"}
+        else:
+            log(f"idle, before ({a.rules_before_rev}) and after the health rules side by side: "
+                f"{rounds} rounds of {secs} s")
+            ir = res["idle_rules"] = idle_pair(a, [("before", a.rules_before_patrol), ("after", a.patrol)],
+                                               rounds, secs)
+            ir["before_rev"] = a.rules_before_rev
+            ir["after_rev"] = res["meta"].get("patrol_rev")
+        done("idle-rules", t)
     res["meta"]["loadavg_end"] = loadavg()
     json.dump(res, open(res_path, "w"), indent=1)
     log(f"results in {res_path}")

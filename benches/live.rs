@@ -10,6 +10,9 @@
 //! live burst      --config F --sizes 10000,30000,100000 --samples 20 --idle 10 --out F
 //! live info       --config F --out F
 //! live etcdkill   --samples 20 --out F   (its own 3-member etcd: see `etcdkill`)
+//! live crash        --samples 20 --out F  (its own sandbox: the leader crashes)
+//! live replica-stop --samples 20 --out F  (its own sandbox: a replica stops)
+//! live haproxy      --samples 20 --hold 6 --out F  (its own sandbox: HAProxy MAINT)
 //! ```
 //!
 //! Every screen is a real process in a pseudo-terminal (120x40) read through vt100, as a
@@ -193,6 +196,8 @@ struct Watch {
     /// Offset into `raw` where this watch started.
     from: usize,
     seen: Option<Instant>,
+    /// The screen when `pred` first held (what it said, e.g. whom it named).
+    shown: Option<String>,
 }
 
 struct TermState {
@@ -312,6 +317,7 @@ impl Term {
                     let raw = String::from_utf8_lossy(&st.raw[w.from..]).replace('\r', "");
                     if (w.pred)(&screen, &raw) {
                         w.seen = Some(t);
+                        w.shown = Some(screen.clone());
                         hit = true;
                     }
                 }
@@ -364,35 +370,49 @@ impl Term {
         st.next_id += 1;
         let from = st.raw.len();
         let seen = (!fresh && pred(&screen, "")).then(Instant::now);
+        let shown = seen.map(|_| screen.clone());
         st.watches.push(Watch {
             id,
             pred,
             from,
             seen,
+            shown,
         });
         Ok(id)
     }
 
     /// When the watch `id` was satisfied, waiting up to `timeout`; the watch is removed.
     async fn wait(&self, id: u64, timeout: Duration) -> Option<Instant> {
+        self.wait_shown(id, timeout).await.map(|(t, _)| t)
+    }
+
+    /// When the watch `id` was satisfied and the screen then, waiting up to `timeout`; the
+    /// watch is removed.
+    async fn wait_shown(&self, id: u64, timeout: Duration) -> Option<(Instant, String)> {
         let deadline = tokio::time::Instant::now() + timeout;
+        let take = |w: Watch| w.seen.map(|t| (t, w.shown.unwrap_or_default()));
         loop {
             let notified = self.sh.notify.notified();
             {
                 let mut st = self.sh.lock();
                 let pos = st.watches.iter().position(|w| w.id == id)?;
-                if let Some(t) = st.watches[pos].seen {
-                    st.watches.remove(pos);
-                    return Some(t);
+                if st.watches[pos].seen.is_some() {
+                    return take(st.watches.remove(pos));
                 }
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 let mut st = self.sh.lock();
                 let pos = st.watches.iter().position(|w| w.id == id)?;
-                let w = st.watches.remove(pos);
-                return w.seen;
+                return take(st.watches.remove(pos));
             }
         }
+    }
+
+    /// Type `keys` into the process's terminal.
+    fn keys(&mut self, keys: &[u8]) -> Result<()> {
+        self.writer.write_all(keys)?;
+        self.writer.flush()?;
+        Ok(())
     }
 
     async fn until(&self, timeout: Duration, what: &str, pred: Pred) -> Result<Instant> {
@@ -428,6 +448,16 @@ impl Term {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// A step that fails (`?`, a panic) must not leave its viewers running.
+impl Drop for Term {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }
@@ -2106,9 +2136,15 @@ struct OwnCluster {
 
 impl OwnCluster {
     fn start(etcd_members: usize) -> Result<OwnCluster> {
+        let members = etcd_members.to_string();
+        OwnCluster::start_with(&[("PATROL_ETCD_MEMBERS", &members), ("PATROL_MEMBERS", "1")])
+    }
+
+    /// A sandbox with `env` (`PATROL_MEMBERS`, `PATROL_ETCD_MEMBERS`, `PATROL_HAPROXY` ...).
+    fn start_with(env: &[(&str, &str)]) -> Result<OwnCluster> {
         let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let dir = tempfile::Builder::new()
-            .prefix("patrol-bench-etcd-")
+            .prefix("patrol-bench-own-")
             .tempdir_in("/tmp")?
             .keep();
         // the run user (postgres, when we are root) must traverse it
@@ -2118,11 +2154,7 @@ impl OwnCluster {
             dir,
             script: repo.join("scripts/cluster"),
         };
-        let members = etcd_members.to_string();
-        c.run(
-            &["start"],
-            &[("PATROL_ETCD_MEMBERS", &members), ("PATROL_MEMBERS", "1")],
-        )?;
+        c.run(&["start"], env)?;
         Ok(c)
     }
 
@@ -2320,6 +2352,631 @@ async fn etcdkill(o: &Opts) -> Result<Value> {
     }))
 }
 
+// ------------------------------------------------------------------------------- incidents
+
+/// Is `name` a word of `line`? (`pg1` must not match `pg10`, and may end in `:` or `'s`.)
+fn has_word(line: &str, name: &str) -> bool {
+    line.split(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .any(|w| w == name)
+}
+
+/// patrol's health badge, `⚠ N: <the worst finding> <age>` on the header's third line.
+fn patrol_badge(screen: &str) -> Option<&str> {
+    screen.lines().take(3).find(|l| l.contains("⚠ "))
+}
+
+/// The members patrol's Cluster pane names as the next leader (`next leader   pg2 or pg3
+/// (a race …)`); None while it names none.
+fn patrol_next_leader(screen: &str) -> Option<Vec<String>> {
+    let line = screen.lines().find(|l| l.contains("next leader"))?;
+    let rest = line.split("next leader").nth(1)?;
+    let head = rest.split(['(', ';', '│']).next()?.trim();
+    let names: Vec<String> = head
+        .split(" or ")
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    (!names.is_empty() && names != ["none"]).then_some(names)
+}
+
+/// The line of patrol's event log that says whether its prediction held
+/// (`predicted pg2 or pg3: right`, `predicted pg2, elected pg3: wrong`).
+fn patrol_prediction_event(screen: &str) -> Option<String> {
+    screen
+        .lines()
+        .find(|l| l.contains("predicted ") && (l.contains(": right") || l.contains(": wrong")))
+        .map(|l| {
+            l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .to_string()
+        })
+}
+
+/// One row of `patronictl list`.
+struct CtlRow {
+    name: String,
+    role: String,
+    state: String,
+}
+
+/// The rows of `patronictl list`'s table once all of it is on screen (its closing border:
+/// `-W` clears the screen and redraws, and a read may end halfway through the table).
+fn ctl_rows(screen: &str) -> Option<Vec<CtlRow>> {
+    let mut borders = 0;
+    let mut rows = Vec::new();
+    for l in screen.lines().map(str::trim_end) {
+        if l.starts_with('+') {
+            borders += 1;
+            if borders == 3 {
+                return Some(rows);
+            }
+        } else if borders == 2 && l.starts_with('|') {
+            let c: Vec<&str> = l.split('|').map(str::trim).collect();
+            let cell = |i: usize| c.get(i).copied().unwrap_or_default().to_string();
+            rows.push(CtlRow {
+                name: cell(1),
+                role: cell(3),
+                state: cell(4),
+            });
+        }
+    }
+    None
+}
+
+/// The healthy picture: `leader` the running Leader, every other member a streaming Replica.
+fn ctl_healthy(rows: &[CtlRow], leader: &str, members: usize) -> bool {
+    rows.len() == members
+        && rows.iter().all(|r| {
+            if r.name == leader {
+                r.role == "Leader" && r.state == "running"
+            } else {
+                r.role == "Replica" && r.state == "streaming"
+            }
+        })
+}
+
+/// The leader's row no longer `Leader running`, or another member shown as the Leader.
+fn ctl_leader_wrong(rows: &[CtlRow], leader: &str) -> bool {
+    let mine = rows
+        .iter()
+        .find(|r| r.name == leader)
+        .is_some_and(|r| r.role == "Leader" && r.state == "running");
+    !mine || rows.iter().any(|r| r.name != leader && r.role == "Leader")
+}
+
+/// `pg3` → 3: the member number `scripts/cluster` takes.
+fn member_number(name: &str) -> Result<String> {
+    name.strip_prefix("pg")
+        .filter(|n| n.parse::<u32>().is_ok())
+        .map(str::to_string)
+        .ok_or_else(|| eyre!("not a sandbox member name: {name}"))
+}
+
+fn signal(pid: u32, sig: &str) -> Result<()> {
+    let st = std::process::Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .status()?;
+    if !st.success() {
+        bail!("kill -{sig} {pid} failed");
+    }
+    Ok(())
+}
+
+/// One command on HAProxy's runtime API socket (it answers nothing on success).
+fn haproxy_cmd(sock: &str, cmd: &str) -> Result<()> {
+    let mut s = std::os::unix::net::UnixStream::connect(sock)
+        .wrap_err_with(|| format!("connect to HAProxy's socket {sock}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(format!("{cmd}\n").as_bytes())?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    if !out.trim().is_empty() {
+        bail!("HAProxy: {cmd}: {}", out.trim());
+    }
+    Ok(())
+}
+
+/// A 3-member sandbox of its own (`scripts/cluster`: one etcd, Patroni + PostgreSQL per
+/// member, HAProxy in front) for the steps that crash, stop or unroute members: the shared
+/// bench cluster stays as the other steps expect it. Stopped and removed on drop.
+struct Sandbox {
+    cluster: OwnCluster,
+    env: BTreeMap<String, String>,
+    config: String,
+    prefix: String,
+    etcd: Client,
+    http: reqwest::Client,
+    members: usize,
+    patrol: String,
+    patronictl: String,
+}
+
+impl Sandbox {
+    async fn start(o: &Opts) -> Result<Sandbox> {
+        let members = o.num("members", 3) as usize;
+        let n = members.to_string();
+        let cluster = OwnCluster::start_with(&[
+            ("PATROL_ETCD_MEMBERS", "1"),
+            ("PATROL_MEMBERS", &n),
+            ("PATROL_HAPROXY", "1"),
+        ])?;
+        let env = cluster.env()?;
+        let get = |k: &str| {
+            env.get(k)
+                .cloned()
+                .ok_or_else(|| eyre!("no {k} from scripts/cluster env"))
+        };
+        let config = get("PATROL_CONFIG")?;
+        let prefix = format!("{}{}/", get("PATROL_NAMESPACE")?, get("PATROL_SCOPE")?);
+        let etcd = Client::connect([get("PATROL_ETCD_URL")?], None).await?;
+        patrol::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .no_proxy()
+            .build()?;
+        Ok(Sandbox {
+            cluster,
+            env,
+            config,
+            prefix,
+            etcd,
+            http,
+            members,
+            patrol: o.patrol(),
+            patronictl: o.patronictl(),
+        })
+    }
+
+    async fn healthy(&mut self) -> Result<(Member, Vec<Member>)> {
+        healthy(&mut self.etcd, &self.http, &self.prefix, self.members).await
+    }
+
+    /// After a failed sample: every member started (a running one is left alone) and every
+    /// HAProxy server ready again.
+    fn restore(&self) -> Result<()> {
+        for n in 1..=self.members {
+            self.cluster.run(&["start-member", &n.to_string()], &[])?;
+            if let Some(sock) = self.env.get("PATROL_HAPROXY_SOCKET") {
+                for l in ["rw", "ro"] {
+                    let _ = haproxy_cmd(sock, &format!("set server {l}/pg{n} state ready"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// patrol's TUI, REST polled every second (the default, said out loud).
+    fn patrol(&self, extra: &[String]) -> Result<Term> {
+        let mut args = vec![
+            "-c".into(),
+            self.config.clone(),
+            "--interval".into(),
+            "1s".into(),
+        ];
+        args.extend_from_slice(extra);
+        Term::spawn(&self.patrol, &args, &[])
+    }
+
+    fn patronictl(&self) -> Result<Term> {
+        Term::spawn(
+            &self.patronictl,
+            &["-c".into(), self.config.clone(), "list".into(), "-W".into()],
+            &[],
+        )
+    }
+
+    fn patroni_pid(&self, member: &str) -> Result<u32> {
+        let f = self.cluster.dir.join(member).join("patroni.pid");
+        std::fs::read_to_string(&f)
+            .wrap_err_with(|| format!("read {}", f.display()))?
+            .trim()
+            .parse()
+            .wrap_err("patroni pid")
+    }
+
+    /// Both viewers showing the healthy cluster led by `leader`: patrol with every member's
+    /// REST answer in and no finding, patronictl's table as it is when all is well.
+    async fn settled(
+        &self,
+        patrol: &Term,
+        ctl: &Term,
+        leader: &str,
+        names: &[String],
+    ) -> Result<()> {
+        let (l, n) = (leader.to_string(), names.to_vec());
+        patrol
+            .until(
+                Duration::from_secs(30),
+                "patrol showing the healthy cluster",
+                Box::new(move |s, _| {
+                    patrol_leader(s, &l)
+                        && patrol_badge(s).is_none()
+                        && n.iter().all(|m| {
+                            s.lines()
+                                .any(|x| x.contains(&format!(" {m} ")) && x.contains(" ok "))
+                        })
+                }),
+            )
+            .await?;
+        let (l, m) = (leader.to_string(), self.members);
+        ctl.until(
+            Duration::from_secs(30),
+            "patronictl showing the healthy cluster",
+            Box::new(move |s, _| ctl_rows(s).is_some_and(|r| ctl_healthy(&r, &l, m))),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The leader key naming another member than `old`: who and when (polled every 50 ms).
+    async fn new_leader(&mut self, old: &str, deadline: Instant) -> Option<(String, Instant)> {
+        let key = format!("{}leader", self.prefix);
+        while Instant::now() < deadline {
+            if let Ok(r) = self.etcd.get(key.as_str(), None).await
+                && let Some(kv) = r.kvs().first()
+            {
+                let v = String::from_utf8_lossy(kv.value()).into_owned();
+                if v != old {
+                    return Some((v, Instant::now()));
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+}
+
+/// What remains of `deadline`.
+fn left(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// Summaries of `key` over `rows`, and how many samples lack it (timed out: never
+/// dropped). A sample that failed before its incident (`error`) is counted apart.
+fn figure(rows: &[Value], key: &str) -> Value {
+    let ran: Vec<&Value> = rows.iter().filter(|r| r.get("error").is_none()).collect();
+    let xs: Vec<f64> = ran.iter().filter_map(|r| r[key].as_f64()).collect();
+    json!({
+        "summary": summary(&xs),
+        "timeouts": ran.len() - xs.len(),
+    })
+}
+
+/// A sample that failed (the cluster did not settle, a command failed): recorded with why,
+/// then the step goes on from a restored cluster; the report counts these apart.
+fn failed_sample(step: &str, i: usize, e: &color_eyre::eyre::Report) -> Value {
+    let why: String = format!("{e:#}").chars().take(400).collect();
+    eprintln!("{step} {}: failed: {why}", i + 1);
+    json!({ "error": why })
+}
+
+/// The leader crashes: its Patroni is SIGKILLed and its PostgreSQL stopped at once
+/// (`scripts/cluster kill-member`: a node gone). From just before the SIGKILL: patrol's
+/// health badge naming the leader's rule, patrol's Cluster pane naming the next leader,
+/// and `patronictl list -W` (watching at the same time) showing anything but the healthy
+/// table, and its leader row no longer `Leader running`. Then which member etcd's leader
+/// key names, against the prediction first shown and against patrol's own verdict in its
+/// event log. The crashed member is started again and the cluster is healthy before the
+/// next sample; the member that leads is the one killed, whoever it is.
+async fn crash(o: &Opts) -> Result<Value> {
+    let samples = o.num("samples", 20) as usize;
+    let mut sb = Sandbox::start(o).await?;
+    let mut rng = Rng::new();
+    let mut rows = Vec::new();
+    for i in 0..samples {
+        match crash_sample(&mut sb, &mut rng).await {
+            Ok(row) => {
+                eprintln!("crash {}: {row}", i + 1);
+                rows.push(row);
+            }
+            Err(e) => {
+                rows.push(failed_sample("crash", i, &e));
+                sb.restore()?;
+            }
+        }
+    }
+    let count = |f: &dyn Fn(&Value) -> bool| rows.iter().filter(|r| f(r)).count();
+    Ok(json!({
+        "members": sb.members,
+        "interval_ms": 1000,
+        "failed": count(&|r| r.get("error").is_some()),
+        "patrol_rule": figure(&rows, "patrol_rule_ms"),
+        "patrol_next_leader": figure(&rows, "patrol_next_leader_ms"),
+        "patronictl_any": figure(&rows, "patronictl_any_ms"),
+        "patronictl_leader": figure(&rows, "patronictl_leader_ms"),
+        "elected": figure(&rows, "elected_ms"),
+        "predictions": {
+            "right": count(&|r| r["right"] == true),
+            "wrong": count(&|r| r["right"] == false),
+            "undecided": count(&|r| r.get("error").is_none() && r["right"].is_null()),
+            "one_name": count(&|r| r["predicted"].as_array().is_some_and(|p| p.len() == 1)),
+            "a_race": count(&|r| r["predicted"].as_array().is_some_and(|p| p.len() > 1)),
+            "patrol_said_right": count(&|r| r["patrol_said"].as_str().is_some_and(|s| s.ends_with(": right"))),
+            "patrol_said_wrong": count(&|r| r["patrol_said"].as_str().is_some_and(|s| s.ends_with(": wrong"))),
+        },
+        "samples": rows,
+    }))
+}
+
+/// One crash: the cluster healthy on both screens, the leader killed, the figures; the
+/// killed member started again.
+async fn crash_sample(sb: &mut Sandbox, rng: &mut Rng) -> Result<Value> {
+    let (leader, replicas) = sb.healthy().await?;
+    let l = leader.name.clone();
+    let mut names: Vec<String> = replicas.iter().map(|m| m.name.clone()).collect();
+    names.push(l.clone());
+    let patrol = sb.patrol(&[])?;
+    let ctl = sb.patronictl()?;
+    sb.settled(&patrol, &ctl, &l, &names).await?;
+    // a random moment against patrol's 1 s poll and patronictl's 2 s redraw
+    tokio::time::sleep(rng.millis(500, 2500)).await;
+    let l1 = l.clone();
+    let rule = patrol.arm(
+        Box::new(move |s, _| {
+            patrol_badge(s).is_some_and(|b| has_word(b, &l1) || b.contains("no leader"))
+        }),
+        true,
+    )?;
+    let next = patrol.arm(Box::new(|s, _| patrol_next_leader(s).is_some()), true)?;
+    let said = patrol.arm(Box::new(|s, _| patrol_prediction_event(s).is_some()), true)?;
+    let (l2, m) = (l.clone(), sb.members);
+    let ctl_any = ctl.arm(
+        Box::new(move |s, _| ctl_rows(s).is_some_and(|r| !ctl_healthy(&r, &l2, m))),
+        true,
+    )?;
+    let l3 = l.clone();
+    let ctl_lead = ctl.arm(
+        Box::new(move |s, _| ctl_rows(s).is_some_and(|r| ctl_leader_wrong(&r, &l3))),
+        true,
+    )?;
+    let pid = sb.patroni_pid(&l)?;
+    let num = member_number(&l)?;
+    let t0 = Instant::now();
+    signal(pid, "KILL")?;
+    let kill_ms = ms(t0.elapsed());
+    sb.cluster.run(&["kill-member", &num], &[])?;
+    let node_down_ms = ms(t0.elapsed());
+    let deadline = t0 + Duration::from_secs(90);
+    let elected = sb.new_leader(&l, deadline).await;
+    let rule_at = patrol.wait_shown(rule, left(deadline)).await;
+    let next_at = patrol.wait_shown(next, left(deadline)).await;
+    let any_at = ctl.wait(ctl_any, left(deadline)).await;
+    // patronictl redraws every 2 s: give it one more round after the election
+    let after = elected.as_ref().map_or(deadline, |(_, t)| {
+        (*t + Duration::from_secs(5)).min(deadline)
+    });
+    let lead_at = ctl.wait(ctl_lead, left(after)).await;
+    let said_at = patrol.wait_shown(said, left(after)).await;
+    let predicted = next_at.as_ref().and_then(|(_, s)| patrol_next_leader(s));
+    let right = match (&predicted, &elected) {
+        (Some(p), Some((e, _))) => Some(p.contains(e)),
+        _ => None,
+    };
+    let row = json!({
+        "leader": l,
+        "kill_ms": kill_ms,
+        "node_down_ms": node_down_ms,
+        "patrol_rule_ms": rule_at.as_ref().map(|(t, _)| ms_between(t0, *t)),
+        "patrol_next_leader_ms": next_at.as_ref().map(|(t, _)| ms_between(t0, *t)),
+        // what the badge said when it named the leader, and when the next leader first showed
+        "patrol_badge": rule_at.as_ref().and_then(|(_, s)| patrol_badge(s)).map(|b| b.trim().to_string()),
+        "badge_when_predicted": next_at.as_ref().and_then(|(_, s)| patrol_badge(s)).map(|b| b.trim().to_string()),
+        "predicted": predicted,
+        "elected": elected.as_ref().map(|(e, _)| e.clone()),
+        "elected_ms": elected.as_ref().map(|(_, t)| ms_between(t0, *t)),
+        "right": right,
+        "patrol_said": said_at.as_ref().and_then(|(_, s)| patrol_prediction_event(s)),
+        "patronictl_any_ms": any_at.map(|t| ms_between(t0, t)),
+        "patronictl_leader_ms": lead_at.map(|t| ms_between(t0, t)),
+    });
+    patrol.stop(true).await;
+    ctl.stop(false).await;
+    sb.cluster.run(&["start-member", &num], &[])?;
+    Ok(row)
+}
+
+/// A replica stops (its Patroni gets SIGTERM, as `systemctl stop` sends: it stops
+/// PostgreSQL and says `stopped` in its member key). From just before the signal: patrol's
+/// health badge naming the replica, `patronictl list -W` (watching at the same time)
+/// showing its row other than `streaming`. Then it is started again and the time until
+/// patrol's badge no longer names it (the rule cleared) is taken from the start command.
+/// The replicas take turns.
+async fn replica_stop(o: &Opts) -> Result<Value> {
+    let samples = o.num("samples", 20) as usize;
+    let mut sb = Sandbox::start(o).await?;
+    let mut rng = Rng::new();
+    let mut rows = Vec::new();
+    for i in 0..samples {
+        match replica_sample(&mut sb, &mut rng, i).await {
+            Ok(row) => {
+                eprintln!("replica {}: {row}", i + 1);
+                rows.push(row);
+            }
+            Err(e) => {
+                rows.push(failed_sample("replica", i, &e));
+                sb.restore()?;
+            }
+        }
+    }
+    Ok(json!({
+        "members": sb.members,
+        "interval_ms": 1000,
+        "failed": rows.iter().filter(|r| r.get("error").is_some()).count(),
+        "patrol_rule": figure(&rows, "patrol_rule_ms"),
+        "patronictl": figure(&rows, "patronictl_ms"),
+        "cleared": figure(&rows, "cleared_after_start_ms"),
+        "samples": rows,
+    }))
+}
+
+/// One stop: replica number `i` of the sorted replicas (turn by turn) stopped, the figures,
+/// then started again.
+async fn replica_sample(sb: &mut Sandbox, rng: &mut Rng, i: usize) -> Result<Value> {
+    let (leader, replicas) = sb.healthy().await?;
+    let l = leader.name.clone();
+    let mut names: Vec<String> = replicas.iter().map(|m| m.name.clone()).collect();
+    names.sort();
+    let r = names
+        .get(i % names.len().max(1))
+        .cloned()
+        .ok_or_else(|| eyre!("no replica"))?;
+    names.push(l.clone());
+    let patrol = sb.patrol(&[])?;
+    let ctl = sb.patronictl()?;
+    sb.settled(&patrol, &ctl, &l, &names).await?;
+    tokio::time::sleep(rng.millis(500, 2500)).await;
+    let r1 = r.clone();
+    let rule = patrol.arm(
+        Box::new(move |s, _| patrol_badge(s).is_some_and(|b| has_word(b, &r1))),
+        true,
+    )?;
+    let r2 = r.clone();
+    let ctl_row = ctl.arm(
+        Box::new(move |s, _| {
+            ctl_rows(s)
+                .is_some_and(|rows| !rows.iter().any(|x| x.name == r2 && x.state == "streaming"))
+        }),
+        true,
+    )?;
+    let pid = sb.patroni_pid(&r)?;
+    let num = member_number(&r)?;
+    let t0 = Instant::now();
+    signal(pid, "TERM")?;
+    let deadline = t0 + Duration::from_secs(60);
+    let rule_at = patrol.wait_shown(rule, left(deadline)).await;
+    let ctl_at = ctl.wait_shown(ctl_row, left(deadline)).await;
+    // stopped for good (bounded by scripts/cluster), then back
+    sb.cluster.run(&["stop-member", &num], &[])?;
+    // cleared: the badge no longer names it, or names it only for the restart itself
+    // (`postgres-restarted`, a warning for a while after PostgreSQL started again)
+    let r3 = r.clone();
+    let cleared = patrol.arm(
+        Box::new(move |s, _| {
+            patrol_badge(s).is_none_or(|b| {
+                !has_word(b, &r3) || b.contains(&format!("{r3}: PostgreSQL restarted"))
+            })
+        }),
+        false,
+    )?;
+    let t1 = Instant::now();
+    sb.cluster.run(&["start-member", &num], &[])?;
+    let cleared_at = patrol.wait_shown(cleared, Duration::from_secs(90)).await;
+    let row = json!({
+        "replica": r,
+        "patrol_rule_ms": rule_at.as_ref().map(|(t, _)| ms_between(t0, *t)),
+        "patrol_badge": rule_at.as_ref().and_then(|(_, s)| patrol_badge(s)).map(|b| b.trim().to_string()),
+        "patronictl_ms": ctl_at.as_ref().map(|(t, _)| ms_between(t0, *t)),
+        "patronictl_state": ctl_at.as_ref().and_then(|(_, s)| ctl_rows(s)).and_then(|rows| {
+            rows.into_iter().find(|x| x.name == r).map(|x| x.state)
+        }),
+        "cleared_after_start_ms": cleared_at.as_ref().map(|(t, _)| ms_between(t1, *t)),
+        "badge_when_cleared": cleared_at.as_ref().and_then(|(_, s)| patrol_badge(s)).map(|b| b.trim().to_string()),
+    });
+    patrol.stop(true).await;
+    ctl.stop(false).await;
+    Ok(row)
+}
+
+/// HAProxy stops routing writes to the leader: its server in the read-write listener is
+/// put into MAINT through the runtime API socket (what an operator or a script does by
+/// mistake). One patrol (`--haproxy` as the sandbox gives it, the routing view `b` open)
+/// and one `patronictl list -W` watch throughout; from just before the command: the view
+/// showing the listener routing nowhere, and the judged finding (after HAProxy's own check
+/// window, `inter` × rise/fall); patronictl, which cannot see HAProxy, is watched for
+/// `--hold` seconds. Then the server is made ready again and the view must say `✓`.
+async fn haproxy(o: &Opts) -> Result<Value> {
+    let samples = o.num("samples", 20) as usize;
+    let hold = Duration::from_secs(o.num("hold", 6));
+    let mut sb = Sandbox::start(o).await?;
+    let get = |k: &str| {
+        sb.env
+            .get(k)
+            .cloned()
+            .ok_or_else(|| eyre!("no {k} from scripts/cluster env (no HAProxy?)"))
+    };
+    let spec = format!(
+        "{},rw_address={},ro_address={},inter=1s",
+        get("PATROL_HAPROXY_URL")?,
+        get("PATROL_HAPROXY_RW")?,
+        get("PATROL_HAPROXY_RO")?
+    );
+    let sock = get("PATROL_HAPROXY_SOCKET")?;
+    let (leader, replicas) = sb.healthy().await?;
+    let mut names: Vec<String> = replicas.iter().map(|m| m.name.clone()).collect();
+    names.push(leader.name.clone());
+    let mut patrol = sb.patrol(&["--haproxy".into(), spec.clone()])?;
+    let ctl = sb.patronictl()?;
+    sb.settled(&patrol, &ctl, &leader.name, &names).await?;
+    patrol.keys(b"b")?;
+    let mut rng = Rng::new();
+    let mut rows = Vec::new();
+    for i in 0..samples {
+        // nothing here moves the leader; asked again all the same
+        let (leader, _) = sb.healthy().await?;
+        let l = leader.name.clone();
+        let l1 = l.clone();
+        patrol
+            .until(
+                Duration::from_secs(30),
+                "the routing view: rw routes to the leader",
+                Box::new(move |s, _| {
+                    s.lines().any(|x| {
+                        x.contains(" rw ") && x.contains(&format!("→ {l1} ")) && x.contains('✓')
+                    })
+                }),
+            )
+            .await?;
+        tokio::time::sleep(rng.millis(500, 2500)).await;
+        let changed = patrol.arm(
+            Box::new(|s, _| {
+                s.lines()
+                    .any(|x| x.contains(" rw ") && x.contains("→ nowhere"))
+            }),
+            true,
+        )?;
+        let judged = patrol.arm(
+            Box::new(|s, _| {
+                s.lines().any(|x| {
+                    x.contains("✗ rw routes writes nowhere") && !x.contains("check window")
+                })
+            }),
+            true,
+        )?;
+        let (l2, m) = (l.clone(), sb.members);
+        let ctl_any = ctl.arm(
+            Box::new(move |s, _| ctl_rows(s).is_some_and(|r| !ctl_healthy(&r, &l2, m))),
+            true,
+        )?;
+        let t0 = Instant::now();
+        haproxy_cmd(&sock, &format!("set server rw/{l} state maint"))?;
+        let ack_ms = ms(t0.elapsed());
+        let deadline = t0 + Duration::from_secs(20);
+        let changed_at = patrol.wait(changed, left(deadline)).await;
+        let judged_at = patrol.wait(judged, left(deadline)).await;
+        let ctl_at = ctl.wait(ctl_any, left(t0 + hold)).await;
+        haproxy_cmd(&sock, &format!("set server rw/{l} state ready"))?;
+        let row = json!({
+            "leader": l,
+            "ack_ms": ack_ms,
+            "patrol_changed_ms": changed_at.map(|t| ms_between(t0, t)),
+            "patrol_judged_ms": judged_at.map(|t| ms_between(t0, t)),
+            "patronictl_ms": ctl_at.map(|t| ms_between(t0, t)),
+        });
+        eprintln!("haproxy {}: {row}", i + 1);
+        rows.push(row);
+    }
+    patrol.stop(true).await;
+    ctl.stop(false).await;
+    Ok(json!({
+        "members": sb.members,
+        "haproxy": spec,
+        "hold_ms": ms(hold),
+        "patrol_changed": figure(&rows, "patrol_changed_ms"),
+        "patrol_judged": figure(&rows, "patrol_judged_ms"),
+        "patronictl": figure(&rows, "patronictl_ms"),
+        "samples": rows,
+    }))
+}
+
 // ------------------------------------------------------------------------------- main
 
 fn main() {
@@ -2347,6 +3004,9 @@ fn main() {
             "burst" => burst(&o).await?,
             "info" => info(&o).await?,
             "etcdkill" => etcdkill(&o).await?,
+            "crash" => crash(&o).await?,
+            "replica-stop" => replica_stop(&o).await?,
+            "haproxy" => haproxy(&o).await?,
             "scale-clean" => {
                 Env::new(&o)?
                     .etcd()
