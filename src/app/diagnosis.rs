@@ -1273,6 +1273,9 @@ pub struct Health {
     tls: Vec<(String, String)>,
     /// How many evaluations ran (tests count them).
     pub evaluations: u64,
+    /// An evaluation was asked for inside the interval and skipped: it is owed at the
+    /// interval's end (or a failure seen then waits for the next message or tick, ~1 s).
+    owed: bool,
 }
 
 impl Health {
@@ -1325,11 +1328,25 @@ impl Health {
             .is_none_or(|t| now.saturating_duration_since(t) >= Self::EVERY)
     }
 
+    /// An evaluation was asked for before it was due: owe it (see [`Health::owed_at`]).
+    pub fn owe(&mut self) {
+        self.owed = true;
+    }
+
+    /// When the skipped evaluation is due, if one was skipped since the last.
+    pub fn owed_at(&self) -> Option<Instant> {
+        if !self.owed {
+            return None;
+        }
+        self.last.map(|t| t + Self::EVERY)
+    }
+
     /// Evaluate the rules over `model` and bring the findings up to date. Returns the
     /// raises and clears, and whether anything shown changed (a message, a raise, a clear).
     pub fn update(&mut self, model: &Model) -> (Vec<Change>, bool) {
         let now = model.now;
         self.last = Some(now);
+        self.owed = false;
         self.evaluations += 1;
         let Judged { hits, slots, tls } = judge(model, &self.thresholds);
         let slots_changed = slots != self.slots || tls != self.tls;

@@ -1035,3 +1035,22 @@ fn a_replica_past_the_leaders_switch_point_on_its_old_timeline_has_diverged() {
         &member("pg3")
     ));
 }
+
+#[test]
+fn a_failure_inside_the_interval_is_judged_at_its_end_not_at_the_next_tick() {
+    let now = Instant::now();
+    let mut a = healthy(now);
+    judge(&mut a, now);
+    assert_eq!(a.wake_at(), None, "nothing owed after an evaluation");
+    // the leader's API fails 50 ms after the last evaluation: too soon to judge again
+    let t = now + Duration::from_millis(50);
+    rest_err(&mut a, "pg1", "connection refused", t);
+    a.update(Msg::Drained(t));
+    assert!(!a.health.active("leader-rest-down"), "not judged yet");
+    // the loop is told to wake when the interval ends, and the tick then judges it
+    let due = a.wake_at().expect("an evaluation owed");
+    assert_eq!(due, now + super::diagnosis::Health::EVERY);
+    a.update(Msg::Tick(due));
+    assert!(a.health.active("leader-rest-down"));
+    assert_eq!(a.wake_at(), None, "paid");
+}

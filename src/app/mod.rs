@@ -321,6 +321,15 @@ impl App {
         )
     }
 
+    /// When the loop must wake with a tick even if no message comes: etcd's newest
+    /// revision standing unconfirmed, or a health evaluation skipped inside its interval.
+    pub fn wake_at(&self) -> Option<Instant> {
+        match (self.model.checking_due(), self.health.owed_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         // judged after a drained batch (never per message of a burst) and after input,
         // which can open, move or review a dialog
@@ -379,6 +388,8 @@ impl App {
         }
         if urgent || (diagnose && self.health.due(self.model.now)) {
             eff.extend(self.diagnose());
+        } else if diagnose {
+            self.health.owe();
         }
         eff.extend(self.health_poll());
         let (settled, ops_changed) = self.session.settle(&self.model);

@@ -108,9 +108,10 @@ async fn tui_main(settings: Settings, opts: Options) -> Result<bool> {
             frames.spend_drawn(began, tokio::time::Instant::now());
         }
         // etcd's newest revision is judged as soon as the side task learns it, and again
-        // when it has stood unconfirmed long enough for the header to say `checking`: an
-        // idle loop waited for the next message or tick (up to a second) for either
-        let due = app.model.checking_due().map(tokio::time::Instant::from_std);
+        // when it has stood unconfirmed long enough for the header to say `checking`; a
+        // health evaluation skipped inside its interval runs at the interval's end: an idle
+        // loop waited for the next message or tick (up to a second) for each
+        let due = app.wake_at().map(tokio::time::Instant::from_std);
         let msg = tokio::select! {
             m = rx.recv() => match m {
                 Some(m) => m,
