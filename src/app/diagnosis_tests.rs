@@ -1054,3 +1054,30 @@ fn a_failure_inside_the_interval_is_judged_at_its_end_not_at_the_next_tick() {
     assert!(a.health.active("leader-rest-down"));
     assert_eq!(a.wake_at(), None, "paid");
 }
+
+#[test]
+fn etcd_lost_and_regained_within_the_interval_is_judged_at_once() {
+    let now = Instant::now();
+    let mut a = healthy(now);
+    judge(&mut a, now);
+    // the connection goes 50 ms after an evaluation: STALE at once, not at the next tick
+    let t = now + Duration::from_millis(50);
+    a.update(Msg::Dcs(
+        t,
+        DcsEvent::Down {
+            endpoint: "http://127.0.0.1:24000".into(),
+            error: "etcd at 127.0.0.1:24000 stopped answering".into(),
+        },
+    ));
+    assert!(a.health.active("etcd-stale"));
+    // and it comes back on another member 50 ms later: the header must not say `live`
+    // beside a STALE badge until the next evaluation
+    a.update(Msg::Dcs(
+        t + Duration::from_millis(50),
+        DcsEvent::Resumed {
+            endpoint: "http://127.0.0.1:24010".into(),
+            revision: 41,
+        },
+    ));
+    assert!(!a.health.active("etcd-stale"), "{:?}", a.health.findings());
+}

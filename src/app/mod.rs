@@ -340,10 +340,18 @@ impl App {
         // health: after a drained batch or a tick, at most every Health::EVERY (a burst
         // of etcd changes is judged once, not per message)
         let diagnose = matches!(msg, Msg::Drained(_) | Msg::Tick(_));
-        // a /cluster answer makes etcd's old data current again (REST-only): the STALE
-        // badge is the etcd-stale finding, so judge now, not up to Health::EVERY later
-        // (one answer per interval, never a burst)
-        let urgent = matches!(msg, Msg::RestCluster { .. });
+        // the STALE badge is the etcd-stale finding: what makes etcd's data old or current
+        // again (the connection lost or regained, a /cluster answer in REST-only mode) is
+        // judged now, not up to Health::EVERY later, or the header says `live` and STALE
+        // at once (each is rare: once per connection change or REST interval)
+        let urgent = matches!(
+            msg,
+            Msg::RestCluster { .. }
+                | Msg::Dcs(
+                    _,
+                    DcsEvent::Snapshot { .. } | DcsEvent::Resumed { .. } | DcsEvent::Down { .. }
+                )
+        );
         let dialog_before = self.session.dialog.as_ref().map(|d| d.judged_as());
         let mut eff = match msg {
             Msg::Key(at, ev) => self.on_key(at, ev),
