@@ -340,18 +340,17 @@ impl App {
         // health: after a drained batch or a tick, at most every Health::EVERY (a burst
         // of etcd changes is judged once, not per message)
         let diagnose = matches!(msg, Msg::Drained(_) | Msg::Tick(_));
-        // the STALE badge is the etcd-stale finding: what makes etcd's data old or current
-        // again (the connection lost or regained, a /cluster answer in REST-only mode) is
-        // judged now, not up to Health::EVERY later, or the header says `live` and STALE
-        // at once (each is rare: once per connection change or REST interval)
-        let urgent = matches!(
-            msg,
-            Msg::RestCluster { .. }
-                | Msg::Dcs(
-                    _,
-                    DcsEvent::Snapshot { .. } | DcsEvent::Resumed { .. } | DcsEvent::Down { .. }
-                )
-        );
+        // the STALE badge is the etcd-stale finding: what makes etcd's old data current
+        // again (the connection regained, a /cluster answer in REST-only mode) is judged
+        // now, not up to Health::EVERY later, or the header says `live` beside STALE (each
+        // is rare: once per reconnection or REST interval)
+        let regained = self.model.loaded
+            && !matches!(self.model.dcs, DcsHealth::Live { .. })
+            && matches!(
+                msg,
+                Msg::Dcs(_, DcsEvent::Snapshot { .. } | DcsEvent::Resumed { .. })
+            );
+        let urgent = regained || matches!(msg, Msg::RestCluster { .. });
         let dialog_before = self.session.dialog.as_ref().map(|d| d.judged_as());
         let mut eff = match msg {
             Msg::Key(at, ev) => self.on_key(at, ev),
