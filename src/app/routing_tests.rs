@@ -23,6 +23,14 @@ fn spec() -> HaproxySpec {
 }
 
 /// The healthy sample cluster (pg1 leads, pg2 and pg3 stream) with one HAProxy.
+/// The sandbox's stats with the leader's server of the rw listener put into MAINT.
+fn leader_rw_in_maint() -> Stats {
+    let mut s = csv("sandbox.csv");
+    let rw = s.proxies.iter_mut().find(|p| p.name == "rw").expect("rw");
+    rw.servers[0].status = ServerStatus::Maint;
+    s
+}
+
 fn app(now: Instant) -> App {
     app_with(|c| c.haproxy = vec![spec()], healthy_kvs(), now)
 }
@@ -149,10 +157,7 @@ fn a_server_in_maint_shows_and_the_leader_in_maint_breaks_writes() {
     assert_eq!(w.severity, Severity::Info);
     assert_eq!(w.message, "ro leaves out healthy replica pg3 (MAINT)");
     // the leader's rw server put into MAINT: writes go nowhere
-    let mut s = csv("sandbox.csv");
-    let rw = s.proxies.iter_mut().find(|p| p.name == "rw").expect("rw");
-    rw.servers[0].status = ServerStatus::Maint;
-    stats(&mut a, later(now, 1), s);
+    stats(&mut a, later(now, 1), leader_rw_in_maint());
     let p = problems(&a.model.routing, later(now, 10));
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].severity, Severity::Critical);
@@ -383,13 +388,7 @@ fn routing_problems_are_health_findings_raised_after_the_window_and_cleared() {
     stats(&mut a, now, csv("sandbox.csv"));
     assert_eq!(routing_findings(&mut a, now), vec![]);
     // the leader's rw server put into MAINT at 1 s: HAProxy's window is 2s × 2
-    let mut maint = csv("sandbox.csv");
-    let rw = maint
-        .proxies
-        .iter_mut()
-        .find(|p| p.name == "rw")
-        .expect("rw");
-    rw.servers[0].status = ServerStatus::Maint;
+    let maint = leader_rw_in_maint();
     let want = (
         "routing-rw",
         "rw routes writes nowhere: the leader pg1 is MAINT there".to_string(),
@@ -470,13 +469,7 @@ fn one_look_reports_a_wrong_listener_without_the_window() {
     let now = Instant::now();
     let mut a = app(now);
     a.model.routing.one_look = true;
-    let mut maint = csv("sandbox.csv");
-    let rw = maint
-        .proxies
-        .iter_mut()
-        .find(|p| p.name == "rw")
-        .expect("rw");
-    rw.servers[0].status = ServerStatus::Maint;
+    let maint = leader_rw_in_maint();
     stats(&mut a, now, maint);
     let p = problems(&a.model.routing, now);
     assert_eq!(p.len(), 1, "{p:?}");
